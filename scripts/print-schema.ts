@@ -1,0 +1,10 @@
+/** Writes schema.graphql from the code (`npm run schema:print`). Never edit that file by hand. */
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSchema, printSortedSchema } from '../src/graphql/schema';
+
+createSchema().then((schema) => {
+  writeFileSync(join(__dirname, '..', 'schema.graphql'), printSortedSchema(schema));
+  console.log('schema.graphql written');
+});

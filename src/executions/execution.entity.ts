@@ -1,0 +1,63 @@
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject, type JSONValue } from '../graphql/scalars';
+import { Task } from '../tasks/task.entity';
+
+export enum ExecutionStatus {
+  PENDING = 'pending',
+  RUNNING = 'running',
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State of one run of a task by an agent.' });
+
+@ObjectType({ description: 'One run of a task by an agent.' })
+@Entity({ name: 'task_executions' })
+@Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
+export class TaskExecution {
+  @Field(() => UUIDScalar)
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'task_executions_pkey' })
+  id!: string;
+
+  @Field(() => UUIDScalar, { nullable: true })
+  @Column({ name: 'task_id', type: 'uuid', nullable: true })
+  taskId!: string | null;
+
+  /** Declared for the foreign key only; read through `context.loaders`. */
+  @ManyToOne(() => Task, { nullable: true, onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'task_id', foreignKeyConstraintName: 'task_executions_task_id_fkey' })
+  task?: Task;
+
+  @Field({ description: 'Which agent ran it, e.g. "codegen", "claude".' })
+  @Column({ name: 'agent_type', type: 'varchar', length: 50 })
+  agentType!: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  @Column({ name: 'agent_config', type: 'jsonb', nullable: true, default: () => "'{}'" })
+  agentConfig!: JSONObject | null;
+
+  @Field(() => ExecutionStatus)
+  @Column({ type: 'varchar', length: 50, default: ExecutionStatus.PENDING })
+  status!: ExecutionStatus;
+
+  @Field(() => JSONScalar, { nullable: true })
+  @Column({ type: 'jsonb', nullable: true, default: () => "'[]'" })
+  logs!: JSONArray | null;
+
+  @Field(() => JSONScalar, { nullable: true })
+  @Column({ name: 'error_details', type: 'jsonb', nullable: true })
+  errorDetails!: JSONValue;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', nullable: true })
+  createdAt!: Date | null;
+}

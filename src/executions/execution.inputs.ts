@@ -1,0 +1,34 @@
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { Field, InputType } from 'type-graphql';
+import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
+import { ExecutionStatus, type TaskExecution } from './execution.entity';
+
+export const FINISHED_EXECUTION_STATUSES = [ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED] as const;
+
+@InputType({ description: 'Starts a run of a task: the execution is RUNNING from now.' })
+export class StartExecutionInput implements Partial<TaskExecution> {
+  @Field(() => UUIDScalar)
+  taskId!: string;
+
+  @Field({ description: 'Which agent runs it, e.g. "codegen"; at most 50 characters.' })
+  @IsString()
+  @MaxLength(50)
+  @Matches(/\S/, { message: 'agentType must not be empty or blank' })
+  agentType!: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  agentConfig?: JSONObject | null;
+}
+
+@InputType({ description: 'Ends a pending or running execution.' })
+export class FinishExecutionInput implements Partial<TaskExecution> {
+  @Field(() => UUIDScalar)
+  id!: string;
+
+  @Field(() => ExecutionStatus, { description: 'SUCCEEDED, FAILED or CANCELLED.' })
+  @IsIn(FINISHED_EXECUTION_STATUSES, { message: 'status must be SUCCEEDED, FAILED or CANCELLED' })
+  status!: ExecutionStatus;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'What went wrong, for FAILED runs.' })
+  errorDetails?: JSONValue;
+}

@@ -1,0 +1,51 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { openDatabase } from './db/database';
+import { createApolloServer } from './graphql/apollo';
+import { createSchema } from './graphql/schema';
+import { createHttpApp } from './http';
+import type { Logger } from './logger';
+import { createServices } from './services';
+
+export interface Gateway {
+  url: string;
+  port: number;
+  dataSource: DataSource;
+  /** Stops accepting, lets in-flight requests finish, closes the pool and the embedded database. */
+  stop(): Promise<void>;
+}
+
+/** Start-up in order: database (and migrations), schema, HTTP server listening. Shutdown reverses it. */
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const database = await openDatabase(config.db, logger);
+  try {
+    const schema = await createSchema();
+    const services = createServices(database.dataSource);
+    const httpServer = createServer();
+    const apollo = createApolloServer(schema, httpServer, config, logger);
+    await apollo.start();
+    httpServer.on('request', createHttpApp(apollo, services, config, logger));
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    const url = `http://${host}:${port}/graphql`;
+    logger.info(`gateway listening on ${url}`);
+    return {
+      url,
+      port,
+      dataSource: database.dataSource,
+      async stop() {
+        await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

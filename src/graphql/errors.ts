@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { ValidationError } from 'class-validator';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+import { QueryFailedError } from 'typeorm';
+import { DomainError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+
+/**
+ * The one boundary between thrown values and what a client sees. Only errors known to be safe
+ * keep their message: domain errors, input validation, and GraphQL's own parse/validation errors.
+ * Everything else is logged in full under an error id and reaches the client masked.
+ */
+export function createFormatError(logger: Logger, isProduction: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+
+    if (original instanceof DomainError) {
+      return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const fields = flattenValidationErrors(original.extensions.validationErrors);
+      return {
+        ...base,
+        message: fields.map((f) => `${f.field}: ${f.messages.join('; ')}`).join('. '),
+        extensions: { code: 'BAD_USER_INPUT', fields },
+      };
+    }
+    const mapped = mapDatabaseError(original);
+    if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code } };
+
+    // GraphQL's own errors (syntax, validation, variable coercion) carry no original error.
+    if (original instanceof GraphQLError && !original.originalError) {
+      const code = formatted.extensions?.code ?? 'BAD_USER_INPUT';
+      return { ...base, extensions: { ...formatted.extensions, code } };
+    }
+
+    const errorId = randomUUID();
+    logger.error('unexpected error while resolving', { errorId, path: formatted.path, error: original });
+    return {
+      ...base,
+      message: isProduction ? `Internal server error (error id ${errorId})` : `${messageOf(original)} (error id ${errorId})`,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
+    };
+  };
+}
+
+function messageOf(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}
+
+/** Database failures a client can act on; their driver text is never passed through. */
+function mapDatabaseError(error: unknown): { code: ErrorCode; message: string } | undefined {
+  const pgCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: string })?.code;
+  switch (pgCode) {
+    case '23503':
+      return { code: 'CONFLICT', message: 'The change conflicts with related records (a foreign key).' };
+    case '23505':
+      return { code: 'CONFLICT', message: 'A record with the same key already exists.' };
+    case '40001':
+    case '40P01':
+      return { code: 'CONFLICT', message: 'The change collided with a concurrent one; retry it.' };
+    case '57014':
+      return { code: 'SERVICE_UNAVAILABLE', message: 'The database cancelled the statement (timeout); retry later.' };
+    case '57P01':
+    case '57P03':
+    case '08000':
+    case '08001':
+    case '08003':
+    case '08006':
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+      return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later.' };
+  }
+  if (error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
+    return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable or saturated; retry later.' };
+  }
+  return undefined;
+}
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    return [...own, ...flattenValidationErrors(e.children ?? [], field)];
+  });
+}
+
+/** The body for requests refused before GraphQL runs (bad JSON, wrong content type, too large). */
+export function httpErrorBody(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { Config } from './config';
+import { createContext, type Context } from './graphql/context';
+import { httpErrorBody } from './graphql/errors';
+import type { Logger } from './logger';
+import type { Services } from './services';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Takes a well-formed X-Request-Id or makes one, and echoes it back. */
+const requestId: RequestHandler = (req, res, next) => {
+  const given = req.get('x-request-id');
+  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+};
+
+/** POST bodies must be JSON (GraphQL over HTTP); anything else is a 415 with a GraphQL error body. */
+const requireJson: RequestHandler = (req, res, next) => {
+  if (req.method === 'POST' && !req.is(['application/json', 'application/graphql-response+json'])) {
+    res.status(415).json(httpErrorBody('POST /graphql takes a JSON body: set Content-Type: application/json', 'BAD_REQUEST'));
+    return;
+  }
+  next();
+};
+
+export function createHttpApp(apollo: ApolloServer<Context>, services: Services, config: Config, logger: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestId);
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.use(
+    '/graphql',
+    requireJson,
+    express.json({ limit: config.graphql.bodyLimitBytes, type: ['application/json', 'application/graphql-response+json'] }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(services, logger, res.locals.requestId as string) }),
+  );
+
+  app.use((req, res) => {
+    res.status(404).json(httpErrorBody(`No route for ${req.method} ${req.path}; GraphQL is served at /graphql`, 'NOT_FOUND'));
+  });
+
+  // Body-parser refusals (bad JSON, too large, bad charset) carry a 4xx status; the rest is ours.
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error('unhandled HTTP error', { requestId: res.locals.requestId, error: err });
+    const message =
+      err?.type === 'entity.parse.failed'
+        ? 'The request body is not valid JSON'
+        : err?.type === 'entity.too.large'
+          ? `The request body is larger than ${config.graphql.bodyLimitBytes} bytes`
+          : status === 500
+            ? 'Internal server error'
+            : String(err?.message ?? 'Bad request');
+    res.status(status).json(httpErrorBody(message, status === 500 ? 'INTERNAL_SERVER_ERROR' : status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST'));
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,64 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+
+export enum IntegrationType {
+  CODEGEN = 'codegen',
+  GITHUB = 'github',
+  LINEAR = 'linear',
+  CLAUDE = 'claude',
+  CUSTOM = 'custom',
+}
+export enum IntegrationStatus {
+  ACTIVE = 'active',
+  DISABLED = 'disabled',
+}
+export enum IntegrationHealth {
+  UNKNOWN = 'unknown',
+  HEALTHY = 'healthy',
+  DEGRADED = 'degraded',
+  DOWN = 'down',
+}
+registerEnumType(IntegrationType, { name: 'IntegrationType' });
+registerEnumType(IntegrationStatus, { name: 'IntegrationStatus' });
+registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
+
+@ObjectType({ description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
+@Entity({ name: 'external_integrations' })
+export class ExternalIntegration {
+  @Field(() => UUIDScalar)
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'external_integrations_pkey' })
+  id!: string;
+
+  @Field(() => IntegrationType)
+  @Column({ name: 'integration_type', type: 'varchar', length: 50 })
+  type!: IntegrationType;
+
+  @Field()
+  @Column({ name: 'integration_name', type: 'varchar', length: 100 })
+  name!: string;
+
+  /** Credentials live here: deliberately no @Field, so no query can read it. */
+  @Column({ type: 'jsonb' })
+  configuration!: JSONObject;
+
+  @Field(() => IntegrationStatus, { nullable: true })
+  @Column({ type: 'varchar', length: 50, nullable: true, default: IntegrationStatus.ACTIVE })
+  status!: IntegrationStatus | null;
+
+  @Field(() => IntegrationHealth, { nullable: true })
+  @Column({ name: 'health_status', type: 'varchar', length: 20, nullable: true, default: IntegrationHealth.UNKNOWN })
+  healthStatus!: IntegrationHealth | null;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ name: 'rate_limit_per_minute', type: 'integer', nullable: true, default: 60 })
+  rateLimitPerMinute!: number | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', nullable: true })
+  createdAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', nullable: true })
+  updatedAt!: Date | null;
+}

@@ -1,0 +1,42 @@
+import { Field, Float, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+
+/** DECIMAL(15,6) comes back from pg as a string; numbers in that range are exact as doubles. */
+const decimalToNumber = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | null) => (value === null ? null : Number(value)),
+};
+
+@ObjectType({ description: 'One sample of a system metric.' })
+@Entity({ name: 'system_metrics' })
+@Index('idx_system_metrics_name_timestamp', ['name', 'timestamp'])
+export class SystemMetric {
+  @Field(() => UUIDScalar)
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'system_metrics_pkey' })
+  id!: string;
+
+  @Field({ description: 'e.g. "database", "gateway", "agent".' })
+  @Column({ name: 'metric_category', type: 'varchar', length: 50 })
+  category!: string;
+
+  @Field()
+  @Column({ name: 'metric_name', type: 'varchar', length: 100 })
+  name!: string;
+
+  @Field(() => Float)
+  @Column({ name: 'metric_value', type: 'decimal', precision: 15, scale: 6, transformer: decimalToNumber })
+  value!: number;
+
+  @Field(() => String, { nullable: true })
+  @Column({ name: 'metric_unit', type: 'varchar', length: 20, nullable: true })
+  unit!: string | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
+  dimensions!: JSONObject | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Column({ type: 'timestamptz', nullable: true, default: () => 'now()' })
+  timestamp!: Date | null;
+}

@@ -1,0 +1,17 @@
+import type { DataSource } from 'typeorm';
+import { ExecutionService } from './executions/execution.service';
+import { IntegrationService } from './integrations/integration.service';
+import { MetricService } from './metrics/metric.service';
+import { TaskService } from './tasks/task.service';
+
+/** The domain services, created once per gateway around its DataSource. */
+export function createServices(db: DataSource) {
+  const tasks = new TaskService(db);
+  return {
+    tasks,
+    executions: new ExecutionService(db, tasks),
+    integrations: new IntegrationService(db),
+    metrics: new MetricService(db),
+  };
+}
+export type Services = ReturnType<typeof createServices>;

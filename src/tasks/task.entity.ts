@@ -1,0 +1,91 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
+
+/** Stored lowercase in `tasks.status`; exposed as an UPPER_SNAKE GraphQL enum. */
+export enum TaskStatus {
+  PENDING = 'pending',
+  IN_PROGRESS = 'in_progress',
+  COMPLETED = 'completed',
+  FAILED = 'failed',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is in its lifecycle.' });
+
+@ObjectType({ description: 'A unit of work recorded by an agent or CI job.' })
+@Entity({ name: 'tasks' })
+@Index('idx_tasks_status', ['status'])
+@Index('idx_tasks_priority', ['priority'])
+@Index('idx_tasks_assigned_to', ['assignedTo'])
+@Index('idx_tasks_created_at', ['createdAt'])
+@Index('idx_tasks_status_priority', ['status', 'priority'])
+@Index('idx_tasks_assigned_status', ['assignedTo', 'status'])
+@Index('idx_tasks_requirements_gin', ['requirements'], { type: 'gin' })
+@Index('idx_tasks_metadata_gin', ['metadata'], { type: 'gin' })
+@Index('idx_tasks_parent_task_id', ['parentTaskId'])
+export class Task {
+  @Field(() => UUIDScalar)
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tasks_pkey' })
+  id!: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 255 })
+  title!: string;
+
+  @Field(() => String, { nullable: true })
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Field({ description: 'Free-form kind of task, e.g. "general", "bugfix".' })
+  @Column({ type: 'varchar', length: 50, default: 'general' })
+  type!: string;
+
+  @Field(() => TaskStatus)
+  @Column({ type: 'varchar', length: 50, default: TaskStatus.PENDING })
+  status!: TaskStatus;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ type: 'integer', nullable: true, default: 0 })
+  priority!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ name: 'complexity_score', type: 'integer', nullable: true, default: 5 })
+  complexityScore!: number | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
+  requirements!: JSONObject | null;
+
+  @Field(() => JSONScalar, { nullable: true })
+  @Column({ name: 'acceptance_criteria', type: 'jsonb', nullable: true, default: () => "'[]'" })
+  acceptanceCriteria!: JSONArray | null;
+
+  @Field(() => UUIDScalar, { nullable: true })
+  @Column({ name: 'parent_task_id', type: 'uuid', nullable: true })
+  parentTaskId!: string | null;
+
+  /** Declared for the foreign key only; read through `context.loaders`, never lazily. */
+  @ManyToOne(() => Task, { nullable: true })
+  @JoinColumn({ name: 'parent_task_id', foreignKeyConstraintName: 'tasks_parent_task_id_fkey' })
+  parentTask?: Task;
+
+  @Field(() => String, { nullable: true })
+  @Column({ name: 'assigned_to', type: 'varchar', length: 255, nullable: true })
+  assignedTo!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', nullable: true })
+  createdAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', nullable: true })
+  updatedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
+  metadata!: JSONObject | null;
+}

@@ -1,0 +1,111 @@
+import { IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { Field, InputType, Int } from 'type-graphql';
+import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
+import { TaskStatus, type Task } from './task.entity';
+
+const NOT_BLANK = /\S/;
+
+@InputType({ description: 'A new task. Only the title is required.' })
+export class CreateTaskInput implements Partial<Task> {
+  @Field({ description: '1 to 255 characters, not blank.' })
+  @MaxLength(255)
+  @Matches(NOT_BLANK, { message: 'title must not be empty or blank' })
+  title!: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(100_000)
+  description?: string | null;
+
+  @Field({ nullable: true, description: 'Defaults to "general"; at most 50 characters.' })
+  @IsOptional()
+  @MaxLength(50)
+  @Matches(NOT_BLANK, { message: 'type must not be blank' })
+  type?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Defaults to 0.' })
+  priority?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Defaults to 5.' })
+  complexityScore?: number | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  requirements?: JSONObject | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'A JSON array.' })
+  @IsOptional()
+  @IsArray()
+  acceptanceCriteria?: JSONArray | null;
+
+  @Field(() => UUIDScalar, { nullable: true, description: 'Makes this task a subtask of an existing task.' })
+  parentTaskId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(255)
+  assignedTo?: string | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  metadata?: JSONObject | null;
+}
+
+@InputType({ description: 'Changes to a task: only the fields given change; null clears a nullable field.' })
+export class UpdateTaskInput implements Partial<Task> {
+  @Field(() => UUIDScalar)
+  id!: string;
+
+  @Field({ nullable: true })
+  @ValidateIf((o: UpdateTaskInput) => o.title !== undefined)
+  @IsString()
+  @MaxLength(255)
+  @Matches(NOT_BLANK, { message: 'title must not be empty or blank' })
+  title?: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(100_000)
+  description?: string | null;
+
+  @Field({ nullable: true })
+  @ValidateIf((o: UpdateTaskInput) => o.type !== undefined)
+  @IsString()
+  @MaxLength(50)
+  @Matches(NOT_BLANK, { message: 'type must not be blank' })
+  type?: string;
+
+  @Field(() => TaskStatus, { nullable: true, description: 'Follows the task state machine.' })
+  @ValidateIf((o: UpdateTaskInput) => o.status !== undefined)
+  @IsString({ message: 'status cannot be null' })
+  status?: TaskStatus;
+
+  @Field(() => Int, { nullable: true })
+  priority?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  complexityScore?: number | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  requirements?: JSONObject | null;
+
+  @Field(() => JSONScalar, { nullable: true })
+  @IsOptional()
+  @IsArray()
+  acceptanceCriteria?: JSONArray | null;
+
+  @Field(() => UUIDScalar, { nullable: true })
+  parentTaskId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(255)
+  assignedTo?: string | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  metadata?: JSONObject | null;
+}
+
+@InputType()
+export class DeleteTaskInput {
+  @Field(() => UUIDScalar)
+  id!: string;
+}
