@@ -29,12 +29,12 @@ export class ExecutionResolver {
 
   @Mutation(() => TaskExecution)
   startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
-    return ctx.services.executions.start(input);
+    return ctx.services.executions.start(ctx, input);
   }
 
   @Mutation(() => TaskExecution)
   finishExecution(@Arg('input', () => FinishExecutionInput) input: FinishExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
     ctx.loaders.executionById.clear(input.id);
-    return ctx.services.executions.finish(input);
+    return ctx.services.executions.finish(ctx, input);
   }
 }

@@ -1,4 +1,5 @@
 import { In, type DataSource } from 'typeorm';
+import type { RequestScope } from '../request';
 import { BadInputError, NotFoundError } from '../errors';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
@@ -30,7 +31,7 @@ export class ExecutionService {
     });
   }
 
-  async start(input: StartExecutionInput): Promise<TaskExecution> {
+  async start(_scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
     return this.db.transaction(async (tx) => {
       const status = await this.tasks.statusOf(tx, input.taskId, 'taskId');
       if (isFinal(status)) {
@@ -44,7 +45,7 @@ export class ExecutionService {
     });
   }
 
-  async finish(input: FinishExecutionInput): Promise<TaskExecution> {
+  async finish(_scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
     const repo = this.db.getRepository(TaskExecution);
     // One conditional UPDATE: two agents finishing the same run cannot both succeed.
     const result = await repo

@@ -1,11 +1,10 @@
 import type { Logger } from '../logger';
+import type { RequestScope } from '../request';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
 
 /** What every resolver receives. Request-scoped state lives here, never in module variables. */
-export interface Context {
-  requestId: string;
-  logger: Logger;
+export interface Context extends RequestScope {
   services: Services;
   loaders: Loaders;
 }

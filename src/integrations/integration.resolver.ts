@@ -19,12 +19,12 @@ export class IntegrationResolver {
 
   @Mutation(() => ExternalIntegration)
   createIntegration(@Arg('input', () => CreateIntegrationInput) input: CreateIntegrationInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    return ctx.services.integrations.create(input);
+    return ctx.services.integrations.create(ctx, input);
   }
 
   @Mutation(() => ExternalIntegration)
   updateIntegration(@Arg('input', () => UpdateIntegrationInput) input: UpdateIntegrationInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
     ctx.loaders.integrationById.clear(input.id);
-    return ctx.services.integrations.update(input);
+    return ctx.services.integrations.update(ctx, input);
   }
 }

@@ -1,4 +1,5 @@
 import { In, type DataSource } from 'typeorm';
+import type { RequestScope } from '../request';
 import { NotFoundError } from '../errors';
 import { ExternalIntegration } from './integration.entity';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
@@ -14,13 +15,13 @@ export class IntegrationService {
     return this.db.getRepository(ExternalIntegration).find({ order: { createdAt: 'DESC', id: 'DESC' }, take: first });
   }
 
-  async create(input: CreateIntegrationInput): Promise<ExternalIntegration> {
+  async create(_scope: RequestScope, input: CreateIntegrationInput): Promise<ExternalIntegration> {
     const repo = this.db.getRepository(ExternalIntegration);
     const { identifiers } = await repo.insert(repo.create({ ...input }));
     return repo.findOneByOrFail({ id: identifiers[0].id });
   }
 
-  async update(input: UpdateIntegrationInput): Promise<ExternalIntegration> {
+  async update(_scope: RequestScope, input: UpdateIntegrationInput): Promise<ExternalIntegration> {
     const repo = this.db.getRepository(ExternalIntegration);
     const { id, ...changes } = input;
     if (Object.keys(changes).length > 0) await repo.update({ id }, changes);

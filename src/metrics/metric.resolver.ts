@@ -23,6 +23,6 @@ export class MetricResolver {
 
   @Mutation(() => SystemMetric)
   recordMetric(@Arg('input', () => MetricInput) input: MetricInput, @Ctx() ctx: Context): Promise<SystemMetric> {
-    return ctx.services.metrics.record(input);
+    return ctx.services.metrics.record(ctx, input);
   }
 }

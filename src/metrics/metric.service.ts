@@ -1,4 +1,5 @@
 import { In, type DataSource } from 'typeorm';
+import type { RequestScope } from '../request';
 import { SystemMetric } from './metric.entity';
 import type { MetricInput } from './metric.inputs';
 
@@ -17,7 +18,7 @@ export class MetricService {
     });
   }
 
-  async record(input: MetricInput): Promise<SystemMetric> {
+  async record(_scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
     const repo = this.db.getRepository(SystemMetric);
     const { timestamp, dimensions, ...rest } = input;
     const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));

@@ -24,18 +24,18 @@ export class TaskResolver {
 
   @Mutation(() => Task)
   async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    return ctx.services.tasks.create(input);
+    return ctx.services.tasks.create(ctx, input);
   }
 
   @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine.' })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
     ctx.loaders.taskById.clear(input.id);
-    return ctx.services.tasks.update(input);
+    return ctx.services.tasks.update(ctx, input);
   }
 
   @Mutation(() => Task, { description: 'Deletes a task without subtasks, with its executions; returns it as it was.' })
   async deleteTask(@Arg('input', () => DeleteTaskInput) input: DeleteTaskInput, @Ctx() ctx: Context): Promise<Task> {
     ctx.loaders.taskById.clear(input.id);
-    return ctx.services.tasks.delete(input.id);
+    return ctx.services.tasks.delete(ctx, input.id);
   }
 }

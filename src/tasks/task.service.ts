@@ -1,4 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { Task, type TaskStatus } from './task.entity';
 import type { CreateTaskInput, UpdateTaskInput } from './task.inputs';
@@ -20,7 +21,7 @@ export class TaskService {
     return this.db.getRepository(Task).find({ order: { createdAt: 'DESC', id: 'DESC' }, take: first });
   }
 
-  async create(input: CreateTaskInput): Promise<Task> {
+  async create(_scope: RequestScope, input: CreateTaskInput): Promise<Task> {
     return this.db.transaction(async (tx) => {
       if (input.parentTaskId) await this.requireExists(tx, input.parentTaskId, 'parentTaskId');
       const repo = tx.getRepository(Task);
@@ -29,7 +30,7 @@ export class TaskService {
     });
   }
 
-  async update(input: UpdateTaskInput): Promise<Task> {
+  async update(_scope: RequestScope, input: UpdateTaskInput): Promise<Task> {
     return this.db.transaction(async (tx) => {
       const repo = tx.getRepository(Task);
       // Locked so that two concurrent status moves cannot both pass the state machine.
@@ -43,7 +44,7 @@ export class TaskService {
     });
   }
 
-  async delete(id: string): Promise<Task> {
+  async delete(_scope: RequestScope, id: string): Promise<Task> {
     return this.db.transaction(async (tx) => {
       const repo = tx.getRepository(Task);
       const task = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });

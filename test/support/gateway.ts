@@ -45,7 +45,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: await res.json() };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse["body"] };
     },
     async close() {
       await gateway.stop();
