@@ -35,6 +35,8 @@ export interface DatabaseConfig {
     connectionTimeoutMs: number;
     statementTimeoutMs: number;
   };
+  /** Statements slower than this are logged (ms). */
+  slowQueryMs: number;
   /** Set when neither DATABASE_URL nor DB_HOST is given: the gateway starts its own PostgreSQL. */
   embedded?: { dataDir: string; port: number };
   runMigrations: boolean;
@@ -51,6 +53,8 @@ export interface Config {
     depthLimit: number;
     bodyLimitBytes: number;
     introspection: boolean;
+    /** Answer each GraphQL request with an X-SQL-Statements header (off in production). */
+    sqlCountHeader: boolean;
   };
 }
 
@@ -127,6 +131,7 @@ function databaseConfig(env: Env, nodeEnv: NodeEnv): DatabaseConfig {
       connectionTimeoutMs: int(env, 'DB_POOL_CONNECTION_TIMEOUT', 5_000, 1, 600_000),
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT', 30_000, 0, 3_600_000),
     },
+    slowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 500, 1, 3_600_000),
     embedded: embedded ? { dataDir: str(env, 'EMBEDDED_PG_DATA_DIR') ?? '.data/postgres', port: embeddedPort } : undefined,
     runMigrations: bool(env, 'DB_RUN_MIGRATIONS', embedded || nodeEnv !== 'production'),
   };
@@ -146,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
       depthLimit: int(env, 'GRAPHQL_DEPTH_LIMIT', 10, 1, 100),
       bodyLimitBytes: int(env, 'GRAPHQL_BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', !isProduction),
+      sqlCountHeader: bool(env, 'GRAPHQL_SQL_COUNT_HEADER', !isProduction),
     },
   };
   return deepFreeze(config);

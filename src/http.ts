@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import { httpErrorBody } from './graphql/errors';
 import type { Logger } from './logger';
+import { requestStats } from './request';
 import type { Services } from './services';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -16,7 +17,7 @@ const requestId: RequestHandler = (req, res, next) => {
   const id = given && REQUEST_ID.test(given) ? given : randomUUID();
   res.locals.requestId = id;
   res.setHeader('X-Request-Id', id);
-  next();
+  requestStats.run({ requestId: id, sqlStatements: 0 }, next);
 };
 
 /** POST bodies must be JSON (GraphQL over HTTP); anything else is a 415 with a GraphQL error body. */

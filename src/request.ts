@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from './logger';
 
 /**
@@ -9,3 +10,17 @@ export interface RequestScope {
   requestId: string;
   logger: Logger;
 }
+
+/** Figures gathered while one HTTP request runs. */
+export interface RequestStats {
+  requestId: string;
+  /** SQL statements sent to PostgreSQL on behalf of this request (BEGIN/COMMIT included). */
+  sqlStatements: number;
+}
+
+/**
+ * The one piece of request state reached without passing it: TypeORM calls its logger with no
+ * request at hand, so the SQL statement count and the request id of slow-query lines come from
+ * here. The store is per request (set by the HTTP layer); the module holds only the carrier.
+ */
+export const requestStats = new AsyncLocalStorage<RequestStats>();

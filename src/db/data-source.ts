@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config';
+import type { Logger } from '../logger';
+import { createQueryLogger } from './query-logger';
 import { entities, migrations } from './entities';
 
 type PostgresConnectionOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -24,7 +26,7 @@ function ssl(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
 }
 
 /** Connection options shared by the gateway, the CLI (`ormconfig.ts`) and the tests. Never synchronizes. */
-export function dataSourceOptions(db: DatabaseConfig): PostgresConnectionOptions {
+export function dataSourceOptions(db: DatabaseConfig, logger?: Logger): PostgresConnectionOptions {
   return {
     type: 'postgres',
     ...(db.url ? { url: db.url } : { host: db.host, port: db.port, database: db.name, username: db.user, password: db.password }),
@@ -34,7 +36,7 @@ export function dataSourceOptions(db: DatabaseConfig): PostgresConnectionOptions
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: false,
+    ...(logger ? { logger: createQueryLogger(logger), maxQueryExecutionTime: db.slowQueryMs } : { logging: false }),
     applicationName: 'taskmaster-gateway',
     // pg.Pool options.
     extra: {
@@ -47,6 +49,6 @@ export function dataSourceOptions(db: DatabaseConfig): PostgresConnectionOptions
   };
 }
 
-export function createDataSource(db: DatabaseConfig): DataSource {
-  return new DataSource(dataSourceOptions(db));
+export function createDataSource(db: DatabaseConfig, logger?: Logger): DataSource {
+  return new DataSource(dataSourceOptions(db, logger));
 }

@@ -21,7 +21,7 @@ export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<
       logger,
     );
   }
-  const dataSource = createDataSource(db);
+  const dataSource = createDataSource(db, logger);
   try {
     await dataSource.initialize();
     if (db.runMigrations) {

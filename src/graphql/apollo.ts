@@ -18,7 +18,7 @@ export function createApolloServer(schema: GraphQLSchema, httpServer: Server, co
     formatError: createFormatError(logger, config.isProduction),
     includeStacktraceInErrorResponses: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader })],
     logger,
   });
 }

@@ -1,22 +1,31 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { requestStats } from '../../request';
 import type { Context } from '../context';
 
+export interface RequestLogOptions {
+  /** Also send the statement count to the client as `X-SQL-Statements` (default false). */
+  sqlCountHeader?: boolean;
+}
+
 /**
- * One log line per GraphQL request: operation name, duration, outcome (`ok` or the error codes)
- * and, through the context's child logger, the request id.
+ * One log line per GraphQL request: operation name, duration, outcome (`ok` or the error codes),
+ * SQL statements issued and, through the context's child logger, the request id.
  */
-export function createRequestLogPlugin(): ApolloServerPlugin<Context> {
+export function createRequestLogPlugin({ sqlCountHeader = false }: RequestLogOptions = {}): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
       return {
         async willSendResponse({ operationName, errors, response }) {
+          const sqlStatements = requestStats.getStore()?.sqlStatements ?? 0;
+          if (sqlCountHeader) response.http.headers.set('x-sql-statements', String(sqlStatements));
           const codes = [...new Set((errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
           contextValue.logger.info('graphql request', {
             operation: operationName ?? null,
             durationMs: Math.round((performance.now() - started) * 10) / 10,
             outcome: codes.length === 0 ? 'ok' : codes.join(','),
             status: response.http.status ?? 200,
+            sqlStatements,
           });
         },
       };
