@@ -40,8 +40,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       port,
       dataSource: database.dataSource,
       async stop() {
+        logger.info('stopping: closing the HTTP server after in-flight requests');
         await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
+        logger.info('stopping: closing the database pool');
         await database.close();
+        logger.info('stopped');
       },
     };
   } catch (error) {

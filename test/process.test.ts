@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The gateway as `npm start` runs it: a real process, configured only by its environment. */
+const ROOT = join(__dirname, '..');
+
+function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env } as NodeJS.ProcessEnv });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+async function waitFor(output: () => string, pattern: RegExp, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!pattern.test(output())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+const randomPort = () => 20000 + Math.floor(Math.random() * 20000);
+
+describe('the gateway process', () => {
+  it('starts on an embedded PostgreSQL with nothing configured, serves GraphQL, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-proc-'));
+    chmodSync(dir, 0o755);
+    const port = randomPort();
+    const pgPort = randomPort();
+    const { child, output } = startProcess({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DATA_DIR: join(dir, 'pg') });
+    try {
+      await waitFor(output, /gateway listening/, 60_000);
+      expect(output()).toMatch(/embedded PostgreSQL listening/);
+      expect(output()).toMatch(/applied migrations: InitialSchema/);
+
+      const post = (query: string) =>
+        fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<any>);
+      const created = await post('mutation { createTask(input: { title: "from curl" }) { id } }');
+      const listed = await post('{ tasks { id title } }');
+      expect(listed.data.tasks).toEqual([{ id: created.data.createTask.id, title: 'from curl' }]);
+
+      child.kill('SIGTERM');
+      expect(await exitCode(child)).toBe(0);
+      expect(output()).toMatch(/SIGTERM received/);
+      expect(await portOpen(port)).toBe(false);
+      expect(await portOpen(pgPort)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('refuses to start on a bad variable, naming it', async () => {
+    const { child, output } = startProcess({ PORT: 'eighty' });
+    expect(await exitCode(child)).toBe(2);
+    expect(output()).toMatch(/Invalid configuration: PORT: expected a whole number, got "eighty"/);
+  }, 30_000);
+});

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSchema, printSortedSchema } from '../src/graphql/schema';
+
+describe('schema.graphql', () => {
+  it('is the schema the code builds (run `npm run schema:print` after changing the API)', async () => {
+    const committed = readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8');
+    expect(committed).toBe(printSortedSchema(await createSchema()));
+  });
+
+  it('exposes no integration configuration (credentials are write-only)', () => {
+    const sdl = readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8');
+    const integrationType = sdl.match(/type ExternalIntegration \{[^}]*\}/)?.[0];
+    expect(integrationType).toBeDefined();
+    expect(integrationType).not.toMatch(/configuration|credential|secret|token/i);
+  });
+});
