@@ -45,7 +45,8 @@ describe('tasks', () => {
     expect(list.body.data.tasks.map((x: any) => x.id)).toEqual([b.id, a.id]);
 
     const missing = await t.gql(`{ task(id: "00000000-0000-4000-8000-000000000000") { id } }`);
-    expect(missing.body).toEqual({ data: { task: null } });
+    expect(missing.body.errors).toBeUndefined();
+    expect(missing.body.data).toEqual({ task: null });
   });
 
   it('links subtasks to their parent and resolves parent through a loader', async () => {

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { ListArgs } from '../graphql/list.args';
 import { UUIDScalar } from '../graphql/scalars';
@@ -8,11 +9,13 @@ import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
 
 @Resolver(() => TaskExecution)
 export class ExecutionResolver {
+  @Authorized(Role.VIEWER)
   @Query(() => TaskExecution, { nullable: true, description: 'An execution by id, or null.' })
   execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<TaskExecution | null> {
     return ctx.loaders.executionById.load(id);
   }
 
+  @Authorized(Role.VIEWER)
   @Query(() => [TaskExecution], { description: 'The newest executions, optionally of one task.' })
   executions(
     @Args(() => ListArgs) { first }: ListArgs,
@@ -27,11 +30,13 @@ export class ExecutionResolver {
     return execution.taskId ? ctx.loaders.taskById.load(execution.taskId) : null;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
   startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
     return ctx.services.executions.start(ctx, input);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
   finishExecution(@Arg('input', () => FinishExecutionInput) input: FinishExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
     ctx.loaders.executionById.clear(input.id);

@@ -1,10 +1,14 @@
 import { In, type DataSource } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
 import type { RequestScope } from '../request';
 import { SystemMetric } from './metric.entity';
 import type { MetricInput } from './metric.inputs';
 
 export class MetricService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   findByIds(ids: readonly string[]): Promise<SystemMetric[]> {
     return this.db.getRepository(SystemMetric).findBy({ id: In([...ids]) });
@@ -18,10 +22,14 @@ export class MetricService {
     });
   }
 
-  async record(_scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
-    const repo = this.db.getRepository(SystemMetric);
-    const { timestamp, dimensions, ...rest } = input;
-    const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));
-    return repo.findOneByOrFail({ id: identifiers[0].id });
+  async record(scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(SystemMetric);
+      const { timestamp, dimensions, ...rest } = input;
+      const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));
+      const metric = await repo.findOneByOrFail({ id: identifiers[0].id });
+      await this.audit.record(tx, scope, { operation: 'recordMetric', entity: 'system_metric', entityId: metric.id, before: null, after: metric });
+      return metric;
+    });
   }
 }

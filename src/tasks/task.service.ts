@@ -1,4 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { Task, type TaskStatus } from './task.entity';
@@ -7,7 +8,10 @@ import { transition } from './task.status';
 
 /** Task rules: parent links, the status state machine, safe deletion. */
 export class TaskService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   findById(id: string): Promise<Task | null> {
     return this.db.getRepository(Task).findOneBy({ id });
@@ -21,16 +25,18 @@ export class TaskService {
     return this.db.getRepository(Task).find({ order: { createdAt: 'DESC', id: 'DESC' }, take: first });
   }
 
-  async create(_scope: RequestScope, input: CreateTaskInput): Promise<Task> {
+  async create(scope: RequestScope, input: CreateTaskInput): Promise<Task> {
     return this.db.transaction(async (tx) => {
       if (input.parentTaskId) await this.requireExists(tx, input.parentTaskId, 'parentTaskId');
       const repo = tx.getRepository(Task);
       const { identifiers } = await repo.insert(repo.create({ ...input }));
-      return repo.findOneByOrFail({ id: identifiers[0].id });
+      const task = await repo.findOneByOrFail({ id: identifiers[0].id });
+      await this.audit.record(tx, scope, { operation: 'createTask', entity: 'task', entityId: task.id, before: null, after: task });
+      return task;
     });
   }
 
-  async update(_scope: RequestScope, input: UpdateTaskInput): Promise<Task> {
+  async update(scope: RequestScope, input: UpdateTaskInput): Promise<Task> {
     return this.db.transaction(async (tx) => {
       const repo = tx.getRepository(Task);
       // Locked so that two concurrent status moves cannot both pass the state machine.
@@ -40,11 +46,13 @@ export class TaskService {
       if (changes.parentTaskId) await this.checkParent(tx, id, changes.parentTaskId);
       const completedAt = status !== undefined && status !== task.status ? transition(task.status, status, task.completedAt, new Date()) : task.completedAt;
       await repo.update({ id }, { ...changes, ...(status !== undefined ? { status, completedAt } : {}) });
-      return repo.findOneByOrFail({ id });
+      const after = await repo.findOneByOrFail({ id });
+      await this.audit.record(tx, scope, { operation: 'updateTask', entity: 'task', entityId: id, before: task, after });
+      return after;
     });
   }
 
-  async delete(_scope: RequestScope, id: string): Promise<Task> {
+  async delete(scope: RequestScope, id: string): Promise<Task> {
     return this.db.transaction(async (tx) => {
       const repo = tx.getRepository(Task);
       const task = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
@@ -54,6 +62,7 @@ export class TaskService {
         throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
       }
       await repo.delete({ id }); // its executions go with it (ON DELETE CASCADE)
+      await this.audit.record(tx, scope, { operation: 'deleteTask', entity: 'task', entityId: id, before: task, after: null });
       return task;
     });
   }
