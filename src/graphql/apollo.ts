@@ -4,6 +4,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
+import { createAnonymousWritePlugin } from '../auth/anonymous.plugin';
 import type { Logger } from '../logger';
 import { createCostPlugin } from '../security/cost.plugin';
 import { createDocumentLimitRules } from '../security/limit.rules';
@@ -27,7 +28,11 @@ export function createApolloServer(schema: GraphQLSchema, httpServer: Server, co
     formatError: createFormatError(logger, config.isProduction),
     includeStacktraceInErrorResponses: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
+      createAnonymousWritePlugin(),
       createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
     ],
     logger,
