@@ -1,7 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
-import { hasStoredCredentials } from '../secrets/secret-box';
 
 export enum IntegrationType {
   CODEGEN = 'codegen',
@@ -51,9 +50,8 @@ export class ExternalIntegration {
   credentialsHint!: string | null;
 
   @Field({ description: 'Whether a non-empty configuration (credentials) is stored. The values are never returned.' })
-  get hasCredentials(): boolean {
-    return hasStoredCredentials(this.configuration);
-  }
+  @Column({ name: 'has_credentials', type: 'boolean', default: false })
+  hasCredentials!: boolean;
 
   @Field(() => IntegrationStatus, { nullable: true })
   @Column({ type: 'varchar', length: 50, nullable: true, default: IntegrationStatus.ACTIVE })

@@ -69,7 +69,11 @@ export class IntegrationService {
   }
 
   /** The stored form of a configuration: sealed under the active key, with its masked hint. */
-  private sealed(configuration: JSONObject): { configuration: JSONObject; credentialsHint: string | null } {
-    return { configuration: this.secrets.seal(configuration) as JSONObject, credentialsHint: credentialsHint(configuration) };
+  private sealed(configuration: JSONObject): { configuration: JSONObject; credentialsHint: string | null; hasCredentials: boolean } {
+    return {
+      configuration: this.secrets.seal(configuration) as JSONObject,
+      credentialsHint: credentialsHint(configuration),
+      hasCredentials: Object.keys(configuration).length > 0,
+    };
   }
 }

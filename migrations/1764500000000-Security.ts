@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * gateway instance, and a masked hint of each integration's (now encrypted) credentials.
  * Existing plaintext configurations stay readable; `npm run secrets:rotate` encrypts them.
  */
-export class Security1764400000000 implements MigrationInterface {
-  name = 'Security1764400000000';
+export class Security1764500000000 implements MigrationInterface {
+  name = 'Security1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -54,9 +54,12 @@ export class Security1764400000000 implements MigrationInterface {
     await q.query(`CREATE INDEX idx_rate_limit_windows_start ON rate_limit_windows(window_start)`);
 
     await q.query(`ALTER TABLE external_integrations ADD COLUMN credentials_hint VARCHAR(255)`);
+    await q.query(`ALTER TABLE external_integrations ADD COLUMN has_credentials BOOLEAN NOT NULL DEFAULT false`);
+    await q.query(`UPDATE external_integrations SET has_credentials = (configuration <> '{}'::jsonb)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE external_integrations DROP COLUMN has_credentials`);
     await q.query(`ALTER TABLE external_integrations DROP COLUMN credentials_hint`);
     await q.query(`DROP TABLE rate_limit_windows`);
     await q.query(`DROP TABLE audit_log`);
