@@ -106,8 +106,8 @@ export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
           : undefined,
     },
     limits: {
-      maxCost: int(env, 'GRAPHQL_MAX_COST', 5_000, 1, 10_000_000),
-      budgetPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 20_000, 1, 1_000_000_000),
+      maxCost: int(env, 'GRAPHQL_MAX_COST', 10_000, 1, 10_000_000),
+      budgetPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100_000, 1, 1_000_000_000),
       defaultPageSize: int(env, 'GRAPHQL_DEFAULT_PAGE_SIZE', 20, 1, 1_000),
       store,
       redisUrl,
