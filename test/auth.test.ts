@@ -137,3 +137,37 @@ describe('anonymous reads', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', AUTH_ANONYMOUS_READ: 'true', SECRETS_KEYS: `k:${Buffer.alloc(32).toString('base64')}` })).toThrow(/AUTH_ANONYMOUS_READ/);
   });
 });
+
+describe('JWTs from a JWKS URL', () => {
+  it('verifies RS256 tokens against the identity provider key set and refuses HMAC tokens', async () => {
+    const { createServer } = await import('node:http');
+    const { exportJWK, generateKeyPair } = await import('jose');
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const idp = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const port = (idp.address() as { port: number }).port;
+    const g = await startTestGateway({ JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_AUDIENCE: 'taskmaster' });
+    try {
+      const good = await new SignJWT({ role: 'viewer' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('svc-1').setAudience('taskmaster').setExpirationTime('5m').sign(privateKey);
+      const ok = await g.gql(VIEWER_QUERY, undefined, bearer(good));
+      expect(ok.body.data?.viewer).toEqual({ kind: 'jwt', id: 'svc-1', name: 'svc-1', role: 'VIEWER' });
+
+      const other = await generateKeyPair('RS256');
+      const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('x').setAudience('taskmaster').setExpirationTime('5m').sign(other.privateKey);
+      expect((await g.gql(VIEWER_QUERY, undefined, bearer(forged))).status).toBe(401);
+
+      // algorithm confusion: an HMAC token "signed" with the public key must not pass
+      const hmac = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setSubject('x').setAudience('taskmaster').setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
+      const confused = await g.gql(VIEWER_QUERY, undefined, bearer(hmac));
+      expect(confused.status).toBe(401);
+      expect(confused.body.errors?.[0].message).toMatch(/algorithm/);
+    } finally {
+      await g.close();
+      idp.close();
+    }
+  });
+});
