@@ -43,6 +43,17 @@ export class Security1764500000000 implements MigrationInterface {
     await q.query(`CREATE INDEX idx_audit_log_occurred_at ON audit_log(occurred_at, id)`);
     await q.query(`CREATE INDEX idx_audit_log_entity ON audit_log(entity, entity_id)`);
     await q.query(`CREATE INDEX idx_audit_log_actor ON audit_log(actor_id)`);
+    // The changed fields of a row as { field: { before, after } }, secrets masked: lets a
+    // one-statement mutation write its audit row in the same statement (a data-modifying CTE).
+    await q.query(`
+      CREATE FUNCTION audit_diff(old_row jsonb, new_row jsonb, secret text[]) RETURNS jsonb
+      LANGUAGE sql IMMUTABLE AS $fn$
+        SELECT coalesce(jsonb_object_agg(k, jsonb_build_object(
+                 'before', CASE WHEN k = ANY(secret) AND coalesce(old_row->k, 'null') <> 'null' THEN '"[secret]"'::jsonb ELSE coalesce(old_row->k, 'null') END,
+                 'after',  CASE WHEN k = ANY(secret) AND coalesce(new_row->k, 'null') <> 'null' THEN '"[secret]"'::jsonb ELSE coalesce(new_row->k, 'null') END)), '{}')
+        FROM (SELECT jsonb_object_keys(coalesce(old_row, '{}')) AS k UNION SELECT jsonb_object_keys(coalesce(new_row, '{}'))) AS keys
+        WHERE coalesce(old_row->k, 'null') IS DISTINCT FROM coalesce(new_row->k, 'null')
+      $fn$`);
 
     await q.query(`
       CREATE TABLE rate_limit_windows (
@@ -62,6 +73,7 @@ export class Security1764500000000 implements MigrationInterface {
     await q.query(`ALTER TABLE external_integrations DROP COLUMN has_credentials`);
     await q.query(`ALTER TABLE external_integrations DROP COLUMN credentials_hint`);
     await q.query(`DROP TABLE rate_limit_windows`);
+    await q.query(`DROP FUNCTION audit_diff(jsonb, jsonb, text[])`);
     await q.query(`DROP TABLE audit_log`);
     await q.query(`DROP TABLE api_tokens`);
   }

@@ -19,7 +19,7 @@ export interface AuditChange {
 }
 
 /** Fields that hold secrets wherever they appear, besides those a caller names. */
-const ALWAYS_SECRET = new Set(['configuration', 'tokenHash', 'token', 'password', 'secret']);
+export const ALWAYS_SECRET = new Set(['configuration', 'tokenHash', 'token', 'password', 'secret']);
 
 /**
  * The audit trail. `record` takes the transaction's EntityManager: the row commits or rolls back
