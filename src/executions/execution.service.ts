@@ -1,34 +1,99 @@
 import { In, type DataSource } from 'typeorm';
 import type { RequestScope } from '../request';
 import { BadInputError, NotFoundError } from '../errors';
+import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 import type { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
+/** Entries one appendExecutionLog call may add. */
+export const MAX_LOG_ENTRIES = 1000;
 
-/** Execution rules: runs start on open tasks and finish exactly once. */
+/** GraphQL fields of TaskExecution that are not columns, and the columns their resolvers need. */
+const FIELD_NEEDS: Record<string, string[]> = { task: ['taskId'] };
+
+export interface ExecutionPageQuery {
+  args: ConnectionArgs;
+  filter?: ExecutionFilter | null;
+  fields: Iterable<string>;
+  withTotal: boolean;
+}
+
+/** Execution rules: runs start on open tasks and finish exactly once; and the execution reads. */
 export class ExecutionService {
+  private cols?: Map<string, string>;
+
   constructor(
     private readonly db: DataSource,
     private readonly tasks: TaskService,
   ) {}
 
+  private get columns(): Map<string, string> {
+    return (this.cols ??= columnMap(this.db, TaskExecution));
+  }
+
+  /** The select list for the GraphQL fields asked: `logs` and `agentConfig` only when asked. */
+  select(fields: Iterable<string>, alias = 'e'): string[] {
+    const props = ['id'];
+    for (const f of fields) props.push(...(FIELD_NEEDS[f] ?? [f]));
+    return selectList(this.columns, alias, props);
+  }
+
+  private allColumns(): string {
+    return [...this.columns].map(([prop, col]) => `${ident(col)} AS ${ident(prop)}`).join(', ');
+  }
+
   findById(id: string): Promise<TaskExecution | null> {
     return this.db.getRepository(TaskExecution).findOneBy({ id });
   }
 
-  findByIds(ids: readonly string[]): Promise<TaskExecution[]> {
-    return this.db.getRepository(TaskExecution).findBy({ id: In([...ids]) });
+  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<TaskExecution[]> {
+    if (!fields) return this.db.getRepository(TaskExecution).findBy({ id: In([...ids]) });
+    return this.db.query(`SELECT ${this.select(fields).join(', ')} FROM task_executions e WHERE e.id = ANY($1::uuid[])`, [[...ids]]);
   }
 
-  list(first: number, taskId?: string): Promise<TaskExecution[]> {
-    return this.db.getRepository(TaskExecution).find({
-      where: taskId ? { taskId } : {},
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: first,
-    });
+  private pageQuery(q: ExecutionPageQuery) {
+    const plan = planPage(q.args, EXECUTION_ORDERING);
+    const params = new Params();
+    const where = executionFilterSql(q.filter, params);
+    return { query: { from: 'task_executions e', select: this.select(q.fields), where, params, ordering: EXECUTION_ORDERING }, plan };
+  }
+
+  async page(q: ExecutionPageQuery): Promise<Connection<TaskExecution>> {
+    const { query, plan } = this.pageQuery(q);
+    return fetchPage<TaskExecution>(this.db, query, plan, q.withTotal);
+  }
+
+  /** "The first N executions of each of these tasks": one statement (LATERAL), whatever the number of tasks. */
+  async pagesByTask(taskIds: readonly string[], q: ExecutionPageQuery): Promise<Connection<TaskExecution>[]> {
+    const { query, plan } = this.pageQuery(q);
+    return fetchPagesByParent<TaskExecution>(this.db, query, 'e.task_id', taskIds, plan, q.withTotal);
+  }
+
+  /** The newest execution of each task (or null), in one statement. */
+  async latestByTask(taskIds: readonly string[], fields: Iterable<string>): Promise<(TaskExecution | null)[]> {
+    const rows: (TaskExecution & { __task: string })[] = await this.db.query(
+      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "__task", ${this.select(fields).join(', ')}
+       FROM task_executions e WHERE e.task_id = ANY($1::uuid[])
+       ORDER BY e.task_id, e.created_at DESC NULLS LAST, e.id DESC`,
+      [[...taskIds]],
+    );
+    const byTask = new Map(rows.map(({ __task, ...row }) => [__task, row as TaskExecution]));
+    return taskIds.map((id) => byTask.get(id) ?? null);
+  }
+
+  /** How many executions each task has, in one statement. */
+  async countByTask(taskIds: readonly string[]): Promise<number[]> {
+    const rows: { task: string; count: number }[] = await this.db.query(
+      `SELECT task_id::text AS task, count(*)::int AS count FROM task_executions WHERE task_id = ANY($1::uuid[]) GROUP BY 1`,
+      [[...taskIds]],
+    );
+    const byTask = new Map(rows.map((r) => [r.task, r.count]));
+    return taskIds.map((id) => byTask.get(id) ?? 0);
   }
 
   async start(_scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
@@ -43,6 +108,24 @@ export class ExecutionService {
       );
       return repo.findOneByOrFail({ id: identifiers[0].id });
     });
+  }
+
+  /**
+   * Appends to `logs` in one UPDATE (`logs || $entries`): concurrent appends from several agents
+   * all land, none overwrites another, and nothing is read first.
+   */
+  async appendLog(_scope: RequestScope, id: string, entries: unknown[]): Promise<TaskExecution> {
+    if (entries.length === 0 || entries.length > MAX_LOG_ENTRIES) {
+      throw new BadInputError('entries', `give 1 to ${MAX_LOG_ENTRIES} entries, got ${entries.length}`);
+    }
+    const p = new Params();
+    const { rows } = await run<TaskExecution>(
+      this.db,
+      `UPDATE task_executions SET logs = coalesce(logs, '[]'::jsonb) || ${p.json(entries)} WHERE id = ${p.add(id)} RETURNING ${this.allColumns()}`,
+      p.values,
+    );
+    if (!rows[0]) throw new NotFoundError('execution', id);
+    return rows[0];
   }
 
   async finish(_scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {

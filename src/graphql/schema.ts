@@ -1,12 +1,12 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { ExecutionResolver } from '../executions/execution.resolver';
+import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver] as const;
+export const resolvers = [TaskResolver, ExecutionResolver, TaskExecutionsResolver, IntegrationResolver, MetricResolver] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
