@@ -124,9 +124,9 @@ export class TaskService {
     const completedAt = FINISHED.includes(to) ? 'now()' : to === TaskStatus.PENDING ? 'NULL' : 'completed_at';
     const { rows } = await run<Task>(
       this.db,
-      `UPDATE tasks SET status = $2,
-         completed_at = CASE WHEN status = $2 THEN completed_at ELSE ${completedAt} END,
-         updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END
+      `UPDATE tasks SET status = $2::text,
+         completed_at = CASE WHEN status = $2::text THEN completed_at ELSE ${completedAt} END,
+         updated_at = CASE WHEN status = $2::text THEN updated_at ELSE now() END
        WHERE id = $1 AND status = ANY($3::text[]) RETURNING ${this.allColumns()}`,
       [id, to, from],
     );
