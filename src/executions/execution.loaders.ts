@@ -23,6 +23,17 @@ export function executionsOfTaskLoader(
   );
 }
 
+/** Executions by id reading only `fields` (no `logs` unless asked). */
+export function executionByIdLoader(ctx: Context, fields: Iterable<string>): DataLoader<string, TaskExecution | null> {
+  const cols = sorted(fields);
+  return ctx.loaders.relations.get('execution.byId', cols, () =>
+    new DataLoader<string, TaskExecution | null>(async (ids) => {
+      const byId = new Map((await ctx.services.executions.findByIds(ids, cols)).map((e) => [e.id, e]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  );
+}
+
 export function latestExecutionLoader(ctx: Context, fields: Iterable<string>): DataLoader<string, TaskExecution | null> {
   const cols = sorted(fields);
   return ctx.loaders.relations.get('execution.latest', cols, () =>

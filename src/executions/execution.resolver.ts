@@ -8,7 +8,7 @@ import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
 import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
-import { clearExecutionLoaders, executionCountLoader, executionsOfTaskLoader, latestExecutionLoader } from './execution.loaders';
+import { clearExecutionLoaders, executionByIdLoader, executionCountLoader, executionsOfTaskLoader, latestExecutionLoader } from './execution.loaders';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
 
@@ -26,8 +26,8 @@ export class AppendExecutionLogInput {
 @Resolver(() => TaskExecution)
 export class ExecutionResolver {
   @Query(() => TaskExecution, { nullable: true, description: 'An execution by id, or null.' })
-  execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<TaskExecution | null> {
-    return ctx.loaders.executionById.load(id);
+  execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+    return executionByIdLoader(ctx, selectedFields(info)).load(id);
   }
 
   @Query(() => TaskExecutionConnection, { description: 'Executions, newest first, a page at a time.' })
