@@ -320,3 +320,17 @@ describe('refused input changes nothing', () => {
     expect(codeOf(await t.gql(`query($f: TaskFilter) { tasks(filter: $f) { nodes { id } } }`, { f: fits }))).toBeUndefined();
   });
 });
+
+describe('README', () => {
+  it('its Dashboard API read examples run without errors', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(`${__dirname}/../README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Dashboard API'));
+    const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]).filter((q) => !q.trimStart().startsWith('mutation'));
+    expect(blocks).toHaveLength(2);
+    for (const query of blocks) {
+      const res = await t.gql(query);
+      expect([query.slice(0, 40), res.body.errors]).toEqual([query.slice(0, 40), undefined]);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { ArrayMaxSize } from 'class-validator';
+import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import type { Ordering } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
@@ -12,6 +12,7 @@ export class ExecutionFilter {
   status?: ExecutionStatus[] | null;
 
   @Field(() => [String], { nullable: true, description: 'Run by any of these agents.' })
+  @IsOptional()
   @ArrayMaxSize(100)
   agentType?: string[] | null;
 

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { Field, InputType, registerEnumType } from 'type-graphql';
 import { BadInputError } from '../errors';
 import type { Ordering, SortKey } from '../graphql/connection';
@@ -49,6 +49,7 @@ export class TaskFilter {
   type?: string | null;
 
   @Field(() => [String], { nullable: true, description: 'Assigned to any of these.' })
+  @IsOptional()
   @ArrayMaxSize(100)
   assignedTo?: string[] | null;
 
@@ -68,6 +69,7 @@ export class TaskFilter {
   isRoot?: boolean | null;
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive text in the title or the description.' })
+  @IsOptional()
   @MaxLength(200)
   search?: string | null;
 
