@@ -183,6 +183,41 @@ describe('keyset paging through 1,000 tasks with first/last: 37', () => {
   });
 });
 
+describe('nested keyset paging (LATERAL, NULL keys)', () => {
+  it('pages the executions of many tasks at once, forwards and backwards, including tasks whose runs have no created_at', async () => {
+    await t.db.query(`UPDATE task_executions SET created_at = NULL WHERE agent_type = 'claude' AND task_id IN (SELECT id FROM tasks WHERE priority = 1)`);
+    try {
+      const q = `query($after: String, $before: String, $first: Int, $last: Int) {
+        tasks(first: 100, orderBy: [{ field: TITLE, direction: ASC }]) { nodes { id executions(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { agentType } } pageInfo { hasNextPage hasPreviousPage } } } }
+      }`;
+      const expected = async (id: string) =>
+        (await t.db.query(`SELECT agent_type FROM task_executions WHERE task_id = $1 ORDER BY created_at DESC NULLS FIRST, id DESC`, [id])).map((r) => r.agent_type);
+      const first = ok(await t.gql(q, { first: 1 })).tasks.nodes;
+      for (const task of first.slice(0, 40)) {
+        const seen = [task.executions.edges[0].node.agentType];
+        let cursor = task.executions.edges[0].cursor;
+        for (;;) {
+          const res = ok(await t.gql(`query($id: UUID!, $after: String) { task(id: $id) { executions(first: 1, after: $after) { edges { cursor node { agentType } } pageInfo { hasNextPage } } } }`, { id: task.id, after: cursor }));
+          const page = res.task.executions;
+          if (page.edges.length === 0) break;
+          seen.push(page.edges[0].node.agentType);
+          cursor = page.edges[0].cursor;
+          if (!page.pageInfo.hasNextPage) break;
+        }
+        expect(seen).toEqual(await expected(task.id));
+      }
+      // backwards with the same cursor for every task: one LATERAL statement
+      const last = ok(await t.gql(q, { last: 2 })).tasks.nodes;
+      for (const task of last.slice(0, 40)) {
+        expect(task.executions.edges.map((e: any) => e.node.agentType)).toEqual((await expected(task.id)).slice(-2));
+        expect(task.executions.pageInfo.hasPreviousPage).toBe(true);
+      }
+    } finally {
+      await t.db.query(`UPDATE task_executions e SET created_at = coalesce(t.created_at, '2026-03-01') + interval '2 minutes' FROM tasks t WHERE e.task_id = t.id AND e.created_at IS NULL`);
+    }
+  });
+});
+
 describe('TaskFilter compared with plain SQL', () => {
   async function ids(filter: unknown): Promise<string[]> {
     const out: string[] = [];

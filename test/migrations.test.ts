@@ -35,7 +35,7 @@ describe('migrations', () => {
     await ds.runMigrations();
     expect(await userTables(db)).toEqual(TABLES);
 
-    await ds.undoLastMigration();
+    for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
     expect(await userTables(db)).toEqual([]);
 
     await ds.runMigrations();

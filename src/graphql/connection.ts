@@ -153,13 +153,44 @@ function afterSql(keys: SortKey[], values: (string | null)[], p: Params, i = 0):
   return greater === 'FALSE' ? `(${equal} AND ${rest})` : `(${greater} OR (${equal} AND ${rest}))`;
 }
 
+/** Rows after `values` by a row-value comparison, which PostgreSQL answers by seeking in an index on the same columns. */
+function rowAfter(keys: SortKey[], values: (string | null)[], p: Params): string {
+  const op = keys[0].direction === 'ASC' ? '>' : '<';
+  return `(${keys.map((k) => k.sql).join(', ')}) ${op} (${keys.map((k, i) => cast(k, values[i] as string, p)).join(', ')})`;
+}
+
+/** Whether `rowAfter` states "after" exactly: one direction throughout and no NULLs to reckon with. */
+function seekable(keys: SortKey[], values: (string | null)[]): boolean {
+  return keys.every((k, i) => k.direction === keys[0].direction && !k.nullable && values[i] !== null);
+}
+
 /**
- * A redundant bound on the leading key, so that PostgreSQL can seek in its index instead of
- * filtering: a deep page then costs what the first page costs.
+ * The rows after a cursor, as one or two sets of conditions whose union they are. Split on the
+ * NULLs of a nullable leading key, each part is an index range (the `(key, id)` indexes) read in
+ * order from the cursor on: a deep page costs what the first page costs. `afterSql` alone would be
+ * correct, but an OR over NULLs makes PostgreSQL filter from the start of the index.
  */
-function leadingBound(k: SortKey, v: string | null, p: Params): string | undefined {
-  if (v === null) return k.direction === 'ASC' ? `${k.sql} IS NULL` : undefined;
-  return k.direction === 'DESC' ? `${k.sql} <= ${cast(k, v, p)}` : k.nullable ? undefined : `${k.sql} >= ${cast(k, v, p)}`;
+function afterParts(keys: SortKey[], values: (string | null)[], p: Params): string[][] {
+  const [k0, ...rest] = keys;
+  const [v0, ...restValues] = values;
+  const within = (ks: SortKey[], vs: (string | null)[]) => (seekable(ks, vs) ? rowAfter(ks, vs, p) : afterSql(ks, vs, p));
+  if (!k0.nullable) {
+    if (seekable(keys, values)) return [[rowAfter(keys, values, p)]];
+    return [[afterSql(keys, values, p), `${k0.sql} ${k0.direction === 'ASC' ? '>=' : '<='} ${cast(k0, v0 as string, p)}`]];
+  }
+  const notNull = { ...k0, nullable: false };
+  const parts: string[][] = [];
+  if (v0 === null) {
+    // among the NULLs, after the cursor by the other keys; then (descending) every non-NULL
+    if (rest.length > 0) parts.push([`${k0.sql} IS NULL`, within(rest, restValues)]);
+    if (k0.direction === 'DESC') parts.push([`${k0.sql} IS NOT NULL`]);
+  } else {
+    // the non-NULLs after the cursor (a NULL key fails both comparisons), bounded on the leading key
+    parts.push([within([notNull, ...rest], values), `${k0.sql} ${k0.direction === 'ASC' ? '>=' : '<='} ${cast(k0, v0, p)}`]);
+    // ascending, every NULL follows a non-NULL cursor
+    if (k0.direction === 'ASC') parts.push([`${k0.sql} IS NULL`]);
+  }
+  return parts.length > 0 ? parts : [['FALSE']];
 }
 
 /** The text form of each key (timestamps in UTC with microseconds, so cursors lose nothing). */
@@ -182,17 +213,23 @@ function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): strin
   const where = [...q.where, ...extraWhere];
   // Forwards, rows after `after` and before `before`; backwards, the same with the roles swapped.
   const [from, to] = plan.backward ? [plan.before, plan.after] : [plan.after, plan.before];
-  if (from) {
-    where.push(afterSql(keys, from, q.params));
-    const bound = leadingBound(keys[0], from[0], q.params);
-    if (bound) where.push(bound);
-  }
-  if (to) {
-    const flipped = keys.map((k) => ({ ...k, direction: reverse(k.direction) }));
-    where.push(afterSql(flipped, to, q.params));
-  }
-  const select = [...q.select, ...q.ordering.keys.map((k, i) => `${keyText(k)} AS "__k${i}"`)];
-  return `SELECT ${select.join(', ')} FROM ${q.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBySql(keys)} LIMIT ${plan.limit + 1}`;
+  if (to) where.push(afterSql(keys.map((k) => ({ ...k, direction: reverse(k.direction) })), to, q.params));
+  const parts = from ? afterParts(keys, from, q.params) : [[]];
+  const union = parts.length > 1;
+  const select = [
+    ...q.select,
+    ...q.ordering.keys.map((k, i) => `${keyText(k)} AS "__k${i}"`),
+    // the raw keys, for ordering the union of the parts
+    ...(union ? keys.map((k, i) => `${k.sql} AS "__r${i}"`) : []),
+  ];
+  const limit = `LIMIT ${plan.limit + 1}`;
+  const branch = (conditions: string[]) => {
+    const all = [...where, ...conditions];
+    return `SELECT ${select.join(', ')} FROM ${q.from}${all.length ? ` WHERE ${all.join(' AND ')}` : ''} ORDER BY ${orderBySql(keys)} ${limit}`;
+  };
+  if (!union) return branch(parts[0]);
+  const outerOrder = orderBySql(keys.map((k, i) => ({ ...k, sql: `u."__r${i}"` })));
+  return `SELECT u.* FROM (${parts.map((c) => `(${branch(c)})`).join(' UNION ALL ')}) u ORDER BY ${outerOrder} ${limit}`;
 }
 
 function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, ordering: Ordering, totalCount?: number): Connection<T> {
@@ -202,8 +239,7 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
   const edges = page.map((row) => {
     const values = ordering.keys.map((_, i) => row[`__k${i}`] as string | null);
     const node = { ...row };
-    ordering.keys.forEach((_, i) => delete node[`__k${i}`]);
-    delete node.__parent;
+    for (const key of Object.keys(node)) if (key.startsWith('__')) delete node[key];
     return { cursor: encodeCursor(ordering.signature, values), node: node as T };
   });
   return {
