@@ -128,6 +128,31 @@ describe('executions', () => {
     expect((await t.db.query(`SELECT jsonb_array_length(logs) AS n FROM task_executions WHERE id = $1`, [startExecution.id]))[0].n).toBe(40);
   });
 
+  it('starts and finishes an execution in one statement each, with their state rules', async () => {
+    const task = await createTask({ title: 'to run' });
+    const started = await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "claude", agentConfig: { model: "m" } }) { id status agentConfig startedAt } }`, { id: task.id });
+    const execution = ok(started).startExecution;
+    expect(execution).toMatchObject({ status: 'RUNNING', agentConfig: { model: 'm' } });
+    expect(execution.startedAt).not.toBeNull();
+    expect(statements(started)).toBe(1);
+
+    const finish = (status: string) =>
+      t.gql(`mutation($i: FinishExecutionInput!) { finishExecution(input: $i) { status errorDetails completedAt } }`, { i: { id: execution.id, status, errorDetails: { reason: 'oom' } } });
+    const failed = await finish('FAILED');
+    expect(ok(failed).finishExecution).toMatchObject({ status: 'FAILED', errorDetails: { reason: 'oom' } });
+    expect(statements(failed)).toBe(1);
+    const again = await finish('SUCCEEDED');
+    expect(again.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect((await t.db.query(`SELECT status FROM task_executions WHERE id = $1`, [execution.id]))[0].status).toBe('failed');
+
+    await t.db.query(`UPDATE tasks SET status = 'cancelled' WHERE id = $1`, [task.id]);
+    const before = await count('task_executions');
+    const refused = await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "claude" }) { id } }`, { id: task.id });
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'taskId' });
+    expect(refused.body.errors?.[0].message).toMatch(/CANCELLED/);
+    expect(await count('task_executions')).toBe(before);
+  });
+
   it('reads latestExecution, executionCount and execution.task', async () => {
     const task = await createTask({ title: 'runs' });
     for (const agentType of ['a', 'b', 'c']) {

@@ -1,8 +1,9 @@
 import { In, type DataSource } from 'typeorm';
 import type { RequestScope } from '../request';
-import { BadInputError, NotFoundError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
 import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
@@ -10,6 +11,7 @@ import type { FinishExecutionInput, StartExecutionInput } from './execution.inpu
 import { EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
+const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
 /** Entries one appendExecutionLog call may add. */
 export const MAX_LOG_ENTRIES = 1000;
 
@@ -96,18 +98,24 @@ export class ExecutionService {
     return taskIds.map((id) => byTask.get(id) ?? 0);
   }
 
+  /**
+   * One INSERT ... SELECT from the task: the run is created only if the task exists and is open.
+   * Only when nothing was inserted is the task read, to say why.
+   */
   async start(_scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
-    return this.db.transaction(async (tx) => {
-      const status = await this.tasks.statusOf(tx, input.taskId, 'taskId');
-      if (isFinal(status)) {
-        throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
-      }
-      const repo = tx.getRepository(TaskExecution);
-      const { identifiers } = await repo.insert(
-        repo.create({ ...input, agentConfig: input.agentConfig ?? {}, status: ExecutionStatus.RUNNING, startedAt: new Date() }),
-      );
-      return repo.findOneByOrFail({ id: identifiers[0].id });
-    });
+    const p = new Params();
+    const { rows } = await run<TaskExecution>(
+      this.db,
+      `INSERT INTO task_executions (task_id, agent_type, agent_config, status, started_at)
+       SELECT t.id, ${p.add(input.agentType)}, ${p.json(input.agentConfig ?? {})}, '${ExecutionStatus.RUNNING}', now()
+       FROM tasks t WHERE t.id = ${p.add(input.taskId)}::uuid AND t.status <> ALL(${p.add(FINAL_TASK_STATUSES)}::text[])
+       RETURNING ${this.allColumns()}`,
+      p.values,
+    );
+    if (rows[0]) return rows[0];
+    const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
+    if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
+    throw new ConflictError('the task changed while the execution was being started; retry');
   }
 
   /**
@@ -128,20 +136,19 @@ export class ExecutionService {
     return rows[0];
   }
 
+  /** One conditional UPDATE ... RETURNING: two agents finishing the same run cannot both succeed. */
   async finish(_scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
-    const repo = this.db.getRepository(TaskExecution);
-    // One conditional UPDATE: two agents finishing the same run cannot both succeed.
-    const result = await repo
-      .createQueryBuilder()
-      .update()
-      .set({ status: input.status, errorDetails: input.errorDetails ?? null, completedAt: () => 'now()' })
-      .where('id = :id AND status IN (:...open)', { id: input.id, open: UNFINISHED })
-      .execute();
-    const execution = await repo.findOneBy({ id: input.id });
+    const p = new Params();
+    const errorDetails = input.errorDetails == null ? 'NULL' : p.json(input.errorDetails);
+    const { rows } = await run<TaskExecution>(
+      this.db,
+      `UPDATE task_executions SET status = ${p.add(input.status)}::text, error_details = ${errorDetails}, completed_at = now()
+       WHERE id = ${p.add(input.id)}::uuid AND status = ANY(${p.add(UNFINISHED)}::text[]) RETURNING ${this.allColumns()}`,
+      p.values,
+    );
+    if (rows[0]) return rows[0];
+    const execution = await this.db.getRepository(TaskExecution).findOne({ where: { id: input.id }, select: { id: true, status: true } });
     if (!execution) throw new NotFoundError('execution', input.id);
-    if (result.affected === 0) {
-      throw new BadInputError('id', `the execution is already ${execution.status.toUpperCase()}; only PENDING or RUNNING executions can finish`);
-    }
-    return execution;
+    throw new BadInputError('id', `the execution is already ${execution.status.toUpperCase()}; only PENDING or RUNNING executions can finish`);
   }
 }
