@@ -282,6 +282,14 @@ describe('TaskFilter compared with plain SQL', () => {
     expect(await ids(filter)).toEqual(expected);
   });
 
+  it('passes hostile text as data, never as SQL', async () => {
+    const hostile = `x'); DROP TABLE tasks; --`;
+    for (const filter of [{ search: hostile }, { type: hostile }, { assignedTo: [hostile] }, { jsonPath: { path: [hostile, "a'b"], eq: hostile } }, { metadataContains: { [hostile]: hostile } }]) {
+      expect(await ids(filter)).toEqual([]);
+    }
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM tasks`))[0].n).toBeGreaterThanOrEqual(1000);
+  });
+
   it('filters by parent', async () => {
     const [{ id }] = await t.db.query(`SELECT parent_task_id AS id FROM tasks WHERE parent_task_id IS NOT NULL LIMIT 1`);
     expect(await ids({ parentId: id })).toEqual(await sqlIds('parent_task_id = $1', [id]));
@@ -367,5 +375,20 @@ describe('README', () => {
       const res = await t.gql(query);
       expect([query.slice(0, 40), res.body.errors]).toEqual([query.slice(0, 40), undefined]);
     }
+  });
+});
+
+describe('paging defaults', () => {
+  it('gives 20 by default, and the 20 just before `before` when only before is given', async () => {
+    const all = (await t.db.query(`SELECT id FROM tasks ORDER BY created_at DESC NULLS FIRST, id DESC`)).map((r) => r.id);
+    const first = ok(await t.gql(`{ tasks { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }`)).tasks;
+    expect(first.nodes.map((n: any) => n.id)).toEqual(all.slice(0, 20));
+    expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false });
+    const at = ok(await t.gql(`{ tasks(first: 50) { edges { cursor } } }`)).tasks.edges[49].cursor;
+    const before = ok(await t.gql(`query($b: String) { tasks(before: $b) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }`, { b: at })).tasks;
+    expect(before.nodes.map((n: any) => n.id)).toEqual(all.slice(29, 49));
+    expect(before.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
+    const zero = ok(await t.gql(`{ tasks(first: 0) { nodes { id } pageInfo { hasNextPage } } }`)).tasks;
+    expect(zero).toEqual({ nodes: [], pageInfo: { hasNextPage: true } });
   });
 });

@@ -10,7 +10,7 @@ export const MAX_PAGE_SIZE = 100;
 
 @ArgsType()
 export class ConnectionArgs {
-  @Field(() => Int, { nullable: true, description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); ${DEFAULT_PAGE_SIZE} when neither first nor last is given.` })
+  @Field(() => Int, { nullable: true, description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); ${DEFAULT_PAGE_SIZE} when neither first nor last is given (the last ${DEFAULT_PAGE_SIZE} when only \`before\` is).` })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'An endCursor (or any edge cursor) of this connection.' })
@@ -112,7 +112,8 @@ export function planPage(args: ConnectionArgs, ordering: Ordering): PagePlan {
   const types = ordering.keys.map((k) => k.type);
   return {
     limit: first ?? last ?? DEFAULT_PAGE_SIZE,
-    backward: last != null,
+    // `before` alone means the page just before it, as `last: 20` would
+    backward: last != null || (first == null && before != null && after == null),
     after: after != null ? decodeCursor('after', after, ordering.signature, types) : undefined,
     before: before != null ? decodeCursor('before', before, ordering.signature, types) : undefined,
   };
