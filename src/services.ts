@@ -17,7 +17,7 @@ export function createServices(db: DataSource, config: Pick<Config, 'security'>)
   return {
     audit,
     tasks,
-    executions: new ExecutionService(db, tasks, audit),
+    executions: new ExecutionService(db, tasks),
     integrations: new IntegrationService(db, audit, secrets),
     metrics: new MetricService(db, audit),
     tokens: new TokenService(db, audit),

@@ -3,14 +3,14 @@ import { buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
-import { ExecutionResolver } from '../executions/execution.resolver';
+import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { SecurityResolver } from '../security/security.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver, TokenResolver, AuditResolver, SecurityResolver] as const;
+export const resolvers = [TaskResolver, ExecutionResolver, TaskExecutionsResolver, IntegrationResolver, MetricResolver, TokenResolver, AuditResolver, SecurityResolver] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);

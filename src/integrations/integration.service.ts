@@ -1,25 +1,55 @@
 import { In, type DataSource } from 'typeorm';
+import { auditedStatement } from '../audit/audited-statement';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
 import { NotFoundError } from '../errors';
-import { ExternalIntegration } from './integration.entity';
+import { fetchPage, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { ExternalIntegration, IntegrationStatus } from './integration.entity';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
+import { INTEGRATION_ORDERING, integrationFilterSql, type IntegrationFilter } from './integration.query';
+
+export interface IntegrationPageQuery {
+  args: ConnectionArgs;
+  filter?: IntegrationFilter | null;
+  fields: Iterable<string>;
+  withTotal: boolean;
+}
 
 export class IntegrationService {
+  private cols?: Map<string, string>;
+
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly secrets: SecretBox,
   ) {}
 
+  private get columns(): Map<string, string> {
+    return (this.cols ??= columnMap(this.db, ExternalIntegration));
+  }
+
+  /** Every column but `configuration`: credentials never leave the database. */
+  private returning(): string {
+    return [...this.columns]
+      .filter(([prop]) => prop !== 'configuration')
+      .map(([prop, col]) => `${ident(col)} AS ${ident(prop)}`)
+      .join(', ');
+  }
+
   findByIds(ids: readonly string[]): Promise<ExternalIntegration[]> {
     return this.db.getRepository(ExternalIntegration).findBy({ id: In([...ids]) });
   }
 
-  list(first: number): Promise<ExternalIntegration[]> {
-    return this.db.getRepository(ExternalIntegration).find({ order: { createdAt: 'DESC', id: 'DESC' }, take: first });
+  async page(q: IntegrationPageQuery): Promise<Connection<ExternalIntegration>> {
+    const plan = planPage(q.args, INTEGRATION_ORDERING);
+    const params = new Params();
+    const where = integrationFilterSql(q.filter, params);
+    const fields = [...q.fields].filter((f) => f !== 'configuration');
+    const select = selectList(this.columns, 'i', ['id', ...fields]);
+    return fetchPage<ExternalIntegration>(this.db, { from: 'external_integrations i', select, where, params, ordering: INTEGRATION_ORDERING }, plan, q.withTotal);
   }
 
   async create(scope: RequestScope, input: CreateIntegrationInput): Promise<ExternalIntegration> {
@@ -44,6 +74,35 @@ export class IntegrationService {
       await this.audit.record(tx, scope, { operation: 'updateIntegration', entity: 'external_integration', entityId: id, before, after });
       return after;
     });
+  }
+
+  /** ACTIVE or DISABLED in one UPDATE ... RETURNING (its audit row written by the same statement). */
+  async setStatus(scope: RequestScope, id: string, status: IntegrationStatus): Promise<ExternalIntegration> {
+    const audited = auditedStatement(scope, {
+      sql: `UPDATE external_integrations SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${this.returning()}`,
+      beforeSql: `SELECT ${this.returning()} FROM external_integrations WHERE id = $1`,
+      params: [id, status],
+      operation: status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration',
+      entity: 'external_integration',
+      kind: 'update',
+    });
+    const { rows } = await run<ExternalIntegration>(this.db, audited.sql, audited.params);
+    if (!rows[0]) throw new NotFoundError('integration', id);
+    return rows[0];
+  }
+
+  /** Deletes it and returns it as it was (without its configuration). */
+  async delete(scope: RequestScope, id: string): Promise<ExternalIntegration> {
+    const audited = auditedStatement(scope, {
+      sql: `DELETE FROM external_integrations WHERE id = $1 RETURNING ${this.returning()}`,
+      params: [id],
+      operation: 'deleteIntegration',
+      entity: 'external_integration',
+      kind: 'delete',
+    });
+    const { rows } = await run<ExternalIntegration>(this.db, audited.sql, audited.params);
+    if (!rows[0]) throw new NotFoundError('integration', id);
+    return rows[0];
   }
 
   /**
