@@ -21,12 +21,17 @@ export interface AuditedStatementSpec {
   beforeSql?: string;
   /** One audit row for all the rows (a batch insert): changes = { count: { before: null, after: n } }. */
   summarize?: boolean;
+  /** Instead of the field diff: a SQL jsonb expression for `changes` (e.g. a summary of a log append). */
+  changesSql?: string;
+  /** What the statement returns, over `changed` (default: `SELECT * FROM changed`). */
+  select?: string;
   /** Output names whose values are masked ([secret]) in the audit row. */
   secretFields?: readonly string[];
 }
 
 /**
- * Wraps a one-statement mutation so that it writes its audit row in the same statement (a
+ * Wraps a one-statement mutation (a change that changes nothing, e.g. a repeated status move,
+ * writes no audit row) so that it writes its audit row in the same statement (a
  * data-modifying CTE): atomic with the change, still one round trip, and no row when the
  * statement changes nothing. Returns the SQL and parameters to run in place of the original.
  */
@@ -48,10 +53,13 @@ export function auditedStatement(scope: RequestScope, spec: AuditedStatementSpec
          SELECT ${fixed}, NULL, jsonb_build_object('count', jsonb_build_object('before', NULL, 'after', count(*))), ${p(8)}
          FROM changed WHERE ${p(7)}::text[] IS NOT NULL HAVING count(*) > 0`
     : `INSERT INTO audit_log (${columns})
-         SELECT ${fixed}, changed."id"::text, audit_diff(${before}, ${after}, ${p(7)}::text[]), ${p(8)} FROM changed`;
+         SELECT ${fixed}, d.id, d.changes, ${p(8)}
+         FROM (SELECT changed."id"::text AS id, ${spec.changesSql ? spec.changesSql : `audit_diff(${before}, ${after}, ${p(7)}::text[])`} AS changes,
+                      ${p(7)}::text[] AS secret FROM changed) AS d
+         WHERE d.changes <> '{}'::jsonb`;
   const sql = `WITH ${spec.kind === 'update' && spec.beforeSql ? `audit_before AS (${spec.beforeSql}), ` : ''}changed AS (${spec.sql}),
     audit_row AS (${audit})
-    SELECT * FROM changed`;
+    ${spec.select ?? 'SELECT * FROM changed'}`;
   const { principal } = scope;
   return {
     sql,

@@ -21,15 +21,21 @@ export interface CostOptions {
   defaultPageSize: number;
   /** Extra points for each root mutation field (a write costs more than a read). */
   mutationCost?: number;
+  /**
+   * A first/last above this counts as this (default 100): argument validation refuses such a
+   * request anyway, with a better message than a cost error.
+   */
+  maxPageSize?: number;
 }
 
 /**
  * The cost of an operation, computed from the document before anything runs (GitHub's and
  * Shopify's model):
  *   - a scalar or enum field costs 0;
- *   - an object field costs 1 plus the cost of its selections;
+ *   - a record (an object type with an `id` field) costs 1 plus the cost of its selections; a
+ *     wrapper object without an id (a connection, an edge, pageInfo) costs only its selections;
  *   - a field taking `first` or `last` (a connection, or a bounded list) costs that number
- *     (its default, or `defaultPageSize`, when absent) times (1 + the cost of its selections),
+ *     (its default, or `defaultPageSize`, when absent) times the cost of one item (at least 1),
  *     so nesting multiplies;
  *   - each root mutation field adds `mutationCost`, and a field declaring
  *     `extensions: { cost: n }` adds n.
@@ -59,7 +65,7 @@ export function operationCost(
       let value: unknown = argNode ? valueFromASTUntyped(argNode.value, variables) : undefined;
       if (value === undefined || value === null) value = argDef.defaultValue;
       const n = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : options.defaultPageSize;
-      size = Math.max(size ?? 0, n);
+      size = Math.max(size ?? 0, Math.min(n, options.maxPageSize ?? 100));
     }
     return size ?? 1;
   };
@@ -81,9 +87,10 @@ export function operationCost(
         total += own;
         const type = getNamedType(def.type);
         if (isLeafType(type)) continue;
-        const child = 1 + selectionsCost(sel.selectionSet, type as GraphQLCompositeType);
+        const record = (isObjectType(type) || isInterfaceType(type)) && !('id' in type.getFields()) ? 0 : 1;
+        const item = record + selectionsCost(sel.selectionSet, type as GraphQLCompositeType);
         const hasPaging = def.args.some((a) => a.name === 'first' || a.name === 'last');
-        total += (hasPaging ? pageSize(sel, def) : 1) * child;
+        total += hasPaging ? pageSize(sel, def) * Math.max(1, item) : item;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
         total += selectionsCost(sel.selectionSet, isCompositeType(type) ? type : parent);
