@@ -9,32 +9,33 @@ describe('query cost', () => {
   afterAll(() => t.close());
 
   it('refuses an operation over the per-query maximum before any SQL runs, with its cost in the error', async () => {
-    const res = await t.gql(`{ tasks(first: 100) { id parent { id parent { id parent { id parent { id parent { id } } } } } } }`);
+    // 6 connections of 100 entries each: 6 * 100
+    const fields = Array.from({ length: 6 }, (_, i) => `a${i}: auditLog(first: 100) { edges { node { id operation } } }`).join(' ');
+    const res = await t.gql(`{ ${fields} }`);
     expect(res.status).toBe(400);
-    // 100 tasks, each with 5 nested objects: 100 * (1 + 5)
     expect(res.body.errors?.[0].extensions).toEqual({ code: 'COST_LIMIT_EXCEEDED', cost: 600, maxCost: 500 });
     expect(res.body.errors?.[0].message).toMatch(/costs 600 points, more than the 500 allowed/);
     expect(res.body.data).toBeUndefined();
     expect(res.headers.get('x-sql-statements')).toBe('0');
   });
 
-  it('multiplies nested connections and counts fragments and variables', async () => {
-    const big = await t.gql(`query($n: Int!) { tasks(first: $n) { ...F } } fragment F on Task { parent { id } }`, { n: 100 });
-    expect(big.body.errors).toBeUndefined(); // 100 * 2 = 200 <= 500
+  it('counts first/last from variables and fragments', async () => {
+    const big = await t.gql(`query($n: Int!) { a: auditLog(first: $n) { ...F } b: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`, { n: 100 });
+    expect(big.body.errors).toBeUndefined(); // 100 + 100 <= 500
     expect(big.body.extensions?.cost.requested).toBe(200);
-    const bigger = await t.gql(`query($n: Int!) { tasks(first: $n) { ...F } } fragment F on Task { parent { id } p2: parent { id } p3: parent { id } p4: parent { id } p5: parent { id } }`, { n: 100 });
+    const bigger = await t.gql(`query($n: Int!) { a: auditLog(first: $n) { ...F } b: auditLog(first: $n) { ...F } c: auditLog(first: $n) { ...F } d: apiTokens(first: $n) { id } e: apiTokens(first: $n) { id } f: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`, { n: 100 });
     expect(bigger.body.errors?.[0].extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', cost: 600, maxCost: 500 });
   });
 
   it('puts extensions.cost on every response, errors included', async () => {
-    const ok = await t.gql(`{ tasks(first: 10) { id } }`);
+    const ok = await t.gql(`{ apiTokens(first: 10) { id } }`);
     expect(ok.body.extensions?.cost).toMatchObject({ requested: 10, limit: 100000 });
     expect(typeof ok.body.extensions?.cost.remaining).toBe('number');
     expect(new Date(ok.body.extensions?.cost.resetAt).getTime()).toBeGreaterThan(Date.now());
     const invalid = await t.gql(`{ nope }`);
     expect(invalid.status).toBe(400);
     expect(invalid.body.extensions?.cost).toMatchObject({ requested: 0 });
-    const syntax = await t.gql(`{ tasks(`);
+    const syntax = await t.gql(`{ apiTokens(`);
     expect(syntax.body.extensions?.cost).toMatchObject({ requested: 0 });
   });
 });
@@ -56,30 +57,31 @@ describe('per-minute budget', () => {
       }
       const before = (await a.gql(`{ rateLimit { limit cost remaining resetAt } }`, undefined, token)).body.data.rateLimit;
       expect(before.limit).toBe(100);
-      expect(before.cost).toBe(1);
+      expect(before.cost).toBe(0); // rateLimit is a wrapper without an id: free
       spent = 100 - before.remaining;
 
-      const onA = await a.gql(`{ tasks(first: 40) { id } }`, undefined, token);
+      const onA = await a.gql(`{ apiTokens(first: 40) { id } }`, undefined, token);
       expect(onA.body.errors).toBeUndefined();
       expect(onA.body.extensions?.cost).toMatchObject({ requested: 40, remaining: 100 - spent - 40 });
-      const onB = await b.gql(`{ tasks(first: 40) { id } rateLimit { cost remaining } }`, undefined, token);
+      const onB = await b.gql(`{ apiTokens(first: 40) { id } rateLimit { cost remaining } }`, undefined, token);
       expect(onB.body.errors).toBeUndefined();
-      expect(onB.body.data.rateLimit).toEqual({ cost: 41, remaining: 100 - spent - 81 });
+      expect(onB.body.data.rateLimit).toEqual({ cost: 40, remaining: 100 - spent - 80 });
 
-      const refused = await a.gql(`{ tasks(first: 40) { id } }`, undefined, token);
+      const refused = await a.gql(`{ apiTokens(first: 40) { id } }`, undefined, token);
       expect(refused.status).toBe(429);
-      expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', cost: 40, remaining: 100 - spent - 81 });
+      expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', cost: 40, remaining: 100 - spent - 80 });
       expect(new Date(refused.body.errors?.[0].extensions?.resetAt).getTime()).toBeGreaterThan(Date.now() - 1000);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(refused.headers.get('x-sql-statements')).toBe('0');
       // what is left is still usable, on either instance
-      const small = await b.gql(`{ tasks(first: 5) { id } }`, undefined, token);
+      const small = await b.gql(`{ apiTokens(first: 5) { id } }`, undefined, token);
       expect(small.body.errors).toBeUndefined();
 
       // another token has its own budget
-      const other = await b.token('viewer' as any);
-      const fresh = await b.gql(`{ tasks(first: 40) { id } }`, undefined, { authorization: `Bearer ${other.token}` });
+      const other = await b.token('admin' as any);
+      const fresh = await b.gql(`{ apiTokens(first: 40) { id } }`, undefined, { authorization: `Bearer ${other.token}` });
       expect(fresh.status).toBe(200);
+      expect(fresh.body.errors).toBeUndefined();
     } finally {
       await a.close();
       await b.close();
@@ -94,9 +96,9 @@ describe('per-minute budget', () => {
     const b = await startTestGateway(env, { database: db });
     try {
       const token = { authorization: `Bearer ${a.adminToken}` };
-      const r1 = await a.gql(`{ tasks(first: 30) { id } }`, undefined, token);
+      const r1 = await a.gql(`{ apiTokens(first: 30) { id } }`, undefined, token);
       expect(r1.body.extensions?.cost).toMatchObject({ requested: 30, remaining: 20 });
-      const r2 = await b.gql(`{ tasks(first: 30) { id } }`, undefined, token);
+      const r2 = await b.gql(`{ apiTokens(first: 30) { id } }`, undefined, token);
       if (r2.status === 200) {
         // the minute turned between the two requests: a fresh window
         expect(r2.body.extensions?.cost).toMatchObject({ requested: 30, remaining: 20 });

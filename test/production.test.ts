@@ -10,10 +10,10 @@ describe('production mode', () => {
   afterAll(() => t.close());
 
   it('masks an unexpected resolver error for the client and logs it in full under the error id', async () => {
-    await t.gql(`mutation { createTask(input: { title: "before the break" }) { id } }`);
+    const { id } = (await t.gql(`mutation { createTask(input: { title: "before the break" }) { id } }`)).body.data.createTask;
     await t.db.query('ALTER TABLE tasks RENAME COLUMN title TO title_renamed');
     try {
-      const res = await t.gql(`{ tasks { id title } }`);
+      const res = await t.gql(`query($id: UUID!) { task(id: $id) { id title } }`, { id });
       const error = res.body.errors?.[0];
       expect(error?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       const errorId = error?.extensions?.errorId;
