@@ -62,6 +62,7 @@ describe('roles', () => {
 
   it('lets each role call exactly the mutations its rank allows, and FORBIDDEN ones change nothing', async () => {
     const outcomes: string[] = [];
+    const succeeded = new Set<string>();
     for (const mutation of ops.mutations) {
       const required = MUTATION_ROLES[mutation.name];
       const { query, variables } = ops.call('mutation', mutation);
@@ -72,6 +73,14 @@ describe('roles', () => {
         const allowed = RANK[role] >= RANK[required];
         if (allowed) {
           expect({ mutation: mutation.name, role, codes: codes.filter((c) => c === 'FORBIDDEN' || c === 'UNAUTHENTICATED') }).toEqual({ mutation: mutation.name, role, codes: [] });
+          // the audit trail: one row, of this operation, when it succeeded; none when it failed
+          const after = await changeCounts();
+          expect({ mutation: mutation.name, role, audited: after.audit - before.audit }).toEqual({ mutation: mutation.name, role, audited: codes.length === 0 ? 1 : 0 });
+          if (codes.length === 0) {
+            const [last] = await t.db.query(`SELECT operation, actor_role FROM audit_log ORDER BY occurred_at DESC, id DESC LIMIT 1`);
+            expect(last).toEqual({ operation: mutation.name, actor_role: role });
+            succeeded.add(mutation.name);
+          }
         } else {
           expect({ mutation: mutation.name, role, codes }).toEqual({ mutation: mutation.name, role, codes: ['FORBIDDEN'] });
           expect(res.body.errors?.[0].extensions).toMatchObject({ requiredRole: required, role });
@@ -84,6 +93,8 @@ describe('roles', () => {
     expect(outcomes).toContain('createTask:operator:allowed');
     expect(outcomes).toContain('createIntegration:operator:forbidden');
     expect(outcomes).toContain('createApiToken:admin:allowed');
+    // the made-up arguments are good enough for these to succeed (and so to be audited)
+    expect([...succeeded]).toEqual(expect.arrayContaining(['createTask', 'createIntegration', 'createApiToken']));
   });
 
   it('answers every mutation without a token with HTTP 401 UNAUTHENTICATED', async () => {
