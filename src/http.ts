@@ -49,8 +49,14 @@ export function createHttpApp(apollo: ApolloServer<Context>, services: Services,
     limitJsonDepth(config.security.limits.maxJsonDepth),
     expressMiddleware(apollo, {
       // Authentication happens here, once per request: the principal is in the context (ctx.principal).
-      context: async ({ req, res }) =>
-        createContext(services, logger, res.locals.requestId as string, await security.authenticator.authenticate(req.get('authorization'))),
+      context: async ({ req, res }) => {
+        const requestId = res.locals.requestId as string;
+        const principal = await security.authenticator.authenticate(req.get('authorization')).catch((error: Error) => {
+          logger.warn('authentication refused', { requestId, reason: error.message, ip: req.ip });
+          throw error;
+        });
+        return createContext(services, logger, requestId, principal);
+      },
     }),
   );
 

@@ -8,7 +8,7 @@ const key = new TextEncoder().encode(JWT_SECRET);
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ JWT_SECRET, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'taskmaster', JWT_ROLE_CLAIM: 'app.role' });
+  t = await startTestGateway({ JWT_SECRET, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'taskmaster', JWT_ROLE_CLAIM: 'app.role', LOG_LEVEL: 'warn' });
 });
 afterAll(() => t.close());
 
@@ -41,6 +41,9 @@ describe('API tokens', () => {
     await expect401({ authorization: 'Basic dXNlcjpwYXNz' }, /Malformed/);
     await expect401(bearer('tmg_notarealtokenatall000000000000000000000'), /unknown API token/);
     await expect401(bearer('garbage'), /Unknown token|JWT/);
+    const refusals = t.logs.filter((l) => l.includes('authentication refused'));
+    expect(refusals.length).toBeGreaterThanOrEqual(4);
+    expect(refusals.join('')).not.toContain('tmg_notarealtoken');
   });
 
   it('issues a token once through createApiToken, stores only its hash, and authenticates with it', async () => {

@@ -16,7 +16,9 @@ export interface AuditedStatementSpec {
   kind: 'create' | 'update' | 'delete';
   /**
    * For updates: a SELECT of the affected rows as they were, with the same output names as the
-   * RETURNING list (it runs in the statement's snapshot, so it sees them before the change).
+   * RETURNING list (it runs in the statement's snapshot, so it sees them before the change). Not
+   * FOR UPDATE: a row locked by the statement's own UPDATE would be skipped. Under a concurrent
+   * writer, the before image is the statement's snapshot of the row.
    */
   beforeSql?: string;
   /** One audit row for all the rows (a batch insert): changes = { count: { before: null, after: n } }. */
