@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 
+const PROD = { NODE_ENV: 'production', SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
+
 describe('loadConfig', () => {
   it('uses the embedded PostgreSQL when no database is configured', () => {
     const config = loadConfig({});
@@ -22,8 +24,8 @@ describe('loadConfig', () => {
   });
 
   it('does not run migrations by default in production against a configured database', () => {
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' }).db.runMigrations).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', DB_RUN_MIGRATIONS: 'true' }).db.runMigrations).toBe(true);
+    expect(loadConfig({ ...PROD, DATABASE_URL: 'postgres://db/x' }).db.runMigrations).toBe(false);
+    expect(loadConfig({ ...PROD, DATABASE_URL: 'postgres://db/x', DB_RUN_MIGRATIONS: 'true' }).db.runMigrations).toBe(true);
   });
 
   it.each([

@@ -2,6 +2,8 @@
  * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
  * typed object; everything else receives that object. Errors name the variable and the fix.
  */
+import { securityConfig, type SecurityConfig } from './security/security.config';
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -56,6 +58,7 @@ export interface Config {
     /** Answer each GraphQL request with an X-SQL-Statements header (off in production). */
     sqlCountHeader: boolean;
   };
+  security: SecurityConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -153,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', !isProduction),
       sqlCountHeader: bool(env, 'GRAPHQL_SQL_COUNT_HEADER', !isProduction),
     },
+    security: securityConfig(env, nodeEnv),
   };
   return deepFreeze(config);
 }

@@ -7,6 +7,8 @@ import { createApolloServer } from './graphql/apollo';
 import { createSchema } from './graphql/schema';
 import { createHttpApp } from './http';
 import type { Logger } from './logger';
+import { answerClientErrorsWithJson } from './security/http.guards';
+import { createSecurity } from './security/security';
 import { createServices } from './services';
 
 export interface Gateway {
@@ -20,13 +22,17 @@ export interface Gateway {
 /** Start-up in order: database (and migrations), schema, HTTP server listening. Shutdown reverses it. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const database = await openDatabase(config.db, logger);
+  const closers: (() => Promise<void>)[] = [];
   try {
     const schema = await createSchema();
-    const services = createServices(database.dataSource);
+    const services = createServices(database.dataSource, config);
+    const security = createSecurity(config, database.dataSource, services, logger);
+    closers.push(() => security.close());
     const httpServer = createServer();
-    const apollo = createApolloServer(schema, httpServer, config, logger);
+    answerClientErrorsWithJson(httpServer);
+    const apollo = createApolloServer(schema, httpServer, config, logger, security);
     await apollo.start();
-    httpServer.on('request', createHttpApp(apollo, services, config, logger));
+    httpServer.on('request', createHttpApp(apollo, services, config, logger, security));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -42,12 +48,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       async stop() {
         logger.info('stopping: closing the HTTP server after in-flight requests');
         await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
+        for (const close of closers) await close();
         logger.info('stopping: closing the database pool');
         await database.close();
         logger.info('stopped');
       },
     };
   } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
     await database.close();
     throw error;
   }

@@ -7,6 +7,8 @@ import { createContext, type Context } from './graphql/context';
 import { httpErrorBody } from './graphql/errors';
 import type { Logger } from './logger';
 import { requestStats } from './request';
+import { limitJsonDepth, securityHeaders } from './security/http.guards';
+import type { Security } from './security/security';
 import type { Services } from './services';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -29,11 +31,12 @@ const requireJson: RequestHandler = (req, res, next) => {
   next();
 };
 
-export function createHttpApp(apollo: ApolloServer<Context>, services: Services, config: Config, logger: Logger): express.Express {
+export function createHttpApp(apollo: ApolloServer<Context>, services: Services, config: Config, logger: Logger, security: Security): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestId);
+  if (config.security.securityHeaders) app.use(securityHeaders(config.isProduction));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -43,7 +46,18 @@ export function createHttpApp(apollo: ApolloServer<Context>, services: Services,
     '/graphql',
     requireJson,
     express.json({ limit: config.graphql.bodyLimitBytes, type: ['application/json', 'application/graphql-response+json'] }),
-    expressMiddleware(apollo, { context: async ({ res }) => createContext(services, logger, res.locals.requestId as string) }),
+    limitJsonDepth(config.security.limits.maxJsonDepth),
+    expressMiddleware(apollo, {
+      // Authentication happens here, once per request: the principal is in the context (ctx.principal).
+      context: async ({ req, res }) => {
+        const requestId = res.locals.requestId as string;
+        const principal = await security.authenticator.authenticate(req.get('authorization')).catch((error: Error) => {
+          logger.warn('authentication refused', { requestId, reason: error.message, ip: req.ip });
+          throw error;
+        });
+        return createContext(services, logger, requestId, principal);
+      },
+    }),
   );
 
   app.use((req, res) => {

@@ -1,15 +1,20 @@
 import winston from 'winston';
 import type { Config } from './config';
+import { redactFormat } from './security/redact';
 
 export type Logger = winston.Logger;
 
-/** JSON lines in production (for log shippers), one readable line per event in development. */
+/**
+ * JSON lines in production (for log shippers), one readable line per event in development. Every
+ * entry is redacted first (credentials, tokens, Authorization: src/security/redact.ts).
+ */
 export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>): Logger {
   const format = config.isProduction
-    ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json())
+    ? winston.format.combine(winston.format.errors({ stack: true }), redactFormat(), winston.format.timestamp(), winston.format.json())
     : winston.format.combine(
-        winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.errors({ stack: true }),
+        redactFormat(),
+        winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.printf(({ timestamp, level, message, stack, ...rest }) => {
           const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
           return `${timestamp} ${level} ${message}${extra}${stack ? `\n${stack}` : ''}`;

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Principal } from './auth/principal';
 import type { Logger } from './logger';
 
 /**
@@ -9,6 +10,8 @@ import type { Logger } from './logger';
 export interface RequestScope {
   requestId: string;
   logger: Logger;
+  /** Who the request acts for (checked by the auth checker; written to the audit log). */
+  principal: Principal;
 }
 
 /** Figures gathered while one HTTP request runs. */

@@ -1,17 +1,27 @@
 import type { DataSource } from 'typeorm';
+import { AuditService } from './audit/audit.service';
+import { TokenService } from './auth/token.service';
+import type { Config } from './config';
+import { SecretBox } from './secrets/secret-box';
+import { SqlConsole } from './security/sql-console';
 import { ExecutionService } from './executions/execution.service';
 import { IntegrationService } from './integrations/integration.service';
 import { MetricService } from './metrics/metric.service';
 import { TaskService } from './tasks/task.service';
 
 /** The domain services, created once per gateway around its DataSource. */
-export function createServices(db: DataSource) {
-  const tasks = new TaskService(db);
+export function createServices(db: DataSource, config: Pick<Config, 'security'>) {
+  const audit = new AuditService(db);
+  const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
+  const tasks = new TaskService(db, audit);
   return {
+    audit,
     tasks,
     executions: new ExecutionService(db, tasks),
-    integrations: new IntegrationService(db),
-    metrics: new MetricService(db),
+    integrations: new IntegrationService(db, audit, secrets),
+    metrics: new MetricService(db, audit),
+    tokens: new TokenService(db, audit),
+    sql: new SqlConsole(db, config.security.runSql),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -7,8 +7,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+const auth = () => ({ authorization: `Bearer ${t.adminToken}` });
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  fetch(`${t.baseUrl}/graphql`, { method: 'POST', headers, body });
+  fetch(`${t.baseUrl}/graphql`, { method: 'POST', headers: { ...auth(), ...headers }, body });
 
 async function expectJsonError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -21,7 +22,10 @@ async function expectJsonError(res: Response, status: number, code: string) {
 
 describe('GraphQL over HTTP', () => {
   // The graphql-http audit suite: every MUST must pass; SHOULDs are listed where Apollo differs.
-  const audits = serverAudits({ url: () => `${t.baseUrl}/graphql` });
+  const audits = serverAudits({
+    url: () => `${t.baseUrl}/graphql`,
+    fetchFn: (input: string | URL, init: RequestInit = {}) => fetch(input, { ...init, headers: { ...auth(), ...(init.headers as Record<string, string>) } }),
+  });
   for (const audit of audits.filter((a) => a.name.startsWith('MUST'))) {
     it(audit.name, async () => {
       const result = await audit.fn();
@@ -40,16 +44,16 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('serves queries over GET', async () => {
-    const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { id } }')}`, {
-      headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
+    const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { nodes { id } } }')}`, {
+      headers: { ...auth(), accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { tasks: [] } });
+    expect((await res.json() as any).data).toEqual({ tasks: { nodes: [] } });
   });
 
   it('refuses a mutation over GET without running it', async () => {
     const q = encodeURIComponent('mutation { createTask(input: { title: "via GET" }) { id } }');
-    const res = await fetch(`${t.baseUrl}/graphql?query=${q}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${t.baseUrl}/graphql?query=${q}`, { headers: { ...auth(), 'apollo-require-preflight': 'true' } });
     expect(res.status).toBe(405);
     expect(await t.db.query('SELECT 1 FROM tasks')).toHaveLength(0);
   });
@@ -59,11 +63,11 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('answers a wrong content type with a 415 JSON GraphQL error', async () => {
-    await expectJsonError(await post('query { tasks { id } }', { 'content-type': 'text/plain' }), 415, 'BAD_REQUEST');
+    await expectJsonError(await post('query { tasks { nodes { id } } }', { 'content-type': 'text/plain' }), 415, 'BAD_REQUEST');
   });
 
   it('answers a body over the limit with a 413 JSON GraphQL error', async () => {
-    await expectJsonError(await post(JSON.stringify({ query: `{ tasks { id } } #${'x'.repeat(4096)}` })), 413, 'PAYLOAD_TOO_LARGE');
+    await expectJsonError(await post(JSON.stringify({ query: `{ tasks { nodes { id } } } #${'x'.repeat(4096)}` })), 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('answers unknown routes with a 404 JSON error, not an HTML page', async () => {
@@ -71,35 +75,35 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('refuses a query deeper than the limit with a 400', async () => {
-    const res = await post(JSON.stringify({ query: '{ tasks { parent { parent { parent { parent { parent { id } } } } } } }' }));
+    const res = await post(JSON.stringify({ query: '{ tasks { nodes { parent { parent { parent { parent { id } } } } } } }' }));
     const body = await expectJsonError(res, 400, 'GRAPHQL_VALIDATION_FAILED');
     expect(body.errors[0].message).toMatch(/exceeds maximum operation depth of 4/);
   });
 
   it('answers a spread of an unknown fragment with a 400 validation error (graphql-depth-limit would crash)', async () => {
-    const body = await expectJsonError(await post(JSON.stringify({ query: '{ tasks { ...Missing } }' })), 400, 'GRAPHQL_VALIDATION_FAILED');
+    const body = await expectJsonError(await post(JSON.stringify({ query: '{ tasks { nodes { ...Missing } } }' })), 400, 'GRAPHQL_VALIDATION_FAILED');
     expect(body.errors[0].message).toMatch(/Unknown fragment "Missing"/);
   });
 
   it('answers a fragment cycle with a 400 validation error', async () => {
-    const query = 'query { tasks { ...A } } fragment A on Task { ...B } fragment B on Task { ...A }';
+    const query = 'query { tasks { nodes { ...A } } } fragment A on Task { ...B } fragment B on Task { ...A }';
     const body = await expectJsonError(await post(JSON.stringify({ query })), 400, 'GRAPHQL_VALIDATION_FAILED');
     expect(body.errors.map((e: any) => e.message).join(' ')).toMatch(/Cannot spread fragment "A" within itself/);
   });
 
   it('answers a syntax error with a 400', async () => {
-    await expectJsonError(await post(JSON.stringify({ query: '{ tasks { id ' })), 400, 'GRAPHQL_PARSE_FAILED');
+    await expectJsonError(await post(JSON.stringify({ query: '{ tasks { nodes { id ' })), 400, 'GRAPHQL_PARSE_FAILED');
   });
 
   it('echoes a given X-Request-Id and makes one when absent', async () => {
-    const given = await post(JSON.stringify({ query: '{ tasks { id } }' }), { 'content-type': 'application/json', 'x-request-id': 'req-123' });
+    const given = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }), { 'content-type': 'application/json', 'x-request-id': 'req-123' });
     expect(given.headers.get('x-request-id')).toBe('req-123');
-    const made = await post(JSON.stringify({ query: '{ tasks { id } }' }));
+    const made = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }));
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('keeps answering after all of the above', async () => {
-    const res = await t.gql('{ tasks { id } }');
+    const res = await t.gql('{ tasks { nodes { id } } }');
     expect(res.status).toBe(200);
     expect((await fetch(`${t.baseUrl}/health`)).status).toBe(200);
   });

@@ -7,13 +7,16 @@ import { join } from 'node:path';
 /** The gateway as `npm start` runs it: a real process, configured only by its environment. */
 const ROOT = join(__dirname, '..');
 
-function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env } as NodeJS.ProcessEnv });
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+
+function startProcess(env: Record<string, string>, script = 'src/main.ts', args: string[] = []): { child: ChildProcess; output: () => string; stdout: () => string } {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } as NodeJS.ProcessEnv });
+  let stdout = '';
+  child.stdout!.on('data', (d) => (stdout += d));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
+  return { child, output: () => out, stdout: () => stdout };
 }
 
 function exitCode(child: ChildProcess): Promise<number | null> {
@@ -46,17 +49,24 @@ describe('the gateway process', () => {
     chmodSync(dir, 0o755);
     const port = randomPort();
     const pgPort = randomPort();
-    const { child, output } = startProcess({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DATA_DIR: join(dir, 'pg') });
+    const env = { PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DATA_DIR: join(dir, 'pg') };
+    // README's first step: the first admin token, on the same (embedded) database.
+    const issuing = startProcess(env, 'scripts/token-create.ts', ['--role', 'admin', '--name', 'first-admin']);
+    expect(await exitCode(issuing.child)).toBe(0);
+    const token = issuing.stdout().trim();
+    expect(token).toMatch(/^tmg_/);
+
+    const { child, output } = startProcess(env);
     try {
       await waitFor(output, /gateway listening/, 60_000);
       expect(output()).toMatch(/embedded PostgreSQL listening/);
-      expect(output()).toMatch(/applied migrations: InitialSchema/);
+      expect(output()).toMatch(/database schema is up to date|applied migrations/);
 
       const post = (query: string) =>
-        fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<any>);
+        fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<any>);
       const created = await post('mutation { createTask(input: { title: "from curl" }) { id } }');
-      const listed = await post('{ tasks { id title } }');
-      expect(listed.data.tasks).toEqual([{ id: created.data.createTask.id, title: 'from curl' }]);
+      const listed = await post('{ tasks { nodes { id title } } }');
+      expect(listed.data.tasks.nodes).toEqual([{ id: created.data.createTask.id, title: 'from curl' }]);
 
       child.kill('SIGTERM');
       expect(await exitCode(child)).toBe(0);

@@ -13,7 +13,7 @@ describe('SQL statement count per request', () => {
     for (let i = 0; i < 5; i++) {
       await t.gql(`mutation($p: UUID!) { createTask(input: { title: "child", parentTaskId: $p }) { id } }`, { p: parentId });
     }
-    const res = await t.gql(`{ tasks(first: 10) { id parent { id title } } }`);
+    const res = await t.gql(`{ tasks(first: 10) { nodes { id parent { id title } } } }`);
     expect(res.body.errors).toBeUndefined();
     // one statement for the list, one batched statement for all the parents
     expect(res.headers.get('x-sql-statements')).toBe('2');
@@ -22,7 +22,7 @@ describe('SQL statement count per request', () => {
   it('is not sent in production', async () => {
     const prod = await startTestGateway({ NODE_ENV: 'production', DB_RUN_MIGRATIONS: 'true' });
     try {
-      const res = await prod.gql(`{ tasks { id } }`);
+      const res = await prod.gql(`{ tasks { nodes { id } } }`);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-sql-statements')).toBeNull();
     } finally {

@@ -41,11 +41,12 @@ describe('tasks', () => {
     const one = await t.gql(`query($id: UUID!) { task(id: $id) { id title } }`, { id: a.id });
     expect(one.body.data.task).toEqual({ id: a.id, title: 'first' });
 
-    const list = await t.gql(`{ tasks(first: 2) { id } }`);
-    expect(list.body.data.tasks.map((x: any) => x.id)).toEqual([b.id, a.id]);
+    const list = await t.gql(`{ tasks(first: 2) { nodes { id } } }`);
+    expect(list.body.data.tasks.nodes.map((x: any) => x.id)).toEqual([b.id, a.id]);
 
     const missing = await t.gql(`{ task(id: "00000000-0000-4000-8000-000000000000") { id } }`);
-    expect(missing.body).toEqual({ data: { task: null } });
+    expect(missing.body.errors).toBeUndefined();
+    expect(missing.body.data).toEqual({ task: null });
   });
 
   it('links subtasks to their parent and resolves parent through a loader', async () => {

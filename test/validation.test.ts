@@ -164,7 +164,7 @@ const cases: { name: string; query: string; variables?: () => Record<string, unk
     code: 'BAD_USER_INPUT',
     field: /unit/,
   },
-  { name: 'a list size over the maximum', query: `{ tasks(first: 101) { id } }`, code: 'BAD_USER_INPUT', field: /first/ },
+  { name: 'a list size over the maximum', query: `{ tasks(first: 101) { nodes { id } } }`, code: 'BAD_USER_INPUT', field: /first/ },
 ];
 
 describe('bad input', () => {

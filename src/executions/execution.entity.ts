@@ -15,6 +15,7 @@ registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State
 @ObjectType({ description: 'One run of a task by an agent.' })
 @Entity({ name: 'task_executions' })
 @Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
+@Index('idx_task_executions_created_id', ['createdAt', 'id'])
 export class TaskExecution {
   @Field(() => UUIDScalar)
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'task_executions_pkey' })

@@ -1,40 +1,98 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Info, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Role } from '../auth/roles';
+import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
-import { ListArgs } from '../graphql/list.args';
-import { UUIDScalar } from '../graphql/scalars';
+import { JSONScalar, UUIDScalar } from '../graphql/scalars';
+import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
+import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
 import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { clearExecutionLoaders, executionByIdLoader, executionCountLoader, executionsOfTaskLoader, latestExecutionLoader } from './execution.loaders';
+import { ExecutionFilter } from './execution.query';
+import { MAX_LOG_ENTRIES } from './execution.service';
+
+export const TaskExecutionConnection = connectionType(TaskExecution, 'TaskExecution', 'A page of executions, newest first (Relay connection).');
+
+@InputType({ description: 'Log entries to append to an execution.' })
+export class AppendExecutionLogInput {
+  @Field(() => UUIDScalar)
+  id!: string;
+
+  @Field(() => [JSONScalar], { description: `1 to ${MAX_LOG_ENTRIES} JSON values, appended in order.` })
+  entries!: unknown[];
+}
 
 @Resolver(() => TaskExecution)
 export class ExecutionResolver {
+  @Authorized(Role.VIEWER)
   @Query(() => TaskExecution, { nullable: true, description: 'An execution by id, or null.' })
-  execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<TaskExecution | null> {
-    return ctx.loaders.executionById.load(id);
+  execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+    return executionByIdLoader(ctx, selectedFields(info)).load(id);
   }
 
-  @Query(() => [TaskExecution], { description: 'The newest executions, optionally of one task.' })
+  @Authorized(Role.VIEWER)
+  @Query(() => TaskExecutionConnection, { description: 'Executions, newest first, a page at a time.' })
   executions(
-    @Args(() => ListArgs) { first }: ListArgs,
-    @Arg('taskId', () => UUIDScalar, { nullable: true }) taskId: string | undefined,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => ExecutionFilter, { nullable: true }) filter: ExecutionFilter | null,
     @Ctx() ctx: Context,
-  ): Promise<TaskExecution[]> {
-    return ctx.services.executions.list(first, taskId ?? undefined);
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<TaskExecution>> {
+    const selection = connectionSelection(info);
+    return ctx.services.executions.page({ args, filter, fields: selection.nodeFields, withTotal: selection.totalCount });
   }
 
   @FieldResolver(() => Task, { nullable: true })
-  task(@Root() execution: TaskExecution, @Ctx() ctx: Context): Promise<Task | null> | null {
-    return execution.taskId ? ctx.loaders.taskById.load(execution.taskId) : null;
+  task(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | null {
+    return execution.taskId ? taskByIdLoader(ctx, selectedFields(info)).load(execution.taskId) : null;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
-  startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
-    return ctx.services.executions.start(ctx, input);
+  async startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
+    const execution = await ctx.services.executions.start(ctx, input);
+    clearExecutionLoaders(ctx);
+    return execution;
   }
 
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
+  appendExecutionLog(@Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput, @Ctx() ctx: Context): Promise<TaskExecution> {
+    clearExecutionLoaders(ctx, input.id);
+    return ctx.services.executions.appendLog(ctx, input.id, input.entries);
+  }
+
+  @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
   finishExecution(@Arg('input', () => FinishExecutionInput) input: FinishExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
-    ctx.loaders.executionById.clear(input.id);
+    clearExecutionLoaders(ctx, input.id);
     return ctx.services.executions.finish(ctx, input);
+  }
+}
+
+/** The execution fields of Task: each through a per-request loader, one statement per field per request. */
+@Resolver(() => Task)
+export class TaskExecutionsResolver {
+  @FieldResolver(() => TaskExecutionConnection, { description: 'Runs of this task, newest first, a page at a time.' })
+  executions(
+    @Root() task: Task,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => ExecutionFilter, { nullable: true }) filter: ExecutionFilter | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<TaskExecution>> {
+    return executionsOfTaskLoader(ctx, args, filter, connectionSelection(info)).load(task.id);
+  }
+
+  @FieldResolver(() => TaskExecution, { nullable: true, description: 'The newest run of this task.' })
+  latestExecution(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+    return latestExecutionLoader(ctx, selectedFields(info)).load(task.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'How many runs this task has.' })
+  executionCount(@Root() task: Task, @Ctx() ctx: Context): Promise<number> {
+    return executionCountLoader(ctx).load(task.id);
   }
 }

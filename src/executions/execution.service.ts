@@ -1,64 +1,169 @@
 import { In, type DataSource } from 'typeorm';
+import { auditedStatement } from '../audit/audited-statement';
 import type { RequestScope } from '../request';
-import { BadInputError, NotFoundError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError } from '../errors';
+import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 import type { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
+const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
+/** Entries one appendExecutionLog call may add. */
+export const MAX_LOG_ENTRIES = 1000;
 
-/** Execution rules: runs start on open tasks and finish exactly once. */
+/** GraphQL fields of TaskExecution that are not columns, and the columns their resolvers need. */
+const FIELD_NEEDS: Record<string, string[]> = { task: ['taskId'] };
+
+export interface ExecutionPageQuery {
+  args: ConnectionArgs;
+  filter?: ExecutionFilter | null;
+  fields: Iterable<string>;
+  withTotal: boolean;
+}
+
+/** Execution rules: runs start on open tasks and finish exactly once; and the execution reads. */
 export class ExecutionService {
+  private cols?: Map<string, string>;
+
   constructor(
     private readonly db: DataSource,
     private readonly tasks: TaskService,
   ) {}
 
+  private get columns(): Map<string, string> {
+    return (this.cols ??= columnMap(this.db, TaskExecution));
+  }
+
+  /** The select list for the GraphQL fields asked: `logs` and `agentConfig` only when asked. */
+  select(fields: Iterable<string>, alias = 'e'): string[] {
+    const props = ['id'];
+    for (const f of fields) props.push(...(FIELD_NEEDS[f] ?? [f]));
+    return selectList(this.columns, alias, props);
+  }
+
+  private allColumns(): string {
+    return [...this.columns].map(([prop, col]) => `${ident(col)} AS ${ident(prop)}`).join(', ');
+  }
+
   findById(id: string): Promise<TaskExecution | null> {
     return this.db.getRepository(TaskExecution).findOneBy({ id });
   }
 
-  findByIds(ids: readonly string[]): Promise<TaskExecution[]> {
-    return this.db.getRepository(TaskExecution).findBy({ id: In([...ids]) });
+  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<TaskExecution[]> {
+    if (!fields) return this.db.getRepository(TaskExecution).findBy({ id: In([...ids]) });
+    return this.db.query(`SELECT ${this.select(fields).join(', ')} FROM task_executions e WHERE e.id = ANY($1::uuid[])`, [[...ids]]);
   }
 
-  list(first: number, taskId?: string): Promise<TaskExecution[]> {
-    return this.db.getRepository(TaskExecution).find({
-      where: taskId ? { taskId } : {},
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: first,
+  private pageQuery(q: ExecutionPageQuery) {
+    const plan = planPage(q.args, EXECUTION_ORDERING);
+    const params = new Params();
+    const where = executionFilterSql(q.filter, params);
+    return { query: { from: 'task_executions e', select: this.select(q.fields), where, params, ordering: EXECUTION_ORDERING }, plan };
+  }
+
+  async page(q: ExecutionPageQuery): Promise<Connection<TaskExecution>> {
+    const { query, plan } = this.pageQuery(q);
+    return fetchPage<TaskExecution>(this.db, query, plan, q.withTotal);
+  }
+
+  /** "The first N executions of each of these tasks": one statement (LATERAL), whatever the number of tasks. */
+  async pagesByTask(taskIds: readonly string[], q: ExecutionPageQuery): Promise<Connection<TaskExecution>[]> {
+    const { query, plan } = this.pageQuery(q);
+    return fetchPagesByParent<TaskExecution>(this.db, query, 'e.task_id', taskIds, plan, q.withTotal);
+  }
+
+  /** The newest execution of each task (or null), in one statement. */
+  async latestByTask(taskIds: readonly string[], fields: Iterable<string>): Promise<(TaskExecution | null)[]> {
+    const rows: (TaskExecution & { __task: string })[] = await this.db.query(
+      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "__task", ${this.select(fields).join(', ')}
+       FROM task_executions e WHERE e.task_id = ANY($1::uuid[])
+       ORDER BY e.task_id, e.created_at DESC NULLS LAST, e.id DESC`,
+      [[...taskIds]],
+    );
+    const byTask = new Map(rows.map(({ __task, ...row }) => [__task, row as TaskExecution]));
+    return taskIds.map((id) => byTask.get(id) ?? null);
+  }
+
+  /** How many executions each task has, in one statement. */
+  async countByTask(taskIds: readonly string[]): Promise<number[]> {
+    const rows: { task: string; count: number }[] = await this.db.query(
+      `SELECT task_id::text AS task, count(*)::int AS count FROM task_executions WHERE task_id = ANY($1::uuid[]) GROUP BY 1`,
+      [[...taskIds]],
+    );
+    const byTask = new Map(rows.map((r) => [r.task, r.count]));
+    return taskIds.map((id) => byTask.get(id) ?? 0);
+  }
+
+  /**
+   * One INSERT ... SELECT from the task: the run is created only if the task exists and is open.
+   * Only when nothing was inserted is the task read, to say why.
+   */
+  async start(scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
+    const p = new Params();
+    const audited = auditedStatement(scope, {
+      sql: `INSERT INTO task_executions (task_id, agent_type, agent_config, status, started_at)
+       SELECT t.id, ${p.add(input.agentType)}, ${p.json(input.agentConfig ?? {})}, '${ExecutionStatus.RUNNING}', now()
+       FROM tasks t WHERE t.id = ${p.add(input.taskId)}::uuid AND t.status <> ALL(${p.add(FINAL_TASK_STATUSES)}::text[])
+       RETURNING ${this.allColumns()}`,
+      params: p.values,
+      operation: 'startExecution',
+      entity: 'task_execution',
+      kind: 'create',
     });
+    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
+    if (rows[0]) return rows[0];
+    const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
+    if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
+    throw new ConflictError('the task changed while the execution was being started; retry');
   }
 
-  async start(_scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
-    return this.db.transaction(async (tx) => {
-      const status = await this.tasks.statusOf(tx, input.taskId, 'taskId');
-      if (isFinal(status)) {
-        throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
-      }
-      const repo = tx.getRepository(TaskExecution);
-      const { identifiers } = await repo.insert(
-        repo.create({ ...input, agentConfig: input.agentConfig ?? {}, status: ExecutionStatus.RUNNING, startedAt: new Date() }),
-      );
-      return repo.findOneByOrFail({ id: identifiers[0].id });
-    });
-  }
-
-  async finish(_scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
-    const repo = this.db.getRepository(TaskExecution);
-    // One conditional UPDATE: two agents finishing the same run cannot both succeed.
-    const result = await repo
-      .createQueryBuilder()
-      .update()
-      .set({ status: input.status, errorDetails: input.errorDetails ?? null, completedAt: () => 'now()' })
-      .where('id = :id AND status IN (:...open)', { id: input.id, open: UNFINISHED })
-      .execute();
-    const execution = await repo.findOneBy({ id: input.id });
-    if (!execution) throw new NotFoundError('execution', input.id);
-    if (result.affected === 0) {
-      throw new BadInputError('id', `the execution is already ${execution.status.toUpperCase()}; only PENDING or RUNNING executions can finish`);
+  /**
+   * Appends to `logs` in one UPDATE (`logs || $entries`): concurrent appends from several agents
+   * all land, none overwrites another, and nothing is read first.
+   */
+  async appendLog(scope: RequestScope, id: string, entries: unknown[]): Promise<TaskExecution> {
+    if (entries.length === 0 || entries.length > MAX_LOG_ENTRIES) {
+      throw new BadInputError('entries', `give 1 to ${MAX_LOG_ENTRIES} entries, got ${entries.length}`);
     }
-    return execution;
+    const p = new Params();
+    // Audited as a count: the log itself may be long, and is in the row.
+    const audited = auditedStatement(scope, {
+      sql: `UPDATE task_executions SET logs = coalesce(logs, '[]'::jsonb) || ${p.json(entries)} WHERE id = ${p.add(id)} RETURNING ${this.allColumns()}`,
+      params: p.values,
+      operation: 'appendExecutionLog',
+      entity: 'task_execution',
+      kind: 'update',
+      changesSql: `jsonb_build_object('logs', jsonb_build_object('appended', ${Math.floor(entries.length)}))`,
+    });
+    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
+    if (!rows[0]) throw new NotFoundError('execution', id);
+    return rows[0];
+  }
+
+  /** One conditional UPDATE ... RETURNING: two agents finishing the same run cannot both succeed. */
+  async finish(scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
+    const p = new Params();
+    const errorDetails = input.errorDetails == null ? 'NULL' : p.json(input.errorDetails);
+    const status = p.add(input.status);
+    const idRef = p.add(input.id);
+    const audited = auditedStatement(scope, {
+      sql: `UPDATE task_executions SET status = ${status}::text, error_details = ${errorDetails}, completed_at = now()
+       WHERE id = ${idRef}::uuid AND status = ANY(${p.add(UNFINISHED)}::text[]) RETURNING ${this.allColumns()}`,
+      beforeSql: `SELECT ${this.allColumns()} FROM task_executions WHERE id = ${idRef}::uuid`,
+      params: p.values,
+      operation: 'finishExecution',
+      entity: 'task_execution',
+      kind: 'update',
+    });
+    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
+    if (rows[0]) return rows[0];
+    const execution = await this.db.getRepository(TaskExecution).findOne({ where: { id: input.id }, select: { id: true, status: true } });
+    if (!execution) throw new NotFoundError('execution', input.id);
+    throw new BadInputError('id', `the execution is already ${execution.status.toUpperCase()}; only PENDING or RUNNING executions can finish`);
   }
 }

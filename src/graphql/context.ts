@@ -1,4 +1,6 @@
+import type { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
+import type { BudgetState } from '../security/rate-limiter';
 import type { RequestScope } from '../request';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
@@ -7,8 +9,10 @@ import { createLoaders, type Loaders } from './loaders';
 export interface Context extends RequestScope {
   services: Services;
   loaders: Loaders;
+  /** This request's cost and what is left of the token's budget (set before execution). */
+  budget?: BudgetState;
 }
 
-export function createContext(services: Services, logger: Logger, requestId: string): Context {
-  return { requestId, logger: logger.child({ requestId }), services, loaders: createLoaders(services) };
+export function createContext(services: Services, logger: Logger, requestId: string, principal: Principal): Context {
+  return { requestId, logger: logger.child({ requestId }), principal, services, loaders: createLoaders(services) };
 }

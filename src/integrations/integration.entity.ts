@@ -38,9 +38,20 @@ export class ExternalIntegration {
   @Column({ name: 'integration_name', type: 'varchar', length: 100 })
   name!: string;
 
-  /** Credentials live here: deliberately no @Field, so no query can read it. */
+  /**
+   * Credentials live here, encrypted (an AES-256-GCM envelope with its key id, src/secrets):
+   * deliberately no @Field, so no query can read it.
+   */
   @Column({ type: 'jsonb' })
   configuration!: JSONObject;
+
+  @Field(() => String, { nullable: true, description: 'A masked hint of the stored configuration, e.g. "token=••••f3a9"; null when empty.' })
+  @Column({ name: 'credentials_hint', type: 'varchar', length: 255, nullable: true })
+  credentialsHint!: string | null;
+
+  @Field({ description: 'Whether a non-empty configuration (credentials) is stored. The values are never returned.' })
+  @Column({ name: 'has_credentials', type: 'boolean', default: false })
+  hasCredentials!: boolean;
 
   @Field(() => IntegrationStatus, { nullable: true })
   @Column({ type: 'varchar', length: 50, nullable: true, default: IntegrationStatus.ACTIVE })

@@ -1,10 +1,30 @@
 import { In, type DataSource } from 'typeorm';
+import { auditedStatement } from '../audit/audited-statement';
+import type { AuditService } from '../audit/audit.service';
 import type { RequestScope } from '../request';
+import { BadInputError } from '../errors';
+import type { JSONObject } from '../graphql/scalars';
+import { Params } from '../graphql/sql';
 import { SystemMetric } from './metric.entity';
-import type { MetricInput } from './metric.inputs';
+import { METRIC_VALUE_LIMIT, type MetricInput } from './metric.inputs';
+import { checkSeries, type MetricBucket } from './metric.series';
+
+/** Rows one recordMetrics call may insert (in one statement). */
+export const MAX_METRICS_PER_CALL = 10_000;
+
+export interface SeriesQuery {
+  name: string;
+  from: Date;
+  to: Date;
+  bucket: string;
+  dimensions?: JSONObject | null;
+}
 
 export class MetricService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   findByIds(ids: readonly string[]): Promise<SystemMetric[]> {
     return this.db.getRepository(SystemMetric).findBy({ id: In([...ids]) });
@@ -18,10 +38,100 @@ export class MetricService {
     });
   }
 
-  async record(_scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
-    const repo = this.db.getRepository(SystemMetric);
-    const { timestamp, dimensions, ...rest } = input;
-    const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));
-    return repo.findOneByOrFail({ id: identifiers[0].id });
+  async record(scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(SystemMetric);
+      const { timestamp, dimensions, ...rest } = input;
+      const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));
+      const metric = await repo.findOneByOrFail({ id: identifiers[0].id });
+      await this.audit.record(tx, scope, { operation: 'recordMetric', entity: 'system_metric', entityId: metric.id, before: null, after: metric });
+      return metric;
+    });
   }
+
+  /**
+   * Up to 10,000 samples in ONE INSERT: the columns travel as six arrays through `unnest`, so the
+   * statement has six parameters whatever the row count, and either every row lands or none.
+   */
+  async recordMany(scope: RequestScope, inputs: MetricInput[]): Promise<number> {
+    if (inputs.length > MAX_METRICS_PER_CALL) {
+      throw new BadInputError('input', `at most ${MAX_METRICS_PER_CALL} metrics per call, got ${inputs.length}; split the batch`);
+    }
+    inputs.forEach(validateMetric);
+    if (inputs.length === 0) return 0;
+    const p = new Params();
+    const cols = [
+      p.add(inputs.map((m) => m.category)) + '::text[]',
+      p.add(inputs.map((m) => m.name)) + '::text[]',
+      p.add(inputs.map((m) => String(m.value))) + '::numeric[]',
+      p.add(inputs.map((m) => m.unit ?? null)) + '::text[]',
+      p.add(inputs.map((m) => JSON.stringify(m.dimensions ?? {}))) + '::jsonb[]',
+      p.add(inputs.map((m) => (m.timestamp ? m.timestamp.toISOString() : null))) + '::timestamptz[]',
+    ];
+    // One audit row for the batch (its size), written by the same statement.
+    const { sql, params } = auditedStatement(scope, {
+      sql: `INSERT INTO system_metrics (metric_category, metric_name, metric_value, metric_unit, dimensions, timestamp)
+         SELECT c, n, v, u, d, coalesce(ts, now()) FROM unnest(${cols.join(', ')}) AS x(c, n, v, u, d, ts)
+         RETURNING id`,
+      params: p.values,
+      operation: 'recordMetrics',
+      entity: 'system_metric',
+      kind: 'create',
+      summarize: true,
+      select: 'SELECT count(*)::int AS count FROM changed',
+    });
+    const [{ count }] = await this.db.query(sql, params);
+    return count;
+  }
+
+  /** Buckets aligned on `from`, aggregated in SQL; only buckets holding samples. */
+  async series(q: SeriesQuery): Promise<MetricBucket[]> {
+    const seconds = checkSeries(q.from, q.to, q.bucket);
+    const p = new Params();
+    const from = `${p.add(q.from.toISOString())}::timestamptz`;
+    const where = [`m.metric_name = ${p.add(q.name)}`, `m.timestamp >= ${from}`, `m.timestamp < ${p.add(q.to.toISOString())}::timestamptz`];
+    if (q.dimensions) where.push(`m.dimensions @> ${p.json(q.dimensions)}`);
+    // Epoch arithmetic rather than date_bin, which needs PostgreSQL 14.
+    const start = `${from} + floor(extract(epoch from (m.timestamp - ${from})) / ${seconds}) * ${seconds} * interval '1 second'`;
+    return this.db.query(
+      `SELECT ${start} AS start, count(*)::int AS count,
+              avg(m.metric_value)::float8 AS avg, min(m.metric_value)::float8 AS min, max(m.metric_value)::float8 AS max,
+              sum(m.metric_value)::float8 AS sum,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY m.metric_value::float8) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY m.metric_value::float8) AS p95
+       FROM system_metrics m WHERE ${where.join(' AND ')}
+       GROUP BY 1 ORDER BY 1`,
+      p.values,
+    );
+  }
+
+  /** Distinct metric names, optionally of one category, sorted. */
+  async names(category?: string | null): Promise<string[]> {
+    const rows: { name: string }[] =
+      category != null
+        ? await this.db.query(`SELECT DISTINCT metric_name AS name FROM system_metrics WHERE metric_category = $1 ORDER BY 1`, [category])
+        : // A loose index scan over (metric_name, timestamp): one probe per name, not a pass over every sample.
+          await this.db.query(
+            `WITH RECURSIVE names(name) AS (
+               (SELECT metric_name FROM system_metrics ORDER BY metric_name LIMIT 1)
+               UNION ALL
+               SELECT (SELECT metric_name FROM system_metrics WHERE metric_name > n.name ORDER BY metric_name LIMIT 1) FROM names n WHERE n.name IS NOT NULL
+             ) SELECT name FROM names WHERE name IS NOT NULL`,
+          );
+    return rows.map((r) => r.name);
+  }
+
+  async categories(): Promise<string[]> {
+    const rows: { category: string }[] = await this.db.query(`SELECT DISTINCT metric_category AS category FROM system_metrics ORDER BY 1`);
+    return rows.map((r) => r.category);
+  }
+}
+
+/** What DECIMAL(15,6) and the varchar lengths accept, checked before anything is sent. */
+function validateMetric(m: MetricInput, i: number): void {
+  const bad = (field: string, why: string) => new BadInputError(`input[${i}].${field}`, why, { index: i });
+  if (!Number.isFinite(m.value) || Math.abs(m.value) > METRIC_VALUE_LIMIT) throw bad('value', `must be a finite number within ±${METRIC_VALUE_LIMIT}`);
+  if (!/\S/.test(m.name) || m.name.length > 100) throw bad('name', 'must be 1 to 100 characters, not blank');
+  if (!/\S/.test(m.category) || m.category.length > 50) throw bad('category', 'must be 1 to 50 characters, not blank');
+  if (m.unit != null && m.unit.length > 20) throw bad('unit', 'must be at most 20 characters');
 }

@@ -23,6 +23,11 @@ registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is
 @Index('idx_tasks_requirements_gin', ['requirements'], { type: 'gin' })
 @Index('idx_tasks_metadata_gin', ['metadata'], { type: 'gin' })
 @Index('idx_tasks_parent_task_id', ['parentTaskId'])
+// keyset paging (migration KeysetIndexes): each sort key with its tie-break
+@Index('idx_tasks_priority_id', ['priority', 'id'])
+@Index('idx_tasks_created_at_id', ['createdAt', 'id'])
+@Index('idx_tasks_updated_at_id', ['updatedAt', 'id'])
+@Index('idx_tasks_title_id', ['title', 'id'])
 export class Task {
   @Field(() => UUIDScalar)
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tasks_pkey' })

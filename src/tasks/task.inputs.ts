@@ -5,8 +5,9 @@ import { TaskStatus, type Task } from './task.entity';
 
 const NOT_BLANK = /\S/;
 
-@InputType({ description: 'A new task. Only the title is required.' })
-export class CreateTaskInput implements Partial<Task> {
+/** The fields of a new task, shared by createTask and createSubtask. */
+@InputType({ description: 'The fields of a new task.' })
+export class TaskFieldsInput implements Partial<Task> {
   @Field({ description: '1 to 255 characters, not blank.' })
   @MaxLength(255)
   @Matches(NOT_BLANK, { message: 'title must not be empty or blank' })
@@ -37,9 +38,6 @@ export class CreateTaskInput implements Partial<Task> {
   @IsArray()
   acceptanceCriteria?: JSONArray | null;
 
-  @Field(() => UUIDScalar, { nullable: true, description: 'Makes this task a subtask of an existing task.' })
-  parentTaskId?: string | null;
-
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(255)
@@ -47,6 +45,27 @@ export class CreateTaskInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
+}
+
+@InputType({ description: 'A new task. Only the title is required.' })
+export class CreateTaskInput extends TaskFieldsInput {
+  @Field(() => UUIDScalar, { nullable: true, description: 'Makes this task a subtask of an existing task.' })
+  parentTaskId?: string | null;
+}
+
+@InputType({ description: 'A new subtask of an existing task. Only parentId and the title are required.' })
+export class CreateSubtaskInput extends TaskFieldsInput {
+  @Field(() => UUIDScalar, { description: 'The task this one is a subtask of.' })
+  parentId!: string;
+}
+
+@InputType({ description: 'A move along the task state machine.' })
+export class UpdateTaskStatusInput {
+  @Field(() => UUIDScalar)
+  id!: string;
+
+  @Field(() => TaskStatus)
+  status!: TaskStatus;
 }
 
 @InputType({ description: 'Changes to a task: only the fields given change; null clears a nullable field.' })

@@ -1,41 +1,94 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Role } from '../auth/roles';
+import type { GraphQLResolveInfo } from 'graphql';
+import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
-import { ListArgs } from '../graphql/list.args';
 import { UUIDScalar } from '../graphql/scalars';
+import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from './task.entity';
-import { CreateTaskInput, DeleteTaskInput, UpdateTaskInput } from './task.inputs';
+import { CreateSubtaskInput, CreateTaskInput, DeleteTaskInput, UpdateTaskInput, UpdateTaskStatusInput } from './task.inputs';
+import { clearTaskLoaders, subtasksLoader, taskByIdLoader } from './task.loaders';
+import { TaskFilter, TaskOrder } from './task.query';
+
+export const TaskConnection = connectionType(Task, 'Task', 'A page of tasks (Relay connection, keyset cursors).');
 
 @Resolver(() => Task)
 export class TaskResolver {
+  @Authorized(Role.VIEWER)
   @Query(() => Task, { nullable: true, description: 'A task by id, or null.' })
-  task(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<Task | null> {
-    return ctx.loaders.taskById.load(id);
+  task(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> {
+    return taskByIdLoader(ctx, selectedFields(info)).load(id);
   }
 
-  @Query(() => [Task], { description: 'The newest tasks.' })
-  tasks(@Args(() => ListArgs) { first }: ListArgs, @Ctx() ctx: Context): Promise<Task[]> {
-    return ctx.services.tasks.list(first);
+  @Authorized(Role.VIEWER)
+  @Query(() => TaskConnection, { description: 'Tasks, filtered and ordered (default: newest first), a page at a time.' })
+  tasks(
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
+    @Arg('orderBy', () => [TaskOrder], { nullable: true, description: 'Sort keys in order; default CREATED_AT DESC. The id breaks ties.' })
+    orderBy: TaskOrder[] | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> {
+    const selection = connectionSelection(info);
+    return ctx.services.tasks.page({ args, filter, orderBy, fields: selection.nodeFields, withTotal: selection.totalCount });
   }
 
   @FieldResolver(() => Task, { nullable: true, description: 'The task this one is a subtask of.' })
-  parent(@Root() task: Task, @Ctx() ctx: Context): Promise<Task | null> | null {
-    return task.parentTaskId ? ctx.loaders.taskById.load(task.parentTaskId) : null;
+  parent(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | null {
+    return task.parentTaskId ? taskByIdLoader(ctx, selectedFields(info)).load(task.parentTaskId) : null;
   }
 
-  @Mutation(() => Task)
+  @FieldResolver(() => TaskConnection, { description: 'The subtasks of this task, a page at a time (default: newest first).' })
+  subtasks(
+    @Root() task: Task,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
+    @Arg('orderBy', () => [TaskOrder], { nullable: true }) orderBy: TaskOrder[] | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> {
+    return subtasksLoader(ctx, args, filter, orderBy, connectionSelection(info)).load(task.id);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Creates a task (one INSERT).' })
   async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    return ctx.services.tasks.create(ctx, input);
+    const task = await ctx.services.tasks.create(ctx, input);
+    clearTaskLoaders(ctx);
+    return task;
   }
 
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Creates a subtask of an existing task.' })
+  async createSubtask(@Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput, @Ctx() ctx: Context): Promise<Task> {
+    const { parentId, ...fields } = input;
+    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, 'parentId');
+    clearTaskLoaders(ctx);
+    return task;
+  }
+
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine.' })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    ctx.loaders.taskById.clear(input.id);
+    clearTaskLoaders(ctx, input.id);
     return ctx.services.tasks.update(ctx, input);
   }
 
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, {
+    description: 'Moves a task along the state machine: PENDING → IN_PROGRESS | CANCELLED; IN_PROGRESS → COMPLETED | FAILED | CANCELLED | PENDING; FAILED → PENDING | CANCELLED. Moving to the current status changes nothing.',
+  })
+  async updateTaskStatus(@Arg('input', () => UpdateTaskStatusInput) input: UpdateTaskStatusInput, @Ctx() ctx: Context): Promise<Task> {
+    clearTaskLoaders(ctx, input.id);
+    return ctx.services.tasks.updateStatus(ctx, input.id, input.status);
+  }
+
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Deletes a task without subtasks, with its executions; returns it as it was.' })
   async deleteTask(@Arg('input', () => DeleteTaskInput) input: DeleteTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    ctx.loaders.taskById.clear(input.id);
+    clearTaskLoaders(ctx, input.id);
+    ctx.loaders.relations.clear('execution.');
     return ctx.services.tasks.delete(ctx, input.id);
   }
 }

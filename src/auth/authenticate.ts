@@ -1,0 +1,97 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { GraphQLError } from 'graphql';
+import type { SecurityConfig } from '../security/security.config';
+import { requestStats } from '../request';
+import { ANONYMOUS_READER, type Principal } from './principal';
+import { isRole } from './roles';
+import { TOKEN_PREFIX, type TokenService } from './token.service';
+
+/** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } } });
+}
+
+type JwtConfig = NonNullable<SecurityConfig['auth']['jwt']>;
+
+/**
+ * Turns an Authorization header into a principal: an API token issued here (`tmg_...`), or a JWT
+ * from the configured identity provider. No header: the anonymous reader where development allows
+ * it, else 401. A header that does not verify is always 401, even where anonymous reads are open.
+ */
+export class Authenticator {
+  private readonly jwtKey?: Uint8Array | JWTVerifyGetKey;
+
+  constructor(
+    private readonly config: SecurityConfig['auth'],
+    private readonly tokens: TokenService,
+  ) {
+    const jwt = config.jwt;
+    if (jwt?.secret) this.jwtKey = new TextEncoder().encode(jwt.secret);
+    else if (jwt?.jwksUrl) this.jwtKey = createRemoteJWKSet(new URL(jwt.jwksUrl));
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    if (authorization === undefined || authorization.trim() === '') {
+      if (this.config.anonymousRead) return ANONYMOUS_READER;
+      throw unauthenticated('Authentication required: send Authorization: Bearer <token>');
+    }
+    const match = /^Bearer\s+(\S{1,4096})\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>"');
+    const credential = match[1];
+    // Security bookkeeping is not counted as the request's own SQL (X-SQL-Statements).
+    if (credential.startsWith(TOKEN_PREFIX)) {
+      try {
+        return await requestStats.exit(() => this.apiToken(credential));
+      } catch (error) {
+        if (error instanceof GraphQLError) throw error;
+        throw new GraphQLError('Could not check the token: the database is unavailable; retry later', {
+          originalError: error as Error,
+          extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+        });
+      }
+    }
+    if (this.jwtKey && this.config.jwt) return this.jwt(credential, this.jwtKey, this.config.jwt);
+    throw unauthenticated('Unknown token: API tokens start with tmg_, and no JWT issuer is configured');
+  }
+
+  private async apiToken(credential: string): Promise<Principal> {
+    const result = await this.tokens.verify(credential);
+    if ('refused' in result) throw unauthenticated(`Invalid token: ${result.refused}`);
+    return { kind: 'token', id: result.token.id, name: result.token.name, role: result.token.role };
+  }
+
+  private async jwt(credential: string, key: Uint8Array | JWTVerifyGetKey, config: JwtConfig): Promise<Principal> {
+    let payload: JWTPayload;
+    try {
+      const verified = await jwtVerify(credential, key as Uint8Array, {
+        issuer: config.issuer,
+        audience: config.audience,
+        // Never "none"; HMAC for a shared secret, asymmetric algorithms for a key set.
+        algorithms: config.secret ? ['HS256', 'HS384', 'HS512'] : ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+        clockTolerance: 5,
+      });
+      payload = verified.payload;
+    } catch (error) {
+      throw unauthenticated(`Invalid JWT: ${describeJoseError(error)}`);
+    }
+    if (!payload.sub) throw unauthenticated('Invalid JWT: it has no subject (sub) claim');
+    const role = claim(payload, config.roleClaim);
+    if (!isRole(role)) throw unauthenticated(`Invalid JWT: claim "${config.roleClaim}" must be viewer, operator or admin`);
+    const name = [payload.name, payload.email, payload.sub].find((v) => typeof v === 'string') as string;
+    return { kind: 'jwt', id: payload.sub.slice(0, 255), name: name.slice(0, 255), role };
+  }
+}
+
+function claim(payload: JWTPayload, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), payload);
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" is not accepted (${error.reason})`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not accepted';
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) return 'it is malformed';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the identity provider matches it';
+  return 'it could not be verified';
+}

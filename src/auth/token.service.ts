@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { IsNull, type DataSource } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import { BadInputError, NotFoundError } from '../errors';
+import type { RequestScope } from '../request';
+import { ApiToken } from './api-token.entity';
+import type { Role } from './roles';
+
+/** Issued tokens start with this, so they are told apart from JWTs (and found by secret scanners). */
+export const TOKEN_PREFIX = 'tmg_';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface IssueTokenInput {
+  name: string;
+  role: Role;
+  expiresAt?: Date | null;
+}
+
+export interface IssuedToken {
+  /** The secret: returned once, never stored. */
+  token: string;
+  apiToken: ApiToken;
+}
+
+/** API tokens: random 256-bit secrets, stored only as SHA-256 hashes. */
+export class TokenService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(first: number, includeRevoked: boolean): Promise<ApiToken[]> {
+    return this.db.getRepository(ApiToken).find({
+      where: includeRevoked ? {} : { revokedAt: IsNull() },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: first,
+    });
+  }
+
+  async issue(scope: RequestScope, input: IssueTokenInput, operation = 'createApiToken'): Promise<IssuedToken> {
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadInputError('expiresAt', 'must be in the future');
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(ApiToken);
+      const { identifiers } = await repo.insert(
+        repo.create({
+          name: input.name,
+          role: input.role,
+          tokenHash: hashToken(token),
+          tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 4),
+          createdBy: scope.principal.id,
+          expiresAt: input.expiresAt ?? null,
+        }),
+      );
+      const apiToken = await repo.findOneByOrFail({ id: identifiers[0].id });
+      await this.audit.record(tx, scope, { operation, entity: 'api_token', entityId: apiToken.id, before: null, after: apiToken });
+      return { token, apiToken };
+    });
+  }
+
+  async revoke(scope: RequestScope, id: string): Promise<ApiToken> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(ApiToken);
+      const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!before) throw new NotFoundError('API token', id);
+      if (before.revokedAt) return before; // revoking twice is harmless and changes nothing
+      await repo.update({ id }, { revokedAt: () => 'now()' });
+      const after = await repo.findOneByOrFail({ id });
+      await this.audit.record(tx, scope, { operation: 'revokeApiToken', entity: 'api_token', entityId: id, before, after });
+      return after;
+    });
+  }
+
+  /** The live token with this secret, or why not. Records last use at most once a minute. */
+  async verify(token: string): Promise<{ token: ApiToken } | { refused: string }> {
+    const repo = this.db.getRepository(ApiToken);
+    const found = await repo.findOneBy({ tokenHash: hashToken(token) });
+    if (!found) return { refused: 'unknown API token' };
+    if (found.revokedAt) return { refused: 'the API token was revoked' };
+    if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) return { refused: 'the API token has expired' };
+    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > 60_000) {
+      await repo.update({ id: found.id }, { lastUsedAt: () => 'now()' });
+    }
+    return { token: found };
+  }
+}

@@ -1,0 +1,51 @@
+import { ArrayMaxSize, IsOptional } from 'class-validator';
+import { Field, InputType } from 'type-graphql';
+import type { Ordering } from '../graphql/connection';
+import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
+import { UUIDScalar } from '../graphql/scalars';
+import type { Params } from '../graphql/sql';
+import { ExecutionStatus } from './execution.entity';
+
+@InputType({ description: 'Which executions to return; the conditions given must all hold.' })
+export class ExecutionFilter {
+  @Field(() => [ExecutionStatus], { nullable: true, description: 'Any of these statuses.' })
+  status?: ExecutionStatus[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Run by any of these agents.' })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  agentType?: string[] | null;
+
+  @Field(() => UUIDScalar, { nullable: true, description: 'Executions of this task (Query.executions only).' })
+  taskId?: string | null;
+
+  @Field(() => DateTimeRange, { nullable: true })
+  createdAt?: DateTimeRange | null;
+
+  @Field(() => DateTimeRange, { nullable: true })
+  startedAt?: DateTimeRange | null;
+
+  @Field(() => DateTimeRange, { nullable: true })
+  completedAt?: DateTimeRange | null;
+}
+
+/** Executions list newest first, the id breaking ties. */
+export const EXECUTION_ORDERING: Ordering = {
+  signature: 'execution:CREATED_AT.DESC',
+  keys: [
+    { sql: 'e.created_at', type: 'timestamptz', nullable: true, direction: 'DESC' },
+    { sql: 'e.id', type: 'uuid', nullable: false, direction: 'DESC' },
+  ],
+};
+
+export function executionFilterSql(f: ExecutionFilter | null | undefined, p: Params): string[] {
+  if (!f) return [];
+  const c: string[] = [];
+  if (f.status != null) c.push(inListSql('e.status', f.status, p));
+  if (f.agentType != null) c.push(inListSql('e.agent_type', f.agentType, p));
+  if (f.taskId != null) c.push(`e.task_id = ${p.add(f.taskId)}::uuid`);
+  if (f.createdAt) c.push(...rangeSql('e.created_at', f.createdAt, p, 'timestamptz'));
+  if (f.startedAt) c.push(...rangeSql('e.started_at', f.startedAt, p, 'timestamptz'));
+  if (f.completedAt) c.push(...rangeSql('e.completed_at', f.completedAt, p, 'timestamptz'));
+  return c;
+}

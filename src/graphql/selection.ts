@@ -1,0 +1,45 @@
+import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+
+/**
+ * The fields selected under a path of the current field (e.g. `['edges', 'node']`), through
+ * fragments and inline fragments. `@include`/`@skip` are ignored: a field they may drop is still
+ * read, which is safe.
+ */
+export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  let sets: SelectionSetNode[] = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+  for (const name of path) {
+    sets = fieldsIn(sets, info.fragments)
+      .filter((f) => f.name.value === name)
+      .flatMap((f) => (f.selectionSet ? [f.selectionSet] : []));
+  }
+  return new Set(fieldsIn(sets, info.fragments).map((f) => f.name.value));
+}
+
+function fieldsIn(sets: SelectionSetNode[], fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): FieldNode[] {
+  const out: FieldNode[] = [];
+  for (const set of sets) {
+    for (const s of set.selections) {
+      if (s.kind === 'Field') out.push(s);
+      else if (s.kind === 'InlineFragment') out.push(...fieldsIn([s.selectionSet], fragments, seen));
+      else if (!seen.has(s.name.value) && fragments[s.name.value]) {
+        seen.add(s.name.value);
+        out.push(...fieldsIn([fragments[s.name.value].selectionSet], fragments, seen));
+      }
+    }
+  }
+  return out;
+}
+
+/** What a connection field asks for: the node fields (under `nodes` and `edges.node`) and whether `totalCount` is read. */
+export interface ConnectionSelection {
+  nodeFields: Set<string>;
+  totalCount: boolean;
+}
+
+export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
+  const top = selectedFields(info);
+  return {
+    nodeFields: new Set([...selectedFields(info, ['nodes']), ...selectedFields(info, ['edges', 'node'])]),
+    totalCount: top.has('totalCount'),
+  };
+}

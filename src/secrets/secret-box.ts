@@ -1,0 +1,90 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * AES-256-GCM for integration credentials. A stored value is an envelope naming the key that
+ * sealed it, so keys can rotate: every configured key opens, only the active one seals.
+ */
+export interface SealedEnvelope {
+  /** Format version. */
+  v: 1;
+  alg: 'A256GCM';
+  /** Id of the key that sealed it (SECRETS_KEYS). */
+  kid: string;
+  iv: string;
+  tag: string;
+  ct: string;
+}
+
+export class SecretKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretKeyError';
+  }
+}
+
+export function isSealed(value: unknown): value is SealedEnvelope {
+  const v = value as Partial<SealedEnvelope> | null;
+  return typeof v === 'object' && v !== null && v.v === 1 && v.alg === 'A256GCM' && typeof v.kid === 'string' && typeof v.ct === 'string';
+}
+
+/** Whether a stored configuration holds anything (sealed envelopes of `{}` are sealed as empty: no envelope). */
+export function hasStoredCredentials(stored: unknown): boolean {
+  if (isSealed(stored)) return true;
+  return typeof stored === 'object' && stored !== null && Object.keys(stored).length > 0;
+}
+
+export class SecretBox {
+  constructor(
+    private readonly keys: ReadonlyMap<string, Buffer>,
+    readonly activeKeyId: string,
+    /** Bound into the authentication tag, so a ciphertext cannot be moved to another purpose. */
+    private readonly purpose = 'external_integrations.configuration',
+  ) {
+    if (!keys.has(activeKeyId)) throw new SecretKeyError(`active key ${activeKeyId} is not among the keys`);
+  }
+
+  /** Seals a JSON object; an empty object stays `{}` (nothing to hide, and hasCredentials is false). */
+  seal(value: Record<string, unknown>): SealedEnvelope | Record<string, never> {
+    if (Object.keys(value).length === 0) return {};
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeKeyId) as Buffer, iv);
+    cipher.setAAD(Buffer.from(`${this.purpose}|${this.activeKeyId}`));
+    const ct = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return { v: 1, alg: 'A256GCM', kid: this.activeKeyId, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+  }
+
+  /** Opens a stored value; a plaintext object (written before encryption existed) is returned as is. */
+  open(stored: unknown): Record<string, unknown> {
+    if (!isSealed(stored)) return (stored ?? {}) as Record<string, unknown>;
+    const key = this.keys.get(stored.kid);
+    if (!key) throw new SecretKeyError(`no key "${stored.kid}" in SECRETS_KEYS: keep old keys listed until npm run secrets:rotate has re-encrypted every row`);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.iv, 'base64'));
+    decipher.setAAD(Buffer.from(`${this.purpose}|${stored.kid}`));
+    decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(stored.ct, 'base64')), decipher.final()]);
+    return JSON.parse(plain.toString('utf8'));
+  }
+
+  /** Whether a stored value needs re-sealing under the active key (sealed with another, or plaintext). */
+  needsRotation(stored: unknown): boolean {
+    if (isSealed(stored)) return stored.kid !== this.activeKeyId;
+    return hasStoredCredentials(stored);
+  }
+}
+
+/**
+ * A masked hint of a configuration, for people to recognise it: each key with at most the last
+ * four characters of a long string value, e.g. `endpoint=••••.com, token=••••f3a9`. Short values
+ * and non-strings show nothing. Null when empty.
+ */
+export function credentialsHint(value: Record<string, unknown>): string | null {
+  const keys = Object.keys(value).sort();
+  if (keys.length === 0) return null;
+  const parts = keys.map((k) => {
+    const v = value[k];
+    const tail = typeof v === 'string' && v.length >= 16 ? v.slice(-4) : '';
+    return `${k.slice(0, 40)}=••••${tail}`;
+  });
+  const hint = parts.join(', ');
+  return hint.length > 255 ? `${hint.slice(0, 250)}, …` : hint;
+}

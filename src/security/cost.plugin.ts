@@ -1,0 +1,78 @@
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { budgetKey } from '../auth/principal';
+import type { Context } from '../graphql/context';
+import { operationCost } from './cost';
+import type { BudgetState, RateLimiter } from './rate-limiter';
+
+export interface CostPluginOptions {
+  /** Refuse operations costing more than this (GRAPHQL_MAX_COST). */
+  maxCost: number;
+  /** Page size assumed for a connection without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+  defaultPageSize: number;
+  rateLimiter: RateLimiter;
+}
+
+/**
+ * Query cost and the per-minute budget. Once the operation is known (parsed and validated) and
+ * before anything executes: its cost is computed (see cost.ts); over `maxCost` it is refused
+ * (HTTP 400, the cost in the error); otherwise it is charged to the token's budget, and refused
+ * with RATE_LIMITED (HTTP 429, Retry-After) when it does not fit. Every response then carries
+ * `extensions.cost { requested remaining resetAt }`.
+ */
+export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: CostPluginOptions): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc: GraphQLRequestContext<Context>) {
+          const ctx = rc.contextValue;
+          const cost = Math.ceil(operationCost(rc.schema, rc.document!, rc.operation!, rc.request.variables, { defaultPageSize }));
+          const key = budgetKey(ctx.principal);
+          if (cost > maxCost) {
+            ctx.budget = { ...(await rateLimiter.peek(key)), requested: cost, allowed: false };
+            throw new GraphQLError(`This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`, {
+              extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
+            });
+          }
+          const state = await rateLimiter.charge(key, cost);
+          ctx.budget = state;
+          if (!state.allowed) {
+            const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
+            throw new GraphQLError(
+              `Rate limit exceeded: this query costs ${cost} points and ${state.remaining} of ${state.limit} are left until ${state.resetAt.toISOString()}`,
+              {
+                extensions: {
+                  code: 'RATE_LIMITED',
+                  cost,
+                  remaining: state.remaining,
+                  resetAt: state.resetAt.toISOString(),
+                  http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+                },
+              },
+            );
+          }
+        },
+        async willSendResponse(rc: GraphQLRequestContext<Context>) {
+          const ctx = rc.contextValue;
+          let state: BudgetState | undefined = ctx.budget;
+          if (!state) {
+            try {
+              state = await rateLimiter.peek(budgetKey(ctx.principal));
+            } catch {
+              return; // the store is unreachable: the response itself says what went wrong
+            }
+          }
+          if (rc.response.body?.kind !== 'single') return;
+          const result = rc.response.body.singleResult;
+          result.extensions = {
+            ...result.extensions,
+            cost: { requested: state.requested, remaining: state.remaining, limit: state.limit, resetAt: state.resetAt.toISOString() },
+          };
+          rc.response.http.headers.set('x-ratelimit-limit', String(state.limit));
+          rc.response.http.headers.set('x-ratelimit-remaining', String(state.remaining));
+          rc.response.http.headers.set('x-ratelimit-reset', String(Math.ceil(state.resetAt.getTime() / 1000)));
+        },
+      };
+    },
+  };
+}

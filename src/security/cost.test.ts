@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { buildSchema as buildSdl, parse, type OperationDefinitionNode } from 'graphql';
+import { operationCost } from './cost';
+
+const schema = buildSdl(`
+  type Query { tasks(first: Int = 20, after: String): TaskConnection!  task(id: ID!): Task  plain: [Task!]!  items(last: Int): [Task!]! }
+  type Mutation { createTask(title: String!): Task! }
+  type TaskConnection { edges: [TaskEdge!]! nodes: [Task!]! totalCount: Int! }
+  type TaskEdge { cursor: String! node: Task! }
+  type Task { id: ID! title: String! parent: Task subtasks(first: Int): TaskConnection! }
+`);
+
+function cost(query: string, variables?: Record<string, unknown>, defaultPageSize = 10): number {
+  const document = parse(query);
+  const op = document.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode;
+  return operationCost(schema, document, op, variables, { defaultPageSize });
+}
+
+describe('operationCost', () => {
+  it('costs scalars nothing and objects one each', () => {
+    expect(cost('{ task(id: "1") { id title } }')).toBe(1);
+    expect(cost('{ task(id: "1") { id parent { id parent { id } } } }')).toBe(3);
+  });
+
+  it('multiplies a connection by its first, using the argument default when absent; wrappers without an id cost nothing', () => {
+    expect(cost('{ tasks(first: 50) { nodes { id } } }')).toBe(50 * 1);
+    expect(cost('{ tasks(first: 50) { edges { cursor node { id parent { id } } } totalCount } }')).toBe(50 * 2);
+    expect(cost('{ tasks(first: 50) { totalCount } }')).toBe(50); // at least 1 per item
+    expect(cost('{ tasks { nodes { id } } }')).toBe(20 * 1); // schema default first: 20
+  });
+
+  it('counts a first above the page maximum as the maximum (validation refuses it anyway)', () => {
+    expect(cost('{ tasks(first: 100000) { nodes { id } } }')).toBe(100);
+  });
+
+  it('uses the configured default page size when a connection has no default', () => {
+    expect(cost('{ task(id: "1") { subtasks { totalCount } } }', undefined, 7)).toBe(1 + 7 * 1);
+  });
+
+  it('reads first/last from variables and multiplies nested connections', () => {
+    const q = 'query($n: Int, $m: Int) { tasks(first: $n) { nodes { subtasks(first: $m) { nodes { id } } } } }';
+    expect(cost(q, { n: 10, m: 5 })).toBe(10 * (1 + 5 * 1));
+    expect(cost('{ items(last: 30) { id } }')).toBe(30);
+    expect(cost('{ items(last: 30) { id parent { id } } }')).toBe(30 * 2);
+  });
+
+  it('counts fragments where they are spread, in linear time for fragment bombs', () => {
+    expect(cost('{ tasks(first: 10) { ...F } } fragment F on TaskConnection { nodes { id parent { id } } }')).toBe(10 * 2);
+    const levels = 40;
+    let doc = '{ task(id: "1") { ...F0 } }';
+    for (let i = 0; i < levels; i++) doc += ` fragment F${i} on Task { parent { ...F${i + 1} } p2: parent { ...F${i + 1} } }`;
+    doc += ` fragment F${levels} on Task { id }`;
+    expect(cost(doc)).toBeGreaterThan(2 ** levels); // exponential cost, computed quickly
+  });
+
+  it('adds a base cost per mutation field', () => {
+    expect(cost('mutation { createTask(title: "x") { id } }')).toBe(1 + 10);
+  });
+});

@@ -1,0 +1,131 @@
+import {
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
+  isLeafType,
+  isObjectType,
+  Kind,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+
+export interface CostOptions {
+  /** Page size assumed for a list field with first/last arguments when none is given. */
+  defaultPageSize: number;
+  /** Extra points for each root mutation field (a write costs more than a read). */
+  mutationCost?: number;
+  /**
+   * A first/last above this counts as this (default 100): argument validation refuses such a
+   * request anyway, with a better message than a cost error.
+   */
+  maxPageSize?: number;
+}
+
+/**
+ * The cost of an operation, computed from the document before anything runs (GitHub's and
+ * Shopify's model):
+ *   - a scalar or enum field costs 0;
+ *   - a record (an object type with an `id` field) costs 1 plus the cost of its selections; a
+ *     wrapper object without an id (a connection, an edge, pageInfo) costs only its selections;
+ *   - a field taking `first` or `last` (a connection, or a bounded list) costs that number
+ *     (its default, or `defaultPageSize`, when absent) times the cost of one item (at least 1),
+ *     so nesting multiplies;
+ *   - each root mutation field adds `mutationCost`, and a field declaring
+ *     `extensions: { cost: n }` adds n.
+ * Fragments are counted where they are spread; all branches of a union/interface are added up
+ * (an upper bound). Generic on purpose: any field with a `first`/`last` argument is a connection.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  options: CostOptions,
+): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  // Fragment costs memoised per fragment: a document that spreads fragments into fragments
+  // ("fragment bomb") is costed in linear time.
+  const memo = new Map<string, number>();
+  const visiting = new Set<string>();
+
+  const pageSize = (node: FieldNode, def: GraphQLField<unknown, unknown>): number => {
+    let size: number | undefined;
+    for (const name of ['first', 'last']) {
+      const argDef = def.args.find((a) => a.name === name);
+      if (!argDef) continue;
+      const argNode = node.arguments?.find((a) => a.name.value === name);
+      let value: unknown = argNode ? valueFromASTUntyped(argNode.value, variables) : undefined;
+      if (value === undefined || value === null) value = argDef.defaultValue;
+      const n = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : options.defaultPageSize;
+      size = Math.max(size ?? 0, Math.min(n, options.maxPageSize ?? 100));
+    }
+    return size ?? 1;
+  };
+
+  const selectionsCost = (set: SelectionSetNode | undefined, parent: GraphQLCompositeType): number => {
+    if (!set) return 0;
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value.startsWith('__')) {
+          total += sel.name.value === '__typename' ? 0 : 1 + introspectionCost(sel.selectionSet);
+          continue;
+        }
+        if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
+        const def = parent.getFields()[sel.name.value];
+        if (!def) continue; // validation reports unknown fields
+        // A field may declare a flat cost of its own (type-graphql's @Extensions({ cost })).
+        const own = typeof def.extensions?.cost === 'number' ? def.extensions.cost : 0;
+        total += own;
+        const type = getNamedType(def.type);
+        if (isLeafType(type)) continue;
+        const record = (isObjectType(type) || isInterfaceType(type)) && !('id' in type.getFields()) ? 0 : 1;
+        const item = record + selectionsCost(sel.selectionSet, type as GraphQLCompositeType);
+        const hasPaging = def.args.some((a) => a.name === 'first' || a.name === 'last');
+        total += hasPaging ? pageSize(sel, def) * Math.max(1, item) : item;
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
+        total += selectionsCost(sel.selectionSet, isCompositeType(type) ? type : parent);
+      } else {
+        const name = sel.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) continue; // validation reports unknown fragments and cycles
+        if (!memo.has(name)) {
+          visiting.add(name);
+          const type = schema.getType(fragment.typeCondition.name.value);
+          memo.set(name, selectionsCost(fragment.selectionSet, isCompositeType(type) ? type : parent));
+          visiting.delete(name);
+        }
+        total += memo.get(name) as number;
+      }
+    }
+    return total;
+  };
+
+  const root = schema.getRootType(operation.operation);
+  if (!root) return 0;
+  let cost = selectionsCost(operation.selectionSet, root);
+  if (operation.operation === 'mutation') {
+    cost += (options.mutationCost ?? 10) * operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
+  }
+  return cost;
+}
+
+/** Introspection is costed by its shape: one point per object selected. */
+function introspectionCost(set: SelectionSetNode | undefined): number {
+  if (!set) return 0;
+  let n = 0;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD && sel.selectionSet) n += 1 + introspectionCost(sel.selectionSet);
+    else if (sel.kind === Kind.INLINE_FRAGMENT) n += introspectionCost(sel.selectionSet);
+  }
+  return n;
+}

@@ -1,0 +1,117 @@
+import Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { requestStats } from '../request';
+
+/** What one request did to its budget; sent to the client as `extensions.cost`. */
+export interface BudgetState {
+  /** Points per minute. */
+  limit: number;
+  /** What this request cost (0 for a request refused before its cost was known). */
+  requested: number;
+  remaining: number;
+  resetAt: Date;
+  /** False when the request did not fit in what was left. */
+  allowed: boolean;
+}
+
+/**
+ * Per-key, per-minute cost budgets (fixed windows). The counters live outside the process, so
+ * every gateway instance on the same store spends from the same budget.
+ */
+export interface RateLimiter {
+  readonly limit: number;
+  /** Spends `cost` if it fits in what is left of this minute; otherwise spends nothing. */
+  charge(key: string, cost: number): Promise<BudgetState>;
+  /** The budget as it stands, spending nothing. */
+  peek(key: string): Promise<BudgetState>;
+  close(): Promise<void>;
+}
+
+/** Counters in the gateway's PostgreSQL: one upsert per request; old windows pruned now and then. */
+export class PostgresRateLimiter implements RateLimiter {
+  constructor(
+    private readonly db: DataSource,
+    readonly limit: number,
+  ) {}
+
+  // Bookkeeping runs outside the request's statement count (X-SQL-Statements counts its data SQL).
+  private query<T = any>(sql: string, params: unknown[]): Promise<T[]> {
+    return requestStats.exit(() => this.db.query(sql, params));
+  }
+
+  async charge(key: string, cost: number): Promise<BudgetState> {
+    if (cost <= 0 || cost > this.limit) {
+      const state = await this.peek(key);
+      return { ...state, requested: cost, allowed: cost <= 0 };
+    }
+    if (Math.random() < 0.01) await this.query(`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`, []);
+    const rows = await this.query<{ spent: number; window_start: Date }>(
+      `INSERT INTO rate_limit_windows AS w (budget_key, window_start, spent)
+       VALUES ($1, date_trunc('minute', now()), $2)
+       ON CONFLICT (budget_key, window_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
+         WHERE w.spent + EXCLUDED.spent <= $3
+       RETURNING spent, window_start`,
+      [key, cost, this.limit],
+    );
+    if (rows.length === 0) return { ...(await this.peek(key)), requested: cost, allowed: false };
+    return this.state(rows[0].spent, rows[0].window_start, cost, true);
+  }
+
+  async peek(key: string): Promise<BudgetState> {
+    const [row] = await this.query<{ spent: number | null; window_start: Date }>(
+      `SELECT (SELECT spent FROM rate_limit_windows WHERE budget_key = $1 AND window_start = date_trunc('minute', now())) AS spent,
+              date_trunc('minute', now()) AS window_start`,
+      [key],
+    );
+    return this.state(row.spent ?? 0, row.window_start, 0, true);
+  }
+
+  private state(spent: number, windowStart: Date, requested: number, allowed: boolean): BudgetState {
+    return { limit: this.limit, requested, remaining: Math.max(0, this.limit - spent), resetAt: new Date(windowStart.getTime() + 60_000), allowed };
+  }
+
+  async close(): Promise<void> {}
+}
+
+// Spends only when it fits, atomically: returns {allowed, spent}.
+const CHARGE = `
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local cost = tonumber(ARGV[1])
+if spent + cost > tonumber(ARGV[2]) then return {0, spent} end
+spent = redis.call('INCRBY', KEYS[1], cost)
+redis.call('EXPIRE', KEYS[1], 120)
+return {1, spent}`;
+
+/** Counters in Redis (RATE_LIMIT_STORE=redis), for deployments that already run one. */
+export class RedisRateLimiter implements RateLimiter {
+  private readonly redis: Redis;
+
+  constructor(
+    url: string,
+    readonly limit: number,
+  ) {
+    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  }
+
+  private window(): { key: (k: string) => string; resetAt: Date } {
+    const minute = Math.floor(Date.now() / 60_000);
+    return { key: (k) => `taskmaster:rate:${minute}:${k}`, resetAt: new Date((minute + 1) * 60_000) };
+  }
+
+  async charge(key: string, cost: number): Promise<BudgetState> {
+    const w = this.window();
+    if (cost <= 0) return { ...(await this.peek(key)), requested: cost };
+    const [allowed, spent] = (await this.redis.eval(CHARGE, 1, w.key(key), cost, this.limit)) as [number, number];
+    return { limit: this.limit, requested: cost, remaining: Math.max(0, this.limit - spent), resetAt: w.resetAt, allowed: allowed === 1 };
+  }
+
+  async peek(key: string): Promise<BudgetState> {
+    const w = this.window();
+    const spent = Number((await this.redis.get(w.key(key))) ?? 0);
+    return { limit: this.limit, requested: 0, remaining: Math.max(0, this.limit - spent), resetAt: w.resetAt, allowed: true };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

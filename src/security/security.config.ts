@@ -1,0 +1,128 @@
+import { bool, ConfigError, int, oneOf, str, type Env, type NodeEnv } from '../config';
+
+export type RateLimitStore = 'postgres' | 'redis';
+
+/** Everything about who may call the gateway and how much: tokens, JWTs, limits, secrets, runSql. */
+export interface SecurityConfig {
+  auth: {
+    /** Development only: requests without a token may read (never write). Refused in production. */
+    anonymousRead: boolean;
+    jwt?: {
+      /** HS256/384/512 shared secret (secret) or an identity provider's key set (jwksUrl). */
+      secret?: string;
+      jwksUrl?: string;
+      issuer?: string;
+      audience?: string;
+      /** The claim holding viewer | operator | admin (dots reach into nested claims). */
+      roleClaim: string;
+    };
+  };
+  limits: {
+    /** Refused before execution when an operation's computed cost is higher. */
+    maxCost: number;
+    /** Cost points a token may spend per minute, shared by every gateway instance. */
+    budgetPerMinute: number;
+    /** Page size assumed for a connection asked without first/last. */
+    defaultPageSize: number;
+    store: RateLimitStore;
+    redisUrl?: string;
+    maxAliases: number;
+    maxDirectives: number;
+    /** Apollo's parseOptions.maxTokens: a document with more lexical tokens is refused before parsing ends. */
+    maxTokens: number;
+    /** Deepest nesting of a JSON value (variables, JSON literals in the document). */
+    maxJsonDepth: number;
+    batching: boolean;
+  };
+  secrets: {
+    /** Key id -> 32-byte AES-256 key. The active key encrypts; every listed key decrypts. */
+    keys: ReadonlyMap<string, Buffer>;
+    activeKeyId: string;
+    /** True when no SECRETS_KEYS were given (development and tests only): a fixed, public key. */
+    insecureDevelopmentKey: boolean;
+  };
+  runSql: {
+    enabled: boolean;
+    statementTimeoutMs: number;
+    rowLimit: number;
+  };
+  /** Security headers on every HTTP response (on by default). */
+  securityHeaders: boolean;
+}
+
+// Public by design: only used when SECRETS_KEYS is unset outside production, so development works
+// out of the box; the gateway logs a warning while it is in use.
+const DEVELOPMENT_KEY_ID = 'dev-insecure';
+const DEVELOPMENT_KEY = Buffer.alloc(32, 7);
+
+/** SECRETS_KEYS: `id:base64key[,id:base64key...]`, each key 32 bytes (`openssl rand -base64 32`). */
+function parseKeys(raw: string): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = part.indexOf(':');
+    if (colon < 1) throw new ConfigError('SECRETS_KEYS', 'expected id:base64key pairs separated by commas, e.g. k2026:$(openssl rand -base64 32)');
+    const id = part.slice(0, colon);
+    if (!/^[\w.-]{1,32}$/.test(id)) throw new ConfigError('SECRETS_KEYS', `key id "${id}" must be 1-32 letters, digits, '.', '_' or '-'`);
+    const key = Buffer.from(part.slice(colon + 1), 'base64');
+    if (key.length !== 32) throw new ConfigError('SECRETS_KEYS', `key "${id}" must decode to 32 bytes (got ${key.length}); make one with: openssl rand -base64 32`);
+    if (keys.has(id)) throw new ConfigError('SECRETS_KEYS', `key id "${id}" is listed twice`);
+    keys.set(id, key);
+  }
+  if (keys.size === 0) throw new ConfigError('SECRETS_KEYS', 'lists no key');
+  return keys;
+}
+
+export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
+  const isProduction = nodeEnv === 'production';
+  const anonymousRead = bool(env, 'AUTH_ANONYMOUS_READ', false);
+  if (anonymousRead && isProduction) {
+    throw new ConfigError('AUTH_ANONYMOUS_READ', 'cannot be on in production: every request there needs a token');
+  }
+
+  const jwtSecret = str(env, 'JWT_SECRET');
+  const jwksUrl = str(env, 'JWT_JWKS_URL');
+  if (jwtSecret && jwksUrl) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
+  if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long (HS256 needs a 256-bit secret)');
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('JWT_JWKS_URL', 'expected an http(s) URL');
+
+  const store = oneOf(env, 'RATE_LIMIT_STORE', ['postgres', 'redis'] as const, str(env, 'REDIS_URL') ? 'redis' : 'postgres');
+  const redisUrl = str(env, 'REDIS_URL');
+  if (store === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', 'is required when RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379');
+
+  const rawKeys = str(env, 'SECRETS_KEYS');
+  if (!rawKeys && isProduction) {
+    throw new ConfigError('SECRETS_KEYS', 'is required in production to encrypt integration credentials: SECRETS_KEYS=k1:$(openssl rand -base64 32)');
+  }
+  const keys = rawKeys ? parseKeys(rawKeys) : new Map([[DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY]]);
+  const activeKeyId = str(env, 'SECRETS_ACTIVE_KEY_ID') ?? [...keys.keys()][0];
+  if (!keys.has(activeKeyId)) throw new ConfigError('SECRETS_ACTIVE_KEY_ID', `names no key in SECRETS_KEYS (have: ${[...keys.keys()].join(', ')})`);
+
+  return {
+    auth: {
+      anonymousRead,
+      jwt:
+        jwtSecret || jwksUrl
+          ? { secret: jwtSecret, jwksUrl, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE'), roleClaim: str(env, 'JWT_ROLE_CLAIM') ?? 'role' }
+          : undefined,
+    },
+    limits: {
+      maxCost: int(env, 'GRAPHQL_MAX_COST', 10_000, 1, 10_000_000),
+      budgetPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100_000, 1, 1_000_000_000),
+      defaultPageSize: int(env, 'GRAPHQL_DEFAULT_PAGE_SIZE', 20, 1, 1_000),
+      store,
+      redisUrl,
+      maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 10_000),
+      maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 10_000),
+      maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', 5_000, 100, 1_000_000),
+      maxJsonDepth: int(env, 'GRAPHQL_MAX_JSON_DEPTH', 32, 2, 1_000),
+      batching: bool(env, 'GRAPHQL_BATCHING', false),
+    },
+    secrets: { keys, activeKeyId, insecureDevelopmentKey: !rawKeys },
+    runSql: {
+      enabled: bool(env, 'RUN_SQL_ENABLED', false),
+      statementTimeoutMs: int(env, 'RUN_SQL_TIMEOUT_MS', 5_000, 1, 600_000),
+      rowLimit: int(env, 'RUN_SQL_ROW_LIMIT', 1_000, 1, 100_000),
+    },
+    securityHeaders: bool(env, 'SECURITY_HEADERS', true),
+  };
+}
