@@ -2,6 +2,8 @@
  * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
  * typed object; everything else receives that object. Errors name the variable and the fix.
  */
+import { tunnelConfig, type TunnelConfig } from './tunnel/tunnel.config';
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -56,6 +58,8 @@ export interface Config {
     /** Answer each GraphQL request with an X-SQL-Statements header (off in production). */
     sqlCountHeader: boolean;
   };
+  /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
+  tunnel: TunnelConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -153,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', !isProduction),
       sqlCountHeader: bool(env, 'GRAPHQL_SQL_COUNT_HEADER', !isProduction),
     },
+    tunnel: tunnelConfig(env),
   };
   return deepFreeze(config);
 }

@@ -8,6 +8,7 @@ import { createSchema } from './graphql/schema';
 import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { createServices } from './services';
+import { TunnelService } from './tunnel/tunnel.service';
 
 export interface Gateway {
   url: string;
@@ -17,12 +18,19 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Start-up in order: database (and migrations), schema, HTTP server listening. Shutdown reverses it. */
+/**
+ * Start-up in order: database (and migrations), Cloudflare tunnel config written, schema, HTTP server
+ * listening. Shutdown reverses it. The tunnel config is checked before anything starts; with PORT=0
+ * (tests) the port is known only once the server has bound, so the file is written right after.
+ */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const tunnel = new TunnelService(config.tunnel, config, logger);
+  tunnel.precheck();
   const database = await openDatabase(config.db, logger);
   try {
+    if (config.port !== 0) tunnel.write(config.port);
     const schema = await createSchema();
-    const services = createServices(database.dataSource);
+    const services = createServices(database.dataSource, tunnel);
     const httpServer = createServer();
     const apollo = createApolloServer(schema, httpServer, config, logger);
     await apollo.start();
@@ -32,6 +40,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
+    if (config.port === 0) {
+      try {
+        tunnel.write(port);
+      } catch (error) {
+        await apollo.stop();
+        throw error;
+      }
+    }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${host}:${port}/graphql`;
     logger.info(`gateway listening on ${url}`);

@@ -4,9 +4,10 @@ import { ExecutionResolver } from '../executions/execution.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
+import { TunnelResolver } from '../tunnel/tunnel.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver] as const;
+export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver, TunnelResolver] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
