@@ -3,13 +3,13 @@ import { emitYaml, isPlainSafe, quote, Quoted } from './yaml';
 
 describe('emitYaml', () => {
   it('writes block mappings and sequences, two spaces deep, keys in the given order', () => {
-    const text = emitYaml({ b: 1, a: true, list: ['x', { k: 'v', n: { deep: [] } }, [1, 2]], empty: {}, none: null, q: new Quoted('127.0.0.1:1') });
+    const text = emitYaml({ b: 1, a: true, list: ['x', { k: 'v', m: { deep: [] } }, [1, 2]], empty: {}, none: null, q: new Quoted('127.0.0.1:1') });
     expect(text).toBe(`b: 1
 a: true
 list:
   - x
   - k: v
-    n:
+    m:
       deep: []
   - - 1
     - 2
@@ -17,7 +17,11 @@ empty: {}
 none: null
 q: "127.0.0.1:1"
 `);
-    expect(parse(text)).toEqual({ b: 1, a: true, list: ['x', { k: 'v', n: { deep: [] } }, [1, 2]], empty: {}, none: null, q: '127.0.0.1:1' });
+    expect(parse(text)).toEqual({ b: 1, a: true, list: ['x', { k: 'v', m: { deep: [] } }, [1, 2]], empty: {}, none: null, q: '127.0.0.1:1' });
+  });
+
+  it('quotes keys too: YAML 1.1 reads a key n or on as a boolean', () => {
+    expect(emitYaml({ n: 'x', on: 'y', ok: 'z' })).toBe('"n": x\n"on": y\nok: z\n');
   });
 
   it('refuses numbers YAML cannot hold', () => {
