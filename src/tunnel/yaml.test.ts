@@ -21,7 +21,7 @@ q: "127.0.0.1:1"
   });
 
   it('quotes keys too: YAML 1.1 reads a key n or on as a boolean', () => {
-    expect(emitYaml({ n: 'x', on: 'y', ok: 'z' })).toBe('"n": x\n"on": y\nok: z\n');
+    expect(emitYaml({ n: 'x', on: 'y', ok: 'z' })).toBe('"n": x\n"on": "y"\nok: z\n');
   });
 
   it('refuses numbers YAML cannot hold', () => {
