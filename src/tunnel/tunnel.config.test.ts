@@ -111,6 +111,7 @@ describe('tunnelConfig (environment -> TunnelConfig)', () => {
     [{ CLOUDFLARE_ORIGIN_HOST: 'http://gateway' }, 'CLOUDFLARE_ORIGIN_HOST', /host name or IP/],
     [{ CLOUDFLARE_EXTRA_INGRESS: '{"service":"x"}' }, 'CLOUDFLARE_EXTRA_INGRESS', /JSON array/],
     [{ CLOUDFLARE_EXTRA_INGRESS: '[{"service":' }, 'CLOUDFLARE_EXTRA_INGRESS', /not valid JSON/],
+    [{ CLOUDFLARE_CONFIG_FILE: '/etc/cloudflared/x.json', CLOUDFLARE_CREDENTIALS_FILE: '/etc/cloudflared/x.json' }, 'CLOUDFLARE_CONFIG_FILE', /must not be the credentials file/],
     [{ CLOUDFLARE_EXTRA_INGRESS: '["http_status:404"]' }, 'CLOUDFLARE_EXTRA_INGRESS[0]', /expected an object/],
   ])('refuses %j, naming %s', (env, variable, message) => {
     const error = configError({ ...ENABLED, ...env });

@@ -200,7 +200,6 @@ export function tunnelConfig(env: Env): TunnelConfig {
     metrics: metrics(env),
     extraIngress: extraIngress(env),
   };
-  const credentialsFile = str(env, 'CLOUDFLARE_CREDENTIALS_FILE');
   if (!enabled) return { enabled: false, configFile };
 
   if (tunnelId === undefined) {
@@ -212,13 +211,14 @@ export function tunnelConfig(env: Env): TunnelConfig {
   if (settings.database.expose && settings.database.subdomain === settings.subdomain) {
     throw new ConfigError('CLOUDFLARE_DB_SUBDOMAIN', `must differ from CLOUDFLARE_SUBDOMAIN ("${settings.subdomain}"): the database and GraphQL need hostnames of their own`);
   }
-  if (configFile.endsWith('/') || configFile === credentialsFile) {
-    throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `expected the path of the YAML file to write, got "${configFile}"`);
+  const credentialsFile = path(env, 'CLOUDFLARE_CREDENTIALS_FILE', join(homedir(), '.cloudflared', `${tunnelId}.json`));
+  if (configFile === credentialsFile) {
+    throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `must not be the credentials file (${credentialsFile}): the gateway would overwrite the tunnel secret`);
   }
   return {
     enabled: true,
     tunnelId,
-    credentialsFile: path(env, 'CLOUDFLARE_CREDENTIALS_FILE', join(homedir(), '.cloudflared', `${tunnelId}.json`)),
+    credentialsFile,
     configFile,
     domain: settings.domain,
     subdomain: settings.subdomain,
