@@ -82,13 +82,14 @@ export class TunnelService {
 
   constructor(
     private readonly tunnel: TunnelConfig,
-    private readonly base: TunnelBase & Pick<Config, 'port'>,
+    /** The gateway's HOST, PORT and database: where the origins are (needed only when enabled). */
+    private readonly base: (TunnelBase & Pick<Config, 'port'>) | undefined,
     private readonly logger?: Logger,
   ) {}
 
-  /** For gateways (and tests) without a tunnel. */
+  /** For code paths (and tests) that build services without a gateway config. */
   static disabled(): TunnelService {
-    return new TunnelService({ enabled: false, configFile: '' }, { host: '', port: 0, db: undefined as never });
+    return new TunnelService({ enabled: false, configFile: '' }, undefined);
   }
 
   get enabled(): boolean {
@@ -106,13 +107,13 @@ export class TunnelService {
     this.credentialsFound = true;
     for (const warning of warnings) this.logger?.warn(warning);
     assertReplaceable(this.tunnel.configFile);
-    buildValidTunnelConfig(this.base, this.tunnel, this.base.port || TRIAL_PORT);
+    buildValidTunnelConfig(this.origins(), this.tunnel, this.origins().port || TRIAL_PORT);
   }
 
   /** Generates for the real port, validates again, writes atomically. Nothing is written when invalid. */
   write(port: number): void {
     if (!this.tunnel.enabled) return;
-    const built = buildValidTunnelConfig(this.base, this.tunnel, port);
+    const built = buildValidTunnelConfig(this.origins(), this.tunnel, port);
     assertReplaceable(this.tunnel.configFile);
     writeFileAtomic(this.tunnel.configFile, built.text);
     this.written = { plan: built.plan, digest: digest(built.text), at: new Date() };
@@ -143,6 +144,11 @@ export class TunnelService {
       metrics: this.tunnel.metrics,
       problems,
     };
+  }
+
+  private origins(): TunnelBase & Pick<Config, 'port'> {
+    if (!this.base) throw new TypeError('TunnelService: an enabled tunnel needs the gateway\'s HOST, PORT and database config');
+    return this.base;
   }
 
   private problems(): string[] {
