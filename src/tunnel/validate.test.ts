@@ -66,7 +66,7 @@ ${CATCH_ALL}`;
   it('refuses service localhost:4000: it needs a scheme and a hostname', () => {
     const issues = validateTunnelYaml(withRules(`  - hostname: graphql.example.com\n    service: localhost:4000\n${CATCH_ALL}`));
     expect(issues.map((i) => i.rule)).toEqual(['service-address']);
-    expect(issues[0].message).toMatch(/is an invalid address, please make sure it has a scheme and a hostname/);
+    expect(issues[0].message).toMatch(/is an invalid address, please make sure it has a scheme and a hostname \(e\.g\. http:\/\/localhost:4000\)/);
   });
 
   it.each(['http://127.0.0.1:4000/', 'http://127.0.0.1:4000/graphql', 'https://api.internal/v1/'])('refuses service %s: no path on the origin', (service) => {

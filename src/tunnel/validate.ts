@@ -243,7 +243,7 @@ class Checker {
         const problem = re2Problem(path);
         if (problem) this.add('path-regex', `${at}.path`, `rule #${i + 1} has an invalid path regex ${show(path)}: ${problem}`);
         else if (!path.startsWith('^')) {
-          this.add('path-anchored', `${at}.path`, `path ${show(path)} matches anywhere in the request path (e.g. /api${path.replace(/^\//, '/')}-old): anchor it as "^${path}"`);
+          this.add('path-anchored', `${at}.path`, `path ${show(path)} matches anywhere in the request path, not only at its start (/graphql also matches /api/graphql-old): anchor it as "^${path}"`);
         }
       }
 
@@ -286,7 +286,8 @@ class Checker {
 
     const parsed = parseServiceUrl(service);
     if (parsed === 'no-scheme-or-host') {
-      this.add('service-address', at, `${show(service)} is an invalid address, please make sure it has a scheme and a hostname (e.g. http://${service.replace(/^\w+:\/*/, '') || '127.0.0.1:4000'})`);
+      const example = service.includes('://') ? 'http://127.0.0.1:4000' : `http://${service}`;
+      this.add('service-address', at, `${show(service)} is an invalid address, please make sure it has a scheme and a hostname (e.g. ${example})`);
       return 'invalid';
     }
     if (parsed === 'path') {
