@@ -198,3 +198,29 @@ describe('sourceOf', () => {
     expect(of('nothing')).toBeUndefined();
   });
 });
+
+describe('valid by construction', () => {
+  // Every combination of accepted settings gives a file the validator accepts.
+  const hosts = ['0.0.0.0', '::', '127.0.0.1', '::1', '10.0.0.5', 'localhost', 'gateway.internal'];
+  const databases: Env[] = [{ DB_HOST: '127.0.0.1' }, { DB_HOST: 'pg.internal', DB_PORT: '6543' }, { DATABASE_URL: 'postgres://u:p@[::1]:5433/app' }, { DATABASE_URL: 'postgresql://db.internal/app' }, { DB_HOST: undefined, EMBEDDED_PG_PORT: '54400' }];
+  const variants: Env[] = [
+    {},
+    { CLOUDFLARE_EXPOSE_DB: 'true' },
+    { CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_DB_SUBDOMAIN: 'pg', CLOUDFLARE_DB_CONNECT_TIMEOUT: '1.5s', CLOUDFLARE_DB_TCP_KEEPALIVE: '2m' },
+    { CLOUDFLARE_METRICS: 'off', CLOUDFLARE_SUBDOMAIN: undefined, CLOUDFLARE_CONNECT_TIMEOUT: '500ms', CLOUDFLARE_TLS_TIMEOUT: '1h', CLOUDFLARE_KEEPALIVE_TIMEOUT: '90s' },
+    { CLOUDFLARE_METRICS: '[::1]:20241', CLOUDFLARE_ORIGIN_HOST: 'fd00::5', CLOUDFLARE_DOMAIN: 'sub.example.co.uk' },
+    { CLOUDFLARE_CREDENTIALS_FILE: '/srv/tunnel creds/#1 (prod).json', CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"status.example.com","path":"^/health$","service":"http://127.0.0.1:4000"}]' },
+  ];
+  const cases = hosts.flatMap((HOST) => databases.flatMap((db) => variants.map((variant) => ({ HOST, ...db, ...variant }))));
+
+  it(`accepts all ${cases.length} combinations of hosts, databases and settings, at both ends of the port range`, () => {
+    for (const env of cases) {
+      for (const port of [1, 65535]) {
+        const { config, tunnel } = configOf(env);
+        const built = buildTunnelConfig(config, tunnel, port, noFiles);
+        if (built.issues.length > 0) throw new Error(`${JSON.stringify(env)} port ${port}:\n${built.text}\n${JSON.stringify(built.issues)}`);
+        expect(generateTunnelYaml(built.plan)).toBe(built.text);
+      }
+    }
+  });
+});

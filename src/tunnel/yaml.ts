@@ -14,7 +14,18 @@ export class Quoted {
 
 export type YamlValue = string | number | boolean | null | Quoted | YamlValue[] | { [key: string]: YamlValue };
 
+const readBack = new Map<string, boolean>();
+
 function readsBackAs(text: string): boolean {
+  let same = readBack.get(text);
+  if (same === undefined) {
+    same = parsesAsItself(text);
+    if (readBack.size < 10_000) readBack.set(text, same); // a pure function of the text: safe to remember
+  }
+  return same;
+}
+
+function parsesAsItself(text: string): boolean {
   for (const version of ['1.1', '1.2'] as const) {
     try {
       if (parse(`k: ${text}\n`, { version }).k !== text) return false;
