@@ -3,6 +3,7 @@
  * typed object; everything else receives that object. Errors name the variable and the fix.
  */
 import { securityConfig, type SecurityConfig } from './security/security.config';
+import { tunnelConfig, type TunnelConfig } from './tunnel/tunnel.config';
 
 export class ConfigError extends Error {
   constructor(
@@ -59,6 +60,8 @@ export interface Config {
     sqlCountHeader: boolean;
   };
   security: SecurityConfig;
+  /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
+  tunnel: TunnelConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -157,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
       sqlCountHeader: bool(env, 'GRAPHQL_SQL_COUNT_HEADER', !isProduction),
     },
     security: securityConfig(env, nodeEnv),
+    tunnel: tunnelConfig(env),
   };
   return deepFreeze(config);
 }

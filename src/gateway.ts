@@ -10,6 +10,7 @@ import type { Logger } from './logger';
 import { answerClientErrorsWithJson } from './security/http.guards';
 import { createSecurity } from './security/security';
 import { createServices } from './services';
+import { TunnelService } from './tunnel/tunnel.service';
 
 export interface Gateway {
   url: string;
@@ -19,13 +20,20 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Start-up in order: database (and migrations), schema, HTTP server listening. Shutdown reverses it. */
+/**
+ * Start-up in order: database (and migrations), Cloudflare tunnel config written, schema, HTTP server
+ * listening. Shutdown reverses it. The tunnel config is checked before anything starts; with PORT=0
+ * (tests) the port is known only once the server has bound, so the file is written right after.
+ */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const tunnel = new TunnelService(config.tunnel, config, logger);
+  tunnel.precheck();
   const database = await openDatabase(config.db, logger);
   const closers: (() => Promise<void>)[] = [];
   try {
+    if (config.port !== 0) tunnel.write(config.port);
     const schema = await createSchema();
-    const services = createServices(database.dataSource, config);
+    const services = createServices(database.dataSource, config, tunnel);
     const security = createSecurity(config, database.dataSource, services, logger);
     closers.push(() => security.close());
     const httpServer = createServer();
@@ -38,6 +46,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
+    if (config.port === 0) {
+      try {
+        tunnel.write(port);
+      } catch (error) {
+        await apollo.stop();
+        throw error;
+      }
+    }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${host}:${port}/graphql`;
     logger.info(`gateway listening on ${url}`);

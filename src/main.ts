@@ -35,6 +35,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof ConfigError) {
+    // Found while starting (the tunnel's credentials file, the generated config): still a configuration error.
+    console.error(`Invalid configuration: ${error.message}`);
+    process.exit(2);
+  }
   console.error('Gateway failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

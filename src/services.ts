@@ -8,9 +8,10 @@ import { ExecutionService } from './executions/execution.service';
 import { IntegrationService } from './integrations/integration.service';
 import { MetricService } from './metrics/metric.service';
 import { TaskService } from './tasks/task.service';
+import { TunnelService } from './tunnel/tunnel.service';
 
 /** The domain services, created once per gateway around its DataSource. */
-export function createServices(db: DataSource, config: Pick<Config, 'security'>) {
+export function createServices(db: DataSource, config: Pick<Config, 'security'>, tunnel: TunnelService = TunnelService.disabled()) {
   const audit = new AuditService(db);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const tasks = new TaskService(db, audit);
@@ -22,6 +23,7 @@ export function createServices(db: DataSource, config: Pick<Config, 'security'>)
     metrics: new MetricService(db, audit),
     tokens: new TokenService(db, audit),
     sql: new SqlConsole(db, config.security.runSql),
+    tunnel,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -8,9 +8,20 @@ import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { SecurityResolver } from '../security/security.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
+import { TunnelResolver } from '../tunnel/tunnel.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [TaskResolver, ExecutionResolver, TaskExecutionsResolver, IntegrationResolver, MetricResolver, TokenResolver, AuditResolver, SecurityResolver] as const;
+export const resolvers = [
+  TaskResolver,
+  ExecutionResolver,
+  TaskExecutionsResolver,
+  IntegrationResolver,
+  MetricResolver,
+  TokenResolver,
+  AuditResolver,
+  SecurityResolver,
+  TunnelResolver,
+] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);

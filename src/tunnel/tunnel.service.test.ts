@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { TunnelService, tunnelReadiness } from './tunnel.service';
+
+const ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
+let dir: string;
+let credentials: string;
+let configFile: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tm-tunnel-service-'));
+  credentials = join(dir, `${ID}.json`);
+  configFile = join(dir, 'out', 'config.yml');
+  writeFileSync(credentials, JSON.stringify({ AccountTag: 'a', TunnelSecret: randomBytes(32).toString('base64'), TunnelID: ID }), { mode: 0o600 });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function service(env: Record<string, string> = {}): TunnelService {
+  const config = loadConfig({
+    PORT: '0',
+    DB_HOST: '127.0.0.1',
+    CLOUDFLARE_ENABLED: 'true',
+    CLOUDFLARE_TUNNEL_ID: ID,
+    CLOUDFLARE_CREDENTIALS_FILE: credentials,
+    CLOUDFLARE_CONFIG_FILE: configFile,
+    CLOUDFLARE_DOMAIN: 'example.com',
+    ...env,
+  });
+  return new TunnelService(config.tunnel, config);
+}
+
+describe('TunnelService', () => {
+  it('precheck validates everything but writes nothing; write writes for the real port', () => {
+    const tunnel = service();
+    tunnel.precheck();
+    expect(existsSync(configFile)).toBe(false);
+    expect(tunnelReadiness(tunnel)).toEqual({ ready: false, reason: 'the tunnel config has not been written yet' });
+    tunnel.write(43210);
+    expect(readFileSync(configFile, 'utf8')).toContain('service: http://127.0.0.1:43210\n');
+    expect(tunnelReadiness(tunnel)).toEqual({ ready: true });
+  });
+
+  it('is not ready when the file is edited, removed, or the credentials disappear', () => {
+    const tunnel = service();
+    tunnel.precheck();
+    tunnel.write(4000);
+    const text = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, text.replace('30s', '31s'));
+    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/was changed after the gateway wrote it/) });
+    unlinkSync(configFile);
+    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/cannot be read \(ENOENT\)/) });
+    writeFileSync(configFile, text);
+    expect(tunnel.readiness()).toEqual({ ready: true });
+    unlinkSync(credentials);
+    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/credentials file .* is gone/) });
+    expect(tunnel.status().credentialsFound).toBe(false);
+  });
+
+  it('when disabled: ready (nothing to check), writes nothing, reports enabled false', () => {
+    const tunnel = service({ CLOUDFLARE_ENABLED: 'false' });
+    tunnel.precheck();
+    tunnel.write(4000);
+    expect(existsSync(configFile)).toBe(false);
+    expect(tunnel.readiness()).toEqual({ ready: true, reason: 'disabled' });
+    expect(tunnel.status()).toMatchObject({ enabled: false, routes: [] });
+    expect(TunnelService.disabled().readiness()).toEqual({ ready: true, reason: 'disabled' });
+  });
+
+  it('logs the credentials-file warning without the secret', () => {
+    chmodSync(credentials, 0o644);
+    const warnings: string[] = [];
+    const config = loadConfig({ PORT: '4000', DB_HOST: '127.0.0.1', CLOUDFLARE_ENABLED: 'true', CLOUDFLARE_TUNNEL_ID: ID, CLOUDFLARE_CREDENTIALS_FILE: credentials, CLOUDFLARE_CONFIG_FILE: configFile, CLOUDFLARE_DOMAIN: 'example.com' });
+    const logger = { warn: (m: string) => warnings.push(m), info: () => undefined } as never;
+    new TunnelService(config.tunnel, config, logger).precheck();
+    expect(warnings).toEqual([expect.stringMatching(/readable by other users/)]);
+    const secret = JSON.parse(readFileSync(credentials, 'utf8')).TunnelSecret;
+    expect(warnings.join()).not.toContain(secret);
+  });
+});
