@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
@@ -10,7 +10,7 @@ import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
-export function createApolloServer(schema: GraphQLSchema, httpServer: Server, config: Config, logger: Logger): ApolloServer<Context> {
+export function createApolloServer(schema: GraphQLSchema, httpServer: Server, config: Config, logger: Logger, plugins: ApolloServerPlugin<Context>[] = []): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema,
     introspection: config.graphql.introspection,
@@ -18,7 +18,7 @@ export function createApolloServer(schema: GraphQLSchema, httpServer: Server, co
     formatError: createFormatError(logger, config.isProduction),
     includeStacktraceInErrorResponses: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader })],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }), ...plugins],
     logger,
   });
 }

@@ -1,12 +1,13 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ExecutionResolver } from '../executions/execution.resolver';
+import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver] as const;
+export const resolvers = [TaskResolver, ExecutionResolver, IntegrationResolver, MetricResolver, PoolHealthResolver] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
