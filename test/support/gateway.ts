@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -23,7 +23,7 @@ export interface TestGateway {
  * Boots the real gateway (migrations, Apollo, Express) on a fresh database and a free port. Tests
  * talk to it over HTTP and check the database through `db.query`.
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, logger?: Logger): Promise<TestGateway> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -33,7 +33,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     ...env,
   });
-  const gateway = await startGateway(config, createLogger(config));
+  const gateway = await startGateway(config, logger ?? createLogger(config));
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
   return {
     gateway,
