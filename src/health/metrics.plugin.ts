@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { DocumentNode } from 'graphql';
 import type { Context } from '../graphql/context';
 import type { GatewayMetrics } from './gateway-metrics';
 
@@ -8,15 +9,22 @@ export function createMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ operationName, errors, response }) {
+        async willSendResponse({ operationName, request, document, errors, response }) {
           // The formatted errors carry the codes the client sees (raw resolver errors have none yet).
           const sent = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const codes = [...new Set((sent ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
           const status = response.http.status ?? 200;
           if (codes.length === 0 && status >= 500) codes.push('INTERNAL_SERVER_ERROR');
-          metrics.observeRequest(operationName, codes, performance.now() - started);
+          // A request refused in validation never resolves its operation: name it from the document.
+          const name = operationName ?? request.operationName ?? soleOperationName(document);
+          metrics.observeRequest(name, codes, performance.now() - started);
         },
       };
     },
   };
+}
+
+function soleOperationName(document: DocumentNode | undefined): string | undefined {
+  const operations = document?.definitions.filter((d) => d.kind === 'OperationDefinition') ?? [];
+  return operations.length === 1 && operations[0].kind === 'OperationDefinition' ? operations[0].name?.value : undefined;
 }
