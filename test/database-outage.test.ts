@@ -113,7 +113,7 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   const ready = await timed(() => fetch(`${baseUrl}/ready`));
   expect(ready.value.status).toBe(503);
   expect(ready.ms).toBeLessThan(1_000);
-  const body = await ready.value.json();
+  const body = (await ready.value.json()) as any;
   expect(body).toMatchObject({ status: 'not ready', ready: false, failing: ['database', 'migrations'], checks: { database: { ok: false } } });
   expect(body.checks.database.error).toEqual(expect.any(String));
   expect(JSON.stringify(body)).not.toContain('postgres:postgres');

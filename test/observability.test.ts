@@ -108,7 +108,7 @@ describe('GET /metrics', () => {
 
 describe('health monitor', () => {
   it('writes database and gateway samples to system_metrics, readable through the metric queries', async () => {
-    const t = await startTestGateway({ HEALTH_CHECK_INTERVAL_MS: '300', HEALTH_CHECK_TIMEOUT_MS: '250', HEALTH_PERFORMANCE_INTERVAL_MS: '300' });
+    const t = await startTestGateway({ HEALTH_MONITOR_ENABLED: 'true', HEALTH_CHECK_INTERVAL_MS: '300', HEALTH_CHECK_TIMEOUT_MS: '250', HEALTH_PERFORMANCE_INTERVAL_MS: '300' });
     try {
       await t.gql('{ tasks { id } }');
       const until = Date.now() + 10_000;

@@ -84,17 +84,16 @@ export class DatabaseProbe {
       const outcome = await Promise.race([this.look(result), deadline]);
       if (outcome === 'timeout') {
         this.drop(); // a statement may still be running on it
-        if (!result.connected) result.error = `the database did not answer within ${this.deadlineMs} ms`;
+        // A copy: the abandoned look may still write into `result`.
+        return { ...result, error: result.connected ? undefined : `the database did not answer within ${this.deadlineMs} ms` };
       }
+      return { ...result };
     } catch (error) {
       this.drop();
-      result.connected = false;
-      result.responseTimeMs = null;
-      result.error = this.safeMessage(error);
+      return { ...result, connected: false, responseTimeMs: null, error: this.safeMessage(error) };
     } finally {
       clearTimeout(timer);
     }
-    return result;
   }
 
   private async look(result: DatabaseProbeResult): Promise<void> {

@@ -18,7 +18,7 @@ export class PoolStats {
   @Field(() => Int, { description: 'Connections checked out by a query or transaction.' }) active!: number;
   @Field(() => Int, { description: 'Requests queued for a connection (the pool is exhausted).' }) waiting!: number;
   @Field(() => Int, { description: 'DB_POOL_MAX.' }) max!: number;
-  @Field(() => Int, { description: 'DB_POOL_MIN.' }) min!: number;
+  @Field(() => Int, { description: 'DB_POOL_MIN: idle connections kept open once opened (pg opens connections only as needed).' }) min!: number;
   @Field(() => Float, { description: 'active / max, in percent.' }) utilizationPercent!: number;
 }
 

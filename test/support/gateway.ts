@@ -31,6 +31,8 @@ export async function startTestGateway(env: Record<string, string> = {}, logger?
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    // The health monitor writes system_metrics rows on a timer; tests that want it turn it on.
+    HEALTH_MONITOR_ENABLED: 'false',
     ...env,
   });
   const gateway = await startGateway(config, logger ?? createLogger(config));
