@@ -103,7 +103,7 @@ afterAll(async () => {
 
 it('reports the outage within 1 s, keeps running, and recovers when the database is back', async () => {
   // Healthy, with idle pool connections that will break when the server goes away.
-  await Promise.all([1, 2, 3].map(() => gql('{ tasks { id } }')));
+  await Promise.all([1, 2, 3].map(() => gql('{ task(id: "00000000-0000-0000-0000-000000000000") { id } }')));
   expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
   expect((await gql('{ poolHealth { status } }')).data.poolHealth.status).toBe('HEALTHY');
 
@@ -130,7 +130,7 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   // Liveness does not depend on the database.
   expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
   // Queries fail with a code a client can act on, not a crash.
-  const failed = await gql('{ tasks { id } }');
+  const failed = await gql('{ task(id: "00000000-0000-0000-0000-000000000000") { id } }');
   expect(failed.errors?.[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
 
   // Let the monitor sample the outage at least once, then bring the database back.
