@@ -127,6 +127,9 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   expect(h.reasons[0]).toMatch(/^database unreachable: /);
   expect(JSON.stringify(h)).not.toContain('postgres:postgres');
 
+  // The pool's idle connections broke; its 'error' events were handled (logged), not fatal.
+  await eventually(async () => logs.entries.some((e) => e.level === 'warn' && /Postgres pool raised an error/.test(e.message)), 5_000);
+
   // Liveness does not depend on the database.
   expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
   // Queries fail with a code a client can act on, not a crash.
