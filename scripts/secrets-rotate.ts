@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const database = await openDatabase(config.db, logger);
   try {
-    const services = createServices(database.dataSource, config);
+    const services = createServices(database.dataSource, config, logger);
     const { rotated, checked } = await services.integrations.rotateSecrets({
       requestId: 'secrets:rotate',
       logger,

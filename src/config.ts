@@ -1,3 +1,5 @@
+import { healthConfig, type HealthConfig } from './health/health.config';
+
 /**
  * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
  * typed object; everything else receives that object. Errors name the variable and the fix.
@@ -37,6 +39,10 @@ export interface DatabaseConfig {
     /** How long a query waits for a free connection before failing (pg's default, 0, waits forever). */
     connectionTimeoutMs: number;
     statementTimeoutMs: number;
+    /** Seconds after which a connection is closed and replaced (0 = never): spreads load after a failover. */
+    maxLifetimeSeconds: number;
+    /** Statements after which a connection is closed and replaced (0 = unlimited). */
+    maxUses: number;
   };
   /** Statements slower than this are logged (ms). */
   slowQueryMs: number;
@@ -62,6 +68,7 @@ export interface Config {
   security: SecurityConfig;
   /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
   tunnel: TunnelConfig;
+  health: HealthConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -136,6 +143,8 @@ function databaseConfig(env: Env, nodeEnv: NodeEnv): DatabaseConfig {
       idleTimeoutMs: int(env, 'DB_POOL_IDLE_TIMEOUT', 10_000, 0, 3_600_000),
       connectionTimeoutMs: int(env, 'DB_POOL_CONNECTION_TIMEOUT', 5_000, 1, 600_000),
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT', 30_000, 0, 3_600_000),
+      maxLifetimeSeconds: int(env, 'DB_POOL_MAX_LIFETIME', 1_800, 0, 604_800),
+      maxUses: int(env, 'DB_POOL_MAX_USES', 0, 0, 1_000_000_000),
     },
     slowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 500, 1, 3_600_000),
     embedded: embedded ? { dataDir: str(env, 'EMBEDDED_PG_DATA_DIR') ?? '.data/postgres', port: embeddedPort } : undefined,
@@ -161,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     security: securityConfig(env, nodeEnv),
     tunnel: tunnelConfig(env),
+    health: healthConfig(env),
   };
   return deepFreeze(config);
 }

@@ -9,8 +9,12 @@ import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { answerClientErrorsWithJson } from './security/http.guards';
 import { createSecurity } from './security/security';
-import { createServices } from './services';
+import { createServices, type Services } from './services';
 import { TunnelService } from './tunnel/tunnel.service';
+import { GatewayMetrics } from './health/gateway-metrics';
+import { createMetricsPlugin } from './health/metrics.plugin';
+import { HealthMonitor } from './health/monitor';
+import { createProbeRouter } from './health/probes';
 
 export interface Gateway {
   url: string;
@@ -21,26 +25,32 @@ export interface Gateway {
 }
 
 /**
+/**
  * Start-up in order: database (and migrations), Cloudflare tunnel config written, schema, HTTP server
- * listening. Shutdown reverses it. The tunnel config is checked before anything starts; with PORT=0
- * (tests) the port is known only once the server has bound, so the file is written right after.
+ * listening, health monitor. Shutdown reverses it. The tunnel config is checked before anything
+ * starts; with PORT=0 (tests) the port is known only once the server has bound, so the file is
+ * written right after.
  */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const tunnel = new TunnelService(config.tunnel, config, logger);
   tunnel.precheck();
   const database = await openDatabase(config.db, logger);
   const closers: (() => Promise<void>)[] = [];
+  let services: Services | undefined;
   try {
     if (config.port !== 0) tunnel.write(config.port);
     const schema = await createSchema();
-    const services = createServices(database.dataSource, config, tunnel);
+    services = createServices(database.dataSource, config, logger, tunnel);
+    const { health } = services;
     const security = createSecurity(config, database.dataSource, services, logger);
     closers.push(() => security.close());
+    const metrics = new GatewayMetrics(() => health.poolCounters());
+    health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     const httpServer = createServer();
     answerClientErrorsWithJson(httpServer);
-    const apollo = createApolloServer(schema, httpServer, config, logger, security);
+    const apollo = createApolloServer(schema, httpServer, config, logger, security, [createMetricsPlugin(metrics)]);
     await apollo.start();
-    httpServer.on('request', createHttpApp(apollo, services, config, logger, security));
+    httpServer.on('request', createHttpApp(apollo, services, config, logger, security, [createProbeRouter(health, metrics, logger)]));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -57,14 +67,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${host}:${port}/graphql`;
     logger.info(`gateway listening on ${url}`);
+    const monitor = new HealthMonitor(config.health, health, metrics, database.dataSource, logger);
+    monitor.start();
     return {
       url,
       port,
       dataSource: database.dataSource,
       async stop() {
         logger.info('stopping: closing the HTTP server after in-flight requests');
+        await monitor.stop();
         await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
         for (const close of closers) await close();
+        await health.close();
         logger.info('stopping: closing the database pool');
         await database.close();
         logger.info('stopped');
@@ -72,6 +86,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     };
   } catch (error) {
     for (const close of closers) await close().catch(() => undefined);
+    await services?.health.close();
     await database.close();
     throw error;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import { httpErrorBody } from './graphql/errors';
@@ -31,16 +31,25 @@ const requireJson: RequestHandler = (req, res, next) => {
   next();
 };
 
-export function createHttpApp(apollo: ApolloServer<Context>, services: Services, config: Config, logger: Logger, security: Security): express.Express {
+export function createHttpApp(
+  apollo: ApolloServer<Context>,
+  services: Services,
+  config: Config,
+  logger: Logger,
+  security: Security,
+  routers: Router[] = [],
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestId);
   if (config.security.securityHeaders) app.use(securityHeaders(config.isProduction));
 
+  // Liveness: the process answers. Never touches the database (readiness is /ready).
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  for (const router of routers) app.use(router);
 
   app.use(
     '/graphql',

@@ -5,13 +5,15 @@ import type { Config } from './config';
 import { SecretBox } from './secrets/secret-box';
 import { SqlConsole } from './security/sql-console';
 import { ExecutionService } from './executions/execution.service';
+import { PoolHealthService } from './health/pool-health.service';
 import { IntegrationService } from './integrations/integration.service';
 import { MetricService } from './metrics/metric.service';
 import { TaskService } from './tasks/task.service';
 import { TunnelService } from './tunnel/tunnel.service';
+import type { Logger } from './logger';
 
 /** The domain services, created once per gateway around its DataSource. */
-export function createServices(db: DataSource, config: Pick<Config, 'security'>, tunnel: TunnelService = TunnelService.disabled()) {
+export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled()) {
   const audit = new AuditService(db);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const tasks = new TaskService(db, audit);
@@ -24,6 +26,7 @@ export function createServices(db: DataSource, config: Pick<Config, 'security'>,
     tokens: new TokenService(db, audit),
     sql: new SqlConsole(db, config.security.runSql),
     tunnel,
+    health: new PoolHealthService(db, config.db, config.health, logger),
   };
 }
 export type Services = ReturnType<typeof createServices>;

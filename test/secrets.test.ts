@@ -110,7 +110,7 @@ describe('key rotation', () => {
       const ds = createDataSource(config.db);
       await ds.initialize();
       try {
-        const services = createServices(ds, config);
+        const services = createServices(ds, config, createLogger({ logLevel: 'error', isProduction: false }));
         const scope = { requestId: 'rotate', logger: createLogger({ logLevel: 'error', isProduction: false }), principal: systemPrincipal('secrets:rotate') };
         expect(await services.integrations.rotateSecrets(scope)).toEqual({ rotated: 2, checked: 2 });
         expect(await services.integrations.rotateSecrets(scope)).toEqual({ rotated: 0, checked: 2 });

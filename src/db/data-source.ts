@@ -45,6 +45,8 @@ export function dataSourceOptions(db: DatabaseConfig, logger?: Logger): Postgres
       idleTimeoutMillis: db.pool.idleTimeoutMs,
       connectionTimeoutMillis: db.pool.connectionTimeoutMs,
       statement_timeout: db.pool.statementTimeoutMs || undefined,
+      maxLifetimeSeconds: db.pool.maxLifetimeSeconds,
+      maxUses: db.pool.maxUses || Infinity,
     },
   };
 }

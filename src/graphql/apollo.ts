@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
@@ -14,7 +14,14 @@ import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
-export function createApolloServer(schema: GraphQLSchema, httpServer: Server, config: Config, logger: Logger, security: Security): ApolloServer<Context> {
+export function createApolloServer(
+  schema: GraphQLSchema,
+  httpServer: Server,
+  config: Config,
+  logger: Logger,
+  security: Security,
+  plugins: ApolloServerPlugin<Context>[] = [],
+): ApolloServer<Context> {
   const limits = config.security.limits;
   return new ApolloServer<Context>({
     schema,
@@ -36,6 +43,7 @@ export function createApolloServer(schema: GraphQLSchema, httpServer: Server, co
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
       createAnonymousWritePlugin(),
       createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
+      ...plugins,
     ],
     logger,
   });

@@ -16,7 +16,7 @@ const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', '
 
 export function createFormatError(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = unwrapThrownValue(unwrapResolverError(error));
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
     if (original instanceof DomainError) {
@@ -49,6 +49,14 @@ export function createFormatError(logger: Logger, isProduction: boolean) {
       extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
     };
   };
+}
+
+/**
+ * graphql-js wraps a thrown value that fails `instanceof Error` (e.g. a socket error from another
+ * realm, as under jest) in a NonErrorThrown carrying it as `thrownValue`: look through it.
+ */
+function unwrapThrownValue(error: unknown): unknown {
+  return error instanceof Error && error.name === 'NonErrorThrown' && 'thrownValue' in error ? (error as { thrownValue: unknown }).thrownValue : error;
 }
 
 function messageOf(value: unknown): string {

@@ -4,6 +4,7 @@ import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
 import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
+import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { SecurityResolver } from '../security/security.resolver';
@@ -21,6 +22,7 @@ export const resolvers = [
   AuditResolver,
   SecurityResolver,
   TunnelResolver,
+  PoolHealthResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {

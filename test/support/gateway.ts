@@ -8,7 +8,7 @@ import type { Role } from '../../src/auth/roles';
 import { TokenService } from '../../src/auth/token.service';
 import { loadConfig } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -41,6 +41,8 @@ export const TEST_SECRETS_KEYS = `test1:${Buffer.alloc(32, 1).toString('base64')
 export interface TestGatewayOptions {
   /** Run on this database instead of a fresh one (e.g. two gateways sharing one); not dropped on close. */
   database?: TestDatabase;
+  /** Log through this logger (e.g. one that captures lines for assertions). */
+  logger?: Logger;
 }
 
 /**
@@ -58,9 +60,11 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     SECRETS_KEYS: TEST_SECRETS_KEYS,
     // Test files send many requests with one token within a minute; budget tests set their own.
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    // The health monitor writes system_metrics rows on a timer; tests that want it turn it on.
+    HEALTH_MONITOR_ENABLED: 'false',
     ...env,
   });
-  const logger = createLogger(config);
+  const logger = options.logger ?? createLogger(config);
   const logs: string[] = [];
   logger.add(
     new winston.transports.Stream({
@@ -73,7 +77,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     }),
   );
   // Only the captured copy is kept unless TEST_LOG_LEVEL asks to see the output.
-  if (!process.env.TEST_LOG_LEVEL) logger.transports.filter((t) => t instanceof winston.transports.Console).forEach((t) => (t.silent = true));
+  if (!process.env.TEST_LOG_LEVEL && !options.logger) logger.transports.filter((t) => t instanceof winston.transports.Console).forEach((t) => (t.silent = true));
   const gateway = await startGateway(config, logger);
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
   const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));

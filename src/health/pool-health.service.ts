@@ -1,0 +1,153 @@
+import type { Pool } from 'pg';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config';
+import type { Logger } from '../logger';
+import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
+import type { PoolCounters } from './gateway-metrics';
+import type { HealthConfig } from './health.config';
+import { HealthStatus, type PoolHealth, type PoolStats } from './pool-health.types';
+
+type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
+/** One readiness check: what /ready reports. */
+export interface ReadinessCheck {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+export interface Readiness {
+  ready: boolean;
+  /** Names of the failing checks. */
+  failing: string[];
+  checks: { database: ReadinessCheck; migrations: ReadinessCheck };
+}
+
+/**
+ * Pool and database health. Pool counters come from the pg pool behind TypeORM; everything about
+ * the database comes through a dedicated connection with a deadline (DatabaseProbe), so a check
+ * answers in time when the database is down or the pool is exhausted.
+ */
+export class PoolHealthService {
+  private readonly probe: DatabaseProbe;
+  private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: DatabaseConfig,
+    private readonly health: HealthConfig,
+    logger: Logger,
+  ) {
+    const options = dataSource.options as PostgresOptions;
+    this.probe = new DatabaseProbe(
+      {
+        ...(options.url
+          ? { connectionString: options.url }
+          : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password as string | undefined }),
+        ssl: options.ssl as never,
+        application_name: 'taskmaster-gateway-health',
+        statement_timeout: Math.max(health.checkTimeoutMs * 5, 5_000),
+      },
+      options.migrationsTableName ?? 'migrations',
+      health.checkTimeoutMs,
+      logger,
+      [db.password ?? '', passwordOf(options.url)],
+    );
+  }
+
+  /** Called with every probe's result (the metrics keep the latest response time). */
+  onProbe(listener: (result: DatabaseProbeResult) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The pg pool's own counters, read without touching the database. */
+  poolCounters(): PoolCounters {
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    return {
+      total: pool?.totalCount ?? 0,
+      idle: pool?.idleCount ?? 0,
+      waiting: pool?.waitingCount ?? 0,
+      max: this.db.pool.max,
+      min: this.db.pool.min,
+    };
+  }
+
+  async check(): Promise<PoolHealth> {
+    const probe = await this.probeDatabase();
+    const counters = this.poolCounters();
+    const active = Math.max(counters.total - counters.idle, 0);
+    const pool: PoolStats = { ...counters, active, utilizationPercent: Math.round((1000 * active) / counters.max) / 10 };
+    const pending = this.pendingMigrations(probe);
+    const { thresholds } = this.health;
+
+    const reasons: string[] = [];
+    let status = HealthStatus.HEALTHY;
+    if (!probe.connected) {
+      status = HealthStatus.UNHEALTHY;
+      reasons.push(`database unreachable: ${probe.error ?? 'no answer'}`);
+    } else {
+      if (probe.responseTimeMs !== null && probe.responseTimeMs > thresholds.responseTimeMs) {
+        reasons.push(`database response time ${probe.responseTimeMs} ms is over ${thresholds.responseTimeMs} ms`);
+      }
+      if (pending.length > 0) reasons.push(`${pending.length} pending migration(s): ${pending.join(', ')}`);
+    }
+    if (pool.utilizationPercent > thresholds.poolUtilizationPercent) {
+      reasons.push(`pool utilisation ${pool.utilizationPercent}% is over ${thresholds.poolUtilizationPercent}%`);
+    }
+    if (pool.waiting > 0) reasons.push(`${pool.waiting} request(s) waiting for a pool connection`);
+    if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
+
+    const { responseTimeMs, error: _error, appliedMigrations, ...stats } = probe;
+    return {
+      status,
+      reasons,
+      pool,
+      database: { ...stats, responseTimeMs },
+      migrations: { applied: appliedMigrations?.length ?? null, pending },
+      replicas: [],
+      thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
+      checkedAt: new Date(),
+    };
+  }
+
+  /** Readiness: the database answers within the deadline and no migration is pending. */
+  async readiness(): Promise<Readiness> {
+    const probe = await this.probeDatabase();
+    const pending = this.pendingMigrations(probe);
+    const database: ReadinessCheck = probe.connected
+      ? { ok: true, responseTimeMs: probe.responseTimeMs }
+      : { ok: false, error: probe.error ?? 'no answer' };
+    const migrations: ReadinessCheck = !probe.connected
+      ? { ok: false, error: 'unknown: the database is unreachable' }
+      : probe.appliedMigrations === null
+        ? { ok: false, error: 'could not read the applied migrations' }
+        : { ok: pending.length === 0, pending };
+    const failing = Object.entries({ database, migrations })
+      .filter(([, check]) => !check.ok)
+      .map(([name]) => name);
+    return { ready: failing.length === 0, failing, checks: { database, migrations } };
+  }
+
+  close(): Promise<void> {
+    return this.probe.close();
+  }
+
+  private async probeDatabase(): Promise<DatabaseProbeResult> {
+    const result = await this.probe.probe();
+    for (const listener of this.listeners) listener(result);
+    return result;
+  }
+
+  private pendingMigrations(probe: DatabaseProbeResult): string[] {
+    if (probe.appliedMigrations === null) return [];
+    const applied = new Set(probe.appliedMigrations);
+    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+  }
+}
+
+function passwordOf(url: string | undefined): string {
+  if (!url) return '';
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,71 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar } from '../graphql/scalars';
+
+export enum HealthStatus {
+  HEALTHY = 'HEALTHY',
+  DEGRADED = 'DEGRADED',
+  UNHEALTHY = 'UNHEALTHY',
+}
+registerEnumType(HealthStatus, {
+  name: 'HealthStatus',
+  description: 'HEALTHY: all within thresholds. DEGRADED: serving, but a threshold is crossed. UNHEALTHY: the database cannot be reached.',
+});
+
+@ObjectType({ description: "The gateway's connection pool, from the pg pool's own counters." })
+export class PoolStats {
+  @Field(() => Int, { description: 'Connections open (idle + active).' }) total!: number;
+  @Field(() => Int, { description: 'Open connections not in use.' }) idle!: number;
+  @Field(() => Int, { description: 'Connections checked out by a query or transaction.' }) active!: number;
+  @Field(() => Int, { description: 'Requests queued for a connection (the pool is exhausted).' }) waiting!: number;
+  @Field(() => Int, { description: 'DB_POOL_MAX.' }) max!: number;
+  @Field(() => Int, { description: 'DB_POOL_MIN: idle connections kept open once opened (pg opens connections only as needed).' }) min!: number;
+  @Field(() => Float, { description: 'active / max, in percent.' }) utilizationPercent!: number;
+}
+
+@ObjectType({ description: 'The database as seen through a dedicated connection (never the pool), within a deadline.' })
+export class DatabaseStats {
+  @Field({ description: 'Whether `SELECT 1` answered within the deadline.' }) connected!: boolean;
+  @Field(() => Float, { nullable: true, description: 'Round trip of `SELECT 1`, ms; null when not connected.' })
+  responseTimeMs!: number | null;
+  @Field(() => String, { nullable: true }) serverVersion!: string | null;
+  @Field(() => Float, { nullable: true, description: 'pg_database_size of the gateway database.' }) sizeBytes!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Client connections to the server (pg_stat_activity).' }) connections!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The server setting max_connections.' }) maxConnections!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Share of block reads served from shared buffers since the statistics reset, 0 to 1.' })
+  cacheHitRatio!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Deadlocks detected in this database since the statistics reset.' }) deadlocks!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Age of the oldest statement now running in this database, seconds (0 when none).' })
+  longestQuerySeconds!: number | null;
+}
+
+@ObjectType()
+export class MigrationStats {
+  @Field(() => Int, { nullable: true, description: 'Migrations recorded as applied; null when the database cannot be read.' }) applied!: number | null;
+  @Field(() => [String], { description: 'Names of migrations this gateway knows but the database has not applied.' }) pending!: string[];
+}
+
+@ObjectType({ description: 'A read replica. None exist yet: the list is empty.' })
+export class ReplicaStats {
+  @Field() name!: string;
+  @Field(() => Float, { nullable: true }) lagSeconds!: number | null;
+}
+
+@ObjectType({ description: 'The limits in force (HEALTH_* variables).' })
+export class HealthThresholdsInfo {
+  @Field(() => Int) responseTimeMs!: number;
+  @Field(() => Int) poolUtilizationPercent!: number;
+  @Field(() => Int) errorRatePercent!: number;
+  @Field(() => Int, { description: 'How long a check waits for the database before calling it down, ms.' }) checkTimeoutMs!: number;
+}
+
+@ObjectType({ description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.' })
+export class PoolHealth {
+  @Field(() => HealthStatus) status!: HealthStatus;
+  @Field(() => [String], { description: 'Why the status is not HEALTHY (empty when it is).' }) reasons!: string[];
+  @Field(() => PoolStats) pool!: PoolStats;
+  @Field(() => DatabaseStats) database!: DatabaseStats;
+  @Field(() => MigrationStats) migrations!: MigrationStats;
+  @Field(() => [ReplicaStats]) replicas!: ReplicaStats[];
+  @Field(() => HealthThresholdsInfo) thresholds!: HealthThresholdsInfo;
+  @Field(() => DateTimeScalar) checkedAt!: Date;
+}
