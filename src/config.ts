@@ -1,3 +1,5 @@
+import { ideConfig, type IdeConfig } from './ide/ide.config';
+
 /**
  * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
  * typed object; everything else receives that object. Errors name the variable and the fix.
@@ -56,6 +58,8 @@ export interface Config {
     /** Answer each GraphQL request with an X-SQL-Statements header (off in production). */
     sqlCountHeader: boolean;
   };
+  /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
+  ide: IdeConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -153,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', !isProduction),
       sqlCountHeader: bool(env, 'GRAPHQL_SQL_COUNT_HEADER', !isProduction),
     },
+    ide: ideConfig(env, isProduction),
   };
   return deepFreeze(config);
 }

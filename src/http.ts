@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import { httpErrorBody } from './graphql/errors';
+import { createIdeRouter } from './ide/ide.router';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import type { Services } from './services';
@@ -38,6 +39,8 @@ export function createHttpApp(apollo: ApolloServer<Context>, services: Services,
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  if (config.ide.enabled) app.use(createIdeRouter());
 
   app.use(
     '/graphql',
