@@ -84,7 +84,7 @@ const EXECUTIONS: ExecutionSpec[] = [
   { n: 7, task: 11, agentType: 'codegen', status: ExecutionStatus.SUCCEEDED, startedHoursAgo: 13.8, finishedHoursAgo: 13, logs: ['npm audit: 0 vulnerabilities', 'report attached'] },
   { n: 8, task: 12, agentType: 'codegen', status: ExecutionStatus.SUCCEEDED, startedHoursAgo: 13.9, finishedHoursAgo: 13.5, logs: ['npm update', 'lockfile committed'] },
   { n: 9, task: 14, agentType: 'codegen', status: ExecutionStatus.CANCELLED, startedHoursAgo: 9, finishedHoursAgo: 8, logs: ['listing runners', 'cancelled by the task'] },
-  { n: 10, task: 15, agentType: 'claude', status: ExecutionStatus.PENDING, startedHoursAgo: 0.1, logs: [] },
+  { n: 10, task: 15, agentType: 'claude', status: ExecutionStatus.PENDING, startedHoursAgo: 0.1, logs: ['queued: waiting for a free claude agent'] },
   { n: 11, task: 16, agentType: 'claude', status: ExecutionStatus.FAILED, startedHoursAgo: 3, finishedHoursAgo: 2,
     logs: ['fetched 120 Linear issues', 'Linear answered 429 Too Many Requests'], error: { integration: 'linear', status: 429 } },
 ];
