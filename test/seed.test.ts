@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '../src/config';
-import { startGateway } from '../src/gateway';
 import { exampleOperations } from '../src/ide/examples';
-import { createLogger } from '../src/logger';
 import { DEMO_ID_PREFIX } from '../src/seed/demo-ids';
 import { seedDemoData } from '../src/seed/seed';
 import { startTestGateway, type TestGateway } from './support/gateway';
@@ -157,22 +154,34 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
     const seeded = await npmSeed(env);
     expect(seeded).toMatchObject({ code: 0, output: expect.stringContaining('embedded PostgreSQL listening') });
     expect(seeded.output).toContain('demo data in place');
-    // Now `npm start` on that same embedded database: the README's operations return data.
-    const config = loadConfig({ ...env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error' });
-    const gateway = await startGateway(config, createLogger(config));
+    // Now `npm start` on that same embedded database (a child process: the embedded server is an
+    // ES module that jest's sandbox cannot import): the README's operations return data.
+    const port = await freePort();
+    const gateway = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    gateway.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
     try {
+      const base = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+        if (up) break;
+        if (i > 600 || gateway.exitCode !== null) throw new Error(`npm start did not come up: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const gql = async (query: string, variables?: Record<string, unknown>) => {
-        const res = await fetch(`http://127.0.0.1:${gateway.port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query, variables }),
-        });
+        const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
         return { status: res.status, headers: res.headers, body: (await res.json()) as any };
       };
       const answers = await runExamples(gql, new Date());
       expect(answers['Task board'].tasks.totalCount).toBeGreaterThan(0);
     } finally {
-      await gateway.stop();
+      gateway.kill('SIGTERM');
+      await exited;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,12 @@ export function exampleOperations(now: Date): ExampleOperation[] {
     {
       title: 'Task board',
       query: `query TaskBoard($after: String) {
-  tasks(first: 10, after: $after, filter: { status: [PENDING] }, orderBy: [{ field: PRIORITY, direction: DESC }]) {
+  tasks(
+    first: 10
+    after: $after
+    filter: { status: [PENDING] }
+    orderBy: [{ field: PRIORITY, direction: DESC }]
+  ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { id title status priority assignedTo createdAt }
@@ -31,7 +36,9 @@ export function exampleOperations(now: Date): ExampleOperation[] {
   task(id: $id) {
     title status priority description
     subtasks(first: 10) { nodes { id title status } }
-    executions(first: 10) { nodes { id agentType status startedAt completedAt logs errorDetails } }
+    executions(first: 10) {
+      nodes { id agentType status startedAt completedAt logs errorDetails }
+    }
   }
 }`,
       variables: { id: DEMO_TASK_ID },
@@ -39,14 +46,18 @@ export function exampleOperations(now: Date): ExampleOperation[] {
     {
       title: 'Latency chart',
       query: `query LatencyChart($from: DateTime!, $to: DateTime!) {
-  metricSeries(name: "${DEMO_LATENCY_METRIC}", from: $from, to: $to, bucket: "5m") { start avg p95 }
+  metricSeries(name: "${DEMO_LATENCY_METRIC}", from: $from, to: $to, bucket: "5m") {
+    start avg p95
+  }
 }`,
       variables: { from: from.toISOString(), to: to.toISOString() },
     },
     {
       title: 'Create a task',
       query: `mutation CreateTask {
-  createTask(input: { title: "Try the GraphQL IDE", priority: 5 }) { id title status createdAt }
+  createTask(input: { title: "Try the GraphQL IDE", priority: 5 }) {
+    id title status createdAt
+  }
 }`,
     },
     {

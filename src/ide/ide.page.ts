@@ -25,10 +25,11 @@ export const IDE_CONTENT_SECURITY_POLICY = [
 /** The placeholder in the headers editor; the page's fetcher drops an Authorization left blank. */
 export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer "\n}';
 
-const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway itself (works offline).
-# Run with Ctrl-Enter (Cmd-Enter on a Mac). Each tab holds one dashboard flow; with
-# the demo data (npm run db:seed) they all return data. Docs: the book icon, left.
-# Set a token in Headers below ("Authorization": "Bearer <token>") if the gateway asks for one.
+const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway
+# itself (works offline). Run: Ctrl-Enter (Cmd-Enter).
+# Each tab is a dashboard flow; with the demo data
+# (npm run db:seed) they all return data. Docs: book icon.
+# Need a token? Fill in "Authorization" in Headers below.
 
 `;
 
