@@ -56,6 +56,10 @@ function jsonForHtml(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export function renderIdePage(settings: IdePageSettings): string {
   return `<!doctype html>
 <html lang="en">
@@ -69,7 +73,7 @@ export function renderIdePage(settings: IdePageSettings): string {
 </head>
 <body>
 <div id="graphiql"><p class="ide-loading">Loading GraphiQL…</p></div>
-<noscript>GraphiQL needs JavaScript. Without it, POST queries to ${settings.endpoint} as JSON.</noscript>
+<noscript>GraphiQL needs JavaScript. Without it, POST queries to ${escapeHtml(settings.endpoint)} as JSON.</noscript>
 <script type="application/json" id="ide-settings">${jsonForHtml(settings)}</script>
 <script src="${ASSET_PATH}/react.production.min.js"></script>
 <script src="${ASSET_PATH}/react-dom.production.min.js"></script>
