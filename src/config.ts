@@ -1,4 +1,5 @@
 import { healthConfig, type HealthConfig } from './health/health.config';
+import { ideConfig, type IdeConfig } from './ide/ide.config';
 
 /**
  * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
@@ -69,6 +70,8 @@ export interface Config {
   /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
   tunnel: TunnelConfig;
   health: HealthConfig;
+  /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
+  ide: IdeConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -171,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     security: securityConfig(env, nodeEnv),
     tunnel: tunnelConfig(env),
     health: healthConfig(env),
+    ide: ideConfig(env, isProduction),
   };
   return deepFreeze(config);
 }

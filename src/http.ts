@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler, type RequestHandler, type Router } f
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import { httpErrorBody } from './graphql/errors';
+import { createIdeRouter } from './ide/ide.router';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import { limitJsonDepth, securityHeaders } from './security/http.guards';
@@ -50,6 +51,8 @@ export function createHttpApp(
     res.json({ status: 'ok' });
   });
   for (const router of routers) app.use(router);
+
+  if (config.ide.enabled) app.use(createIdeRouter());
 
   app.use(
     '/graphql',

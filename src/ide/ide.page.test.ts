@@ -1,0 +1,27 @@
+import { exampleOperations } from './examples';
+import { ideSettings, renderIdePage } from './ide.page';
+
+describe('renderIdePage', () => {
+  it('embeds the settings as JSON that cannot close its script element', () => {
+    const settings = { ...ideSettings('/graphql', new Date()), endpoint: '/graphql</script><script>alert(1)</script><!--' };
+    const html = renderIdePage(settings);
+    expect(html).not.toContain('</script><script>alert(1)');
+    expect(html).not.toContain('<!--');
+    const json = /<script type="application\/json" id="ide-settings">(.*?)<\/script>/s.exec(html)![1];
+    expect(JSON.parse(json)).toEqual(settings);
+  });
+
+  it('opens one tab per example operation, each with the Authorization header to fill in', () => {
+    const now = new Date('2026-01-01T00:00:30Z');
+    const { tabs } = ideSettings('/graphql', now);
+    const examples = exampleOperations(now);
+    expect(tabs).toHaveLength(examples.length);
+    tabs.forEach((tab, i) => {
+      expect(tab.query).toContain(examples[i].query);
+      expect(JSON.parse(tab.headers)).toEqual({ Authorization: 'Bearer ' });
+      expect(tab.variables === undefined ? undefined : JSON.parse(tab.variables)).toEqual(examples[i].variables);
+    });
+    // The chart covers the last day, ending on the next whole minute.
+    expect(examples.find((e) => e.title === 'Latency chart')!.variables).toEqual({ from: '2025-12-31T00:01:00.000Z', to: '2026-01-01T00:01:00.000Z' });
+  });
+});

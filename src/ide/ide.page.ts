@@ -1,0 +1,127 @@
+import { exampleOperations } from './examples';
+
+/** Where the page loads its files from (served by ide.router.ts). */
+export const ASSET_PATH = '/graphiql/assets';
+
+/**
+ * Only this origin: scripts are files (no inline code, no eval); the page's settings travel in a
+ * JSON data block, which browsers never execute. GraphiQL's stylesheet embeds its fonts and icons
+ * as data: URLs. Inline styles are allowed because GraphiQL's dialogs (settings, shortcuts) inject
+ * <style> elements whose text varies (so no hash fits); a style cannot load anything from elsewhere,
+ * since font-src and img-src stay on this origin.
+ */
+export const IDE_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The placeholder in the headers editor; the page's fetcher drops an Authorization left blank. */
+export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer "\n}';
+
+const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway
+# itself (works offline). Run: Ctrl-Enter (Cmd-Enter).
+# Each tab is a dashboard flow; with the demo data
+# (npm run db:seed) they all return data. Docs: book icon.
+# Need a token? Fill in "Authorization" in Headers below.
+
+`;
+
+export interface IdePageSettings {
+  endpoint: string;
+  defaultHeaders: string;
+  tabs: { query: string; variables?: string; headers: string }[];
+}
+
+export function ideSettings(endpoint: string, now: Date): IdePageSettings {
+  return {
+    endpoint,
+    defaultHeaders: DEFAULT_HEADERS,
+    tabs: exampleOperations(now).map((op, i) => ({
+      query: `${i === 0 ? WELCOME : `# ${op.title}\n`}${op.query}\n`,
+      ...(op.variables ? { variables: JSON.stringify(op.variables, null, 2) } : {}),
+      headers: DEFAULT_HEADERS,
+    })),
+  };
+}
+
+/** JSON that can sit inside a <script> element: no "</script>" or "<!--" can close or confuse it. */
+function jsonForHtml(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function renderIdePage(settings: IdePageSettings): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>taskmaster-gateway · GraphiQL</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${ASSET_PATH}/graphiql.min.css">
+<link rel="stylesheet" href="${ASSET_PATH}/ide.css">
+</head>
+<body>
+<div id="graphiql"><p class="ide-loading">Loading GraphiQL…</p></div>
+<noscript>GraphiQL needs JavaScript. Without it, POST queries to ${escapeHtml(settings.endpoint)} as JSON.</noscript>
+<script type="application/json" id="ide-settings">${jsonForHtml(settings)}</script>
+<script src="${ASSET_PATH}/react.production.min.js"></script>
+<script src="${ASSET_PATH}/react-dom.production.min.js"></script>
+<script src="${ASSET_PATH}/graphiql.min.js"></script>
+<script src="${ASSET_PATH}/ide.js"></script>
+</body>
+</html>
+`;
+}
+
+export const IDE_CSS = `html, body, #graphiql { height: 100%; margin: 0; }
+.ide-loading { font: 16px system-ui, sans-serif; padding: 2rem; }
+`;
+
+/**
+ * The page's own script (served as ide.js, so the CSP needs no inline script): reads the settings
+ * block and renders GraphiQL against the gateway's endpoint on this origin.
+ */
+export const IDE_JS = `(function () {
+  'use strict';
+  var settings = JSON.parse(document.getElementById('ide-settings').textContent);
+  var endpoint = new URL(settings.endpoint, window.location.href).toString();
+
+  // The headers editor starts with an empty "Authorization": "Bearer " to fill in; sent as is,
+  // it would be a malformed credential, so a blank one is left out.
+  function withoutBlankAuthorization(init) {
+    var headers = new Headers((init && init.headers) || {});
+    var auth = headers.get('authorization');
+    if (auth !== null && /^(bearer)?\\s*$/i.test(auth)) headers.delete('authorization');
+    return Object.assign({}, init, { headers: headers });
+  }
+
+  var fetcher = GraphiQL.createFetcher({
+    url: endpoint,
+    enableIncrementalDelivery: false,
+    fetch: function (url, init) { return window.fetch(url, withoutBlankAuthorization(init)); },
+  });
+
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultTabs: settings.tabs,
+      defaultHeaders: settings.defaultHeaders,
+      defaultEditorToolsVisibility: 'headers',
+      isHeadersEditorEnabled: true,
+      // Tokens stay in the tab; they are not written to localStorage.
+      shouldPersistHeaders: false,
+    }),
+  );
+})();
+`;

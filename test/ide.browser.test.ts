@@ -1,0 +1,90 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { DEMO_TASK_ID } from '../src/seed/demo-ids';
+import { seedDemoData } from '../src/seed/seed';
+import { launchChromium, type TestBrowser } from './support/browser';
+import { startTestGateway, type TestGateway } from './support/gateway';
+
+/**
+ * A real Chromium opens the IDE, runs a query and reads the answer from the page, while every
+ * request the page makes is recorded: all of them must go to the gateway's own origin.
+ */
+let t: TestGateway;
+let browser: TestBrowser;
+beforeAll(async () => {
+  t = await startTestGateway();
+  await seedDemoData(t.gateway.dataSource);
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+/** The text of the CodeMirror editors inside the elements matching `selector`, one after another. */
+function editorText(page: Page, selector: string): Promise<string> {
+  return page.evaluate(
+    (sel) => [...document.querySelectorAll(`${sel} .CodeMirror`)].map((e) => (e as any).CodeMirror.getValue() as string).join('\n'),
+    selector,
+  );
+}
+
+it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the origin', async () => {
+  const requests: string[] = [];
+  const problems: string[] = [];
+  browser.context.on('request', (request) => requests.push(request.url()));
+  const page = await browser.context.newPage();
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  // A violation of the page's Content-Security-Policy is an event; collect them all.
+  await page.addInitScript(() => {
+    (window as any).__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+
+  const response = await page.goto(`${t.baseUrl}/graphql`);
+  expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+  await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror', { timeout: 30_000 });
+
+  // The example operations are there as tabs, and the headers editor offers Authorization.
+  const tabs = await page.locator('.graphiql-tab').allInnerTexts();
+  expect(tabs.map((s) => s.trim())).toEqual(expect.arrayContaining(['TaskBoard', 'TaskDetail', 'LatencyChart', 'CreateTask', 'StartTask']));
+  expect(await editorText(page, '.graphiql-editor-tool')).toContain('"Authorization": "Bearer "');
+
+  await page.evaluate((id) => {
+    const editor = (document.querySelector('.graphiql-query-editor .CodeMirror') as any).CodeMirror;
+    editor.setValue(`query OpenTask { task(id: "${id}") { id title status } }`);
+  }, DEMO_TASK_ID);
+  // GraphiQL reads the operation name from the edited text a moment after the change.
+  await page.waitForTimeout(500);
+  await page.click('.graphiql-execute-button');
+  await page.waitForFunction(() => {
+    const value = (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror.getValue() ?? '';
+    return value.includes('"data"') || value.includes('"errors"');
+  }, undefined, { timeout: 30_000 });
+  const result = JSON.parse(await editorText(page, '.result-window'));
+  expect(result).toEqual({ data: { task: { id: DEMO_TASK_ID, title: 'Dashboard: task board with filters and paging', status: 'IN_PROGRESS' } } });
+
+  // The documentation explorer and the dialogs load nothing from elsewhere either.
+  for (const label of ['Show Documentation Explorer', 'Open settings dialog', 'Open short keys dialog']) {
+    await page.click(`[aria-label="${label}"]`);
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Escape');
+  }
+
+  mkdirSync(join(__dirname, '..', '.data'), { recursive: true });
+  await page.screenshot({ path: join(__dirname, '..', '.data', 'ide-test.png') });
+
+  const origin = new URL(t.baseUrl).origin;
+  expect(requests.length).toBeGreaterThanOrEqual(7); // the page, 6 assets, and the GraphQL calls
+  expect(requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin)).toEqual([]);
+  expect(requests).toEqual(expect.arrayContaining([`${origin}/graphiql/assets/graphiql.min.js`, `${origin}/graphql`]));
+  expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
+  expect(problems).toEqual([]);
+  await page.close();
+}, 120_000);

@@ -1,0 +1,189 @@
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { exampleOperations } from '../src/ide/examples';
+import { DEMO_ID_PREFIX } from '../src/seed/demo-ids';
+import { seedDemoData } from '../src/seed/seed';
+import { startTestGateway, type TestGateway } from './support/gateway';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..');
+
+/** Runs `npm run db:seed` as a user would, with exactly the given environment (plus PATH). */
+async function npmSeed(env: Record<string, string>, ...args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run('npm', ['run', '-s', 'db:seed', ...(args.length ? ['--', ...args] : [])], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error: any) {
+    return { code: error.code, output: `${error.stdout}${error.stderr}` };
+  }
+}
+
+async function counts(t: TestGateway): Promise<Record<string, number>> {
+  const [row] = await t.db.query(`SELECT
+    (SELECT count(*) FROM tasks)::int AS tasks, (SELECT count(*) FROM task_executions)::int AS executions,
+    (SELECT count(*) FROM external_integrations)::int AS integrations, (SELECT count(*) FROM system_metrics)::int AS metrics`);
+  return row;
+}
+
+/** Runs each README/IDE example operation and returns the first error, or the data. */
+async function runExamples(gql: TestGateway['gql'], now: Date) {
+  const answers: Record<string, any> = {};
+  for (const op of exampleOperations(now)) {
+    const res = await gql(op.query, op.variables);
+    expect([op.title, res.body.errors]).toEqual([op.title, undefined]);
+    answers[op.title] = res.body.data;
+  }
+  return answers;
+}
+
+describe('demo data (npm run db:seed)', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway();
+  });
+  afterAll(() => t.close());
+
+  it('fills an empty database with every task status, subtasks, executions with logs, integrations and a day of metrics', async () => {
+    const now = new Date();
+    const result = await seedDemoData(t.gateway.dataSource, { now });
+    expect(await counts(t)).toEqual(result);
+
+    const statuses = await t.db.query(`SELECT status, count(*)::int AS n, count(parent_task_id)::int AS subtasks FROM tasks GROUP BY status ORDER BY status`);
+    expect(statuses.map((s) => s.status)).toEqual(['cancelled', 'completed', 'failed', 'in_progress', 'pending']);
+    expect(statuses.every((s) => s.subtasks > 0 && s.n > s.subtasks)).toBe(true);
+    const [finished] = await t.db.query(`SELECT count(*)::int AS wrong FROM tasks WHERE (status IN ('completed','failed','cancelled')) <> (completed_at IS NOT NULL)`);
+    expect(finished.wrong).toBe(0);
+    const [logs] = await t.db.query(`SELECT count(*)::int AS n, count(DISTINCT status)::int AS statuses FROM task_executions WHERE jsonb_array_length(logs) > 0`);
+    expect(logs.n).toBeGreaterThanOrEqual(10);
+    expect(logs.statuses).toBe(5);
+    const types = await t.db.query(`SELECT integration_type FROM external_integrations ORDER BY 1`);
+    expect(types.map((r) => r.integration_type)).toEqual(['claude', 'codegen', 'custom', 'github', 'linear']);
+    const [span] = await t.db.query(`SELECT min(timestamp) AS first, max(timestamp) AS last, count(DISTINCT metric_name)::int AS names FROM system_metrics`);
+    expect(span.names).toBeGreaterThanOrEqual(3);
+    expect(new Date(span.last).getTime() - new Date(span.first).getTime()).toBeGreaterThanOrEqual(23.9 * 3_600_000);
+    expect(new Date(span.last).getTime()).toBeLessThanOrEqual(now.getTime());
+    // Through the API, credentials stay unreadable: the demo integrations' configuration has no field.
+    const integration = await t.gql(`{ integration(id: "${DEMO_ID_PREFIX}0003-4000-8000-000000000001") { name type healthStatus } }`);
+    expect(integration.body.data.integration).toEqual({ name: 'GitHub (demo org)', type: 'GITHUB', healthStatus: 'HEALTHY' });
+  });
+
+  it('is idempotent: a second run refreshes the same rows and leaves the same counts', async () => {
+    const before = await counts(t);
+    const ids = await t.db.query(`SELECT id FROM tasks ORDER BY id`);
+    const later = new Date(Date.now() + 3_600_000);
+    await seedDemoData(t.gateway.dataSource, { now: later });
+    expect(await counts(t)).toEqual(before);
+    expect(await t.db.query(`SELECT id FROM tasks ORDER BY id`)).toEqual(ids);
+    const [{ last }] = await t.db.query(`SELECT max(timestamp) AS last FROM system_metrics`);
+    expect(new Date(last).getTime()).toBeGreaterThan(Date.now()); // moved with `now`
+  });
+
+  it('makes every example operation of the IDE and README return data', async () => {
+    const answers = await runExamples(t.gql.bind(t), new Date());
+    expect(answers['Task board'].tasks.nodes.length).toBeGreaterThan(0);
+    expect(answers['Task board'].tasks.nodes.every((n: any) => n.status === 'PENDING')).toBe(true);
+    expect(answers['One task with its runs'].task.executions.nodes.length).toBeGreaterThan(0);
+    expect(answers['One task with its runs'].task.subtasks.nodes.length).toBeGreaterThan(0);
+    expect(answers['Latency chart'].metricSeries.length).toBeGreaterThan(200);
+    expect(answers['Start a task'].updateTaskStatus.status).toBe('IN_PROGRESS');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const op of exampleOperations(new Date())) expect([op.title, readme.includes(op.query)]).toEqual([op.title, true]);
+  });
+
+  it('refuses, changing nothing, when the database holds other data; --force adds the demo rows beside it', async () => {
+    const mine = await t.gql(`mutation { createTask(input: { title: "real work" }) { id } }`);
+    expect(mine.body.errors).toBeUndefined();
+    const before = await counts(t);
+    const [{ last }] = await t.db.query(`SELECT max(timestamp) AS last FROM system_metrics`);
+    await expect(seedDemoData(t.gateway.dataSource, { now: new Date(Date.now() + 7_200_000) })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('--force'),
+    });
+    expect(await counts(t)).toEqual(before);
+    expect((await t.db.query(`SELECT max(timestamp) AS last FROM system_metrics`))[0].last).toEqual(last);
+
+    await seedDemoData(t.gateway.dataSource, { force: true });
+    expect(await counts(t)).toEqual(before);
+    expect(await t.db.query(`SELECT title FROM tasks WHERE id = $1`, [mine.body.data.createTask.id])).toEqual([{ title: 'real work' }]);
+  });
+
+  it('npm run db:seed: seeds, refuses other data with exit code 3, and accepts --force', async () => {
+    const other = await startTestGateway();
+    try {
+      const env = { DATABASE_URL: other.db.url };
+      const first = await npmSeed(env);
+      expect(first).toMatchObject({ code: 0, output: expect.stringContaining('demo data in place: 17 tasks') });
+      const seeded = await counts(other);
+      expect((await npmSeed(env)).code).toBe(0);
+      expect(await counts(other)).toEqual(seeded);
+      await other.db.query(`INSERT INTO tasks (title) VALUES ('real work')`);
+      const refused = await npmSeed(env);
+      expect(refused).toMatchObject({ code: 3, output: expect.stringContaining('db:seed refused') });
+      expect((await npmSeed(env, '--force')).code).toBe(0);
+      expect((await npmSeed(env, '--wipe')).code).toBe(2);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+it('npm run db:seed with nothing configured seeds the embedded database, and the examples then return data', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-seed-embedded-'));
+  chmodSync(dir, 0o755); // as root, PostgreSQL runs as an unprivileged user that must reach it
+  const env = { EMBEDDED_PG_PORT: String(await freePort()), EMBEDDED_PG_DATA_DIR: join(dir, 'postgres') };
+  try {
+    const seeded = await npmSeed(env);
+    expect(seeded).toMatchObject({ code: 0, output: expect.stringContaining('embedded PostgreSQL listening') });
+    expect(seeded.output).toContain('demo data in place');
+    // Now `npm start` on that same embedded database (a child process: the embedded server is an
+    // ES module that jest's sandbox cannot import): the README's operations return data.
+    const port = await freePort();
+    const gateway = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    gateway.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+        if (up) break;
+        if (i > 600 || gateway.exitCode !== null) throw new Error(`npm start did not come up: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const gql = async (query: string, variables?: Record<string, unknown>) => {
+        const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+      };
+      const answers = await runExamples(gql, new Date());
+      expect(answers['Task board'].tasks.totalCount).toBeGreaterThan(0);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exited;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
