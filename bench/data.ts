@@ -29,9 +29,9 @@ export const DEFAULT_SIZES: SeedSizes = {
 };
 
 /**
- * The seeded data's clock: every generated timestamp lies before it, whatever day the seed runs.
- * Rows the benchmark itself creates get the real time, which is later, so they never mix with the
- * seeded ones in a "newest first" page unless the benchmark has created them (re-seed between runs).
+ * The seeded data's clock, whatever day the seed runs: tasks and metrics lie before it, executions a
+ * few minutes after their task. Rows the benchmark itself creates get the real time, which is later:
+ * they come first in a "newest first" page, so re-seed between runs that include `create`.
  */
 export const ANCHOR = '2026-01-01T00:00:00Z';
 
