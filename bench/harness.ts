@@ -156,6 +156,8 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
  * whose counters each backend flushes at most once a second (and up to 10 s late once it is idle),
  * so they are read only across a loaded run, where the lag at the start and at the end cancel out.
  */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 class SqlCounter {
   private constructor(
     private readonly client: Client | undefined,
@@ -211,6 +213,8 @@ async function sampleTarget(endpoint: Endpoint, def: ShapeQuery, body: (i: numbe
   let checkFailures = 0;
   let firstProblem: string | undefined;
   const headerCounts: number[] = [];
+  // Requests of the previous run still in flight on the server when the client stopped must not count here.
+  if (counter.statements) await sleep(750);
   const before = await counter.snapshot();
   for (let i = 0; i < count; i++) {
     const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: body(i) });
