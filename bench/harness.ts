@@ -87,7 +87,10 @@ export interface TargetResult {
 export interface ShapeResult {
   ours?: TargetResult;
   peer?: TargetResult;
-  /** ours / peer: requests per second (higher is better for us) and p95 latency (lower is better). */
+  /**
+   * ours / peer: requests per second (higher is better for us) and p95 latency (lower is better);
+   * absent when either endpoint had errors.
+   */
   ratio?: { rps: number; p95: number };
 }
 
@@ -102,6 +105,11 @@ export interface BenchResult {
 }
 
 export class BenchError extends Error {}
+
+/** Every way a request of one endpoint went wrong: HTTP status, socket, GraphQL errors, failed checks. */
+export function errorCount(t: TargetResult): number {
+  return t.non2xx + t.socketErrors + t.graphqlErrors + t.sample.graphqlErrors + t.sample.checkFailures;
+}
 
 export function loadQueryFile(path: string): QueryFile {
   let parsed: unknown;
@@ -358,7 +366,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     for (const shape of options.shapes) {
       const result: ShapeResult = {};
       for (const endpoint of endpoints) result[endpoint.label] = await measure(endpoint, shape, options, counter, runId);
-      if (result.ours && result.peer && result.peer.rps > 0 && result.peer.latencyMs.p95 > 0) {
+      // Comparing the speed of failures says nothing: a ratio only when both answered every request.
+      if (result.ours && result.peer && errorCount(result.ours) === 0 && errorCount(result.peer) === 0 && result.peer.rps > 0 && result.peer.latencyMs.p95 > 0) {
         result.ratio = { rps: round(result.ours.rps / result.peer.rps), p95: round(result.ours.latencyMs.p95 / result.peer.latencyMs.p95) };
       }
       shapes[shape] = result;
@@ -414,6 +423,7 @@ export function formatTable(result: BenchResult): string {
       ]);
     }
     if (r.ratio) ratios.push([shape, r.ratio.rps.toFixed(2), r.ratio.p95.toFixed(2)]);
+    else if (r.ours && r.peer) ratios.push([shape, 'errors', 'errors']);
   }
   const lines = [table(head, rows)];
   if (ratios.length > 0) lines.push('', 'ours / peer (req/s ≥ 1.00 and p95 ≤ 1.00 mean ours is ahead):', table(['shape', 'req/s ratio', 'p95 ratio'], ratios));
