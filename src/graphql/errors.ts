@@ -12,6 +12,8 @@ import type { Logger } from '../logger';
  * keep their message: domain errors, input validation, and GraphQL's own parse/validation errors.
  * Everything else is logged in full under an error id and reaches the client masked.
  */
+const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE']);
+
 export function createFormatError(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -31,10 +33,12 @@ export function createFormatError(logger: Logger, isProduction: boolean) {
     const mapped = mapDatabaseError(original);
     if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code } };
 
-    // GraphQL's own errors (syntax, validation, variable coercion) carry no original error.
-    if (original instanceof GraphQLError && !original.originalError) {
-      const code = formatted.extensions?.code ?? 'BAD_USER_INPUT';
-      return { ...base, extensions: { ...formatted.extensions, code } };
+    // Errors raised before execution (syntax, validation, variable coercion) have no path; their
+    // messages are GraphQL's own and safe. So are coded GraphQLErrors from the resolver layer
+    // (type-graphql's authorization errors).
+    if (original instanceof GraphQLError && (!formatted.path || SAFE_CODES.has(String(original.extensions?.code)))) {
+      const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      return { ...base, extensions: { ...extensions, code: extensions.code ?? 'BAD_USER_INPUT' } };
     }
 
     const errorId = randomUUID();

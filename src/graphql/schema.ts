@@ -13,7 +13,8 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // class-validator on every input; unknown objects are GraphQL's job, not the validator's.
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    // skipMissingProperties off: an explicit null must still meet the field's rules (title: null is refused).
+    validate: { forbidUnknownValues: false, skipMissingProperties: false, validationError: { target: false, value: false } },
   });
 }
 
