@@ -164,7 +164,7 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
  * whose counters each backend flushes at most once a second (and up to 10 s late once it is idle),
  * so they are read only across a loaded run, where the lag at the start and at the end cancel out.
  */
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 class SqlCounter {
   private constructor(
@@ -207,6 +207,24 @@ class SqlCounter {
     return { calls: 2 };
   }
 
+  /**
+   * Waits until no other session of the database is running a statement (two looks 100 ms apart),
+   * for at most 30 s; without a database connection, a fixed second.
+   */
+  async settle(): Promise<void> {
+    if (!this.client) return sleep(1_000);
+    const deadline = Date.now() + 30_000;
+    let quietLooks = 0;
+    while (quietLooks < 2 && Date.now() < deadline) {
+      const { rows } = await this.client.query(
+        `SELECT count(*)::int AS busy FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state NOT IN ('idle')`,
+      );
+      quietLooks = rows[0].busy === 0 ? quietLooks + 1 : 0;
+      await sleep(100);
+    }
+  }
+
   get enabled(): boolean {
     return this.client !== undefined;
   }
@@ -221,8 +239,9 @@ async function sampleTarget(endpoint: Endpoint, def: ShapeQuery, body: (i: numbe
   let checkFailures = 0;
   let firstProblem: string | undefined;
   const headerCounts: number[] = [];
-  // Requests of the previous run still in flight on the server when the client stopped must not count here.
-  if (counter.statements) await sleep(750);
+  // Requests of the previous run still in flight on a server when the client stopped must neither
+  // count here nor load the machine during the next measurement.
+  await counter.settle();
   const before = await counter.snapshot();
   for (let i = 0; i < count; i++) {
     const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: body(i) });
