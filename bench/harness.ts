@@ -158,14 +158,14 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Counts on the database side. Statements from pg_stat_statements (exact and synchronous) when the
  * extension is loaded, which needs shared_preload_libraries; transactions from pg_stat_database,
  * whose counters each backend flushes at most once a second (and up to 10 s late once it is idle),
  * so they are read only across a loaded run, where the lag at the start and at the end cancel out.
  */
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 class SqlCounter {
   private constructor(
     private readonly client: Client | undefined,
