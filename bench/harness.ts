@@ -234,14 +234,27 @@ class SqlCounter {
   }
 }
 
+/**
+ * Waits until the servers have worked off what the previous run left them: a server keeps answering
+ * requests whose client has gone, and may do so mostly in its own process while the database looks
+ * idle. A trivial query to each endpoint queues behind that backlog; then the database must be quiet.
+ */
+async function settle(endpoints: Endpoint[], counter: SqlCounter): Promise<void> {
+  for (const endpoint of endpoints) {
+    try {
+      await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: '{"query":"{ __typename }"}', signal: AbortSignal.timeout(60_000) });
+    } catch {
+      // An endpoint that does not answer shows up in its own figures.
+    }
+  }
+  await counter.settle();
+}
+
 async function sampleTarget(endpoint: Endpoint, def: ShapeQuery, body: (i: number) => string, count: number, counter: SqlCounter) {
   let graphqlErrors = 0;
   let checkFailures = 0;
   let firstProblem: string | undefined;
   const headerCounts: number[] = [];
-  // Requests of the previous run still in flight on a server when the client stopped must neither
-  // count here nor load the machine during the next measurement.
-  await counter.settle();
   const before = await counter.snapshot();
   for (let i = 0; i < count; i++) {
     const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: body(i) });
@@ -334,6 +347,8 @@ async function measure(endpoint: Endpoint, shape: Shape, options: BenchOptions, 
   const def = endpoint.queries.shapes[shape] as ShapeQuery;
   const body = bodyMaker(def, `${runId}-${endpoint.label}`);
   const log = options.log ?? (() => undefined);
+  // What the previous run left on either server must neither count here nor load this measurement.
+  await settle([options.ours, ...(options.peer ? [options.peer] : [])], counter);
   log(`  ${shape} on ${endpoint.label}: sample of ${options.sample}`);
   const { sample, sql } = await sampleTarget(endpoint, def, body, options.sample, counter);
   if (sample.firstProblem) log(`    problem: ${sample.firstProblem}`);
