@@ -15,9 +15,10 @@ async function main(): Promise<void> {
   if (!config.db.embedded) {
     const options = dataSourceOptions(config.db);
     const target = config.db.url ? new URL(config.db.url).pathname.slice(1) : config.db.name;
+    // The server's maintenance database; in a URL the path names the database and wins over `database`.
+    const adminUrl = config.db.url ? Object.assign(new URL(config.db.url), { pathname: '/postgres' }).toString() : undefined;
     const admin = new Client({
-      ...(config.db.url ? { connectionString: config.db.url } : { host: config.db.host, port: config.db.port, user: config.db.user, password: config.db.password }),
-      database: 'postgres',
+      ...(adminUrl ? { connectionString: adminUrl } : { host: config.db.host, port: config.db.port, user: config.db.user, password: config.db.password, database: 'postgres' }),
       ssl: options.ssl as never,
     });
     await admin.connect();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import exitHook from 'async-exit-hook';
+import { Client } from 'pg';
 import type { Logger } from '../logger';
 
 export interface EmbeddedServer {
@@ -32,6 +33,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
   // itself (finish in-flight requests, close the pool, then stop PostgreSQL), so unhook them.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
   const dataDir = resolve(options.dataDir);
+  // Already running for this data folder (e.g. `npm start` in another terminal while an operator
+  // runs `npm run token:create`): use it as it is, and leave it running when done.
+  if (existsSync(`${dataDir}/postmaster.pid`) && (await answers(options))) {
+    logger.info(`using the embedded PostgreSQL already running on 127.0.0.1:${options.port}`);
+    await ensureDatabase(options);
+    return { stop: async () => undefined };
+  }
   const fresh = !existsSync(`${dataDir}/PG_VERSION`);
   mkdirSync(resolve(dataDir, '..'), { recursive: true });
   const pg = new EmbeddedPostgres({
@@ -47,7 +55,29 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
   });
   if (fresh) await pg.initialise();
   await pg.start();
-  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await ensureDatabase(options);
+  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
+  return { stop: () => pg.stop() };
+}
+
+function adminClient(options: EmbeddedOptions): Client {
+  return new Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres', connectionTimeoutMillis: 2_000 });
+}
+
+async function answers(options: EmbeddedOptions): Promise<boolean> {
+  const client = adminClient(options);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensureDatabase(options: EmbeddedOptions): Promise<void> {
+  const client = adminClient(options);
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
@@ -55,6 +85,4 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
   } finally {
     await client.end();
   }
-  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
-  return { stop: () => pg.stop() };
 }
