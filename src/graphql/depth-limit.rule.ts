@@ -1,57 +1,77 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import depthLimit from 'graphql-depth-limit';
+
+/** More selections than this, once fragments are expanded, is refused before depth is measured. */
+export const MAX_EXPANDED_SELECTIONS = 20_000;
 
 /**
- * Maximum operation depth (root fields are depth 0, so `{ tasks { id } }` has depth 1).
- *
- * Written here rather than taken from graphql-depth-limit, which walks fragments without memory:
- * a "fragment bomb" (each fragment spreading the next one twice) costs it 2^n steps, blocks the
- * event loop for seconds and ends in an HTTP 500. Fragment depths are memoised here, so any
- * document is measured in linear time; unknown fragments and cycles are left to GraphQL's own
- * KnownFragmentNames and NoFragmentCycles rules, which run in the same pass.
+ * The depth limit of graphql-depth-limit, behind a guard that makes it safe for hostile documents.
+ * graphql-depth-limit walks fragments eagerly and without memory when the rule is created: a spread
+ * of an unknown fragment crashes it (an HTTP 500), a fragment cycle recurses until the stack
+ * overflows, and a "fragment bomb" (each fragment spreading the next twice) costs it 2^n steps. So
+ * a linear, memoised pass runs first: documents with unknown or cyclic fragments are left to
+ * GraphQL's own KnownFragmentNames and NoFragmentCycles rules (same validation pass, a 400), and a
+ * document that expands beyond MAX_EXPANDED_SELECTIONS is refused here. Only then does
+ * graphql-depth-limit measure the (now bounded) document.
  */
 export function createDepthLimitRule(maxDepth: number) {
-  return (context: ValidationContext): ASTVisitor => ({
-    Document(document) {
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      const memo = new Map<string, number>();
-      const visiting = new Set<string>();
+  const rule = depthLimit(maxDepth);
+  return (context: ValidationContext): ASTVisitor => {
+    const size = expandedSize(context.getDocument());
+    if (size === 'unsound') return {};
+    if (size > MAX_EXPANDED_SELECTIONS) {
+      context.reportError(
+        new GraphQLError(`The document expands to more than ${MAX_EXPANDED_SELECTIONS} selections once its fragments are spread`, {
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxSelections: MAX_EXPANDED_SELECTIONS },
+        }),
+      );
+      return {};
+    }
+    return rule(context) as unknown as ASTVisitor;
+  };
+}
 
-      // Depth of the deepest field inside a selection set whose fields sit at depth `0`.
-      const depthOf = (set: SelectionSetNode): number => {
-        let deepest = 0;
-        for (const sel of set.selections) {
-          if (sel.kind === Kind.FIELD) {
-            deepest = Math.max(deepest, sel.selectionSet ? 1 + depthOf(sel.selectionSet) : 0);
-          } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-            deepest = Math.max(deepest, depthOf(sel.selectionSet));
-          } else {
-            const name = sel.name.value;
-            const fragment = fragments.get(name);
-            if (!fragment || visiting.has(name)) continue;
-            if (!memo.has(name)) {
-              visiting.add(name);
-              memo.set(name, depthOf(fragment.selectionSet));
-              visiting.delete(name);
-            }
-            deepest = Math.max(deepest, memo.get(name) as number);
-          }
-        }
-        return deepest;
-      };
+/** Selections in the document with every fragment spread expanded, in linear time (memoised). */
+function expandedSize(document: DocumentNode): number | 'unsound' {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const memo = new Map<string, number>();
+  const visiting = new Set<string>();
+  let unsound = false;
 
-      for (const def of document.definitions) {
-        if (def.kind !== Kind.OPERATION_DEFINITION) continue;
-        const depth = depthOf(def.selectionSet);
-        if (depth > maxDepth) {
-          context.reportError(
-            new GraphQLError(`'${def.name?.value ?? 'anonymous operation'}' exceeds maximum operation depth of ${maxDepth} (it has ${depth})`, {
-              nodes: def,
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxDepth, depth },
-            }),
-          );
+  const sizeOf = (set: SelectionSetNode): number => {
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) total += 1 + (sel.selectionSet ? sizeOf(sel.selectionSet) : 0);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) total += sizeOf(sel.selectionSet);
+      else {
+        const name = sel.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) {
+          unsound = true;
+          continue;
         }
+        if (!memo.has(name)) {
+          visiting.add(name);
+          memo.set(name, sizeOf(fragment.selectionSet));
+          visiting.delete(name);
+        }
+        total += memo.get(name) as number;
       }
-    },
-  });
+      if (total > MAX_EXPANDED_SELECTIONS) return total; // no need to count further
+    }
+    return total;
+  };
+
+  let total = 0;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.OPERATION_DEFINITION) total += sizeOf(def.selectionSet);
+    if (unsound) return 'unsound';
+  }
+  // Unused fragments too: GraphQL's own rules report their unknown spreads and cycles.
+  for (const fragment of fragments.values()) {
+    sizeOf(fragment.selectionSet);
+    if (unsound) return 'unsound';
+  }
+  return total;
 }
