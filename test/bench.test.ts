@@ -104,6 +104,16 @@ describe('bench:seed', () => {
 });
 
 describe('bench', () => {
+  // Every request needs a bearer token (issue 6): made as bench/README.md says, through the real
+  // `token:create` command on this database. The test gateway's per-minute budget is set far above
+  // what a run sends (RATE_LIMIT_PER_MINUTE in test/support/gateway.ts), so nothing is throttled.
+  let token: string;
+  beforeAll(async () => {
+    const { stdout } = await node('scripts/token-create.ts', ['--role', 'operator', '--name', 'bench'], { DATABASE_URL: t.db.url });
+    token = stdout.trim();
+    expect(token).toMatch(/^\S+$/);
+  }, 60_000);
+
   it('can answer create at least (the foundation has it)', () => {
     expect(ANSWERABLE).toContain('create');
   });
@@ -112,6 +122,7 @@ describe('bench', () => {
     const out = join(dir, 'result.json');
     const { stdout } = await node('bench/run.ts', [
       '--url', `${t.baseUrl}/graphql`,
+      '--token', token,
       '--shapes', SHAPES.join(','),
       '--duration', '1', '--warmup', '0', '--connections', '2', '--sample', '3',
       '--db-url', t.db.url,
@@ -164,7 +175,7 @@ describe('bench', () => {
     );
     const out = join(dir, 'broken-result.json');
     await node('bench/run.ts', [
-      '--url', `${t.baseUrl}/graphql`, '--queries', queries, '--shapes', 'list,byId',
+      '--url', `${t.baseUrl}/graphql`, '--token', token, '--queries', queries, '--shapes', 'list,byId',
       '--duration', '0.5', '--warmup', '0', '--connections', '2', '--sample', '2', '--out', out,
     ]);
     const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;

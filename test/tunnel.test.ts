@@ -68,8 +68,14 @@ ingress:
 
   it('the origin it names is this gateway: GraphQL answers there', async () => {
     const service = /service: (http:\/\/[^\n]+)/.exec(readFileSync(files.configFile, 'utf8'))![1];
-    const res = await fetch(`${service}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+    const res = await fetch(`${service}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(res.status).toBe(200);
+    // Every answer also carries the caller's budget in extensions.cost (see test/limits.test.ts).
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' }, extensions: { cost: expect.objectContaining({ requested: 0 }) } });
   });
 
   it('reports the tunnel through the `tunnel` query, without the secret', async () => {
