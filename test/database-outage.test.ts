@@ -3,8 +3,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config';
+import { AuditService } from '../src/audit/audit.service';
+import { systemPrincipal } from '../src/auth/principal';
+import type { Role } from '../src/auth/roles';
+import { TokenService } from '../src/auth/token.service';
+import { loadConfig, type Config } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway';
+import { PoolHealthService } from '../src/health/pool-health.service';
 import { captureLogs } from './support/log-capture';
 
 /*
@@ -29,6 +34,9 @@ let port: number;
 let pg: EmbeddedProcess | undefined;
 let gateway: Gateway;
 let baseUrl: string;
+let config: Config;
+/** An operator's API token; every GraphQL request is authenticated (issue 6). */
+let token: string;
 
 interface EmbeddedProcess {
   stop(): Promise<void>;
@@ -51,8 +59,12 @@ function startPg(): Promise<EmbeddedProcess> {
 }
 
 async function gql(query: string) {
-  const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  return (await res.json()) as { data?: any; errors?: { message: string; extensions: { code: string } }[] };
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
+  return { status: res.status, ...((await res.json()) as { data?: any; errors?: { message: string; extensions: { code: string } }[] }) };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -77,7 +89,7 @@ beforeAll(async () => {
   chmodSync(dir, 0o755); // as root, PostgreSQL runs as an unprivileged user that must reach it
   port = await freePort();
   pg = await startPg();
-  const config = loadConfig({
+  config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${port}/outage`,
     HOST: '127.0.0.1',
@@ -91,6 +103,9 @@ beforeAll(async () => {
   });
   gateway = await startGateway(config, logs.logger);
   baseUrl = `http://127.0.0.1:${gateway.port}`;
+  const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));
+  const scope = { requestId: 'outage-test', logger: logs.logger, principal: systemPrincipal('test-support') };
+  token = (await tokens.issue(scope, { name: 'outage-operator', role: 'admin' as Role }, 'token:create')).token;
   process.on('exit', onExit);
 }, 60_000);
 
@@ -118,14 +133,32 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   expect(body.checks.database.error).toEqual(expect.any(String));
   expect(JSON.stringify(body)).not.toContain('postgres:postgres');
 
+  // An operator's GraphQL request must have its token checked, and the tokens are in the database:
+  // with the database down the gateway fails closed, quickly, with a code a client can act on
+  // (503 SERVICE_UNAVAILABLE, "retry later"), rather than serving anyone or hanging. /ready above
+  // (no token) is the outage signal for orchestrators and operators.
   const health = await timed(() => gql('{ poolHealth { status reasons database { connected responseTimeMs serverVersion } } }'));
   expect(health.ms).toBeLessThan(1_000);
-  expect(health.value.errors).toBeUndefined();
-  const h = health.value.data.poolHealth;
-  expect(h.status).toBe('UNHEALTHY');
-  expect(h.database).toEqual({ connected: false, responseTimeMs: null, serverVersion: null });
-  expect(h.reasons[0]).toMatch(/^database unreachable: /);
-  expect(JSON.stringify(h)).not.toContain('postgres:postgres');
+  expect(health.value.status).toBe(503);
+  expect(health.value.data ?? null).toBeNull();
+  expect(health.value.errors?.[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+  expect(health.value.errors?.[0].message).toMatch(/database is unavailable/);
+  expect(JSON.stringify(health.value)).not.toContain('postgres:postgres');
+
+  // What poolHealth's resolver reports once a request gets to it (the service behind it, on the same
+  // pool and configuration): UNHEALTHY within the deadline, without the connection string.
+  const service = new PoolHealthService(gateway.dataSource, config.db, config.health, logs.logger);
+  try {
+    const report = await timed(() => service.check());
+    expect(report.ms).toBeLessThan(1_000);
+    const h = report.value;
+    expect(h.status).toBe('UNHEALTHY');
+    expect(h.database).toMatchObject({ connected: false, responseTimeMs: null, serverVersion: null });
+    expect(h.reasons[0]).toMatch(/^database unreachable: /);
+    expect(JSON.stringify(h)).not.toContain('postgres:postgres');
+  } finally {
+    await service.close();
+  }
 
   // The pool's idle connections broke; its 'error' events were handled (logged), not fatal.
   await eventually(async () => logs.entries.some((e) => e.level === 'warn' && /Postgres pool raised an error/.test(e.message)), 5_000);

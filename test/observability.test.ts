@@ -129,6 +129,16 @@ describe('health monitor', () => {
       expect(res.body.data.response[0]).toMatchObject({ category: 'database', name: 'db_response_time_ms', unit: 'ms', dimensions: { source: 'health-monitor' } });
       expect(res.body.data.response[0].value).toBeGreaterThan(0);
       expect(res.body.data.rps[0]).toMatchObject({ category: 'gateway', unit: 'req/s' });
+      const from = new Date(Date.now() - 3_600_000).toISOString();
+      const to = new Date(Date.now() + 60_000).toISOString();
+      const series = await t.gql(`query($from: DateTime!, $to: DateTime!) {
+        db: metricSeries(name: "db_response_time_ms", from: $from, to: $to, bucket: "1h") { count avg max }
+        gw: metricSeries(name: "gateway_p95_latency_ms", from: $from, to: $to, bucket: "1h", dimensions: { source: "health-monitor" }) { count }
+      }`, { from, to });
+      expect(series.body.errors).toBeUndefined();
+      expect(series.body.data.db[0].count).toBeGreaterThanOrEqual(1);
+      expect(series.body.data.db[0].max).toBeGreaterThan(0);
+      expect(series.body.data.gw[0].count).toBeGreaterThanOrEqual(1);
     } finally {
       await t.close();
     }
