@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { openDatabase } from './db/database';
+import { openControlDataSource, openDatabase } from './db/database';
 import { createApolloServer } from './graphql/apollo';
 import { createSchema } from './graphql/schema';
 import { createHttpApp } from './http';
@@ -40,10 +40,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   try {
     if (config.port !== 0) tunnel.write(config.port);
     const schema = await createSchema();
-    services = createServices(database.dataSource, config, logger, tunnel);
+    const control = await openControlDataSource(config.db, logger);
+    services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
-    const security = createSecurity(config, database.dataSource, services, logger);
-    closers.push(() => security.close());
+    const security = createSecurity(config, control, services, logger);
+    closers.push(() => security.close(), () => control.destroy());
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     const httpServer = createServer();

@@ -13,7 +13,8 @@ import { TunnelService } from './tunnel/tunnel.service';
 import type { Logger } from './logger';
 
 /** The domain services, created once per gateway around its DataSource. */
-export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled()) {
+/** `control` is the small bookkeeping pool (see db/database.ts); tokens are checked through it. */
+export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled(), control: DataSource = db) {
   const audit = new AuditService(db);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const tasks = new TaskService(db, audit);
@@ -23,7 +24,7 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
     executions: new ExecutionService(db, tasks),
     integrations: new IntegrationService(db, audit, secrets),
     metrics: new MetricService(db, audit),
-    tokens: new TokenService(db, audit),
+    tokens: new TokenService(control, audit),
     sql: new SqlConsole(db, config.security.runSql),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),

@@ -13,6 +13,20 @@ export interface Database {
  * Connects to the configured PostgreSQL, or starts the embedded one when none is configured, then
  * applies pending migrations when `runMigrations` is on.
  */
+/**
+ * A second, small pool for per-request bookkeeping (token checks, rate-limit counters). Were they
+ * on the application pool, a saturated pool would queue every request's authentication behind the
+ * slow queries, and an operator could not even ask `poolHealth` why.
+ */
+export async function openControlDataSource(db: DatabaseConfig, logger: Logger): Promise<DataSource> {
+  const control = createDataSource(
+    { ...db, pool: { ...db.pool, min: 0, max: 2, connectionTimeoutMs: Math.min(db.pool.connectionTimeoutMs, 2_000) } },
+    logger,
+  );
+  await control.initialize();
+  return control;
+}
+
 export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   if (db.embedded) {
