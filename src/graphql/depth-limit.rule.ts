@@ -27,7 +27,19 @@ export function createDepthLimitRule(maxDepth: number) {
       );
       return {};
     }
-    return rule(context) as unknown as ASTVisitor;
+    // graphql-depth-limit reports once per branch that is too deep; one error per operation is enough.
+    const reported = new Set<string>();
+    const once = Object.create(context, {
+      reportError: {
+        value: (error: GraphQLError) => {
+          if (!reported.has(error.message)) {
+            reported.add(error.message);
+            context.reportError(error);
+          }
+        },
+      },
+    }) as ValidationContext;
+    return rule(once) as unknown as ASTVisitor;
   };
 }
 
