@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { IDE_CONTENT_SECURITY_POLICY } from '../src/ide/ide.page';
-import { startTestGateway, type TestGateway } from './support/gateway';
+import { startTestGateway, TEST_SECRETS_KEYS, type TestGateway } from './support/gateway';
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -28,16 +28,17 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
 
   it('leaves GraphQL clients to Apollo at /graphql', async () => {
     const json = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },
     });
-    expect(await json.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(((await json.json()) as any).data).toEqual({ __typename: 'Query' });
     // A browser-like GET that carries a query is an operation, not a page request.
     const withQuery = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { accept: HTML, 'apollo-require-preflight': 'true' },
+      headers: { accept: HTML, 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },
     });
     expect(withQuery.headers.get('content-type')).not.toMatch(/^text\/html/);
     const post = await t.gql('{ __typename }', undefined, { accept: HTML });
-    expect(post.body).toEqual({ data: { __typename: 'Query' } });
+    expect(post.body.data).toEqual({ __typename: 'Query' });
+    expect(post.body.errors).toBeUndefined();
   });
 
   it('serves the bundles from the installed packages, and nothing else under /graphiql/assets', async () => {
@@ -57,7 +58,7 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
 
 describe('GraphQL IDE in production', () => {
   it('is off unless GRAPHQL_IDE=true', async () => {
-    const off = await startTestGateway({ NODE_ENV: 'production' });
+    const off = await startTestGateway({ NODE_ENV: 'production', SECRETS_KEYS: TEST_SECRETS_KEYS, DB_RUN_MIGRATIONS: 'true' });
     try {
       for (const path of ['/graphiql', '/playground', '/graphiql/assets/graphiql.min.js']) {
         expect([path, (await fetch(`${off.baseUrl}${path}`, { headers: { accept: HTML } })).status]).toEqual([path, 404]);
@@ -67,7 +68,7 @@ describe('GraphQL IDE in production', () => {
     } finally {
       await off.close();
     }
-    const on = await startTestGateway({ NODE_ENV: 'production', GRAPHQL_IDE: 'true' });
+    const on = await startTestGateway({ NODE_ENV: 'production', SECRETS_KEYS: TEST_SECRETS_KEYS, DB_RUN_MIGRATIONS: 'true', GRAPHQL_IDE: 'true' });
     try {
       const page = await fetch(`${on.baseUrl}/graphiql`, { headers: { accept: HTML } });
       expect(page.status).toBe(200);
@@ -77,7 +78,7 @@ describe('GraphQL IDE in production', () => {
   });
 
   it('reads GRAPHQL_IDE as a boolean and names it when wrong', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).ide.enabled).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SECRETS_KEYS: TEST_SECRETS_KEYS }).ide.enabled).toBe(false);
     expect(loadConfig({}).ide.enabled).toBe(true);
     expect(loadConfig({ GRAPHQL_IDE: 'false' }).ide.enabled).toBe(false);
     expect(() => loadConfig({ GRAPHQL_IDE: 'maybe' })).toThrow('GRAPHQL_IDE: expected true or false, got "maybe"');

@@ -154,6 +154,14 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
     const seeded = await npmSeed(env);
     expect(seeded).toMatchObject({ code: 0, output: expect.stringContaining('embedded PostgreSQL listening') });
     expect(seeded.output).toContain('demo data in place');
+    // The README's first step: an admin token, issued on that same embedded database.
+    const issued = await run(process.execPath, ['-r', '@swc-node/register', 'scripts/token-create.ts', '--role', 'admin', '--name', 'seed-test'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, LOG_LEVEL: 'warn' },
+      timeout: 120_000,
+    });
+    const token = issued.stdout.trim();
+    expect(token).toMatch(/^tmg_/);
     // Now `npm start` on that same embedded database (a child process: the embedded server is an
     // ES module that jest's sandbox cannot import): the README's operations return data.
     const port = await freePort();
@@ -174,7 +182,7 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
         await new Promise((r) => setTimeout(r, 100));
       }
       const gql = async (query: string, variables?: Record<string, unknown>) => {
-        const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
         return { status: res.status, headers: res.headers, body: (await res.json()) as any };
       };
       const answers = await runExamples(gql, new Date());
