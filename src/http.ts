@@ -32,6 +32,12 @@ const requireJson: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** Answers depend on the token: no shared cache may keep them. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
 export function createHttpApp(
   apollo: ApolloServer<Context>,
   services: Services,
@@ -56,6 +62,7 @@ export function createHttpApp(
 
   app.use(
     '/graphql',
+    noStore,
     requireJson,
     express.json({ limit: config.graphql.bodyLimitBytes, type: ['application/json', 'application/graphql-response+json'] }),
     limitJsonDepth(config.security.limits.maxJsonDepth),

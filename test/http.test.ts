@@ -51,6 +51,14 @@ describe('GraphQL over HTTP', () => {
     expect((await res.json() as any).data).toEqual({ tasks: { nodes: [] } });
   });
 
+  it('marks answers as not cacheable, over GET and POST, errors included', async () => {
+    const get = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { nodes { id } } }')}`, { headers: { ...auth(), 'apollo-require-preflight': 'true' } });
+    const ok = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }));
+    const refused = await post(JSON.stringify({ query: '{ nope }' }));
+    for (const res of [get, ok, refused]) expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(refused.status).toBe(400);
+  });
+
   it('refuses a mutation over GET without running it', async () => {
     const q = encodeURIComponent('mutation { createTask(input: { title: "via GET" }) { id } }');
     const res = await fetch(`${t.baseUrl}/graphql?query=${q}`, { headers: { ...auth(), 'apollo-require-preflight': 'true' } });
