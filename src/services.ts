@@ -24,7 +24,7 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
     executions: new ExecutionService(db, tasks),
     integrations: new IntegrationService(db, audit, secrets),
     metrics: new MetricService(db, audit),
-    tokens: new TokenService(control, audit),
+    tokens: new TokenService(control, audit, config.security.auth.tokenCacheSeconds),
     sql: new SqlConsole(db, config.security.runSql),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),

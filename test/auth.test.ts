@@ -75,11 +75,31 @@ describe('API tokens', () => {
     await expect401(bearer(token), /revoked/);
   });
 
-  it('refuses an expired token', async () => {
-    const { token, id } = await t.token('viewer' as any, { name: 'short-lived', expiresAt: new Date(Date.now() + 60_000) });
+  it('refuses an expired token, also one it had verified and remembers', async () => {
+    const expiresAt = new Date(Date.now() + 1_500);
+    const { token } = await t.token('viewer' as any, { name: 'short-lived', expiresAt });
     expect((await t.gql(VIEWER_QUERY, undefined, bearer(token))).status).toBe(200);
-    await t.db.query(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    await new Promise((r) => setTimeout(r, expiresAt.getTime() - Date.now() + 50));
     await expect401(bearer(token), /expired/);
+  });
+
+  it('remembers a verified token for AUTH_TOKEN_CACHE_SECONDS: a change made in SQL applies after that, or at once with 0', async () => {
+    for (const seconds of ['1', '0']) {
+      const g = await startTestGateway({ AUTH_TOKEN_CACHE_SECONDS: seconds });
+      try {
+        const { token, id } = await g.token('viewer' as any, { name: `cache ${seconds}` });
+        expect((await g.gql(VIEWER_QUERY, undefined, bearer(token))).status).toBe(200);
+        await g.db.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1`, [id]);
+        const right = await g.gql(VIEWER_QUERY, undefined, bearer(token));
+        expect(right.status).toBe(seconds === '0' ? 401 : 200); // remembered for a second: no round trip
+        await new Promise((r) => setTimeout(r, 1_100));
+        const later = await g.gql(VIEWER_QUERY, undefined, bearer(token));
+        expect(later.status).toBe(401);
+        expect(later.body.errors?.[0].message).toMatch(/revoked/);
+      } finally {
+        await g.close();
+      }
+    }
   });
 
   it('refuses an expiry in the past when issuing', async () => {

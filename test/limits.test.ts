@@ -89,6 +89,46 @@ describe('per-minute budget', () => {
     }
   });
 
+  it('takes the budget from the store in leases of 1 %, never letting two instances spend more than the limit', async () => {
+    const db = await createTestDatabase();
+    const env = { RATE_LIMIT_PER_MINUTE: '1000', GRAPHQL_MAX_COST: '1000' }; // leases of 10 points
+    const a = await startTestGateway(env, { database: db });
+    const b = await startTestGateway(env, { database: db });
+    try {
+      const token = { authorization: `Bearer ${a.adminToken}` };
+      const query = `{ apiTokens(first: 4) { id } }`; // 4 points
+      const probe = await a.gql(`{ rateLimit { resetAt } }`, undefined, token);
+      const left = new Date(probe.body.data.rateLimit.resetAt).getTime() - Date.now();
+      if (left < 20_000) await new Promise((r) => setTimeout(r, left + 200)); // one minute window throughout
+      const [{ id }] = await db.query(`SELECT id FROM api_tokens WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [a.adminToken]);
+      const key = `token:${id}`;
+      const storeSpent = async () => Number((await db.query(`SELECT coalesce(sum(spent), 0) AS s FROM rate_limit_windows WHERE budget_key = $1`, [key]))[0].s);
+      const base = await storeSpent();
+
+      // three requests on each instance: 12 points each, taken as two leases of 10 from the store
+      for (const g of [a, b, a, b, a, b]) expect((await g.gql(query, undefined, token)).status).toBe(200);
+      expect((await storeSpent()) - base).toBe(40);
+
+      let allowed = 24;
+      for (let i = 0; i < 400; i++) {
+        const res = await (i % 2 ? b : a).gql(query, undefined, token);
+        if (res.status === 429) {
+          expect(res.body.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+          continue;
+        }
+        expect(res.status).toBe(200);
+        allowed += 4;
+      }
+      expect(base + allowed).toBeLessThanOrEqual(1000);
+      expect(base + allowed).toBeGreaterThan(1000 - 3 * 10); // at most a lease left unspent per instance, and the store's rest
+      expect(await storeSpent()).toBeLessThanOrEqual(1000);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+
   it('can keep the counters in Redis instead', async () => {
     const db = await createTestDatabase();
     const env = { RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_PER_MINUTE: '50', GRAPHQL_MAX_COST: '50' };

@@ -25,11 +25,24 @@ export interface IssuedToken {
   apiToken: ApiToken;
 }
 
-/** API tokens: random 256-bit secrets, stored only as SHA-256 hashes. */
+/** Most verified tokens remembered at once (a full cache is emptied and refills). */
+const CACHE_ENTRIES = 10_000;
+
+/**
+ * API tokens: random 256-bit secrets, stored only as SHA-256 hashes. A verified token is remembered
+ * for `cacheSeconds` (AUTH_TOKEN_CACHE_SECONDS), so a request does not pay a database round trip to
+ * authenticate: expiry is still checked on every request, and a revocation through this gateway
+ * takes effect at once; a change made elsewhere (another instance, SQL) within `cacheSeconds`.
+ */
 export class TokenService {
+  private readonly verified = new Map<string, { token: ApiToken; until: number }>();
+  /** Bumped by every revocation: a look-up that raced with one is not remembered. */
+  private revocations = 0;
+
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly cacheSeconds = 0,
   ) {}
 
   list(first: number, includeRevoked: boolean): Promise<ApiToken[]> {
@@ -62,7 +75,7 @@ export class TokenService {
   }
 
   async revoke(scope: RequestScope, id: string): Promise<ApiToken> {
-    return this.db.transaction(async (tx) => {
+    const revoked = await this.db.transaction(async (tx) => {
       const repo = tx.getRepository(ApiToken);
       const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!before) throw new NotFoundError('API token', id);
@@ -72,18 +85,40 @@ export class TokenService {
       await this.audit.record(tx, scope, { operation: 'revokeApiToken', entity: 'api_token', entityId: id, before, after });
       return after;
     });
+    this.forget(id); // after the commit, so that no concurrent check caches the row as it was
+    return revoked;
   }
 
   /** The live token with this secret, or why not. Records last use at most once a minute. */
   async verify(token: string): Promise<{ token: ApiToken } | { refused: string }> {
+    const hash = hashToken(token);
+    const now = Date.now();
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > now) return live(cached.token, now);
+    const revocations = this.revocations;
     const repo = this.db.getRepository(ApiToken);
-    const found = await repo.findOneBy({ tokenHash: hashToken(token) });
+    const found = await repo.findOneBy({ tokenHash: hash });
     if (!found) return { refused: 'unknown API token' };
-    if (found.revokedAt) return { refused: 'the API token was revoked' };
-    if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) return { refused: 'the API token has expired' };
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > 60_000) {
+    const result = live(found, now);
+    if ('refused' in result) return result;
+    if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > 60_000) {
       await repo.update({ id: found.id }, { lastUsedAt: () => 'now()' });
     }
-    return { token: found };
+    if (this.cacheSeconds > 0 && revocations === this.revocations) {
+      if (this.verified.size >= CACHE_ENTRIES) this.verified.clear();
+      this.verified.set(hash, { token: found, until: now + this.cacheSeconds * 1000 });
+    }
+    return result;
   }
+
+  private forget(id: string): void {
+    this.revocations += 1;
+    for (const [hash, entry] of this.verified) if (entry.token.id === id) this.verified.delete(hash);
+  }
+}
+
+function live(token: ApiToken, now: number): { token: ApiToken } | { refused: string } {
+  if (token.revokedAt) return { refused: 'the API token was revoked' };
+  if (token.expiresAt && token.expiresAt.getTime() <= now) return { refused: 'the API token has expired' };
+  return { token };
 }

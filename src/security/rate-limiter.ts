@@ -115,3 +115,90 @@ export class RedisRateLimiter implements RateLimiter {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
+
+/** Share of a token's per-minute budget one gateway instance takes from the store at a time. */
+export const LEASE_SHARE = 0.01;
+
+interface Lease {
+  /** Points taken from the store and not yet spent here. */
+  left: number;
+  /** The store's remaining budget when the lease was taken (the lease already deducted). */
+  storeRemaining: number;
+  resetAt: Date;
+}
+
+/**
+ * Spends from the shared store in leases of 1 % of the budget (at least the request's cost), so a
+ * busy token costs the store one round trip per lease rather than one per request. Leased points
+ * count as spent in the store, so no token spends more than its limit across instances; what an
+ * instance leased and did not spend is lost at the minute's end, and another instance may refuse
+ * up to 1 % early per instance. A request costing a lease or more goes to the store alone, which
+ * keeps small budgets exact. Concurrent requests for one key wait for one refill.
+ */
+export class LeasingRateLimiter implements RateLimiter {
+  private readonly leases = new Map<string, Lease>();
+  private readonly refills = new Map<string, Promise<unknown>>();
+  private readonly leaseSize: number;
+
+  constructor(private readonly store: RateLimiter) {
+    this.leaseSize = Math.floor(store.limit * LEASE_SHARE);
+  }
+
+  get limit(): number {
+    return this.store.limit;
+  }
+
+  private current(key: string): Lease | undefined {
+    const lease = this.leases.get(key);
+    if (lease && lease.resetAt.getTime() > Date.now()) return lease;
+    if (lease) this.leases.delete(key);
+    return undefined;
+  }
+
+  private view(lease: Lease, requested: number, allowed: boolean): BudgetState {
+    return { limit: this.limit, requested, remaining: lease.storeRemaining + lease.left, resetAt: lease.resetAt, allowed };
+  }
+
+  async charge(key: string, cost: number): Promise<BudgetState> {
+    for (;;) {
+      const lease = this.current(key);
+      if (cost <= 0) return lease ? this.view(lease, cost, true) : this.store.charge(key, cost);
+      if (lease && lease.left >= cost) {
+        lease.left -= cost;
+        return this.view(lease, cost, true);
+      }
+      const pending = this.refills.get(key);
+      if (!pending) break;
+      await pending.catch(() => undefined);
+    }
+    const refill = this.refill(key, cost);
+    this.refills.set(key, refill);
+    try {
+      return await refill;
+    } finally {
+      this.refills.delete(key);
+    }
+  }
+
+  private async refill(key: string, cost: number): Promise<BudgetState> {
+    const amount = Math.max(cost, this.leaseSize);
+    let state = await this.store.charge(key, amount);
+    if (!state.allowed && amount > cost) state = await this.store.charge(key, cost);
+    // what is left of the previous lease of this minute (others may have spent from it meanwhile)
+    const kept = this.current(key)?.left ?? 0;
+    const left = kept + (state.allowed ? state.requested - cost : 0);
+    const lease: Lease = { left, storeRemaining: state.remaining, resetAt: state.resetAt };
+    if (this.leases.size > 10_000) this.leases.clear();
+    this.leases.set(key, lease);
+    return this.view(lease, cost, state.allowed);
+  }
+
+  async peek(key: string): Promise<BudgetState> {
+    const lease = this.current(key);
+    return lease ? this.view(lease, 0, true) : this.store.peek(key);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -7,6 +7,8 @@ export interface SecurityConfig {
   auth: {
     /** Development only: requests without a token may read (never write). Refused in production. */
     anonymousRead: boolean;
+    /** How long a verified API token is remembered (0: checked in the database on every request). */
+    tokenCacheSeconds: number;
     jwt?: {
       /** HS256/384/512 shared secret (secret) or an identity provider's key set (jwksUrl). */
       secret?: string;
@@ -100,6 +102,7 @@ export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
   return {
     auth: {
       anonymousRead,
+      tokenCacheSeconds: int(env, 'AUTH_TOKEN_CACHE_SECONDS', 10, 0, 300),
       jwt:
         jwtSecret || jwksUrl
           ? { secret: jwtSecret, jwksUrl, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE'), roleClaim: str(env, 'JWT_ROLE_CLAIM') ?? 'role' }

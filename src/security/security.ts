@@ -3,7 +3,7 @@ import { Authenticator } from '../auth/authenticate';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import { PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
+import { LeasingRateLimiter, PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
 
 /** The security machinery a gateway holds for its lifetime: who is calling, and their budgets. */
 export interface Security {
@@ -18,10 +18,11 @@ export function createSecurity(config: Config, db: DataSource, services: Service
     logger.warn('SECRETS_KEYS is not set: integration credentials are encrypted with a public development key. Set SECRETS_KEYS before storing real credentials.');
   }
   if (security.auth.anonymousRead) logger.warn('AUTH_ANONYMOUS_READ is on: requests without a token may read everything');
-  const rateLimiter =
+  const rateLimiter = new LeasingRateLimiter(
     security.limits.store === 'redis'
       ? new RedisRateLimiter(security.limits.redisUrl as string, security.limits.budgetPerMinute)
-      : new PostgresRateLimiter(db, security.limits.budgetPerMinute);
+      : new PostgresRateLimiter(db, security.limits.budgetPerMinute),
+  );
   return {
     authenticator: new Authenticator(security.auth, services.tokens),
     rateLimiter,
