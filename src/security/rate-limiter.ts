@@ -133,7 +133,8 @@ interface Lease {
  * count as spent in the store, so no token spends more than its limit across instances; what an
  * instance leased and did not spend is lost at the minute's end, and another instance may refuse
  * up to 1 % early per instance. A request costing a lease or more goes to the store alone, which
- * keeps small budgets exact. Concurrent requests for one key wait for one refill.
+ * keeps small budgets exact. Concurrent requests for one key wait for one refill. Free requests
+ * report the budget as this instance last saw it in the store this minute.
  */
 export class LeasingRateLimiter implements RateLimiter {
   private readonly leases = new Map<string, Lease>();
@@ -162,7 +163,7 @@ export class LeasingRateLimiter implements RateLimiter {
   async charge(key: string, cost: number): Promise<BudgetState> {
     for (;;) {
       const lease = this.current(key);
-      if (cost <= 0) return lease ? this.view(lease, cost, true) : this.store.charge(key, cost);
+      if (cost <= 0) return { ...(await this.peek(key)), requested: cost };
       if (lease && lease.left >= cost) {
         lease.left -= cost;
         return this.view(lease, cost, true);
@@ -188,14 +189,22 @@ export class LeasingRateLimiter implements RateLimiter {
     const kept = this.current(key)?.left ?? 0;
     const left = kept + (state.allowed ? state.requested - cost : 0);
     const lease: Lease = { left, storeRemaining: state.remaining, resetAt: state.resetAt };
-    if (this.leases.size > 10_000) this.leases.clear();
-    this.leases.set(key, lease);
+    this.keep(key, lease);
     return this.view(lease, cost, state.allowed);
   }
 
+  /** From this minute's lease if there is one; else asks the store once and keeps its answer as an empty lease. */
   async peek(key: string): Promise<BudgetState> {
     const lease = this.current(key);
-    return lease ? this.view(lease, 0, true) : this.store.peek(key);
+    if (lease) return this.view(lease, 0, true);
+    const state = await this.store.peek(key);
+    this.keep(key, { left: 0, storeRemaining: state.remaining, resetAt: state.resetAt });
+    return state;
+  }
+
+  private keep(key: string, lease: Lease): void {
+    if (this.leases.size >= 10_000) this.leases.clear();
+    this.leases.set(key, lease);
   }
 
   close(): Promise<void> {
