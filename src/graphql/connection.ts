@@ -237,23 +237,30 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
   const more = rows.length > plan.limit;
   const page = rows.slice(0, plan.limit);
   if (plan.backward) page.reverse();
-  const edges = page.map((row) => {
-    const values = ordering.keys.map((_, i) => row[`__k${i}`] as string | null);
-    const node = { ...row };
-    for (const key of Object.keys(node)) if (key.startsWith('__')) delete node[key];
-    return { cursor: encodeCursor(ordering.signature, values), node: node as T };
-  });
+  const nodes = page.map((row) => nodeOf(row) as T);
+  const cursor = (i: number) => encodeCursor(ordering.signature, ordering.keys.map((_, k) => page[i][`__k${k}`] as string | null));
+  let edges: Edge<T>[] | undefined;
   return {
-    edges,
-    nodes: edges.map((e) => e.node),
+    // Cursors are made only for a query that reads edges (most read nodes only).
+    get edges() {
+      return (edges ??= nodes.map((node, i) => ({ cursor: cursor(i), node })));
+    },
+    nodes,
     pageInfo: {
       hasNextPage: plan.backward ? plan.before !== undefined : more,
       hasPreviousPage: plan.backward ? more : plan.after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      startCursor: page.length > 0 ? cursor(0) : null,
+      endCursor: page.length > 0 ? cursor(page.length - 1) : null,
     },
     totalCount,
   };
+}
+
+/** The row without the paging columns (`__k0`, `__parent`, ...), built as a fresh object rather than with `delete`, which makes V8 objects slow. */
+function nodeOf(row: Record<string, unknown>): Record<string, unknown> {
+  const node: Record<string, unknown> = {};
+  for (const key in row) if (!key.startsWith('__')) node[key] = row[key];
+  return node;
 }
 
 /** One page of a top-level connection: one statement, plus one COUNT when `withTotal`. */

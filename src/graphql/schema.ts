@@ -1,5 +1,6 @@
+import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { ArgumentValidationError, buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
@@ -31,10 +32,31 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    // class-validator on every input; unknown objects are GraphQL's job, not the validator's.
-    // skipMissingProperties off: an explicit null must still meet the field's rules (title: null is refused).
-    validate: { forbidUnknownValues: false, skipMissingProperties: false, validationError: { target: false, value: false } },
+    validateFn: validateInput,
   });
+}
+
+// Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit
+// null must still meet the field's rules (title: null is refused).
+const VALIDATOR: ValidatorOptions = { forbidUnknownValues: false, skipMissingProperties: false, validationError: { target: false, value: false } };
+
+const hasRules = new Map<Function, boolean>();
+
+/**
+ * class-validator on the arguments whose class declares rules; the others (paging arguments,
+ * filters, ids) skip it, which type-graphql's own `validate` would not (it is called for every
+ * field of every row).
+ */
+async function validateInput(value: unknown, type: unknown): Promise<void> {
+  if (value === null || typeof value !== 'object' || typeof type !== 'function') return;
+  let rules = hasRules.get(type);
+  if (rules === undefined) hasRules.set(type, (rules = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0));
+  if (!rules) return;
+  try {
+    await Promise.all((Array.isArray(value) ? value : [value]).filter((v) => v !== null && typeof v === 'object').map((v) => validateOrReject(v, VALIDATOR)));
+  } catch (errors) {
+    throw new ArgumentValidationError(errors as ConstructorParameters<typeof ArgumentValidationError>[0]);
+  }
 }
 
 /** The SDL committed as `schema.graphql`: sorted, so that it diffs cleanly. */

@@ -5,7 +5,20 @@ import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSe
  * fragments and inline fragments. `@include`/`@skip` are ignored: a field they may drop is still
  * read, which is safe.
  */
-export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): ReadonlySet<string> {
+  // The same field nodes come back for every row of a list and, through Apollo's document cache, for
+  // every request with the same document: work each selection out once.
+  let byPath = memo.get(info.fieldNodes);
+  if (!byPath) memo.set(info.fieldNodes, (byPath = new Map()));
+  const key = path.join('.');
+  let fields = byPath.get(key);
+  if (!fields) byPath.set(key, (fields = collect(info, path)));
+  return fields;
+}
+
+const memo = new WeakMap<GraphQLResolveInfo['fieldNodes'], Map<string, Set<string>>>();
+
+function collect(info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
   let sets: SelectionSetNode[] = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
   for (const name of path) {
     sets = fieldsIn(sets, info.fragments)
@@ -32,14 +45,20 @@ function fieldsIn(sets: SelectionSetNode[], fragments: Record<string, FragmentDe
 
 /** What a connection field asks for: the node fields (under `nodes` and `edges.node`) and whether `totalCount` is read. */
 export interface ConnectionSelection {
-  nodeFields: Set<string>;
+  nodeFields: ReadonlySet<string>;
   totalCount: boolean;
 }
 
 export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
-  const top = selectedFields(info);
-  return {
-    nodeFields: new Set([...selectedFields(info, ['nodes']), ...selectedFields(info, ['edges', 'node'])]),
-    totalCount: top.has('totalCount'),
-  };
+  let selection = connections.get(info.fieldNodes);
+  if (!selection) {
+    selection = {
+      nodeFields: new Set([...selectedFields(info, ['nodes']), ...selectedFields(info, ['edges', 'node'])]),
+      totalCount: selectedFields(info).has('totalCount'),
+    };
+    connections.set(info.fieldNodes, selection);
+  }
+  return selection;
 }
+
+const connections = new WeakMap<GraphQLResolveInfo['fieldNodes'], ConnectionSelection>();
