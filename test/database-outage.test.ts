@@ -30,6 +30,7 @@ function freePort(): Promise<number> {
 
 const logs = captureLogs('info');
 let dir: string;
+let unverified: string;
 let port: number;
 let pg: EmbeddedProcess | undefined;
 let gateway: Gateway;
@@ -58,10 +59,10 @@ function startPg(): Promise<EmbeddedProcess> {
   });
 }
 
-async function gql(query: string) {
+async function gql(query: string, bearer = token) {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
     body: JSON.stringify({ query }),
   });
   return { status: res.status, ...((await res.json()) as { data?: any; errors?: { message: string; extensions: { code: string } }[] }) };
@@ -106,6 +107,7 @@ beforeAll(async () => {
   const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));
   const scope = { requestId: 'outage-test', logger: logs.logger, principal: systemPrincipal('test-support') };
   token = (await tokens.issue(scope, { name: 'outage-operator', role: 'admin' as Role }, 'token:create')).token;
+  unverified = (await tokens.issue(scope, { name: 'outage-newcomer', role: 'admin' as Role }, 'token:create')).token;
   process.on('exit', onExit);
 }, 60_000);
 
@@ -133,17 +135,25 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   expect(body.checks.database.error).toEqual(expect.any(String));
   expect(JSON.stringify(body)).not.toContain('postgres:postgres');
 
-  // An operator's GraphQL request must have its token checked, and the tokens are in the database:
-  // with the database down the gateway fails closed, quickly, with a code a client can act on
-  // (503 SERVICE_UNAVAILABLE, "retry later"), rather than serving anyone or hanging. /ready above
-  // (no token) is the outage signal for orchestrators and operators.
+  // The operator's token was verified moments ago and is remembered (AUTH_TOKEN_CACHE_SECONDS), so
+  // poolHealth answers over GraphQL: UNHEALTHY within the deadline, without the connection string.
   const health = await timed(() => gql('{ poolHealth { status reasons database { connected responseTimeMs serverVersion } } }'));
   expect(health.ms).toBeLessThan(1_000);
-  expect(health.value.status).toBe(503);
-  expect(health.value.data ?? null).toBeNull();
-  expect(health.value.errors?.[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
-  expect(health.value.errors?.[0].message).toMatch(/database is unavailable/);
+  expect(health.value.status).toBe(200);
+  expect(health.value.data.poolHealth).toMatchObject({ status: 'UNHEALTHY', database: { connected: false, responseTimeMs: null, serverVersion: null } });
+  expect(health.value.data.poolHealth.reasons[0]).toMatch(/^database unreachable: /);
   expect(JSON.stringify(health.value)).not.toContain('postgres:postgres');
+
+  // A token not seen before must be checked, and the tokens are in the database: the gateway fails
+  // closed, quickly, with a code a client can act on (503 SERVICE_UNAVAILABLE, "retry later"),
+  // rather than serving anyone or hanging. /ready above (no token) is the outage signal.
+  const newcomer = await timed(() => gql('{ poolHealth { status } }', unverified));
+  expect(newcomer.ms).toBeLessThan(1_000);
+  expect(newcomer.value.status).toBe(503);
+  expect(newcomer.value.data ?? null).toBeNull();
+  expect(newcomer.value.errors?.[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+  expect(newcomer.value.errors?.[0].message).toMatch(/database is unavailable/);
+  expect(JSON.stringify(newcomer.value)).not.toContain('postgres:postgres');
 
   // What poolHealth's resolver reports once a request gets to it (the service behind it, on the same
   // pool and configuration): UNHEALTHY within the deadline, without the connection string.

@@ -12,6 +12,7 @@ import type { Security } from '../security/security';
 import type { Context } from './context';
 import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
+import { jitGateway } from './jit';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
 export function createApolloServer(
@@ -24,7 +25,7 @@ export function createApolloServer(
 ): ApolloServer<Context> {
   const limits = config.security.limits;
   return new ApolloServer<Context>({
-    schema,
+    gateway: jitGateway(schema),
     introspection: config.graphql.introspection,
     validationRules: [createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(limits)],
     // Hostile documents: a lexical token cap bounds parsing work; batches are off unless enabled.

@@ -5,7 +5,7 @@ const key = (b: number) => Buffer.alloc(32, b).toString('base64');
 describe('security configuration', () => {
   it('has safe defaults: tokens required, runSql off, batching off, a development key only outside production', () => {
     const { security } = loadConfig({});
-    expect(security.auth).toEqual({ anonymousRead: false, jwt: undefined });
+    expect(security.auth).toEqual({ anonymousRead: false, tokenCacheSeconds: 10, jwt: undefined });
     expect(security.runSql).toEqual({ enabled: false, statementTimeoutMs: 5000, rowLimit: 1000 });
     expect(security.limits).toMatchObject({ batching: false, store: 'postgres', maxCost: 10_000, budgetPerMinute: 100_000 });
     expect(security.secrets).toMatchObject({ activeKeyId: 'dev-insecure', insecureDevelopmentKey: true });

@@ -1,0 +1,106 @@
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import {
+  execute,
+  getNamedType,
+  getVariableValues,
+  GraphQLError,
+  isInputObjectType,
+  typeFromAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLInputObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import type { Context } from './context';
+
+type Gateway = ApolloServerOptionsWithGateway<Context>['gateway'];
+
+/**
+ * Executes operations with graphql-jit: each document is compiled once into JavaScript (Apollo's
+ * document cache hands back the same parsed document for the same query text), then runs without
+ * graphql-js's per-field interpretation, into plain objects that serialise fast. Apollo Server 5
+ * has no executor option; its gateway interface is the documented way to supply one. Parsing,
+ * validation, plugins, the context and error formatting stay Apollo's. Variables are coerced by
+ * graphql-js first, so a bad variable is refused with graphql-js's own message and HTTP 400.
+ * graphql-jit unrolls variable parsing type by type and never ends on a recursive input type
+ * (TaskFilter's and/or/not): an operation with such a variable runs on graphql-js instead.
+ */
+export function jitGateway(schema: GraphQLSchema): Gateway {
+  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery>>();
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async load() {
+      return {
+        async executor(rc) {
+          const operation = rc.operation as OperationDefinitionNode;
+          const variables = rc.request.variables ?? {};
+          if (operation.variableDefinitions?.length) {
+            const coerced = getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 50 });
+            if (coerced.errors) return { errors: coerced.errors };
+          }
+          if (operation.variableDefinitions?.some((v) => recursive(typeFromAST(schema, v.type as never)))) {
+            return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: variables, operationName: rc.operationName });
+          }
+          const byOperation = compiled.get(rc.document) ?? new Map<string, CompiledQuery>();
+          compiled.set(rc.document, byOperation);
+          const name = rc.operationName ?? '';
+          let query = byOperation.get(name);
+          if (!query) {
+            const result = compileQuery(schema, rc.document, rc.operationName ?? undefined);
+            if (!isCompiledQuery(result)) return withGraphQLErrors(result);
+            byOperation.set(name, (query = result));
+          }
+          return withGraphQLErrors(await query.query(undefined, rc.context, variables));
+        },
+      };
+    },
+    async stop() {},
+  };
+}
+
+/**
+ * graphql-jit's errors only look like graphql-js's (no `extensions` object when the thrown error
+ * has none, which Apollo's error formatting reads): rebuilt as real GraphQLErrors, same message,
+ * path, locations and original error.
+ */
+function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors) return result;
+  const errors = result.errors.map((e) => {
+    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions });
+    (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
+    return error;
+  });
+  return { ...result, errors };
+}
+
+const recursiveTypes = new WeakMap<GraphQLInputObjectType, boolean>();
+
+/** Whether an input type leads to a cycle of input types (itself or one of its fields' types). */
+function recursive(type: unknown): boolean {
+  const named = type ? getNamedType(type as never) : undefined;
+  if (!isInputObjectType(named)) return false;
+  let known = recursiveTypes.get(named);
+  if (known === undefined) {
+    const onPath = new Set<GraphQLInputObjectType>();
+    const done = new Set<GraphQLInputObjectType>();
+    const cycle = (t: GraphQLInputObjectType): boolean => {
+      if (onPath.has(t)) return true;
+      if (done.has(t)) return false;
+      onPath.add(t);
+      const found = Object.values(t.getFields()).some((f) => {
+        const inner = getNamedType(f.type);
+        return isInputObjectType(inner) && cycle(inner);
+      });
+      onPath.delete(t);
+      done.add(t);
+      return found;
+    };
+    recursiveTypes.set(named, (known = cycle(named)));
+  }
+  return known;
+}
