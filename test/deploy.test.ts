@@ -145,7 +145,7 @@ describe('docker/Dockerfile', () => {
     // `npm run build` compiles src/main.ts to dist/src/main.js (tsconfig.build.json: rootDir ".", outDir "dist").
     const build = { ...JSON.parse(read('tsconfig.json')).compilerOptions, ...JSON.parse(read('tsconfig.build.json')).compilerOptions };
     expect([build.rootDir, build.outDir]).toEqual(['.', 'dist']);
-    expect(pkg.scripts['start:prod']).toBe('node dist/src/main.js');
+    expect(pkg.scripts['start:prod']).toBe('node --max-semi-space-size=32 dist/src/main.js');
     expect(statSync(join(ROOT, 'src', 'main.ts')).isFile()).toBe(true);
   });
 });
