@@ -97,4 +97,23 @@ describe('auditedStatement', () => {
     const summary = await t.db.query(`SELECT entity_id, changes FROM audit_log WHERE operation = 'recordMetrics'`);
     expect(summary).toEqual([{ entity_id: null, changes: { count: { before: null, after: 3 } } }]);
   });
+
+  it('records a creation exactly as audit_diff(NULL, row, secrets) would (the inline form used for creates)', async () => {
+    const [task] = await run({
+      sql: `INSERT INTO tasks (title, description, priority, requirements, metadata) VALUES ($1, NULL, 0, $2, $3) RETURNING *, 'x'::text AS token`,
+      params: ['diff twin', { nested: { a: [1, null] }, empty: {} }, {}],
+      operation: 'createTask',
+      entity: 'task',
+      kind: 'create',
+    });
+    const [row] = await auditOf(task.id);
+    const [{ expected }] = await t.db.query(
+      `SELECT audit_diff(NULL, to_jsonb(t) || jsonb_build_object('token', 'x'), $2::text[]) AS expected FROM tasks t WHERE t.id = $1`,
+      [task.id, ['configuration', 'tokenHash', 'token', 'password', 'secret']],
+    );
+    expect(row.changes).toEqual(expected);
+    expect(row.changes.token).toEqual({ before: null, after: '[secret]' });
+    expect(row.changes.description).toBeUndefined(); // null fields are not changes
+    expect(row.changes.priority).toEqual({ before: null, after: 0 });
+  });
 });

@@ -56,7 +56,7 @@ export function auditedStatement(scope: RequestScope, spec: AuditedStatementSpec
          FROM changed WHERE ${p(7)}::text[] IS NOT NULL HAVING count(*) > 0`
     : `INSERT INTO audit_log (${columns})
          SELECT ${fixed}, d.id, d.changes, ${p(8)}
-         FROM (SELECT changed."id"::text AS id, ${spec.changesSql ? spec.changesSql : `audit_diff(${before}, ${after}, ${p(7)}::text[])`} AS changes,
+         FROM (SELECT changed."id"::text AS id, ${spec.changesSql ?? (spec.kind === 'create' ? created(p(7)) : `audit_diff(${before}, ${after}, ${p(7)}::text[])`)} AS changes,
                       ${p(7)}::text[] AS secret FROM changed) AS d
          WHERE d.changes <> '{}'::jsonb`;
   const sql = `WITH ${spec.kind === 'update' && spec.beforeSql ? `audit_before AS (${spec.beforeSql}), ` : ''}changed AS (${spec.sql}),
@@ -67,4 +67,15 @@ export function auditedStatement(scope: RequestScope, spec: AuditedStatementSpec
     sql,
     params: [...spec.params, principal.kind, principal.id, principal.name, principal.role, spec.operation, spec.entity, secret, scope.requestId],
   };
+}
+
+/**
+ * What audit_diff(NULL, row, secret) gives for a new row (every field that is not null, before
+ * null, secrets masked), written inline: the planner plans it with the statement, where the SQL
+ * function is planned anew on every call (0.3 ms of a 0.45 ms create).
+ */
+function created(secret: string): string {
+  return `(SELECT coalesce(jsonb_object_agg(f.key, jsonb_build_object('before', NULL, 'after',
+             CASE WHEN f.key = ANY(${secret}::text[]) THEN '"[secret]"'::jsonb ELSE f.value END)), '{}'::jsonb)
+           FROM jsonb_each(to_jsonb(changed)) AS f WHERE f.value <> 'null'::jsonb)`;
 }
