@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 
 /** One change made through the gateway, written in the same transaction as the change. */
-@ObjectType({ description: 'Who changed what and when; secrets in before/after are masked.' })
+@ObjectType({ simpleResolvers: true, description: 'Who changed what and when; secrets in before/after are masked.' })
 @Entity({ name: 'audit_log' })
 @Index('idx_audit_log_occurred_at', ['occurredAt', 'id'])
 @Index('idx_audit_log_entity', ['entity', 'entityId'])

@@ -53,7 +53,7 @@ class AuditLogArgs {
   after?: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEntryEdge {
   @Field()
   cursor!: string;
@@ -62,7 +62,7 @@ export class AuditEntryEdge {
   node!: AuditEntry;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditPageInfo {
   @Field()
   hasNextPage!: boolean;
@@ -77,6 +77,8 @@ export class AuditPageInfo {
   endCursor!: string | null;
 }
 
+// Not simple: totalCount is a promise, run only when read, and graphql-jit awaits promises from
+// resolvers, not from plain property reads.
 @ObjectType()
 export class AuditEntryConnection {
   @Field(() => [AuditEntryEdge])

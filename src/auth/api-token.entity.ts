@@ -4,7 +4,7 @@ import { DateTimeScalar, UUIDScalar } from '../graphql/scalars';
 import { Role } from './roles';
 
 /** An API token issued by the gateway. Only its SHA-256 hash is stored; the token is shown once. */
-@ObjectType({ description: 'An API token issued by the gateway (its secret is shown only once, when created).' })
+@ObjectType({ simpleResolvers: true, description: 'An API token issued by the gateway (its secret is shown only once, when created).' })
 @Entity({ name: 'api_tokens' })
 @Index('idx_api_tokens_token_hash', ['tokenHash'], { unique: true })
 export class ApiToken {

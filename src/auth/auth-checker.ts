@@ -39,4 +39,11 @@ export function assertEveryRootFieldAuthorized(resolvers: readonly Function[]): 
   if (open.length > 0) {
     throw new Error(`Every root field needs @Authorized(Role.X); missing on: ${open.join(', ')}`);
   }
+  // Object types use simple resolvers (plain property reads, no per-field middleware), which would
+  // skip an @Authorized on one of their fields: refuse it rather than serve the field to anyone.
+  const objectTypes = new Set(storage.objectTypes.map((o) => o.target));
+  const onFields = storage.authorizedFields.filter((f) => objectTypes.has(f.target)).map((f) => `${f.target.name}.${f.fieldName}`);
+  if (onFields.length > 0) {
+    throw new Error(`@Authorized on an object type's field is not enforced (simple resolvers); guard the root field instead: ${onFields.join(', ')}`);
+  }
 }

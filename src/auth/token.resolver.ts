@@ -25,7 +25,7 @@ export class RevokeApiTokenInput {
   id!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CreatedApiToken {
   @Field({ description: 'The secret to send as Authorization: Bearer <token>. Shown only now; store it safely.' })
   token!: string;
@@ -34,7 +34,7 @@ export class CreatedApiToken {
   apiToken!: ApiToken;
 }
 
-@ObjectType({ description: 'Who the request is authenticated as.' })
+@ObjectType({ simpleResolvers: true, description: 'Who the request is authenticated as.' })
 export class Viewer {
   @Field({ description: 'token, jwt or anonymous.' })
   kind!: string;

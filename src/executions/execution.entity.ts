@@ -12,7 +12,7 @@ export enum ExecutionStatus {
 }
 registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State of one run of a task by an agent.' });
 
-@ObjectType({ description: 'One run of a task by an agent.' })
+@ObjectType({ simpleResolvers: true, description: 'One run of a task by an agent.' })
 @Entity({ name: 'task_executions' })
 @Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
 @Index('idx_task_executions_created_id', ['createdAt', 'id'])

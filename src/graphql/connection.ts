@@ -23,7 +23,7 @@ export class ConnectionArgs {
   before?: string | null;
 }
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
   @Field({ description: 'Paging forwards: more rows follow. Paging backwards: true when `before` was given.' })
   hasNextPage!: boolean;
@@ -53,7 +53,7 @@ export interface Connection<T> {
 
 /** Builds the `XEdge` and `XConnection` object types for a node type. */
 export function connectionType<T extends object>(node: ClassType<T>, name: string, description: string): ClassType<Connection<T>> {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field({ description: 'Opaque; pass it as after/before.' })
     cursor!: string;
@@ -62,7 +62,7 @@ export function connectionType<T extends object>(node: ClassType<T>, name: strin
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges!: EdgeType[];
@@ -241,7 +241,7 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
   const cursor = (i: number) => encodeCursor(ordering.signature, ordering.keys.map((_, k) => page[i][`__k${k}`] as string | null));
   let edges: Edge<T>[] | undefined;
   return {
-    // Cursors are made only for a query that reads edges (most read nodes only).
+    // Cursors are made only when read (most queries read nodes only).
     get edges() {
       return (edges ??= nodes.map((node, i) => ({ cursor: cursor(i), node })));
     },
@@ -249,8 +249,12 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
     pageInfo: {
       hasNextPage: plan.backward ? plan.before !== undefined : more,
       hasPreviousPage: plan.backward ? more : plan.after !== undefined,
-      startCursor: page.length > 0 ? cursor(0) : null,
-      endCursor: page.length > 0 ? cursor(page.length - 1) : null,
+      get startCursor() {
+        return page.length > 0 ? cursor(0) : null;
+      },
+      get endCursor() {
+        return page.length > 0 ? cursor(page.length - 1) : null;
+      },
     },
     totalCount,
   };

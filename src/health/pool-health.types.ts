@@ -11,7 +11,7 @@ registerEnumType(HealthStatus, {
   description: 'HEALTHY: all within thresholds. DEGRADED: serving, but a threshold is crossed. UNHEALTHY: the database cannot be reached.',
 });
 
-@ObjectType({ description: "The gateway's connection pool, from the pg pool's own counters." })
+@ObjectType({ simpleResolvers: true, description: "The gateway's connection pool, from the pg pool's own counters." })
 export class PoolStats {
   @Field(() => Int, { description: 'Connections open (idle + active).' }) total!: number;
   @Field(() => Int, { description: 'Open connections not in use.' }) idle!: number;
@@ -22,7 +22,7 @@ export class PoolStats {
   @Field(() => Float, { description: 'active / max, in percent.' }) utilizationPercent!: number;
 }
 
-@ObjectType({ description: 'The database as seen through a dedicated connection (never the pool), within a deadline.' })
+@ObjectType({ simpleResolvers: true, description: 'The database as seen through a dedicated connection (never the pool), within a deadline.' })
 export class DatabaseStats {
   @Field({ description: 'Whether `SELECT 1` answered within the deadline.' }) connected!: boolean;
   @Field(() => Float, { nullable: true, description: 'Round trip of `SELECT 1`, ms; null when not connected.' })
@@ -38,19 +38,19 @@ export class DatabaseStats {
   longestQuerySeconds!: number | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MigrationStats {
   @Field(() => Int, { nullable: true, description: 'Migrations recorded as applied; null when the database cannot be read.' }) applied!: number | null;
   @Field(() => [String], { description: 'Names of migrations this gateway knows but the database has not applied.' }) pending!: string[];
 }
 
-@ObjectType({ description: 'A read replica. None exist yet: the list is empty.' })
+@ObjectType({ simpleResolvers: true, description: 'A read replica. None exist yet: the list is empty.' })
 export class ReplicaStats {
   @Field() name!: string;
   @Field(() => Float, { nullable: true }) lagSeconds!: number | null;
 }
 
-@ObjectType({ description: 'The limits in force (HEALTH_* variables).' })
+@ObjectType({ simpleResolvers: true, description: 'The limits in force (HEALTH_* variables).' })
 export class HealthThresholdsInfo {
   @Field(() => Int) responseTimeMs!: number;
   @Field(() => Int) poolUtilizationPercent!: number;
@@ -58,7 +58,7 @@ export class HealthThresholdsInfo {
   @Field(() => Int, { description: 'How long a check waits for the database before calling it down, ms.' }) checkTimeoutMs!: number;
 }
 
-@ObjectType({ description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.' })
+@ObjectType({ simpleResolvers: true, description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.' })
 export class PoolHealth {
   @Field(() => HealthStatus) status!: HealthStatus;
   @Field(() => [String], { description: 'Why the status is not HEALTHY (empty when it is).' }) reasons!: string[];

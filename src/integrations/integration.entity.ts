@@ -23,7 +23,7 @@ registerEnumType(IntegrationType, { name: 'IntegrationType' });
 registerEnumType(IntegrationStatus, { name: 'IntegrationStatus' });
 registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
 
-@ObjectType({ description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
+@ObjectType({ simpleResolvers: true, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
 @Entity({ name: 'external_integrations' })
 export class ExternalIntegration {
   @Field(() => UUIDScalar)

@@ -8,7 +8,7 @@ const decimalToNumber = {
   from: (value: string | null) => (value === null ? null : Number(value)),
 };
 
-@ObjectType({ description: 'One sample of a system metric.' })
+@ObjectType({ simpleResolvers: true, description: 'One sample of a system metric.' })
 @Entity({ name: 'system_metrics' })
 @Index('idx_system_metrics_name_timestamp', ['name', 'timestamp'])
 export class SystemMetric {

@@ -30,7 +30,7 @@ export function checkSeries(from: Date, to: Date, bucket: string): number {
   return seconds;
 }
 
-@ObjectType({ description: 'The samples of one metric in [start, start + bucket). Only buckets holding samples are returned.' })
+@ObjectType({ simpleResolvers: true, description: 'The samples of one metric in [start, start + bucket). Only buckets holding samples are returned.' })
 export class MetricBucket {
   @Field(() => DateTimeScalar) start!: Date;
   @Field(() => Int) count!: number;
@@ -42,7 +42,7 @@ export class MetricBucket {
   @Field(() => Float, { description: '95th percentile (percentile_cont, interpolated).' }) p95!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RecordMetricsPayload {
   @Field(() => Int, { description: 'Rows inserted (all of them, or none on an error).' })
   count!: number;

@@ -3,7 +3,7 @@ import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
 
-@ObjectType({ description: "This token's query budget for the current minute, after this request." })
+@ObjectType({ simpleResolvers: true, description: "This token's query budget for the current minute, after this request." })
 export class RateLimit {
   @Field(() => Int, { description: 'Points per minute.' })
   limit!: number;
@@ -18,7 +18,7 @@ export class RateLimit {
   resetAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SqlResult {
   @Field(() => [String])
   columns!: string[];

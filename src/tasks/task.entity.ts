@@ -12,7 +12,7 @@ export enum TaskStatus {
 }
 registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is in its lifecycle.' });
 
-@ObjectType({ description: 'A unit of work recorded by an agent or CI job.' })
+@ObjectType({ simpleResolvers: true, description: 'A unit of work recorded by an agent or CI job.' })
 @Entity({ name: 'tasks' })
 @Index('idx_tasks_status', ['status'])
 @Index('idx_tasks_priority', ['priority'])

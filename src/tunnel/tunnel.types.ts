@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../graphql/scalars';
 
-@ObjectType('TunnelRoute', { description: 'One ingress rule of the generated cloudflared config, in match order.' })
+@ObjectType('TunnelRoute', { simpleResolvers: true, description: 'One ingress rule of the generated cloudflared config, in match order.' })
 export class TunnelRouteType {
   @Field(() => String, { nullable: true, description: 'Null for the final catch-all rule.' })
   hostname!: string | null;
@@ -13,7 +13,7 @@ export class TunnelRouteType {
   service!: string;
 }
 
-@ObjectType('TunnelStatus', { description: 'The Cloudflare tunnel config this gateway generated at start-up. Never includes the tunnel secret.' })
+@ObjectType('TunnelStatus', { simpleResolvers: true, description: 'The Cloudflare tunnel config this gateway generated at start-up. Never includes the tunnel secret.' })
 export class TunnelStatusType {
   @Field({ description: 'CLOUDFLARE_ENABLED: whether the gateway generates a tunnel config at all.' })
   enabled!: boolean;
