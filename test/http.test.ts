@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { serverAudits } from 'graphql-http';
 import { startTestGateway, type TestGateway } from './support/gateway';
 
@@ -49,6 +50,18 @@ describe('GraphQL over HTTP', () => {
     });
     expect(res.status).toBe(200);
     expect((await res.json() as any).data).toEqual({ tasks: { nodes: [] } });
+  });
+
+  it('supports automatic persisted queries: a hash alone once the query was sent with it', async () => {
+    const query = '{ tasks(first: 1) { nodes { id } } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    const unknown = await post(JSON.stringify({ extensions: { persistedQuery } }));
+    expect(((await unknown.json()) as any).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const registered = await post(JSON.stringify({ query, extensions: { persistedQuery } }));
+    expect(((await registered.json()) as any).data).toEqual({ tasks: { nodes: [] } });
+    const byHash = await post(JSON.stringify({ extensions: { persistedQuery } }));
+    expect(byHash.status).toBe(200);
+    expect(((await byHash.json()) as any).data).toEqual({ tasks: { nodes: [] } });
   });
 
   it('marks answers as not cacheable, over GET and POST, errors included', async () => {
