@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig();
   // Progress to stderr: stdout carries only the token, so `TOKEN=$(npm run -s token:create ...)` works.
-  const logger = createLogger({ ...config, logLevel: 'warn' });
+  const logger = createLogger({ ...config, logLevel: 'warn' }, { stderr: true });
   const database = await openDatabase(config.db, logger);
   try {
     const tokens = new TokenService(database.dataSource, new AuditService(database.dataSource));

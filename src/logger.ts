@@ -8,7 +8,7 @@ export type Logger = winston.Logger;
  * JSON lines in production (for log shippers), one readable line per event in development. Every
  * entry is redacted first (credentials, tokens, Authorization: src/security/redact.ts).
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>): Logger {
+export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>, options: { stderr?: boolean } = {}): Logger {
   const format = config.isProduction
     ? winston.format.combine(winston.format.errors({ stack: true }), redactFormat(), winston.format.timestamp(), winston.format.json())
     : winston.format.combine(
@@ -20,5 +20,5 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>):
           return `${timestamp} ${level} ${message}${extra}${stack ? `\n${stack}` : ''}`;
         }),
       );
-  return winston.createLogger({ level: config.logLevel, format, transports: [new winston.transports.Console()] });
+  return winston.createLogger({ level: config.logLevel, format, transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})] });
 }

@@ -185,8 +185,9 @@ export class LeasingRateLimiter implements RateLimiter {
     const amount = Math.max(cost, this.leaseSize);
     let state = await this.store.charge(key, amount);
     if (!state.allowed && amount > cost) state = await this.store.charge(key, cost);
-    // what is left of the previous lease of this minute (others may have spent from it meanwhile)
-    const kept = this.current(key)?.left ?? 0;
+    // what is left of the previous lease of the same minute (others may have spent from it meanwhile)
+    const previous = this.current(key);
+    const kept = previous && previous.resetAt.getTime() === state.resetAt.getTime() ? previous.left : 0;
     const left = kept + (state.allowed ? state.requested - cost : 0);
     const lease: Lease = { left, storeRemaining: state.remaining, resetAt: state.resetAt };
     this.keep(key, lease);
