@@ -237,7 +237,9 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
   const more = rows.length > plan.limit;
   const page = rows.slice(0, plan.limit);
   if (plan.backward) page.reverse();
-  const nodes = page.map((row) => nodeOf(row) as T);
+  // The rows are the nodes as they are: their paging columns (`__k0`, `__parent`, ...) are never a
+  // GraphQL field, so copying each row without them would only make garbage.
+  const nodes = page as T[];
   const cursor = (i: number) => encodeCursor(ordering.signature, ordering.keys.map((_, k) => page[i][`__k${k}`] as string | null));
   let edges: Edge<T>[] | undefined;
   return {
@@ -258,13 +260,6 @@ function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, orderi
     },
     totalCount,
   };
-}
-
-/** The row without the paging columns (`__k0`, `__parent`, ...), built as a fresh object rather than with `delete`, which makes V8 objects slow. */
-function nodeOf(row: Record<string, unknown>): Record<string, unknown> {
-  const node: Record<string, unknown> = {};
-  for (const key in row) if (!key.startsWith('__')) node[key] = row[key];
-  return node;
 }
 
 /** One page of a top-level connection: one statement, plus one COUNT when `withTotal`. */
