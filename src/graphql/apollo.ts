@@ -42,7 +42,7 @@ export function createApolloServer(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // Cache hints are unused (responses are no-store), and the default cache-control plugin wraps
-      // every field resolver to collect them: 10-40 % of a list request's CPU (bench/RESULTS.md).
+      // every field resolver to collect them (bench/RESULTS.md, step 1).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
