@@ -28,7 +28,8 @@ type Gateway = ApolloServerOptionsWithGateway<Context>['gateway'];
  * (TaskFilter's and/or/not): an operation with such a variable runs on graphql-js instead.
  */
 export function jitGateway(schema: GraphQLSchema): Gateway {
-  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery>>();
+  // Per document and operation name: its compiled form, or graphql-js (decided once, like the compile).
+  const plans = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof GRAPHQL_JS>>();
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: '' });
@@ -43,25 +44,32 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
             const coerced = getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 50 });
             if (coerced.errors) return { errors: coerced.errors };
           }
-          if (operation.variableDefinitions?.some((v) => recursive(typeFromAST(schema, v.type as never)))) {
+          let byOperation = plans.get(rc.document);
+          if (!byOperation) plans.set(rc.document, (byOperation = new Map()));
+          const name = rc.operationName ?? '';
+          let plan = byOperation.get(name);
+          if (!plan) {
+            if (operation.variableDefinitions?.some((v) => recursive(typeFromAST(schema, v.type as never)))) {
+              plan = GRAPHQL_JS;
+            } else {
+              const result = compileQuery(schema, rc.document, rc.operationName ?? undefined);
+              if (!isCompiledQuery(result)) return withGraphQLErrors(result);
+              plan = result;
+            }
+            byOperation.set(name, plan);
+          }
+          if (plan === GRAPHQL_JS) {
             return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: variables, operationName: rc.operationName });
           }
-          const byOperation = compiled.get(rc.document) ?? new Map<string, CompiledQuery>();
-          compiled.set(rc.document, byOperation);
-          const name = rc.operationName ?? '';
-          let query = byOperation.get(name);
-          if (!query) {
-            const result = compileQuery(schema, rc.document, rc.operationName ?? undefined);
-            if (!isCompiledQuery(result)) return withGraphQLErrors(result);
-            byOperation.set(name, (query = result));
-          }
-          return withGraphQLErrors(await query.query(undefined, rc.context, variables));
+          return withGraphQLErrors(await plan.query(undefined, rc.context, variables));
         },
       };
     },
     async stop() {},
   };
 }
+
+const GRAPHQL_JS = Symbol('graphql-js');
 
 /**
  * graphql-jit's errors only look like graphql-js's (no `extensions` object when the thrown error
