@@ -76,4 +76,8 @@ export class ExternalIntegration {
   @Field(() => DateTimeScalar, { nullable: true })
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', nullable: true })
   updatedAt!: Date | null;
+
+  @Field(() => Int, { description: 'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.' })
+  @Column({ type: 'integer', default: 1 })
+  version!: number;
 }
