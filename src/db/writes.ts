@@ -12,12 +12,30 @@ export function runnerQuery(runner: QueryRunner): Query {
 export function poolQuery(db: DataSource): Query {
   return async (sql, params) => {
     const runner = db.createQueryRunner();
+    let broken: unknown;
     try {
       return await runnerQuery(runner)(sql, params);
+    } catch (error) {
+      if (isConnectionLost(error)) broken = error;
+      throw error;
     } finally {
-      await runner.release();
+      await releaseRunner(runner, broken);
     }
   };
+}
+
+/**
+ * Gives a connection back to the pool; one whose connection was lost is handed back with the
+ * error, so that pg-pool destroys it instead of lending the dead socket to the next request.
+ */
+export async function releaseRunner(runner: QueryRunner, broken?: unknown): Promise<void> {
+  // TypeORM's PostgresQueryRunner takes the error here (documented there, private in its typings)
+  const postgres = runner as unknown as { releasePostgresConnection?: (err?: Error) => Promise<void> };
+  if (broken !== undefined && typeof postgres.releasePostgresConnection === 'function') {
+    await postgres.releasePostgresConnection(broken instanceof Error ? broken : new Error(String(broken)));
+  } else {
+    await runner.release();
+  }
 }
 
 const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', '08007', 'ECONNRESET', 'EPIPE']);

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { budgetKey } from '../auth/principal';
 import { BadInputError, ConflictError, OutcomeUnknownError } from '../errors';
-import { isConnectionLost, poolQuery, runnerQuery, type Query } from '../db/writes';
+import { isConnectionLost, poolQuery, releaseRunner, runnerQuery, type Query } from '../db/writes';
 import type { RequestScope } from '../request';
 
 /** Which key a create-like mutation field was sent with. */
@@ -56,6 +56,7 @@ export class IdempotencyService {
     const hash = requestHash(request.operation, input);
     const runner = this.db.createQueryRunner();
     let sent = false;
+    let broken: unknown;
     try {
       await runner.connect();
       await runner.startTransaction();
@@ -97,11 +98,13 @@ export class IdempotencyService {
       if (claimed) this.cleanupSoon(scope);
       return answer;
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      if (sent && isConnectionLost(error)) throw new OutcomeUnknownError();
+      const lost = error instanceof OutcomeUnknownError || isConnectionLost(error);
+      if (lost) broken = error;
+      else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (lost && sent) throw error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError();
       throw error;
     } finally {
-      await runner.release();
+      await releaseRunner(runner, broken);
     }
   }
 
