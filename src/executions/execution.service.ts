@@ -122,11 +122,14 @@ export class ExecutionService {
        FROM tasks t WHERE t.id = ${p.add(input.taskId)}::uuid AND t.status <> ALL(${p.add(FINAL_TASK_STATUSES)}::text[])`,
       params: p,
     });
-    const started = await this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<TaskExecution>(await runWrite(query, statement))[0] ?? null);
-    if (started) return started;
-    const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
-    if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
-    throw new ConflictError('the task changed while the execution was being started; retry');
+    return this.idempotency.once(scope, idempotency, fields, async (query) => {
+      const [started] = insertedRows<TaskExecution>(await runWrite(query, statement));
+      if (started) return started;
+      // thrown inside, so that a keyed request's key is rolled back with it and a retry runs again
+      const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
+      if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
+      throw new ConflictError('the task changed while the execution was being started; retry');
+    });
   }
 
   /**
@@ -148,9 +151,11 @@ export class ExecutionService {
       changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${Math.floor(entries.length)}))`,
       params: p,
     });
-    const outcome = await this.idempotency.once(scope, idempotency, { id, entries }, async (query) => outcomeOf<TaskExecution>(await runWrite(query, statement)));
-    if (!outcome.changed) throw new NotFoundError('execution', id);
-    return outcome.row;
+    return this.idempotency.once(scope, idempotency, { id, entries }, async (query) => {
+      const outcome = outcomeOf<TaskExecution>(await runWrite(query, statement));
+      if (!outcome.changed) throw new NotFoundError('execution', id);
+      return outcome.row;
+    });
   }
 
   /** One conditional, audited UPDATE: two agents finishing the same run cannot both succeed. */
