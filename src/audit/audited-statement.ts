@@ -96,12 +96,10 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   // Inside the statement rows keep their column names (so `o.completed_at` reads as in SQL); the
   // audit trail and the caller get property names (completedAt), as the GraphQL API spells them.
   const image = (alias: string) => [...table.columns.values()].map((col) => `${alias}.${ident(col)}`).join(', ');
-  const json = (alias: string) => `jsonb_build_object(${[...table.columns].map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`;
+  const json = (alias: string, columns = [...table.columns]) => `jsonb_build_object(${columns.map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`;
+  const visible = [...table.columns].filter(([prop]) => !table.hidden.includes(prop));
   const output = (alias: string) =>
-    [...table.columns]
-      .filter(([prop]) => !table.hidden.includes(prop))
-      .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
-      .join(', ');
+    visible.map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`).join(', ');
   // added only where a diff uses it (an unused parameter has no type PostgreSQL can infer)
   let secretRef: string | undefined;
   const secret = () => (secretRef ??= `${p.add(table.secret)}::text[]`);
@@ -151,7 +149,7 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
         WHERE d.changes <> '{}'::jsonb)
       SELECT 'changed' AS "__outcome", NULL::jsonb AS "__seen", ${output('c')} FROM changed c
       UNION ALL
-      SELECT 'current', (SELECT ${json('s')} FROM seen s), ${output('o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM changed)`,
+      SELECT 'current', (SELECT ${json('s', visible)} FROM seen s), ${output('o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM changed)`,
     params: p.values,
   };
 }
