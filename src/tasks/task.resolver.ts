@@ -71,7 +71,7 @@ export class TaskResolver {
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine.' })
+  @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine. With expectedVersion, only if nobody changed it since you read it.' })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
     clearTaskLoaders(ctx, input.id);
     return ctx.services.tasks.update(ctx, input);
