@@ -72,6 +72,10 @@ export interface Config {
   health: HealthConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
+  writes: {
+    /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
+    idempotencyTtlHours: number;
+  };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -175,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     tunnel: tunnelConfig(env),
     health: healthConfig(env),
     ide: ideConfig(env, isProduction),
+    writes: { idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 8760) },
   };
   return deepFreeze(config);
 }

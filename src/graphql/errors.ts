@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
  * keep their message: domain errors, input validation, and GraphQL's own parse/validation errors.
  * Everything else is logged in full under an error id and reaches the client masked.
  */
-const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE']);
+const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']);
 
 export function createFormatError(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
