@@ -8,7 +8,7 @@ import { createSchema } from './graphql/schema';
 import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { answerClientErrorsWithJson } from './security/http.guards';
-import { createSecurity } from './security/security';
+import { checkDatabaseRoles, createSecurity } from './security/security';
 import { createServices, type Services } from './services';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
@@ -45,6 +45,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const { health } = services;
     const security = createSecurity(config, control, services, logger);
     closers.push(() => security.close(), () => control.destroy());
+    await checkDatabaseRoles(config, database.dataSource, services, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     const httpServer = createServer();

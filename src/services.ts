@@ -25,7 +25,7 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
     integrations: new IntegrationService(db, audit, secrets),
     metrics: new MetricService(db, audit),
     tokens: new TokenService(control, audit, config.security.auth.tokenCacheSeconds),
-    sql: new SqlConsole(db, config.security.runSql),
+    sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
   };
