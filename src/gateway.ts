@@ -39,7 +39,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let services: Services | undefined;
   try {
     if (config.port !== 0) tunnel.write(config.port);
-    const schema = await createSchema();
+    const schema = await createSchema(config.security.input);
     const control = await openControlDataSource(config.db, logger);
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
