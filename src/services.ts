@@ -28,7 +28,7 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
     integrations: new IntegrationService(db, secrets, idempotency),
     metrics: new MetricService(db, idempotency),
     tokens: new TokenService(control, config.security.auth.tokenCacheSeconds),
-    sql: new SqlConsole(db, config.security.runSql),
+    sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
   };
