@@ -209,7 +209,7 @@ export interface PageQuery {
 }
 
 /** The keyset SELECT for one page: the page's rows plus one, in fetch order. */
-function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): string {
+export function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): string {
   const keys = plan.backward ? q.ordering.keys.map((k) => ({ ...k, direction: reverse(k.direction) })) : q.ordering.keys;
   const where = [...q.where, ...extraWhere];
   // Forwards, rows after `after` and before `before`; backwards, the same with the roles swapped.
@@ -233,7 +233,7 @@ function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): strin
   return `SELECT u.* FROM (${parts.map((c) => `(${branch(c)})`).join(' UNION ALL ')}) u ORDER BY ${outerOrder} ${limit}`;
 }
 
-function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, ordering: Ordering, totalCount?: number): Connection<T> {
+export function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, ordering: Ordering, totalCount?: number): Connection<T> {
   const more = rows.length > plan.limit;
   const page = rows.slice(0, plan.limit);
   if (plan.backward) page.reverse();

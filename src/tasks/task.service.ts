@@ -1,13 +1,15 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { auditedStatement } from '../audit/audited-statement';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import { plannedOne, plannedPage } from '../graphql/planner';
 import { columnMap, ident, Params, pgError, run, selectList } from '../graphql/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { CreateTaskInput, TaskFieldsInput, UpdateTaskInput } from './task.inputs';
-import { taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
+import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
 import { statusName, TASK_TRANSITIONS, transition } from './task.status';
 
 /** What a task list asks for: paging, filter, order, and which fields to read. */
@@ -17,6 +19,8 @@ export interface TaskPageQuery {
   orderBy?: TaskOrder[] | null;
   fields: Iterable<string>;
   withTotal: boolean;
+  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
+  info?: GraphQLResolveInfo;
 }
 
 /** GraphQL fields of Task that are not columns, and the columns their resolvers need. */
@@ -66,10 +70,27 @@ export class TaskService {
     return { query: { from: 'tasks t', select: this.select(q.fields), where: [...extraWhere, ...(filter ? [filter] : [])], params, ordering }, plan };
   }
 
-  /** A page of tasks: one statement (plus one COUNT when totalCount is asked). */
+  private readonly query = (sql: string, params: unknown[]) => this.db.query(sql, params);
+
+  /**
+   * A page of tasks. With `info`: the page, its count and every relation selected below it in one
+   * statement (src/graphql/planner.ts); without, or when the selection cannot be planned: one
+   * statement, plus one COUNT when totalCount is asked, and the relations through their loaders.
+   */
   async page(q: TaskPageQuery): Promise<Connection<Task>> {
     const { query, plan } = this.pageQuery(q);
+    if (q.info) {
+      const { where, params, ordering } = query;
+      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan });
+      if (connection) return connection;
+    }
     return fetchPage<Task>(this.db, query, plan, q.withTotal);
+  }
+
+  /** A task by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
+  readTree(id: string, info: GraphQLResolveInfo): Promise<Task | null | undefined> {
+    const params = new Params();
+    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params });
   }
 
   /** A page of subtasks for each parent, all in one statement. */
