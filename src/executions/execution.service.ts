@@ -5,7 +5,7 @@ import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
 import { plannedOne, plannedPage } from '../graphql/planner';
-import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { columnMap, ident, Params, readQuery, run, selectList } from '../graphql/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
@@ -70,7 +70,9 @@ export class ExecutionService {
     return { query: { from: 'task_executions e', select: this.select(q.fields), where, params, ordering: EXECUTION_ORDERING }, plan };
   }
 
-  private readonly query = (sql: string, params: unknown[]) => this.db.query(sql, params);
+  private get query() {
+    return readQuery(this.db);
+  }
 
   /** A page of executions; with `info`, planned into one statement with what is selected below it (see TaskService.page). */
   async page(q: ExecutionPageQuery): Promise<Connection<TaskExecution>> {

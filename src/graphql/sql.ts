@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { DataSource, EntityTarget } from 'typeorm';
 
 /** Positional parameters for one hand-written statement: `p.add(value)` returns `$n`. */
@@ -58,4 +59,41 @@ export async function run<T = Record<string, any>>(db: DataSource, sql: string, 
 export function pgError(error: unknown): { code?: string; constraint?: string } {
   const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
   return e?.driverError ?? e ?? {};
+}
+
+/** Distinct statements prepared per data source; beyond it statements run unnamed (planned each time). */
+export const MAX_PREPARED_STATEMENTS = 500;
+
+export type ReadQuery = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
+const readers = new WeakMap<DataSource, ReadQuery>();
+
+/**
+ * Runs read statements as named prepared statements on the data source's pg pool: PostgreSQL
+ * parses and plans each text once per connection and then only binds new parameter values (the
+ * planner's texts repeat per document; a nested read planned 0.3-0.4 ms of a ~2 ms run on every
+ * request). Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The
+ * number of texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's
+ * memory with prepared statements.
+ */
+export function readQuery(db: DataSource): ReadQuery {
+  let reader = readers.get(db);
+  if (!reader) {
+    const pool = (db.driver as unknown as { master?: Pool }).master;
+    const names = new Map<string, string>();
+    const slowMs = db.options.maxQueryExecutionTime;
+    reader = !pool
+      ? (sql, params) => db.query(sql, params)
+      : async (sql, params) => {
+          let name = names.get(sql);
+          if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_read_${names.size}`));
+          db.logger.logQuery(sql, params);
+          const started = performance.now();
+          const result = await pool.query({ name, text: sql, values: params });
+          const ms = performance.now() - started;
+          if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
+          return result.rows;
+        };
+    readers.set(db, reader);
+  }
+  return reader;
 }

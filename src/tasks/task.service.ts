@@ -6,7 +6,7 @@ import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
 import { plannedOne, plannedPage } from '../graphql/planner';
-import { columnMap, ident, Params, pgError, run, selectList } from '../graphql/sql';
+import { columnMap, ident, Params, readQuery, pgError, run, selectList } from '../graphql/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { CreateTaskInput, TaskFieldsInput, UpdateTaskInput } from './task.inputs';
 import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
@@ -70,7 +70,9 @@ export class TaskService {
     return { query: { from: 'tasks t', select: this.select(q.fields), where: [...extraWhere, ...(filter ? [filter] : [])], params, ordering }, plan };
   }
 
-  private readonly query = (sql: string, params: unknown[]) => this.db.query(sql, params);
+  private get query() {
+    return readQuery(this.db);
+  }
 
   /**
    * A page of tasks. With `info`: the page, its count and every relation selected below it in one
