@@ -124,6 +124,13 @@ describe('what PostgreSQL builds', () => {
     expect(sql).toMatch(/AS "@executionCount"/);
     expect(sql).toMatch(/\) AS total$/);
     expect(sql).not.toMatch(/OR 1=1/);
+    // neither cursors nor hasNextPage read: no cursor columns, no row beyond each page
+    expect(sql).not.toMatch(/__k0/);
+    expect(sql).toMatch(/LIMIT 3\)/);
+    expect(sql).toMatch(/LIMIT 2\)/);
+    const paged = await one(`{ tasks(first: 2) { pageInfo { hasNextPage endCursor } nodes { id } } }`);
+    expect(paged.sql).toMatch(/AS "__k0"/);
+    expect(paged.sql).toMatch(/LIMIT 3\)/);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getMetadataArgsStorage } from 'typeorm';
-import { pageSql, planPage, toConnection, type Connection, type ConnectionArgs, type Ordering, type PagePlan } from './connection';
+import { pageSql, planPage, toConnection, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageReads } from './connection';
 import { ident, Params } from './sql';
 
 /**
@@ -63,6 +63,8 @@ interface PlannedRelation {
   node: FieldNode;
   child?: Level;
   total: boolean;
+  /** Of a page: whether cursors and "more rows" are read (otherwise not computed). */
+  reads?: PageReads;
 }
 
 /** How to turn one relation's JSON into what its resolver returns (per request). */
@@ -167,7 +169,7 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
     if (relation.kind === 'count') relations.push({ key, relation, field, node: nodes[0], total: false });
     else if (relation.kind === 'page') {
       const page = connectionLevel(relation.target(), sets, info);
-      relations.push({ key, relation, field, node: nodes[0], child: page.level, total: page.total });
+      relations.push({ key, relation, field, node: nodes[0], child: page.level, total: page.total, reads: page.reads });
     } else relations.push({ key, relation, field, node: nodes[0], child: buildLevel(relation.target(), sets, info), total: false });
   }
   return { spec, properties: [...properties], relations };
@@ -176,10 +178,11 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
 const args = (node: FieldNode) => node.arguments?.map((a) => print(a)).join(',') ?? '';
 
 /** A connection's selection: its node level (from `nodes` and `edges.node`) and whether totalCount is read. */
-function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): { level: Level; total: boolean } {
+function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): ConnectionPlan {
   const fields = collectFieldsAnyType(sets, info.fragments);
   const nodeSets: SelectionSetNode[] = [];
   let total = false;
+  const reads: PageReads = { cursors: false, more: false };
   for (const f of fields) {
     const name = f.name.value;
     if (!CONNECTION_FIELDS.has(name)) throw new Unplannable();
@@ -188,10 +191,23 @@ function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info
     if (name === 'edges' && f.selectionSet) {
       for (const e of collectFieldsAnyType([f.selectionSet], info.fragments)) {
         if (e.name.value === 'node' && e.selectionSet) nodeSets.push(e.selectionSet);
+        if (e.name.value === 'cursor') reads.cursors = true;
+      }
+    }
+    if (name === 'pageInfo' && f.selectionSet) {
+      for (const p of collectFieldsAnyType([f.selectionSet], info.fragments)) {
+        if (p.name.value === 'startCursor' || p.name.value === 'endCursor') reads.cursors = true;
+        if (p.name.value === 'hasNextPage' || p.name.value === 'hasPreviousPage') reads.more = true;
       }
     }
   }
-  return { level: buildLevel(spec, nodeSets, info), total };
+  return { level: buildLevel(spec, nodeSets, info), total, reads };
+}
+
+interface ConnectionPlan {
+  level: Level;
+  total: boolean;
+  reads: PageReads;
 }
 
 /** Fields of a wrapper type (connection, edge): fragments on it can only be on that one type. */
@@ -206,18 +222,18 @@ function collectFieldsAnyType(sets: readonly SelectionSetNode[], fragments: Reco
   return out;
 }
 
-const plans = new WeakMap<readonly FieldNode[], { level: Level; total: boolean } | null>();
+const plans = new WeakMap<readonly FieldNode[], ConnectionPlan | null>();
 
 /**
  * The selection plan of a root field, worked out once per document (null: not plannable).
  * `connection`: the root is a connection (its nodes are the level).
  */
-function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean): { level: Level; total: boolean } | null {
+function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean): ConnectionPlan | null {
   let plan = plans.get(info.fieldNodes);
   if (plan === undefined) {
     const sets = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
     try {
-      plan = connection ? connectionLevel(spec, sets, info) : { level: buildLevel(spec, sets, info), total: false };
+      plan = connection ? connectionLevel(spec, sets, info) : { level: buildLevel(spec, sets, info), total: false, reads: { cursors: false, more: false } };
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
       plan = null;
@@ -264,7 +280,7 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
       ordering = q.ordering;
       plan = planPage(values as ConnectionArgs, ordering);
       const where = [relation.on(r), ...q.where];
-      const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan), depth + 1, p, info, children);
+      const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children);
       sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(`@${rel.key}`)}`;
       if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(`#${rel.key}`)}`;
     } catch {
@@ -316,7 +332,7 @@ export async function plannedPage<T>(
   const { spec, where, params: p, ordering, plan } = root;
   const countSql = `SELECT count(*)::int FROM ${spec.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   const shapings: Shaping[] = [];
-  const base = pageSql({ from: spec.from, select: selectColumns(spec, selection.level.properties), where, params: p, ordering }, plan);
+  const base = pageSql({ from: spec.from, select: selectColumns(spec, selection.level.properties), where, params: p, ordering }, plan, [], selection.reads);
   const sql = `SELECT (SELECT coalesce(json_agg(j), '[]'::json) FROM (${levelSql(selection.level, base, 0, p, info, shapings)}) j) AS rows${
     selection.total ? `, (${countSql}) AS total` : ''
   }`;
