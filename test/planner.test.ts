@@ -140,4 +140,15 @@ describe('errors and fallbacks keep their place', () => {
     expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.body.errors?.[0].path).toEqual(['tasks', 'nodes', 0, 'executions']);
   });
+
+  it("a planned relation with a filter still goes through type-graphql's argument validation", async () => {
+    const many = Array.from({ length: 101 }, (_, i) => `agent${i}`);
+    const res = await t.gql(`query($a: [String!]) { tasks(first: 2) { nodes { id executions(first: 2, filter: { agentType: $a }) { nodes { id } } } } }`, { a: many });
+    expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.body.errors?.[0].path).toEqual(['tasks', 'nodes', 0, 'executions']);
+    // within the rules: planned (the type-graphql resolver reads the planned value), one statement
+    const { data, sql } = await one(`{ tasks(first: 2) { nodes { executions(first: 2, filter: { agentType: ["codegen"] }) { nodes { agentType } } } } }`);
+    expect(sql).toMatch(/AS "\?executions"/);
+    expect(data.tasks.nodes.flatMap((n: any) => n.executions.nodes).every((e: any) => e.agentType === 'codegen')).toBe(true);
+  });
 });

@@ -1,6 +1,9 @@
 import {
   getArgumentValues,
+  getNamedType,
+  isLeafType,
   print,
+  type GraphQLSchema,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -65,10 +68,18 @@ interface PlannedRelation {
   total: boolean;
   /** Of a page: whether cursors and "more rows" are read (otherwise not computed). */
   reads?: PageReads;
+  /**
+   * No input-object argument (a filter, an ordering) is given, so type-graphql would not validate
+   * anything: the schema's resolver hands over the planned value without calling the type-graphql
+   * resolver (see withPlannedFields). Otherwise the type-graphql resolver runs, validates the
+   * arguments and reads the planned value with planned().
+   */
+  trusted: boolean;
 }
 
 /** How to turn one relation's JSON into what its resolver returns (per request). */
 interface Shaping {
+  /** The response key with its prefix: `@` trusted, `?` not (see PlannedRelation.trusted). */
   key: string;
   kind: Relation['kind'];
   plan?: PagePlan;
@@ -166,11 +177,16 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
   for (const [key, { relation, field, nodes }] of byKey) {
     if (conflicting.has(key)) continue; // left to the DataLoader path
     const sets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-    if (relation.kind === 'count') relations.push({ key, relation, field, node: nodes[0], total: false });
+    const node = nodes[0];
+    const trusted = (node.arguments ?? []).every((a) => {
+      const def = field.args.find((d) => d.name === a.name.value);
+      return def !== undefined && isLeafType(getNamedType(def.type));
+    });
+    if (relation.kind === 'count') relations.push({ key, relation, field, node, total: false, trusted });
     else if (relation.kind === 'page') {
       const page = connectionLevel(relation.target(), sets, info);
-      relations.push({ key, relation, field, node: nodes[0], child: page.level, total: page.total, reads: page.reads });
-    } else relations.push({ key, relation, field, node: nodes[0], child: buildLevel(relation.target(), sets, info), total: false });
+      relations.push({ key, relation, field, node, child: page.level, total: page.total, reads: page.reads, trusted });
+    } else relations.push({ key, relation, field, node, child: buildLevel(relation.target(), sets, info), total: false, trusted });
   }
   return { spec, properties: [...properties], relations };
 }
@@ -253,9 +269,10 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
   const extra: string[] = [];
   for (const rel of level.relations) {
     const relation = rel.relation;
+    const key = `${rel.trusted ? '@' : '?'}${rel.key}`;
     if (relation.kind === 'count') {
-      extra.push(`(${relation.sql(r)}) AS ${ident(`@${rel.key}`)}`);
-      shapings.push({ key: rel.key, kind: 'count', children: [] });
+      extra.push(`(${relation.sql(r)}) AS ${ident(key)}`);
+      shapings.push({ key, kind: 'count', children: [] });
       continue;
     }
     const target = relation.target();
@@ -265,8 +282,8 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
     if (relation.kind === 'one' || relation.kind === 'first') {
       const order = relation.kind === 'first' ? ` ORDER BY ${relation.orderBy()} LIMIT 1` : '';
       const inner = levelSql(child, `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`, depth + 1, p, info, children);
-      extra.push(`(SELECT row_to_json(j) FROM (${inner}) j) AS ${ident(`@${rel.key}`)}`);
-      shapings.push({ key: rel.key, kind: relation.kind, children });
+      extra.push(`(SELECT row_to_json(j) FROM (${inner}) j) AS ${ident(key)}`);
+      shapings.push({ key, kind: relation.kind, children });
       continue;
     }
     // a page: its arguments are this request's; invalid ones leave the relation to its resolver
@@ -281,14 +298,14 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
       plan = planPage(values as ConnectionArgs, ordering);
       const where = [relation.on(r), ...q.where];
       const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children);
-      sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(`@${rel.key}`)}`;
+      sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(key)}`;
       if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(`#${rel.key}`)}`;
     } catch {
       p.values.length = mark;
       continue;
     }
     extra.push(sql);
-    shapings.push({ key: rel.key, kind: 'page', plan, ordering, total: rel.total, children });
+    shapings.push({ key, kind: 'page', plan, ordering, total: rel.total, children });
   }
   return extra.length === 0 ? base : `SELECT ${r}.*, ${extra.join(', ')} FROM (${base}) ${r}`;
 }
@@ -298,11 +315,11 @@ function shape(rows: Record<string, any>[], shapings: Shaping[]): void {
   if (shapings.length === 0) return;
   for (const row of rows) {
     for (const s of shapings) {
-      const key = `@${s.key}`;
+      const key = s.key;
       const value = row[key];
       if (s.kind === 'page') {
         shape(value, s.children);
-        row[key] = toConnection(value, s.plan!, s.ordering!, s.total ? row[`#${s.key}`] : undefined);
+        row[key] = toConnection(value, s.plan!, s.ordering!, s.total ? row[`#${key.slice(1)}`] : undefined);
       } else if (value && s.children.length > 0) shape([value], s.children);
     }
   }
@@ -310,7 +327,30 @@ function shape(rows: Record<string, any>[], shapings: Shaping[]): void {
 
 /** What the statement returned for the field being resolved, or undefined when it was not planned. */
 export function planned<T>(source: object, info: GraphQLResolveInfo): T | undefined {
-  return (source as Record<string, T | undefined>)[`@${info.path.key}`];
+  const row = source as Record<string, T | undefined>;
+  const value = row[`@${info.path.key}`];
+  return value !== undefined ? value : row[`?${info.path.key}`];
+}
+
+/**
+ * Wraps the resolvers of the planned relations (once, after the schema is built): a value the
+ * statement returned for a relation without input-object arguments is handed over as it is, without
+ * type-graphql building and converting the arguments of every row; anything else goes to the
+ * type-graphql resolver as before.
+ */
+export function withPlannedFields(schema: GraphQLSchema, specs: readonly NodeSpec[]): GraphQLSchema {
+  for (const spec of specs) {
+    const type = schema.getType(spec.type) as GraphQLObjectType;
+    for (const name of Object.keys(spec.relations)) {
+      const field = type.getFields()[name];
+      const resolve = field.resolve!;
+      field.resolve = (source, args, context, info) => {
+        const value = (source as Record<string, unknown>)[`@${info.path.key}`];
+        return value !== undefined ? value : resolve(source, args, context, info);
+      };
+    }
+  }
+  return schema;
 }
 
 export interface PlannedRoot {

@@ -4,13 +4,16 @@ import { ArgumentValidationError, buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
+import { EXECUTION_NODE } from '../executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
 import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { SecurityResolver } from '../security/security.resolver';
+import { TASK_NODE } from '../tasks/task.query';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
+import { withPlannedFields } from './planner';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -26,14 +29,15 @@ export const resolvers = [
   PoolHealthResolver,
 ] as const;
 
-export function createSchema(): Promise<GraphQLSchema> {
+export async function createSchema(): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateInput,
   });
+  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit
