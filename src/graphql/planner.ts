@@ -56,6 +56,8 @@ export type Relation =
 interface Level {
   spec: NodeSpec;
   properties: string[];
+  /** The select list of `properties` (worked out with the plan, once per document). */
+  select: string[];
   relations: PlannedRelation[];
 }
 
@@ -112,7 +114,7 @@ function columnsOf(entity: Function): Map<string, Column> {
 }
 
 /** The select list of a level: timestamps as the DateTime scalar sends them (`toISOString()`'s form). */
-export function selectColumns(spec: NodeSpec, properties: Iterable<string>): string[] {
+function selectColumns(spec: NodeSpec, properties: Iterable<string>): string[] {
   const columns = columnsOf(spec.entity);
   const out: string[] = [];
   for (const property of properties) {
@@ -188,7 +190,7 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
       relations.push({ key, relation, field, node, child: page.level, total: page.total, reads: page.reads, trusted });
     } else relations.push({ key, relation, field, node, child: buildLevel(relation.target(), sets, info), total: false, trusted });
   }
-  return { spec, properties: [...properties], relations };
+  return { spec, properties: [...properties], select: selectColumns(spec, properties), relations };
 }
 
 const args = (node: FieldNode) => node.arguments?.map((a) => print(a)).join(',') ?? '';
@@ -278,7 +280,7 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
     const target = relation.target();
     const child = rel.child!;
     const children: Shaping[] = [];
-    const select = selectColumns(target, child.properties);
+    const select = child.select;
     if (relation.kind === 'one' || relation.kind === 'first') {
       const order = relation.kind === 'first' ? ` ORDER BY ${relation.orderBy()} LIMIT 1` : '';
       const inner = levelSql(child, `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`, depth + 1, p, info, children);
@@ -372,7 +374,7 @@ export async function plannedPage<T>(
   const { spec, where, params: p, ordering, plan } = root;
   const countSql = `SELECT count(*)::int FROM ${spec.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   const shapings: Shaping[] = [];
-  const base = pageSql({ from: spec.from, select: selectColumns(spec, selection.level.properties), where, params: p, ordering }, plan, [], selection.reads);
+  const base = pageSql({ from: spec.from, select: selection.level.select, where, params: p, ordering }, plan, [], selection.reads);
   const sql = `SELECT (SELECT coalesce(json_agg(j), '[]'::json) FROM (${levelSql(selection.level, base, 0, p, info, shapings)}) j) AS rows${
     selection.total ? `, (${countSql}) AS total` : ''
   }`;
@@ -387,7 +389,7 @@ export async function plannedOne<T>(query: Query, info: GraphQLResolveInfo, root
   if (!selection) return undefined;
   const { spec, where, params: p } = root;
   const shapings: Shaping[] = [];
-  const base = `SELECT ${selectColumns(spec, selection.level.properties).join(', ')} FROM ${spec.from} WHERE ${where.join(' AND ')}`;
+  const base = `SELECT ${selection.level.select.join(', ')} FROM ${spec.from} WHERE ${where.join(' AND ')}`;
   const [row] = await query(`SELECT (SELECT row_to_json(j) FROM (${levelSql(selection.level, base, 0, p, info, shapings)}) j) AS node`, p.values);
   if (row.node) shape([row.node], shapings);
   return row.node ?? null;
