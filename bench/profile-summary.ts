@@ -18,8 +18,8 @@ interface Profile {
 const LAYERS: [string, RegExp][] = [
   ['HTTP framework (express, body parsing, node:http)', /node_modules\/(express|body-parser|router|raw-body|iconv-lite|qs|send|finalhandler|on-finished|type-is|content-type|mime|negotiator|accepts|depd|@as-integrations)|node:(_http|http|net|stream|internal\/streams|internal\/http|events|buffer|string_decoder|zlib)/],
   ['Apollo pipeline and plugins', /@apollo\/|src\/graphql\/(apollo|plugins)|src\/auth\/anonymous/],
-  ['auth, budget, cost', /src\/(auth|security)\//],
-  ['logging (winston)', /node_modules\/(winston|logform|triple-beam|readable-stream|safe-stable-stringify|@colors|fecha)|src\/logger/],
+  ['auth, budget, cost', /src\/(auth|security)\/(?!redact)/],
+  ['logging (winston)', /node_modules\/(winston|logform|triple-beam|readable-stream|safe-stable-stringify|@colors|fecha)|src\/logger|src\/security\/redact/],
   ['executor (graphql-jit, graphql-js)', /node_modules\/(graphql-jit|graphql|fast-json-stringify|generate-function|lodash)|src\/graphql\/jit/],
   ['resolvers, type-graphql, validation', /node_modules\/(type-graphql|class-validator|class-transformer|reflect-metadata|graphql-scalars)|src\/(tasks|executions|integrations|metrics)\/.*(resolver|loaders)|src\/graphql\/(selection|scalars|loaders|context)|dataloader/],
   ['planning and services (our SQL building)', /src\/(tasks|executions|integrations|metrics)\/.*(service|query)|src\/graphql\/(connection|sql|cursor|filters|planner)|src\/db\/|src\/audit/],
