@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { DataSource, EntityTarget } from 'typeorm';
+import { QueryFailedError, type DataSource, type EntityTarget } from 'typeorm';
 
 /** Positional parameters for one hand-written statement: `p.add(value)` returns `$n`. */
 export class Params {
@@ -86,12 +86,24 @@ export function readQuery(db: DataSource): ReadQuery {
       : async (sql, params) => {
           let name = names.get(sql);
           if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_read_${names.size}`));
+          // As TypeORM's runner does: a failed connect is thrown as it is, a failed statement as a
+          // QueryFailedError (with the statement, for the error log) after logQueryError.
+          const client = await pool.connect();
           db.logger.logQuery(sql, params);
           const started = performance.now();
-          const result = await pool.query({ name, text: sql, values: params });
-          const ms = performance.now() - started;
-          if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
-          return result.rows;
+          try {
+            const result = await client.query({ name, text: sql, values: params });
+            const ms = performance.now() - started;
+            if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
+            client.release();
+            return result.rows;
+          } catch (error) {
+            // a statement PostgreSQL refused leaves the connection usable; anything else may not
+            const sqlState = typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+            client.release(sqlState ? undefined : (error as Error));
+            db.logger.logQueryError(error as Error, sql, params);
+            throw new QueryFailedError(sql, params, error as Error);
+          }
         };
     readers.set(db, reader);
   }
