@@ -236,10 +236,12 @@ class SqlCounter {
     return this.client !== undefined;
   }
 
-  /** Backend process ids of the database (this counter's own excepted). */
+  /** Client backends of the database (this counter's own excepted; autovacuum workers are not a server's work). */
   async backendPids(): Promise<number[] | undefined> {
     if (!this.client) return undefined;
-    const { rows } = await this.client.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const { rows } = await this.client.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    );
     return rows.map((r: { pid: number }) => r.pid);
   }
 
