@@ -4,6 +4,7 @@ import { ArgumentValidationError, buildSchema, type ResolverData } from 'type-gr
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
+import { EXECUTION_NODE } from '../executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
 import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
@@ -11,8 +12,10 @@ import { MetricResolver } from '../metrics/metric.resolver';
 import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
 import type { InputLimits } from '../security/security.config';
 import { SecurityResolver } from '../security/security.resolver';
+import { TASK_NODE } from '../tasks/task.query';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
+import { withPlannedFields } from './planner';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -29,10 +32,10 @@ export const resolvers = [
 ] as const;
 
 /** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
-export function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
+export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
   const checked = new WeakSet<object>();
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
@@ -46,6 +49,7 @@ export function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): P
       return validateInput(value, type);
     },
   });
+  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit
