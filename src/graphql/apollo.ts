@@ -13,6 +13,8 @@ import type { Context } from './context';
 import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
 import { jitGateway } from './jit';
+import { createOutagePlugin } from './plugins/outage.plugin';
+import { createOperationResolutionPlugin } from './plugins/operation-resolution.plugin';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
 export function createApolloServer(
@@ -45,6 +47,8 @@ export function createApolloServer(
       // every field resolver to collect them (bench/RESULTS.md, step 1).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      createOperationResolutionPlugin(),
+      createOutagePlugin(),
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
       createAnonymousWritePlugin(),
       createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
