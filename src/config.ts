@@ -50,6 +50,8 @@ export interface DatabaseConfig {
   /** Set when neither DATABASE_URL nor DB_HOST is given: the gateway starts its own PostgreSQL. */
   embedded?: { dataDir: string; port: number };
   runMigrations: boolean;
+  /** How long start-up keeps retrying an unreachable database before giving up (seconds). */
+  connectTimeoutSeconds: number;
 }
 
 export interface Config {
@@ -72,6 +74,13 @@ export interface Config {
   health: HealthConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
+  /** Graceful drain on SIGTERM (src/http-drain.ts). */
+  shutdown: {
+    /** Keep serving this long after /ready turns 503, so a load balancer stops sending (ms). */
+    delayMs: number;
+    /** Overall deadline from the signal; then running statements are cancelled and the exit is non-zero (ms). */
+    timeoutMs: number;
+  };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -152,6 +161,7 @@ function databaseConfig(env: Env, nodeEnv: NodeEnv): DatabaseConfig {
     slowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 500, 1, 3_600_000),
     embedded: embedded ? { dataDir: str(env, 'EMBEDDED_PG_DATA_DIR') ?? '.data/postgres', port: embeddedPort } : undefined,
     runMigrations: bool(env, 'DB_RUN_MIGRATIONS', embedded || nodeEnv !== 'production'),
+    connectTimeoutSeconds: int(env, 'DB_CONNECT_TIMEOUT_SECONDS', 60, 0, 86_400),
   };
 }
 
@@ -175,8 +185,16 @@ export function loadConfig(env: Env = process.env): Config {
     tunnel: tunnelConfig(env),
     health: healthConfig(env),
     ide: ideConfig(env, isProduction),
+    shutdown: shutdownConfig(env, isProduction),
   };
   return deepFreeze(config);
+}
+
+function shutdownConfig(env: Env, isProduction: boolean): Config['shutdown'] {
+  const delayMs = int(env, 'SHUTDOWN_DELAY_MS', isProduction ? 5_000 : 0, 0, 600_000);
+  const timeoutMs = int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000);
+  if (delayMs >= timeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${delayMs} >= ${timeoutMs})`);
+  return { delayMs, timeoutMs };
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -4,7 +4,7 @@ import { startGateway } from './gateway';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -21,9 +21,14 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received: finishing in-flight requests, then stopping`);
+    logger.info(`${signal} received: draining (SHUTDOWN_DELAY_MS=${config.shutdown.delayMs}, SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs})`);
+    // Should closing the pools hang past the deadline, the process still ends.
+    setTimeout(() => {
+      logger.error('shutdown did not finish within SHUTDOWN_TIMEOUT_MS + 5 s: exiting');
+      process.exit(1);
+    }, config.shutdown.timeoutMs + 5_000).unref();
     gateway.stop().then(
-      () => process.exit(0),
+      ({ clean }) => process.exit(clean ? 0 : 1),
       (error) => {
         logger.error('error while stopping', { error });
         process.exit(1);

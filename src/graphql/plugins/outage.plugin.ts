@@ -30,10 +30,11 @@ export function createOutagePlugin(): ApolloServerPlugin<Context> {
             throw serviceUnavailable('Could not check the token: the database is unavailable; retry later (poolHealth still answers)');
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           const { errors, data } = response.body.singleResult;
           if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+          contextValue.services?.health.noteUnavailable(); // /ready turns 503 while requests fail so
           const useful = data != null && Object.values(data).some((v) => v !== null && v !== undefined);
           if (useful) return;
           response.http.status = 503;
