@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { startGateway } from './gateway';
+import { startGateway, type Gateway } from './gateway';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
@@ -15,12 +15,26 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const gateway = await startGateway(config, logger);
-
-  let stopping = false;
+  let gateway: Gateway | undefined;
+  let stopping: string | undefined;
+  // Registered before start-up: a signal while starting stops the gateway once it has started
+  // (rather than killing the process half-way through a migration); a second one exits at once.
   const shutdown = (signal: string) => {
+    if (stopping && !gateway) {
+      logger.warn(`${signal} received again while starting: exiting now`);
+      process.exit(1);
+    }
     if (stopping) return;
-    stopping = true;
+    stopping = signal;
+    if (gateway) drain(gateway, signal);
+    else logger.info(`${signal} received while starting: stopping once started`);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  gateway = await startGateway(config, logger);
+  if (stopping) drain(gateway, stopping);
+
+  function drain(gateway: Gateway, signal: string): void {
     logger.info(`${signal} received: draining (SHUTDOWN_DELAY_MS=${config.shutdown.delayMs}, SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs})`);
     // Should closing the pools hang past the deadline, the process still ends.
     setTimeout(() => {
@@ -34,9 +48,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  }
 }
 
 main().catch((error) => {
