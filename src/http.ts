@@ -15,6 +15,29 @@ import type { Services } from './services';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
 
+/** Codes of a well-formed request whose document or variables GraphQL refused (before execution). */
+const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+/**
+ * The GraphQL-over-HTTP watershed: a client that asks for `application/json` by name (the legacy
+ * media type) gets parse, validation and variable-coercion failures with HTTP 200, as the spec
+ * asks; `application/graphql-response+json`, and clients that accept anything (any type, no
+ * Accept), keep Apollo's 4xx, which proxies and probes can see. Other 4xx (a malformed request,
+ * OPERATION_RESOLUTION_FAILURE, 401, 429) and 503 stay as they are.
+ */
+function legacyStatus(req: IncomingMessage, status: number, type: string | undefined, body: { kind: string; string?: string }): number {
+  if (status !== 400 || body.kind !== 'complete' || !type?.startsWith('application/json')) return status;
+  const accept = req.headers.accept ?? '';
+  if (!/\bapplication\/json\b/i.test(accept) || /application\/graphql-response\+json/i.test(accept)) return status;
+  try {
+    const parsed = JSON.parse(body.string as string) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    const refused = parsed.data === undefined && parsed.errors?.length && parsed.errors.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
+    return refused ? 200 : status;
+  } catch {
+    return status;
+  }
+}
+
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
@@ -85,7 +108,7 @@ export function createHttpHandler(
         return createContext(services, logger, requestId, principal);
       },
     });
-    res.statusCode = response.status ?? 200;
+    res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);
     for (const [name, value] of response.headers) res.setHeader(name, value);
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
