@@ -1,5 +1,5 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
 import { ArgumentValidationError, buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
@@ -8,9 +8,11 @@ import { ExecutionResolver, TaskExecutionsResolver } from '../executions/executi
 import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
+import { NodeResolver } from '../node/node.resolver';
 import { SecurityResolver } from '../security/security.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
+import { NODE_TYPE } from './node';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -24,16 +26,21 @@ export const resolvers = [
   SecurityResolver,
   TunnelResolver,
   PoolHealthResolver,
+  NodeResolver,
 ] as const;
 
-export function createSchema(): Promise<GraphQLSchema> {
+export async function createSchema(): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateInput,
   });
+  // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
+  // synchronously, so Node's is set here as the plain function it is.
+  (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
+  return schema;
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../graphql/node';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 
@@ -23,10 +24,10 @@ registerEnumType(IntegrationType, { name: 'IntegrationType' });
 registerEnumType(IntegrationStatus, { name: 'IntegrationStatus' });
 registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
 
-@ObjectType({ simpleResolvers: true, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
 @Entity({ name: 'external_integrations' })
 export class ExternalIntegration {
-  @Field(() => UUIDScalar)
+  @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'external_integrations_pkey' })
   id!: string;
 
