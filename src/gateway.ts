@@ -87,18 +87,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         logger.info(`stopping: /ready answers 503; serving on for ${config.shutdown.delayMs} ms (SHUTDOWN_DELAY_MS)`);
         if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
         logger.info(`stopping: no new connections; answering the ${drain.running().length} request(s) in flight (deadline in ${deadline - Date.now()} ms)`);
-        let clean = await drain.close(deadline);
+        const clean = await drain.close(deadline);
         if (!clean) {
           const cut = drain.running();
           const cancelled = await cancelRunningStatements(database.dataSource, control).catch(() => 0);
           // The cancelled statements' requests get their error answers if they can within a second.
-          clean = await drain.close(Date.now() + 1_000);
+          await drain.close(Date.now() + 1_000);
           logger.error(
             `shutdown deadline SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs} reached: cancelled ${cancelled} running statement(s); cut ${cut.length} request(s) in flight: ${cut.map((r) => `${r.method} ${r.url} (${Date.now() - r.started} ms)`).join(', ')}`,
             { cancelledStatements: cancelled, cutRequests: cut },
           );
           drain.destroyAll();
-          clean = false;
         }
         await monitor.stop();
         await apollo.stop();

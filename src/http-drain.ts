@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 
 interface InFlight {
   method: string;
@@ -37,9 +37,9 @@ export class HttpDrain {
         this.inFlight.delete(res);
         const left = (this.requestsBySocket.get(socket) ?? 1) - 1;
         if (this.requestsBySocket.has(socket)) this.requestsBySocket.set(socket, left);
-        // The answer said Connection: close; Node ends the socket itself. This covers an answer
-        // whose headers had gone out before the drain began.
-        if (this.isDraining && left === 0 && !socket.destroyed) socket.end();
+        // No socket.end() here: an answer sent keep-alive before the drain began may already have
+        // the client's next request on its way, which is then read and answered with
+        // Connection: close (ending the socket now would reset that request after it ran).
         this.notifyIfIdle();
       });
     });
@@ -58,17 +58,23 @@ export class HttpDrain {
   /** Stops accepting and closes the sockets that carry no request; resolves once every socket is closed, or false at `deadline`. */
   async close(deadline: number): Promise<boolean> {
     this.start();
-    this.server.close();
-    this.server.closeIdleConnections();
-    for (const [socket, requests] of this.requestsBySocket) if (requests === 0) socket.end();
-    if (this.requestsBySocket.size === 0) return true;
-    return new Promise<boolean>((resolve) => {
+    // Stops accepting. Not http.Server#close: it destroys every socket whose last answer has been
+    // ended, though that answer may still sit unsent in the socket's buffer (a 200 logged, a reset
+    // received). Sockets without a request are closed here: destroyed when nothing is left to send
+    // (a request arriving on them is then never read, so never run), else ended after the send.
+    if (this.server.listening) NetServer.prototype.close.call(this.server);
+    for (const [socket, requests] of this.requestsBySocket) {
+      if (requests === 0) socket.writableLength === 0 ? socket.destroy() : socket.end();
+    }
+    const drained = this.requestsBySocket.size === 0 || (await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
       this.idleWaiters.push(() => {
         clearTimeout(timer);
         resolve(true);
       });
-    });
+    }));
+    if (drained) this.server.close(); // nothing left to destroy; clears http.Server's own timers
+    return drained;
   }
 
   /** The requests still running (for the log line when the deadline cuts them). */
@@ -80,6 +86,7 @@ export class HttpDrain {
   destroyAll(): void {
     this.server.closeAllConnections();
     for (const socket of this.requestsBySocket.keys()) socket.destroy();
+    this.server.close();
   }
 
   private notifyIfIdle(): void {
