@@ -50,6 +50,8 @@ export interface DatabaseConfig {
   /** Set when neither DATABASE_URL nor DB_HOST is given: the gateway starts its own PostgreSQL. */
   embedded?: { dataDir: string; port: number };
   runMigrations: boolean;
+  /** How long start-up keeps retrying an unreachable database before giving up (seconds). */
+  connectTimeoutSeconds: number;
 }
 
 export interface Config {
@@ -75,6 +77,13 @@ export interface Config {
   writes: {
     /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
     idempotencyTtlHours: number;
+  };
+  /** Graceful drain on SIGTERM (src/http-drain.ts). */
+  shutdown: {
+    /** Keep serving this long after /ready turns 503, so a load balancer stops sending (ms). */
+    delayMs: number;
+    /** Overall deadline from the signal; then running statements are cancelled and the exit is non-zero (ms). */
+    timeoutMs: number;
   };
 }
 
@@ -156,6 +165,7 @@ function databaseConfig(env: Env, nodeEnv: NodeEnv): DatabaseConfig {
     slowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 500, 1, 3_600_000),
     embedded: embedded ? { dataDir: str(env, 'EMBEDDED_PG_DATA_DIR') ?? '.data/postgres', port: embeddedPort } : undefined,
     runMigrations: bool(env, 'DB_RUN_MIGRATIONS', embedded || nodeEnv !== 'production'),
+    connectTimeoutSeconds: int(env, 'DB_CONNECT_TIMEOUT_SECONDS', 60, 0, 86_400),
   };
 }
 
@@ -180,8 +190,16 @@ export function loadConfig(env: Env = process.env): Config {
     health: healthConfig(env),
     ide: ideConfig(env, isProduction),
     writes: { idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 8760) },
+    shutdown: shutdownConfig(env, isProduction),
   };
   return deepFreeze(config);
+}
+
+function shutdownConfig(env: Env, isProduction: boolean): Config['shutdown'] {
+  const delayMs = int(env, 'SHUTDOWN_DELAY_MS', isProduction ? 5_000 : 0, 0, 600_000);
+  const timeoutMs = int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000);
+  if (delayMs >= timeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${delayMs} >= ${timeoutMs})`);
+  return { delayMs, timeoutMs };
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -2,10 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { openControlDataSource, openDatabase } from './db/database';
+import { cancelRunningStatements, openControlDataSource, openDatabase } from './db/database';
 import { createApolloServer } from './graphql/apollo';
 import { createSchema } from './graphql/schema';
-import { createHttpApp } from './http';
+import { createHttpHandler } from './http';
+import { HttpDrain } from './http-drain';
 import type { Logger } from './logger';
 import { answerClientErrorsWithJson } from './security/http.guards';
 import { checkDatabaseRoles, createSecurity } from './security/security';
@@ -14,17 +15,22 @@ import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
-import { createProbeRouter } from './health/probes';
+import { createProbeRoute } from './health/probes';
 
 export interface Gateway {
   url: string;
   port: number;
   dataSource: DataSource;
-  /** Stops accepting, lets in-flight requests finish, closes the pool and the embedded database. */
-  stop(): Promise<void>;
+  /**
+   * The graceful drain (SIGTERM): /ready 503 at once; serving on for SHUTDOWN_DELAY_MS; then no
+   * new connections, every request already read answered with `Connection: close`, idle keep-alive
+   * sockets closed; at SHUTDOWN_TIMEOUT_MS from the call, running statements are cancelled and the
+   * rest is cut. Then the pools and the embedded database close. `clean` is false when anything
+   * was cut (main.ts exits non-zero).
+   */
+  stop(): Promise<{ clean: boolean }>;
 }
 
-/**
 /**
  * Start-up in order: database (and migrations), Cloudflare tunnel config written, schema, HTTP server
  * listening, health monitor. Shutdown reverses it. The tunnel config is checked before anything
@@ -48,11 +54,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     await checkDatabaseRoles(config, database.dataSource, services, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
-    const httpServer = createServer();
+    const httpServer = createServer({ requestTimeout: config.shutdown.timeoutMs + 60_000 });
     answerClientErrorsWithJson(httpServer);
-    const apollo = createApolloServer(schema, httpServer, config, logger, security, [createMetricsPlugin(metrics)]);
+    const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
+    const apollo = createApolloServer(schema, config, logger, security, [createMetricsPlugin(metrics)]);
     await apollo.start();
-    httpServer.on('request', createHttpApp(apollo, services, config, logger, security, [createProbeRouter(health, metrics, logger)]));
+    httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, [createProbeRoute(health, metrics, logger, () => drain.draining)]));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -76,14 +83,31 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       port,
       dataSource: database.dataSource,
       async stop() {
-        logger.info('stopping: closing the HTTP server after in-flight requests');
+        const deadline = Date.now() + config.shutdown.timeoutMs;
+        drain.start();
+        logger.info(`stopping: /ready answers 503; serving on for ${config.shutdown.delayMs} ms (SHUTDOWN_DELAY_MS)`);
+        if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+        logger.info(`stopping: no new connections; answering the ${drain.running().length} request(s) in flight (deadline in ${deadline - Date.now()} ms)`);
+        const clean = await drain.close(deadline);
+        if (!clean) {
+          const cut = drain.running();
+          const cancelled = await cancelRunningStatements(database.dataSource, control).catch(() => 0);
+          // The cancelled statements' requests get their error answers if they can within a second.
+          await drain.close(Date.now() + 1_000);
+          logger.error(
+            `shutdown deadline SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs} reached: cancelled ${cancelled} running statement(s); cut ${cut.length} request(s) in flight: ${cut.map((r) => `${r.method} ${r.url} (${Date.now() - r.started} ms)`).join(', ')}`,
+            { cancelledStatements: cancelled, cutRequests: cut },
+          );
+          drain.destroyAll();
+        }
         await monitor.stop();
-        await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
+        await apollo.stop();
         for (const close of closers) await close();
         await health.close();
         logger.info('stopping: closing the database pool');
         await database.close();
-        logger.info('stopped');
+        logger.info(clean ? 'stopped' : 'stopped after cutting requests at the deadline');
+        return { clean };
       },
     };
   } catch (error) {

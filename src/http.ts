@@ -1,102 +1,156 @@
 import { randomUUID } from 'node:crypto';
-import type { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
-import { httpErrorBody } from './graphql/errors';
-import { createIdeRouter } from './ide/ide.router';
+import { asOutage, httpErrorBody } from './graphql/errors';
+import { BodyTooLargeError, contentType, readBody, sendJson, type Route } from './http-kit';
+import { createIdeRoute } from './ide/ide.router';
 import type { Logger } from './logger';
 import { requestStats } from './request';
-import { limitJsonDepth, securityHeaders } from './security/http.guards';
+import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
 import type { Security } from './security/security';
 import type { Services } from './services';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
 
-/** Takes a well-formed X-Request-Id or makes one, and echoes it back. */
-const requestId: RequestHandler = (req, res, next) => {
-  const given = req.get('x-request-id');
-  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
-  res.locals.requestId = id;
-  res.setHeader('X-Request-Id', id);
-  requestStats.run({ requestId: id, sqlStatements: 0 }, next);
-};
+/** Codes of a well-formed request whose document or variables GraphQL refused (before execution). */
+const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
 
-/** POST bodies must be JSON (GraphQL over HTTP); anything else is a 415 with a GraphQL error body. */
-const requireJson: RequestHandler = (req, res, next) => {
-  if (req.method === 'POST' && !req.is(['application/json', 'application/graphql-response+json'])) {
-    res.status(415).json(httpErrorBody('POST /graphql takes a JSON body: set Content-Type: application/json', 'BAD_REQUEST'));
-    return;
+/**
+ * The GraphQL-over-HTTP watershed: a client that asks for `application/json` by name (the legacy
+ * media type) gets parse, validation and variable-coercion failures with HTTP 200, as the spec
+ * asks; `application/graphql-response+json`, and clients that accept anything (any type, no
+ * Accept), keep Apollo's 4xx, which proxies and probes can see. Other 4xx (a malformed request,
+ * OPERATION_RESOLUTION_FAILURE, 401, 429) and 503 stay as they are.
+ */
+function legacyStatus(req: IncomingMessage, status: number, type: string | undefined, body: { kind: string; string?: string }): number {
+  if (status !== 400 || body.kind !== 'complete' || !type?.startsWith('application/json')) return status;
+  const accept = req.headers.accept ?? '';
+  if (!/\bapplication\/json\b/i.test(accept) || /application\/graphql-response\+json/i.test(accept)) return status;
+  try {
+    const parsed = JSON.parse(body.string as string) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    const refused = parsed.data === undefined && parsed.errors?.length && parsed.errors.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
+    return refused ? 200 : status;
+  } catch {
+    return status;
   }
-  next();
-};
+}
 
-/** Answers depend on the token: no shared cache may keep them. */
-const noStore: RequestHandler = (_req, res, next) => {
-  res.setHeader('Cache-Control', 'no-store');
-  next();
-};
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createHttpApp(
+/**
+ * The gateway's HTTP layer on plain node:http (no framework: the drain in http-drain.ts needs the
+ * sockets as they are, and it is faster; bench/README.md). In order: request id (X-Request-Id,
+ * echoed or made), security headers, `/health`, the given routes (probes, IDE), `/graphql` (JSON-only
+ * POST or GET, body limit, JSON depth guard, then Apollo), and a JSON 404 for anything else.
+ */
+export function createHttpHandler(
   apollo: ApolloServer<Context>,
   services: Services,
   config: Config,
   logger: Logger,
   security: Security,
-  routers: Router[] = [],
-): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.use(requestId);
-  if (config.security.securityHeaders) app.use(securityHeaders(config.isProduction));
+  routes: Route[] = [],
+): RequestListener {
+  const allRoutes = [...routes, ...(config.ide.enabled ? [createIdeRoute()] : [])];
 
-  // Liveness: the process answers. Never touches the database (readiness is /ready).
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  for (const router of routers) app.use(router);
-
-  if (config.ide.enabled) app.use(createIdeRouter());
-
-  app.use(
-    '/graphql',
-    noStore,
-    requireJson,
-    express.json({ limit: config.graphql.bodyLimitBytes, type: ['application/json', 'application/graphql-response+json'] }),
-    limitJsonDepth(config.security.limits.maxJsonDepth),
-    expressMiddleware(apollo, {
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
+    // Answers depend on the token: no shared cache may keep them.
+    res.setHeader('Cache-Control', 'no-store');
+    let body: unknown;
+    if (req.method === 'POST') {
+      const { type, charset } = contentType(req);
+      if (!JSON_TYPES.includes(type)) {
+        sendJson(res, 415, httpErrorBody('POST /graphql takes a JSON body: set Content-Type: application/json', 'BAD_REQUEST'));
+        return;
+      }
+      if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+        sendJson(res, 415, httpErrorBody(`Unsupported charset "${charset.toUpperCase()}": send UTF-8`, 'BAD_REQUEST'));
+        return;
+      }
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, config.graphql.bodyLimitBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        sendJson(res, 413, httpErrorBody(`The request body is larger than ${config.graphql.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'), { Connection: 'close' });
+        return;
+      }
+      const text = raw.toString('utf8');
+      try {
+        body = text.trim() === '' ? {} : JSON.parse(text);
+      } catch {
+        sendJson(res, 400, httpErrorBody('The request body is not valid JSON', 'BAD_REQUEST'));
+        return;
+      }
+    }
+    if (jsonTooDeep(body, req.method === 'GET' ? url.searchParams.get('variables') : null, config.security.limits.maxJsonDepth)) {
+      sendJson(res, 400, httpErrorBody(`A JSON value in the request is nested deeper than ${config.security.limits.maxJsonDepth} levels`, 'BAD_REQUEST'));
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
       // Authentication happens here, once per request: the principal is in the context (ctx.principal).
-      context: async ({ req, res }) => {
-        const requestId = res.locals.requestId as string;
-        const principal = await security.authenticator.authenticate(req.get('authorization')).catch((error: Error) => {
-          logger.warn('authentication refused', { requestId, reason: error.message, ip: req.ip });
-          throw error;
+      context: async () => {
+        const principal = await security.authenticator.authenticate(req.headers.authorization).catch((error: Error) => {
+          const outage = asOutage(error);
+          if (outage) services.health.noteUnavailable();
+          logger.warn('authentication refused', { requestId, reason: error.message, ip: req.socket.remoteAddress });
+          throw outage ?? error;
         });
-        return createContext(services, logger, requestId, principal, req.get('idempotency-key'));
+        return createContext(services, logger, requestId, principal, headers.get('idempotency-key'));
       },
-    }),
-  );
+    });
+    res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
 
-  app.use((req, res) => {
-    res.status(404).json(httpErrorBody(`No route for ${req.method} ${req.path}; GraphQL is served at /graphql`, 'NOT_FOUND'));
-  });
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway');
+    } catch {
+      sendJson(res, 400, httpErrorBody('The request URL is malformed', 'BAD_REQUEST'));
+      return;
+    }
+    // Liveness: the process answers. Never touches the database (readiness is /ready).
+    if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    for (const route of allRoutes) if (await route(req, res, url)) return;
+    if (url.pathname === '/graphql') {
+      await graphql(req, res, url, requestId);
+      return;
+    }
+    sendJson(res, 404, httpErrorBody(`No route for ${req.method} ${url.pathname}; GraphQL is served at /graphql`, 'NOT_FOUND'));
+  }
 
-  // Body-parser refusals (bad JSON, too large, bad charset) carry a 4xx status; the rest is ours.
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) logger.error('unhandled HTTP error', { requestId: res.locals.requestId, error: err });
-    const message =
-      err?.type === 'entity.parse.failed'
-        ? 'The request body is not valid JSON'
-        : err?.type === 'entity.too.large'
-          ? `The request body is larger than ${config.graphql.bodyLimitBytes} bytes`
-          : status === 500
-            ? 'Internal server error'
-            : String(err?.message ?? 'Bad request');
-    res.status(status).json(httpErrorBody(message, status === 500 ? 'INTERNAL_SERVER_ERROR' : status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST'));
+  return (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    if (config.security.securityHeaders) setSecurityHeaders(res, config.isProduction);
+    requestStats.run({ requestId, sqlStatements: 0 }, () => {
+      handle(req, res, requestId).catch((error: unknown) => {
+        const errorId = randomUUID();
+        logger.error('unhandled HTTP error', { requestId, errorId, error });
+        if (res.headersSent) res.destroy();
+        else sendJson(res, 500, { errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] });
+      });
+    });
   };
-  app.use(onError);
-  return app;
 }

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { startGateway } from './gateway';
+import { startGateway, type Gateway } from './gateway';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -15,23 +15,40 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const gateway = await startGateway(config, logger);
-
-  let stopping = false;
+  let gateway: Gateway | undefined;
+  let stopping: string | undefined;
+  // Registered before start-up: a signal while starting stops the gateway once it has started
+  // (rather than killing the process half-way through a migration); a second one exits at once.
   const shutdown = (signal: string) => {
+    if (stopping && !gateway) {
+      logger.warn(`${signal} received again while starting: exiting now`);
+      process.exit(1);
+    }
     if (stopping) return;
-    stopping = true;
-    logger.info(`${signal} received: finishing in-flight requests, then stopping`);
+    stopping = signal;
+    if (gateway) drain(gateway, signal);
+    else logger.info(`${signal} received while starting: stopping once started`);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  gateway = await startGateway(config, logger);
+  if (stopping) drain(gateway, stopping);
+
+  function drain(gateway: Gateway, signal: string): void {
+    logger.info(`${signal} received: draining (SHUTDOWN_DELAY_MS=${config.shutdown.delayMs}, SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs})`);
+    // Should closing the pools hang past the deadline, the process still ends.
+    setTimeout(() => {
+      logger.error('shutdown did not finish within SHUTDOWN_TIMEOUT_MS + 5 s: exiting');
+      process.exit(1);
+    }, config.shutdown.timeoutMs + 5_000).unref();
     gateway.stop().then(
-      () => process.exit(0),
+      ({ clean }) => process.exit(clean ? 0 : 1),
       (error) => {
         logger.error('error while stopping', { error });
         process.exit(1);
       },
     );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  }
 }
 
 main().catch((error) => {

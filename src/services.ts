@@ -8,6 +8,7 @@ import { ExecutionService } from './executions/execution.service';
 import { PoolHealthService } from './health/pool-health.service';
 import { IntegrationService } from './integrations/integration.service';
 import { MetricService } from './metrics/metric.service';
+import { NodeService } from './node/node.service';
 import { TaskService } from './tasks/task.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { TunnelService } from './tunnel/tunnel.service';
@@ -31,6 +32,7 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
     sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
+    nodes: new NodeService(db),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -19,7 +19,10 @@ beforeAll(async () => {
   await seedDemoData(t.gateway.dataSource);
   browser = await launchChromium();
 }, 120_000);
+/** A second browser with a new profile (the last test's), closed even when that test fails. */
+let fresh: TestBrowser | undefined;
 afterAll(async () => {
+  await fresh?.close();
   await browser?.close();
   await t?.close();
 });
@@ -99,3 +102,85 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   expect(problems.filter((p) => !/status of 401 \(Unauthorized\)/.test(p))).toEqual([]);
   await page.close();
 }, 120_000);
+
+/** The result pane's text once the next GraphQL response (not introspection) has arrived after `act`. */
+async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ status: number; result: any }> {
+  const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && !/IntrospectionQuery/.test(r.request().postData() ?? ''), { timeout: 30_000 });
+  await act();
+  const status = (await response).status();
+  await page.waitForFunction(() => {
+    const value = (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror.getValue() ?? '';
+    return value.includes('"data"') || value.includes('"errors"');
+  }, undefined, { timeout: 30_000 });
+  await page.waitForTimeout(100);
+  return { status, result: JSON.parse(await editorText(page, '.result-window')) };
+}
+
+function setQuery(page: Page, text: string): Promise<void> {
+  return page.evaluate((value) => (document.querySelector('.graphiql-query-editor .CodeMirror') as any).CodeMirror.setValue(value), text);
+}
+
+it('as a person uses it: token pasted, every prefilled tab run, a new tab, a renamed operation: data or a GraphQL error, never a 500', async () => {
+  const statuses: number[] = [];
+  // A new profile: GraphiQL keeps tabs in localStorage, and the test above edited one.
+  fresh = await launchChromium();
+  const page = await fresh.context.newPage();
+  page.on('response', (r) => {
+    if (r.url().endsWith('/graphql') && r.request().method() === 'POST') statuses.push(r.status());
+  });
+  await page.goto(`${t.baseUrl}/graphql`);
+  await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror', { timeout: 30_000 });
+  // Before a token: the page says what to do.
+  expect(await editorText(page, '.graphiql-query-editor')).toMatch(/Fill in "Authorization" in Headers below/);
+  await page.evaluate((token) => {
+    const editors = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map((e) => (e as any).CodeMirror);
+    editors.find((editor) => editor.getValue().includes('"Authorization"')).setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+  }, t.adminToken);
+  // GraphiQL takes an edit into the tab's state a moment later (debounced): run the first tab until
+  // the token goes out with it, as a person would press Run again.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await page.waitForTimeout(300);
+    if ((await runAndRead(page, () => page.click('.graphiql-execute-button'))).status === 200) break;
+  }
+
+  const tabCount = await page.locator('.graphiql-tab').count();
+  expect(tabCount).toBeGreaterThanOrEqual(5);
+  const outcomes: string[] = [];
+  for (let i = 0; i < tabCount; i++) {
+    await page.locator('.graphiql-tab').nth(i).locator('button').first().click();
+    await page.waitForTimeout(300);
+    const name = (await page.locator('.graphiql-tab').nth(i).innerText()).trim();
+    const { status, result } = await runAndRead(page, () => page.click('.graphiql-execute-button'));
+    outcomes.push(`${name}: ${status} ${result.errors ? result.errors.map((e: any) => e.extensions?.code).join(',') : 'data'}`);
+    expect([name, status === 500, result.data !== undefined || Array.isArray(result.errors)]).toEqual([name, false, true]);
+  }
+  // Every prefilled tab returns data on the demo data.
+  expect(outcomes.filter((o) => !/: 200 data$/.test(o))).toEqual([]);
+
+  // A new tab, a fresh query.
+  await page.click('[aria-label="Add tab"]');
+  await page.waitForTimeout(300);
+  await setQuery(page, '{ __typename tasks(first: 1) { totalCount } }');
+  await page.waitForTimeout(500);
+  const newTab = await runAndRead(page, () => page.click('.graphiql-execute-button'));
+  expect(newTab.status).toBe(200);
+  expect(newTab.result.data.__typename).toBe('Query');
+
+  // Rename the operation of the first tab and run at once (GraphiQL may still send the old name),
+  // then again: a GraphQL error or data, never a 500.
+  await page.locator('.graphiql-tab').first().locator('button').first().click();
+  await page.waitForTimeout(300);
+  const renamed = await runAndRead(page, async () => {
+    await setQuery(page, 'query RenamedBoard { tasks(first: 2) { nodes { id title } } }');
+    await page.click('.graphiql-execute-button');
+  });
+  expect(renamed.status).not.toBe(500);
+  if (renamed.result.errors) expect(renamed.result.errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+  else expect(renamed.result.data.tasks.nodes).toHaveLength(2);
+  await page.waitForTimeout(500);
+  const again = await runAndRead(page, () => page.click('.graphiql-execute-button'));
+  expect(again.status).toBe(200);
+  expect(again.result.data.tasks.nodes).toHaveLength(2);
+
+  expect(statuses.filter((s) => s >= 500)).toEqual([]);
+}, 180_000);

@@ -11,7 +11,7 @@ describe('schema.graphql', () => {
 
   it('exposes no integration configuration (credentials are write-only)', () => {
     const sdl = readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8');
-    const integrationType = sdl.match(/type ExternalIntegration \{[^}]*\}/)?.[0];
+    const integrationType = sdl.match(/type ExternalIntegration (?:implements Node )?\{[^}]*\}/)?.[0];
     expect(integrationType).toBeDefined();
     const fields = [...integrationType!.matchAll(/^\s+(\w+)(?:\(|:)/gm)].map((m) => m[1]);
     expect(fields.length).toBeGreaterThan(5);

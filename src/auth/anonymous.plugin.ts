@@ -11,7 +11,7 @@ export function createAnonymousWritePlugin(): ApolloServerPlugin<Context> {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          if (contextValue.principal.kind === 'anonymous' && operation?.operation !== 'query') {
+          if (contextValue.principal.kind === 'anonymous' && operation && operation.operation !== 'query') {
             throw unauthenticated('Authentication required for mutations: send Authorization: Bearer <token>');
           }
         },

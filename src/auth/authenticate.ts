@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
+import { serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../security/security.config';
 import { requestStats } from '../request';
 import { ANONYMOUS_READER, type Principal } from './principal';
@@ -20,6 +22,8 @@ type JwtConfig = NonNullable<SecurityConfig['auth']['jwt']>;
  */
 export class Authenticator {
   private readonly jwtKey?: Uint8Array | JWTVerifyGetKey;
+  /** API tokens verified since start-up (by hash), for health reads while the store is unreachable. */
+  private readonly lastVerified = new Map<string, Principal>();
 
   constructor(
     private readonly config: SecurityConfig['auth'],
@@ -40,14 +44,22 @@ export class Authenticator {
     const credential = match[1];
     // Security bookkeeping is not counted as the request's own SQL (X-SQL-Statements).
     if (credential.startsWith(TOKEN_PREFIX)) {
+      const hash = createHash('sha256').update(credential).digest('base64url');
       try {
-        return await requestStats.exit(() => this.apiToken(credential));
+        const principal = await requestStats.exit(() => this.apiToken(credential));
+        if (this.lastVerified.size >= 10_000) this.lastVerified.clear();
+        this.lastVerified.set(hash, principal);
+        return principal;
       } catch (error) {
-        if (error instanceof GraphQLError) throw error;
-        throw new GraphQLError('Could not check the token: the database is unavailable; retry later', {
-          originalError: error as Error,
-          extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
-        });
+        if (error instanceof GraphQLError) {
+          this.lastVerified.delete(hash); // refused (revoked, expired): not even for health reads
+          throw error;
+        }
+        // A token verified before the outage may still ask poolHealth why; revocation applies again
+        // as soon as the store answers.
+        const known = this.lastVerified.get(hash);
+        if (known) return { ...known, healthOnly: true };
+        throw serviceUnavailable('Could not check the token: the database is unavailable; retry later', error);
       }
     }
     if (this.jwtKey && this.config.jwt) return this.jwt(credential, this.jwtKey, this.config.jwt);

@@ -11,6 +11,11 @@ export interface Principal {
   /** A readable name: the token's name, the JWT's name/email claim, or the command. */
   name: string;
   role: Role;
+  /**
+   * Set when the token store could not be reached and this token had been verified before: the
+   * request may read health (`poolHealth`) and nothing else (src/graphql/plugins/outage.plugin.ts).
+   */
+  healthOnly?: boolean;
 }
 
 export const ANONYMOUS_READER: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: 'anonymous', role: 'viewer' as Role });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { Client, type Pool, type PoolConfig } from 'pg';
+import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { createQueryLogger } from './query-logger';
@@ -51,6 +52,45 @@ export function dataSourceOptions(db: DatabaseConfig, logger?: Logger): Postgres
   };
 }
 
+/** The advisory lock every migrator of this schema takes (a fixed key: one schema, one lock). */
+export const MIGRATION_LOCK_KEY = 'taskmaster-gateway:migrations';
+
+/**
+ * A DataSource whose migration runs (and reverts) hold a PostgreSQL advisory lock, so that two or
+ * three migrators at once (gateways starting, `npm run db:migrate`, CI's `typeorm migration:run -d
+ * ormconfig.ts`) run one after the other: the first applies what is pending, the others then find
+ * nothing to do. TypeORM 1.1.1 has no lock of its own (MigrationExecutor reads the applied list and
+ * creates its table unguarded). The CLI calls `dataSource.runMigrations` on the DataSource that
+ * ormconfig.ts exports, so this override covers every migrator we ship. The lock is held on a
+ * connection of its own, outside the pool (a pool of one would otherwise wait for itself).
+ */
+export class MigrationLockingDataSource extends DataSource {
+  override runMigrations(options?: Parameters<DataSource['runMigrations']>[0]): Promise<Migration[]> {
+    return this.underMigrationLock(() => super.runMigrations(options));
+  }
+
+  override undoLastMigration(options?: Parameters<DataSource['undoLastMigration']>[0]): Promise<void> {
+    return this.underMigrationLock(() => super.undoLastMigration(options));
+  }
+
+  private async underMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    const pool = (this.driver as unknown as { master?: Pool & { options: PoolConfig } }).master;
+    // pg keeps the pool's password non-enumerable: named, or the spread would drop it.
+    const lock = new Client({ ...pool?.options, password: pool?.options.password, application_name: 'taskmaster-gateway-migration-lock' });
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK_KEY]);
+      try {
+        return await work();
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK_KEY]);
+      }
+    } finally {
+      await lock.end();
+    }
+  }
+}
+
 export function createDataSource(db: DatabaseConfig, logger?: Logger): DataSource {
-  return new DataSource(dataSourceOptions(db, logger));
+  return new MigrationLockingDataSource(dataSourceOptions(db, logger));
 }

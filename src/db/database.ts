@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
@@ -9,10 +10,57 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Reasons a connection attempt may fail while the server is still on its way (not a wrong password). */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P03', '57P01', '08006', '08001']);
+
+function transient(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code && TRANSIENT.has(code)) return true;
+  return error instanceof Error && /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(error.message);
+}
+
 /**
- * Connects to the configured PostgreSQL, or starts the embedded one when none is configured, then
- * applies pending migrations when `runMigrations` is on.
+ * Start-up waits for the database: a server still starting (or restarting) is retried with
+ * backoff (0.25 s doubling to 5 s) for `connectTimeoutSeconds`, each attempt logged; then, or at
+ * once for a refusal no wait can fix (bad password, no such database), the error says what to do.
  */
+export async function connectWithRetry(dataSource: DataSource, db: DatabaseConfig, logger: Logger): Promise<void> {
+  const until = Date.now() + db.connectTimeoutSeconds * 1000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await dataSource.initialize();
+      if (attempt > 1) logger.info(`database reachable after ${attempt} attempts`);
+      return;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (!transient(error)) throw error;
+      const left = until - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `the database did not answer within DB_CONNECT_TIMEOUT_SECONDS=${db.connectTimeoutSeconds} (${attempt} attempts, last: ${reason}); check that it runs and that DATABASE_URL / DB_HOST / DB_PORT point at it`,
+        );
+      }
+      const wait = Math.min(delay, left);
+      logger.warn(`database not reachable (attempt ${attempt}: ${reason}); retrying in ${wait} ms`, { attempt, retryInMs: wait });
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
+
+/**
+ * Cancels the statements the data source's pool is running now (pg_cancel_backend through
+ * `control`, another pool): at the shutdown deadline. Returns how many were cancelled.
+ */
+export async function cancelRunningStatements(dataSource: DataSource, control: DataSource): Promise<number> {
+  const pool = (dataSource.driver as unknown as { master?: Pool & { _clients?: { processID?: number; _activeQuery?: unknown }[] } }).master;
+  const pids = (pool?._clients ?? []).filter((c) => c._activeQuery && c.processID).map((c) => c.processID as number);
+  if (pids.length === 0) return 0;
+  await control.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+  return pids.length;
+}
+
 /**
  * A second, small pool for per-request bookkeeping (token checks, rate-limit counters). Were they
  * on the application pool, a saturated pool would queue every request's authentication behind the
@@ -27,6 +75,10 @@ export async function openControlDataSource(db: DatabaseConfig, logger: Logger):
   return control;
 }
 
+/**
+ * Connects to the configured PostgreSQL (waiting for it, see connectWithRetry), or starts the
+ * embedded one when none is configured, then applies pending migrations when `runMigrations` is on.
+ */
 export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   if (db.embedded) {
@@ -37,7 +89,7 @@ export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<
   }
   const dataSource = createDataSource(db, logger);
   try {
-    await dataSource.initialize();
+    await connectWithRetry(dataSource, db, logger);
     if (db.runMigrations) {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       logger.info(applied.length > 0 ? `applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'database schema is up to date');

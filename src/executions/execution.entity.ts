@@ -1,4 +1,5 @@
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject, type JSONValue } from '../graphql/scalars';
@@ -13,13 +14,13 @@ export enum ExecutionStatus {
 }
 registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State of one run of a task by an agent.' });
 
-@ObjectType({ simpleResolvers: true, description: 'One run of a task by an agent.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'One run of a task by an agent.' })
 @Entity({ name: 'task_executions' })
 @Check('task_executions_status_check', vocabularyCheck('status', ExecutionStatus))
 @Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
 @Index('idx_task_executions_created_id', ['createdAt', 'id'])
 export class TaskExecution {
-  @Field(() => UUIDScalar)
+  @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'task_executions_pkey' })
   id!: string;
 

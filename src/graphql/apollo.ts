@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
@@ -13,11 +11,12 @@ import type { Context } from './context';
 import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
 import { jitGateway } from './jit';
+import { createOutagePlugin } from './plugins/outage.plugin';
+import { createOperationResolutionPlugin } from './plugins/operation-resolution.plugin';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
 export function createApolloServer(
   schema: GraphQLSchema,
-  httpServer: Server,
   config: Config,
   logger: Logger,
   security: Security,
@@ -35,16 +34,18 @@ export function createApolloServer(
     csrfPrevention: true,
     formatError: createFormatError(logger, config.isProduction),
     includeStacktraceInErrorResponses: false,
-    // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race our ordered shutdown.
+    // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race our ordered shutdown; the HTTP
+    // drain is ours too (src/http-drain.ts), since Apollo's closes every socket after 10 s.
     stopOnTerminationSignals: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // Cache hints are unused (responses are no-store), and the default cache-control plugin wraps
       // every field resolver to collect them (bench/RESULTS.md, step 1).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      createOperationResolutionPlugin(),
+      createOutagePlugin(),
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
       // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
       ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),

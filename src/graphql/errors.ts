@@ -37,7 +37,7 @@ export function clipUserInput(message: string): string {
 
 function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapThrownValue(unwrapResolverError(error));
+    const original = rootCause(error);
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
     if (original instanceof DomainError) {
@@ -79,6 +79,40 @@ function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
 }
 
 /**
+ * What was thrown. Apollo wraps a plain Error thrown outside resolvers (a plugin, the context
+ * function) in a GraphQLError without a code: look through it, so that it is classified (and
+ * masked) like the same error thrown in a resolver.
+ */
+function rootCause(error: unknown): unknown {
+  const unwrapped = unwrapThrownValue(unwrapResolverError(error));
+  if (unwrapped instanceof GraphQLError && unwrapped.originalError && !(unwrapped.originalError instanceof GraphQLError) && unwrapped.extensions?.code === undefined) {
+    return unwrapThrownValue(unwrapped.originalError);
+  }
+  return unwrapped;
+}
+
+/** Seconds a client should wait before retrying after SERVICE_UNAVAILABLE (the Retry-After header). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The one outage answer: HTTP 503, Retry-After, SERVICE_UNAVAILABLE, a message naming no host, port, driver or SQL. */
+export function serviceUnavailable(message = 'The database is unavailable; retry later.', cause?: unknown): GraphQLError {
+  return new GraphQLError(message, {
+    originalError: cause instanceof Error ? cause : undefined,
+    extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } },
+  });
+}
+
+/**
+ * The outage form of a thrown value (database or Redis unreachable, shutting down, pool wait
+ * exhausted, pool already closed), or undefined when it is something else.
+ */
+export function asOutage(error: unknown): GraphQLError | undefined {
+  if (error instanceof GraphQLError && error.extensions?.code === 'SERVICE_UNAVAILABLE') return error;
+  const mapped = mapDatabaseError(rootCause(error));
+  return mapped?.code === 'SERVICE_UNAVAILABLE' ? serviceUnavailable(mapped.message, error) : undefined;
+}
+
+/**
  * graphql-js wraps a thrown value that fails `instanceof Error` (e.g. a socket error from another
  * realm, as under jest) in a NonErrorThrown carrying it as `thrownValue`: look through it.
  */
@@ -111,10 +145,19 @@ function mapDatabaseError(error: unknown): { code: ErrorCode; message: string } 
     case '08006':
     case 'ECONNREFUSED':
     case 'ECONNRESET':
+    case 'ETIMEDOUT':
+    case 'EPIPE':
       return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later.' };
   }
   if (error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable or saturated; retry later.' };
+  }
+  // The pool closed under a request (shutting down), and the Redis rate-limit store out of reach.
+  if (error instanceof Error && /Cannot use a pool after calling end|connection is not yet established|Connection pool has been closed|Client was closed and is not queryable/i.test(error.message)) {
+    return { code: 'SERVICE_UNAVAILABLE', message: 'The service is shutting down; retry later.' };
+  }
+  if (error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message))) {
+    return { code: 'SERVICE_UNAVAILABLE', message: 'The rate-limit store is unavailable; retry later.' };
   }
   return undefined;
 }

@@ -38,7 +38,9 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
     async load() {
       return {
         async executor(rc) {
-          const operation = rc.operation as OperationDefinitionNode;
+          const operation = rc.operation as OperationDefinitionNode | undefined;
+          // Refused earlier (operation-resolution plugin); graphql-js states why, should it get here.
+          if (!operation) return execute({ schema, document: rc.document, variableValues: rc.request.variables, operationName: rc.request.operationName });
           const variables = rc.request.variables ?? {};
           let byOperation = plans.get(rc.document);
           if (!byOperation) plans.set(rc.document, (byOperation = new Map()));

@@ -1,5 +1,5 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
 import { ArgumentValidationError, buildSchema, type ResolverData } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
@@ -11,11 +11,13 @@ import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
 import type { InputLimits } from '../security/security.config';
+import { NodeResolver } from '../node/node.resolver';
 import { SecurityResolver } from '../security/security.resolver';
 import { TASK_NODE } from '../tasks/task.query';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
 import { withPlannedFields } from './planner';
+import { NODE_TYPE } from './node';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -29,6 +31,7 @@ export const resolvers = [
   SecurityResolver,
   TunnelResolver,
   PoolHealthResolver,
+  NodeResolver,
 ] as const;
 
 /** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
@@ -50,6 +53,10 @@ export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMI
     },
   });
   return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
+  // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
+  // synchronously, so Node's is set here as the plain function it is.
+  (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
+  return schema;
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -9,17 +9,17 @@ import { HealthStatus, type PoolHealth, type PoolStats } from './pool-health.typ
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
-/** One readiness check: what /ready reports. */
-export interface ReadinessCheck {
-  ok: boolean;
-  [detail: string]: unknown;
-}
+/** What /ready reports: a short reason code for anyone, details for the log. */
 export interface Readiness {
   ready: boolean;
-  /** Names of the failing checks. */
-  failing: string[];
-  checks: { database: ReadinessCheck; migrations: ReadinessCheck };
+  /** Why not ready: `database_unreachable`, `connections_exhausted`, `migrations_pending`, `migrations_unknown`. */
+  reason?: string;
+  /** For the log only (may name the driver's error and the pending migrations). */
+  detail: Record<string, unknown>;
 }
+
+/** How long a request refused for want of a connection keeps /ready at 503 (ms). */
+const UNAVAILABLE_WINDOW_MS = 5_000;
 
 /**
  * Pool and database health. Pool counters come from the pg pool behind TypeORM; everything about
@@ -29,6 +29,7 @@ export interface Readiness {
 export class PoolHealthService {
   private readonly probe: DatabaseProbe;
   private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
+  private lastUnavailableAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -108,22 +109,26 @@ export class PoolHealthService {
     };
   }
 
-  /** Readiness: the database answers within the deadline and no migration is pending. */
+  /** A request was refused for want of a database connection (SERVICE_UNAVAILABLE): /ready says so for a while. */
+  noteUnavailable(): void {
+    this.lastUnavailableAt = Date.now();
+  }
+
+  /**
+   * Readiness: the database answers within the deadline, requests are getting connections (none
+   * refused SERVICE_UNAVAILABLE in the last few seconds) and no migration is pending.
+   */
   async readiness(): Promise<Readiness> {
     const probe = await this.probeDatabase();
+    if (!probe.connected) return { ready: false, reason: 'database_unreachable', detail: { error: probe.error ?? 'no answer' } };
+    const counters = this.poolCounters();
+    if (Date.now() - this.lastUnavailableAt < UNAVAILABLE_WINDOW_MS) {
+      return { ready: false, reason: 'connections_exhausted', detail: { pool: counters } };
+    }
+    if (probe.appliedMigrations === null) return { ready: false, reason: 'migrations_unknown', detail: { error: 'could not read the applied migrations' } };
     const pending = this.pendingMigrations(probe);
-    const database: ReadinessCheck = probe.connected
-      ? { ok: true, responseTimeMs: probe.responseTimeMs }
-      : { ok: false, error: probe.error ?? 'no answer' };
-    const migrations: ReadinessCheck = !probe.connected
-      ? { ok: false, error: 'unknown: the database is unreachable' }
-      : probe.appliedMigrations === null
-        ? { ok: false, error: 'could not read the applied migrations' }
-        : { ok: pending.length === 0, pending };
-    const failing = Object.entries({ database, migrations })
-      .filter(([, check]) => !check.ok)
-      .map(([name]) => name);
-    return { ready: failing.length === 0, failing, checks: { database, migrations } };
+    if (pending.length > 0) return { ready: false, reason: 'migrations_pending', detail: { pending } };
+    return { ready: true, detail: { responseTimeMs: probe.responseTimeMs } };
   }
 
   close(): Promise<void> {

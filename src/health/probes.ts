@@ -1,29 +1,34 @@
-import { Router } from 'express';
+import { sendJson, sendText, type Route } from '../http-kit';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PoolHealthService } from './pool-health.service';
 
 /**
- * Probes beside /graphql. `/health` (liveness, no database call) stays in http.ts; here:
- * `/ready` — 200 when the database answers within its deadline and no migration is pending, else 503
- * with a JSON body naming the failing checks; `/metrics` — Prometheus text format.
+ * Probes beside /graphql (`/health`, liveness without a database call, is in http.ts):
+ * `/ready` — 200 `{ status: "ready" }`, or 503 `{ status: "not ready", reason }` with a short
+ * reason code (`shutting_down`, `database_unreachable`, `connections_exhausted`,
+ * `migrations_pending`, `migrations_unknown`). Anyone may call it, so the details (driver text,
+ * host, pending migration names) go to the log and to `poolHealth`, never into this body.
+ * `/metrics` — Prometheus text format.
  */
-export function createProbeRouter(health: PoolHealthService, metrics: GatewayMetrics, logger: Logger): Router {
-  const router = Router();
-
-  router.get('/ready', async (_req, res) => {
-    const readiness = await health.readiness();
-    res.setHeader('Cache-Control', 'no-store');
-    if (!readiness.ready) logger.debug('readiness check failed', { failing: readiness.failing });
-    res.status(readiness.ready ? 200 : 503).json({ status: readiness.ready ? 'ready' : 'not ready', ...readiness });
-  });
-
-  router.get('/metrics', async (_req, res) => {
-    const text = await metrics.metrics();
-    res.setHeader('Content-Type', metrics.contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(text);
-  });
-
-  return router;
+export function createProbeRoute(health: PoolHealthService, metrics: GatewayMetrics, logger: Logger, isDraining: () => boolean): Route {
+  let lastReason: string | undefined;
+  return async (req, res, url) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (url.pathname === '/ready') {
+      const readiness = isDraining() ? { ready: false, reason: 'shutting_down', detail: {} } : await health.readiness();
+      if (readiness.reason !== lastReason) {
+        if (readiness.ready) logger.info('ready');
+        else logger.warn(`not ready: ${readiness.reason}`, { reason: readiness.reason, detail: readiness.detail });
+        lastReason = readiness.reason;
+      }
+      sendJson(res, readiness.ready ? 200 : 503, readiness.ready ? { status: 'ready' } : { status: 'not ready', reason: readiness.reason }, { 'Cache-Control': 'no-store' });
+      return true;
+    }
+    if (url.pathname === '/metrics') {
+      sendText(res, 200, metrics.contentType, await metrics.metrics(), { 'Cache-Control': 'no-store' });
+      return true;
+    }
+    return false;
+  };
 }

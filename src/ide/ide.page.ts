@@ -29,7 +29,10 @@ const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway
 # itself (works offline). Run: Ctrl-Enter (Cmd-Enter).
 # Each tab is a dashboard flow; with the demo data
 # (npm run db:seed) they all return data. Docs: book icon.
-# Need a token? Fill in "Authorization" in Headers below.
+# Need a token? Fill in "Authorization" in Headers below;
+# every tab whose Authorization is left blank uses it too.
+# Docs and completion need the schema, which needs the
+# token: once it is in, press Shift-Ctrl-R (re-fetch schema).
 
 `;
 
@@ -98,11 +101,18 @@ export const IDE_JS = `(function () {
   var endpoint = new URL(settings.endpoint, window.location.href).toString();
 
   // The headers editor starts with an empty "Authorization": "Bearer " to fill in; sent as is,
-  // it would be a malformed credential, so a blank one is left out.
+  // it would be a malformed credential. Headers are per tab: a blank one takes the token last
+  // filled in on any tab (kept in memory only), so a token pasted once serves every tab.
+  var lastAuthorization = null;
   function withoutBlankAuthorization(init) {
     var headers = new Headers((init && init.headers) || {});
     var auth = headers.get('authorization');
-    if (auth !== null && /^(bearer)?\\s*$/i.test(auth)) headers.delete('authorization');
+    if (auth !== null && /^(bearer)?\\s*$/i.test(auth)) {
+      headers.delete('authorization');
+      if (lastAuthorization) headers.set('authorization', lastAuthorization);
+    } else if (auth !== null) {
+      lastAuthorization = auth;
+    }
     return Object.assign({}, init, { headers: headers });
   }
 

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
@@ -24,13 +25,13 @@ registerEnumType(IntegrationType, { name: 'IntegrationType' });
 registerEnumType(IntegrationStatus, { name: 'IntegrationStatus' });
 registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
 
-@ObjectType({ simpleResolvers: true, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
 @Entity({ name: 'external_integrations' })
 @Check('external_integrations_integration_type_check', vocabularyCheck('integration_type', IntegrationType))
 @Check('external_integrations_status_check', vocabularyCheck('status', IntegrationStatus))
 @Check('external_integrations_health_status_check', vocabularyCheck('health_status', IntegrationHealth))
 export class ExternalIntegration {
-  @Field(() => UUIDScalar)
+  @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'external_integrations_pkey' })
   id!: string;
 

@@ -1,4 +1,5 @@
-import { Field, Float, ObjectType } from 'type-graphql';
+import { Field, ID, Float, ObjectType } from 'type-graphql';
+import { Node } from '../graphql/node';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 
@@ -8,11 +9,11 @@ const decimalToNumber = {
   from: (value: string | null) => (value === null ? null : Number(value)),
 };
 
-@ObjectType({ simpleResolvers: true, description: 'One sample of a system metric.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'One sample of a system metric.' })
 @Entity({ name: 'system_metrics' })
 @Index('idx_system_metrics_name_timestamp', ['name', 'timestamp'])
 export class SystemMetric {
-  @Field(() => UUIDScalar)
+  @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'system_metrics_pkey' })
   id!: string;
 

@@ -4,6 +4,8 @@ import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
 import type { DocumentNode } from 'graphql';
 import { costOf } from './cost';
+import { asOutage } from '../graphql/errors';
+import { isHealthRead } from '../graphql/plugins/outage.plugin';
 import type { BudgetState, RateLimiter } from './rate-limiter';
 
 export interface CostPluginOptions {
@@ -43,15 +45,26 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
       return {
         async didResolveOperation(rc: GraphQLRequestContext<Context>) {
           const ctx = rc.contextValue;
+          if (!rc.operation || !rc.document) return; // refused as OPERATION_RESOLUTION_FAILURE
           const cost = costFor(rc);
           const key = budgetKey(ctx.principal);
+          // The budget store out of reach: 503, except for a health read (an operator asking why).
+          const fromStore = <T>(work: Promise<T>): Promise<T | undefined> =>
+            work.catch((error) => {
+              const outage = asOutage(error);
+              if (!outage) throw error;
+              if (isHealthRead(rc.operation)) return undefined;
+              throw outage;
+            });
           if (cost > maxCost) {
-            ctx.budget = { ...(await rateLimiter.peek(key)), requested: cost, allowed: false };
+            const peeked = await fromStore(rateLimiter.peek(key));
+            if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
             throw new GraphQLError(`This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`, {
               extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
             });
           }
-          const state = await rateLimiter.charge(key, cost);
+          const state = await fromStore(rateLimiter.charge(key, cost));
+          if (!state) return;
           ctx.budget = state;
           if (!state.allowed) {
             const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));

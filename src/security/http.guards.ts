@@ -1,51 +1,39 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RequestHandler } from 'express';
 import { httpErrorBody } from '../graphql/errors';
 import { jsonDepthExceeds } from './limit.rules';
 
 /**
- * Refuses request bodies (and GET variables) nested deeper than `maxDepth` below the GraphQL
- * envelope, before Apollo or a resolver walks them recursively. Checked without recursion.
+ * Whether a request body (or GET variables) is nested deeper than `maxDepth` below the GraphQL
+ * envelope; checked without recursion, before Apollo or a resolver walks it recursively.
  */
-export function limitJsonDepth(maxDepth: number): RequestHandler {
+export function jsonTooDeep(body: unknown, getVariables: string | null, maxDepth: number): boolean {
   // The envelope adds levels: [batch] -> { variables } -> { name: value }.
-  const allowed = maxDepth + 3;
-  return (req, res, next) => {
-    let tooDeep = req.body !== undefined && jsonDepthExceeds(req.body, allowed);
-    const getVariables = req.method === 'GET' ? req.query?.variables : undefined;
-    if (!tooDeep && typeof getVariables === 'string') {
-      try {
-        tooDeep = jsonDepthExceeds(JSON.parse(getVariables), maxDepth + 1);
-      } catch {
-        // Apollo reports unparsable variables itself
-      }
+  if (body !== undefined && jsonDepthExceeds(body, maxDepth + 3)) return true;
+  if (typeof getVariables === 'string') {
+    try {
+      return jsonDepthExceeds(JSON.parse(getVariables), maxDepth + 1);
+    } catch {
+      // Apollo reports unparsable variables itself
     }
-    if (tooDeep) {
-      res.status(400).json(httpErrorBody(`A JSON value in the request is nested deeper than ${maxDepth} levels`, 'BAD_REQUEST'));
-      return;
-    }
-    next();
-  };
+  }
+  return false;
 }
 
 /** Headers for an API that browsers should never frame, sniff or cache with credentials. */
-export function securityHeaders(isProduction: boolean): RequestHandler {
-  return (_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('X-DNS-Prefetch-Control', 'off');
-    if (!res.getHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
-    if (isProduction) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    next();
-  };
+export function setSecurityHeaders(res: ServerResponse, isProduction: boolean): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  res.setHeader('X-DNS-Prefetch-Control', 'off');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  if (isProduction) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
 }
 
 /**
- * Requests Node refuses before Express sees them (headers over the size limit, malformed request
+ * Requests Node refuses before the gateway sees them (headers over the size limit, malformed request
  * lines) still get a JSON GraphQL error body instead of a bare status line.
  */
 export function answerClientErrorsWithJson(server: Server): void {

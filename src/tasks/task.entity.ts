@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
@@ -13,7 +14,7 @@ export enum TaskStatus {
 }
 registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is in its lifecycle.' });
 
-@ObjectType({ simpleResolvers: true, description: 'A unit of work recorded by an agent or CI job.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A unit of work recorded by an agent or CI job.' })
 @Entity({ name: 'tasks' })
 @Check('tasks_status_check', vocabularyCheck('status', TaskStatus))
 @Index('idx_tasks_status', ['status'])
@@ -31,7 +32,7 @@ registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is
 @Index('idx_tasks_updated_at_id', ['updatedAt', 'id'])
 @Index('idx_tasks_title_id', ['title', 'id'])
 export class Task {
-  @Field(() => UUIDScalar)
+  @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tasks_pkey' })
   id!: string;
 

@@ -1,0 +1,33 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode } from 'graphql';
+import type { Context } from '../context';
+
+/**
+ * A valid document whose operation cannot be chosen (an `operationName` that names none of its
+ * operations, several operations and no name) is the client's mistake: HTTP 400 with
+ * OPERATION_RESOLUTION_FAILURE, before any other plugin looks at the operation. Apollo Server calls
+ * `didResolveOperation` even when it resolved none; this plugin is first in the list so that the
+ * refusal is the one the client sees, and the other plugins also skip a missing operation.
+ */
+export function createOperationResolutionPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, request }) {
+          if (!operation) throw operationResolutionFailure(document, request.operationName);
+        },
+      };
+    },
+  };
+}
+
+export function operationResolutionFailure(document: DocumentNode, operationName: string | null | undefined): GraphQLError {
+  const names = document.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : []));
+  const message =
+    operationName != null
+      ? `Unknown operation named "${operationName}": the document has ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'no operations'}; send one of these as operationName`
+      : names.length > 1
+        ? `The document has ${names.length} operations (${names.join(', ')}): send the one to run as operationName`
+        : 'The document has no operation to run';
+  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', operations: names, http: { status: 400 } } });
+}
