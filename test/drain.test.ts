@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { systemPrincipal } from '../src/auth/principal';
 import type { Role } from '../src/auth/roles';
 import { TokenService } from '../src/auth/token.service';
@@ -169,16 +170,22 @@ it('drains on SIGTERM under 64-connection mixed load: no resets of requests read
 
 it('cancels a statement still running at SHUTDOWN_TIMEOUT_MS, answers its request, says what was cut and exits non-zero', async () => {
   const port = randomPort();
-  const gw = startGatewayProcess(env(port, { SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '1500', DB_STATEMENT_TIMEOUT: '0', RUN_SQL_ENABLED: 'true', RUN_SQL_TIMEOUT_MS: '60000' }));
+  const gw = startGatewayProcess(env(port, { SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '1500', DB_STATEMENT_TIMEOUT: '0' }));
+  // A write that cannot finish before the deadline: the test holds the task's row lock.
+  const [{ id }] = await db.query(`INSERT INTO tasks (title) VALUES ('drain deadline') RETURNING id`);
+  const holder = new Client({ connectionString: db.url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [id]);
   try {
     await waitFor(() => gw.lines().some((l) => /gateway listening/.test(l.message)), 60_000, 'the gateway to listen');
     token ??= await issueToken();
     const agent = new Agent({ keepAlive: true });
-    const slow = post(agent, port, token, 'slow-1', '{ runSql(sql: "SELECT pg_sleep(30)") { rowCount } }');
-    // Wait until PostgreSQL runs the statement.
+    const slow = post(agent, port, token, 'slow-1', `mutation { updateTask(input: { id: "${id}", title: "blocked" }) { id } }`);
+    // Wait until PostgreSQL runs the statement (waiting on the row lock).
     for (let i = 0; i < 200; i += 1) {
-      const running = await db.query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid() AND state = 'active'`);
-      if (running.length > 0) break;
+      const waiting = await db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND state = 'active'`);
+      if (waiting.length > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     gw.child.kill('SIGTERM');
@@ -192,6 +199,8 @@ it('cancels a statement still running at SHUTDOWN_TIMEOUT_MS, answers its reques
     expect(outcome.error).toBeUndefined();
     expect(outcome.status).toBeDefined();
   } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    await holder.end();
     if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
   }
 }, 120_000);

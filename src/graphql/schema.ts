@@ -52,11 +52,10 @@ export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMI
       return validateInput(value, type);
     },
   });
-  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
   // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
   // synchronously, so Node's is set here as the plain function it is.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
-  return schema;
+  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -75,6 +75,8 @@ const readers = new WeakMap<DataSource, ReadQuery>();
  * number of texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's
  * memory with prepared statements.
  */
+const ignore = (): void => undefined;
+
 export function readQuery(db: DataSource): ReadQuery {
   let reader = readers.get(db);
   if (!reader) {
@@ -89,18 +91,25 @@ export function readQuery(db: DataSource): ReadQuery {
           // As TypeORM's runner does: a failed connect is thrown as it is, a failed statement as a
           // QueryFailedError (with the statement, for the error log) after logQueryError.
           const client = await pool.connect();
+          // A checked-out pg client has no 'error' listener of the pool's: the server going away
+          // mid-statement would otherwise be an unhandled 'error' event (the statement fails anyway).
+          client.on('error', ignore);
           db.logger.logQuery(sql, params);
           const started = performance.now();
           try {
             const result = await client.query({ name, text: sql, values: params });
             const ms = performance.now() - started;
             if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
+            client.off('error', ignore);
             client.release();
             return result.rows;
           } catch (error) {
-            // a statement PostgreSQL refused leaves the connection usable; anything else may not
-            const sqlState = typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
-            client.release(sqlState ? undefined : (error as Error));
+            // A statement PostgreSQL refused leaves the connection usable; a lost connection
+            // (no SQLSTATE, class 08, or 57P0x: the server shutting down) is handed back broken.
+            const code = (error as { code?: unknown }).code;
+            const refused = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
+            client.off('error', ignore);
+            client.release(refused ? undefined : (error as Error));
             db.logger.logQueryError(error as Error, sql, params);
             throw new QueryFailedError(sql, params, error as Error);
           }
