@@ -6,6 +6,7 @@ import { ideConfig, type IdeConfig } from './ide/ide.config';
  * typed object; everything else receives that object. Errors name the variable and the fix.
  */
 import { securityConfig, type SecurityConfig } from './security/security.config';
+import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions/subscriptions.config';
 import { tunnelConfig, type TunnelConfig } from './tunnel/tunnel.config';
 
 export class ConfigError extends Error {
@@ -72,6 +73,8 @@ export interface Config {
   health: HealthConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
+  /** GraphQL subscriptions over WebSocket (src/subscriptions/). */
+  subscriptions: SubscriptionsConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -175,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     tunnel: tunnelConfig(env),
     health: healthConfig(env),
     ide: ideConfig(env, isProduction),
+    subscriptions: subscriptionsConfig(env),
   };
   return deepFreeze(config);
 }

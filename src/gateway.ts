@@ -15,6 +15,7 @@ import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
 import { createProbeRouter } from './health/probes';
+import { startLiveUpdates } from './subscriptions/ws-server';
 
 export interface Gateway {
   url: string;
@@ -49,6 +50,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     const httpServer = createServer();
     answerClientErrorsWithJson(httpServer);
+    // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
+    const live = await startLiveUpdates({ httpServer, schema, config, logger, security, services, db: database.dataSource, registry: metrics.registry });
+    closers.push(() => live.drain());
+    health.watchListener(() => live.listenerState());
     const apollo = createApolloServer(schema, httpServer, config, logger, security, [createMetricsPlugin(metrics)]);
     await apollo.start();
     httpServer.on('request', createHttpApp(apollo, services, config, logger, security, [createProbeRouter(health, metrics, logger)]));
@@ -77,6 +82,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       async stop() {
         logger.info('stopping: closing the HTTP server after in-flight requests');
         await monitor.stop();
+        await live.drain(); // before Apollo's HTTP drain, which would cut WebSockets without a close frame
         await apollo.stop(); // the drain plugin closes the HTTP server and waits for in-flight requests
         for (const close of closers) await close();
         await health.close();

@@ -9,6 +9,7 @@ import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { SecurityResolver } from '../security/security.resolver';
+import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
 import { DateTimeScalar } from './scalars';
@@ -24,6 +25,7 @@ export const resolvers = [
   SecurityResolver,
   TunnelResolver,
   PoolHealthResolver,
+  SubscriptionResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
@@ -33,6 +35,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateInput,
+    pubSub: NO_IN_MEMORY_PUBSUB,
   });
 }
 

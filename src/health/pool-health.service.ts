@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
 import type { HealthConfig } from './health.config';
-import { HealthStatus, type PoolHealth, type PoolStats } from './pool-health.types';
+import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -29,6 +29,7 @@ export interface Readiness {
 export class PoolHealthService {
   private readonly probe: DatabaseProbe;
   private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
+  private listenerState?: () => ListenerStats;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -56,6 +57,11 @@ export class PoolHealthService {
   /** Called with every probe's result (the metrics keep the latest response time). */
   onProbe(listener: (result: DatabaseProbeResult) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Where poolHealth reads the state of the subscriptions' LISTEN connection. */
+  watchListener(state: () => ListenerStats): void {
+    this.listenerState = state;
   }
 
   /** The pg pool's own counters, read without touching the database. */
@@ -104,6 +110,7 @@ export class PoolHealthService {
       migrations: { applied: appliedMigrations?.length ?? null, pending },
       replicas: [],
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
+      listener: this.listenerState?.() ?? null,
       checkedAt: new Date(),
     };
   }
