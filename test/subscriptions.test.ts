@@ -133,7 +133,7 @@ it('metricRecorded delivers samples of one name whose dimensions match', async (
   s.stop();
 });
 
-it('refuses a cursor older than the replay window, or not a cursor, with a clear error', async () => {
+it('refuses a cursor older than the replay window, not a cursor, or a bad filter, with a clear error', async () => {
   const [{ max }] = await a.db.query(`SELECT max(seq)::text AS max FROM change_log`);
   const old = Buffer.from(`chg:${Number(max) - 1}`).toString('base64url');
   await a.db.query(`UPDATE change_log_state SET purged_through = $1 WHERE id = 1`, [max]);
@@ -148,6 +148,13 @@ it('refuses a cursor older than the replay window, or not a cursor, with a clear
   const bad = sub(b).subscribe(TASK_CHANGED, { after: 'not-a-cursor' });
   await bad.ended;
   expect(bad.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  // The filter's rules hold as they do for `tasks`.
+  const long = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'x'.repeat(201) } });
+  await long.ended;
+  expect(long.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'search' })] });
+  const wide = sub(b).subscribe(TASK_CHANGED, { filter: { or: Array.from({ length: 60 }, () => ({ isRoot: true })) } });
+  await wide.ended;
+  expect(wide.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter' });
 });
 
 it('uses the same tokens, roles and document limits as HTTP', async () => {

@@ -1,5 +1,6 @@
+import { validate } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import { Arg, Authorized, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Arg, ArgumentValidationError, Authorized, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Role } from '../auth/roles';
 import { TaskExecution } from '../executions/execution.entity';
 import type { Context } from '../graphql/context';
@@ -21,13 +22,20 @@ export interface SubscriptionContext extends Context {
   db: DataSource;
   /** Closes the socket as a slow consumer (its subscription queue passed SUBSCRIPTION_MAX_QUEUED_EVENTS). */
   slowConsumer(): void;
+  /** Subscriptions with the same key share each event's execution (see shared-execution.ts). */
+  shareKey: string;
 }
 
 type Data = SubscribeResolverData<unknown, Record<string, any>, SubscriptionContext>;
 
 function subscribe(interest: (args: Record<string, any>, ctx: SubscriptionContext) => ChangeInterest) {
-  return ({ args, context }: Data) => {
+  return async ({ args, context }: Data) => {
     if (!context.changes) throw new Error('subscriptions are served over WebSocket (graphql-ws) at /graphql');
+    // The filter's own rules (lengths, list sizes) now, rather than as an error on every event.
+    if (args.filter) {
+      const errors = await validate(Object.assign(new TaskFilter(), args.filter), { forbidUnknownValues: false, validationError: { target: false, value: false } });
+      if (errors.length > 0) throw new ArgumentValidationError(errors);
+    }
     const after = args.after == null ? undefined : decodeChangeCursor(args.after);
     return context.changes.subscribe(interest(args, context), { after, onOverflow: () => context.slowConsumer() });
   };
@@ -62,7 +70,7 @@ export class SubscriptionResolver {
     description: 'Tasks created, changed or deleted, from now on (or after `after`). `filter` is the `tasks` filter, evaluated on the changed row (on the row as it was, for a deletion).',
     subscribe: subscribe((args, ctx) => {
       const filter = (args.filter ?? null) as TaskFilter | null;
-      if (filter) taskFilterSql(filter, new Params()); // refuses a bad filter now, not at the first event
+      if (filter) taskFilterSql(filter, new Params()); // refuses a bad filter's shape now, not at the first event
       const key = `filter:${JSON.stringify(filter)}`;
       return {
         table: 'tasks',

@@ -30,6 +30,7 @@ import type { Security } from '../security/security';
 import type { Services } from '../services';
 import { ChangeHub } from './change-hub';
 import { ChangeListener, type ListenerState } from './change-listener';
+import { subscribeShared } from './shared-execution';
 import type { ChangeEvent } from './change-log';
 import type { SubscriptionContext } from './subscription.resolver';
 
@@ -42,6 +43,8 @@ export const CLOSE_CODES = {
   SERVICE_RESTART: 1012,
   /** No, an invalid, a revoked or an expired token (at connection_init, or found on a periodic recheck). Do not retry with the same token. */
   UNAUTHORIZED: 4401,
+  /** Try again later: the token could not be checked (the database is unavailable). */
+  TRY_AGAIN_LATER: 1013,
   /** This token already holds SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN sockets on this instance. */
   TOO_MANY_SOCKETS: 4029,
   /** Slow consumer: the socket's send buffer or a subscription's queue passed its cap. Reconnect and resume with `after`. */
@@ -150,8 +153,43 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   };
   o.httpServer.on('upgrade', onUpgrade);
 
+  // Sockets arriving together with one token (a reconnect storm after another instance drained)
+  // share one check: the authenticator's cache only helps once the first check is done.
+  const checking = new Map<string | undefined, Promise<Principal>>();
+  const authenticate = (authorization: string | undefined): Promise<Principal> => {
+    let check = checking.get(authorization);
+    if (!check) {
+      check = security.authenticator.authenticate(authorization).finally(() => checking.delete(authorization));
+      checking.set(authorization, check);
+    }
+    return check;
+  };
+
   const stateOf = (ctx: Ctx): SocketState => (ctx.extra.state ??= { socket: ctx.extra.socket, active: new Set() });
   const refuse = (message: string, code: string, extra: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extra } })];
+
+  // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
+  // with the same few documents, and a reconnect storm must not re-validate each one.
+  const documents = new Map<string, DocumentNode | GraphQLError[]>();
+  const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
+    const known = documents.get(query);
+    if (known) return known;
+    let result: DocumentNode | GraphQLError[];
+    try {
+      const document = parse(query, { maxTokens: config.security.limits.maxTokens });
+      const errors = validate(schema, document, rules);
+      // Coded as Apollo codes them over HTTP.
+      result =
+        errors.length > 0
+          ? errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }))
+          : document;
+    } catch (error) {
+      result = refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
+    }
+    if (documents.size >= 1_000) documents.clear();
+    documents.set(query, result);
+    return result;
+  };
 
   /** Checks a subscribe as Apollo checks a request (parse, validation rules, cost, budget) and builds its context. */
   const prepare = async (state: SocketState, id: string, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
@@ -163,15 +201,9 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       });
     }
     state.active.add(id);
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, { maxTokens: config.security.limits.maxTokens });
-    } catch (error) {
-      return refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
-    }
-    const errors = validate(schema, document, rules);
-    // Coded as Apollo codes them over HTTP.
-    if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }));
+    const checked = checkDocument(payload.query);
+    if (Array.isArray(checked)) return checked;
+    const document = checked;
     const operation = getOperationAST(document, payload.operationName);
     if (!operation) return refuse('Give one operation, or name the one to run (operationName)', 'BAD_USER_INPUT');
     if (operation.operation !== 'subscription') {
@@ -199,6 +231,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       changes: hub,
       db: o.db,
       slowConsumer: () => slowConsumer(state, `more than ${sc.maxQueuedEvents} events waiting`),
+      shareKey: JSON.stringify([principal.role, payload.query, payload.operationName ?? null, variables ?? null]),
     };
     const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
     return args;
@@ -208,6 +241,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     {
       schema,
       connectionInitWaitTimeout: sc.initTimeoutMs,
+      subscribe: (args) => subscribeShared(args, (args.contextValue as SubscriptionContext).shareKey),
       async onConnect(ctx) {
         const state = stateOf(ctx);
         const params = ctx.connectionParams ?? {};
@@ -215,11 +249,12 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
         const authorization = typeof given === 'string' ? given : undefined;
         let principal: Principal;
         try {
-          principal = await security.authenticator.authenticate(authorization);
+          principal = await authenticate(authorization);
         } catch (error) {
           const message = error instanceof Error ? error.message : 'Authentication failed';
+          const unavailable = (error as GraphQLError)?.extensions?.code === 'SERVICE_UNAVAILABLE';
           logger.warn('subscriptions: authentication refused', { reason: message });
-          close(state, CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+          close(state, unavailable ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
           return false;
         }
         const key = budgetKey(principal);
@@ -279,7 +314,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       byCredential.set(state.authorization, list);
     }
     for (const [authorization, states] of byCredential) {
-      security.authenticator.authenticate(authorization).catch((error: GraphQLError) => {
+      authenticate(authorization).catch((error: GraphQLError) => {
         // A database outage is no reason to drop sockets: only a token found bad closes them.
         if (error?.extensions?.code !== 'UNAUTHENTICATED') return;
         for (const state of states) close(state, CLOSE_CODES.UNAUTHORIZED, error.message.slice(0, 120));
