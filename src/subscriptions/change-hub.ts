@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import { CHANGE_COLUMNS, cursorExpired, toChangeEvent, type ChangeEvent } from './change-log';
 
 const REPLAY_PAGE = 500;
+/** A subscription that has been catching up from the log (after overflowing its queue) this long is a slow consumer. */
+export const SLOW_CONSUMER_AFTER_MS = 30_000;
 
 /** What one subscription wants: a cheap test on the change-log row, and an optional one that may query (a filter). */
 export interface ChangeInterest {
@@ -67,7 +69,7 @@ export class ChangeHub {
    * the buffer is drained skipping what the replay already delivered.
    */
   async subscribe(interest: ChangeInterest, options: SubscribeOptions): Promise<AsyncIterableIterator<ChangeEvent>> {
-    const sub = new ChangeSubscription(interest, this.maxQueued, options.onOverflow, () => this.remove(sub), this.onDeliver);
+    const sub = new ChangeSubscription(interest, this.maxQueued, options.onOverflow, () => this.remove(sub), this.onDeliver, (after) => this.replayPage(interest, after));
     let set = this.byTable.get(interest.table);
     if (!set) this.byTable.set(interest.table, (set = new Set()));
     set.add(sub);
@@ -79,7 +81,7 @@ export class ChangeHub {
         await sub.return();
         throw error;
       }
-      sub.startReplay(options.after, (after) => this.replayPage(interest, after));
+      sub.startReplay(options.after);
     }
     return sub;
   }
@@ -114,15 +116,22 @@ type PageReader = (after: number) => Promise<{ events: ChangeEvent[]; last: numb
 /**
  * One subscription's queue, as an async iterator. While replaying, live events wait in a buffer;
  * if the buffer overflows it is dropped and the replay simply reads further in the log (it is all
- * there), going live only after a short page read with no overflow since it started.
+ * there), going live only after a short page read with no overflow since it started. A live queue
+ * that overflows (a burst: a bulk UPDATE of thousands of rows) is dropped the same way and the
+ * subscription catches up from the log, so memory stays bounded without closing anyone; one that is
+ * still behind after SLOW_CONSUMER_AFTER_MS is a slow consumer (`onOverflow`).
  */
 class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
   private queue: ChangeEvent[] = [];
   private buffer: ChangeEvent[] | null = null;
   private overflows = 0;
-  private replay?: { after: number; read: PageReader };
-  /** Events with seq <= this were delivered by the replay. */
+  private replay?: { after: number };
+  /** Live events with seq <= this were delivered by the replay. */
   private delivered = 0;
+  /** The seq of the last event taken from the queue (or the cursor): catching up restarts after it. */
+  private consumed = 0;
+  /** Since when this subscription has been catching up after an overflow. */
+  private behindSince?: number;
   private waiter?: () => void;
   private done = false;
 
@@ -132,14 +141,16 @@ class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
     private readonly onOverflow: () => void,
     private readonly unregister: () => void,
     private readonly onDeliver: (event: ChangeEvent) => void,
+    private readonly read: PageReader,
   ) {}
 
   get queued(): number {
     return this.queue.length;
   }
 
-  startReplay(after: number, read: PageReader): void {
-    this.replay = { after, read };
+  startReplay(after: number): void {
+    this.replay = { after };
+    this.consumed = after;
     this.buffer = [];
   }
 
@@ -150,17 +161,27 @@ class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
       if (this.buffer.length > this.maxQueued) {
         this.buffer = [];
         this.overflows += 1;
+        this.checkSlow();
       }
       return;
     }
     if (event.seq <= this.delivered) return;
     this.queue.push(event);
     if (this.queue.length > this.maxQueued) {
-      this.onOverflow();
-      void this.return();
-      return;
+      this.behindSince ??= Date.now();
+      if (this.checkSlow()) return;
+      this.queue = [];
+      this.startReplay(this.consumed);
     }
     this.wake();
+  }
+
+  /** Closes a subscription that has been behind for too long; true when it did. */
+  private checkSlow(): boolean {
+    if (this.behindSince === undefined || Date.now() - this.behindSince <= SLOW_CONSUMER_AFTER_MS) return false;
+    this.onOverflow();
+    void this.return();
+    return true;
   }
 
   async next(): Promise<IteratorResult<ChangeEvent>> {
@@ -169,6 +190,7 @@ class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
       if (this.queue.length === 0 && this.replay) await this.replayMore();
       const event = this.queue.shift();
       if (event) {
+        this.consumed = event.seq;
         if (this.interest.accept && !(await this.interest.accept(event))) continue;
         if (this.done) return { done: true, value: undefined };
         if (event.receivedAt !== undefined) this.onDeliver(event); // live, not replayed
@@ -181,7 +203,7 @@ class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
   private async replayMore(): Promise<void> {
     const replay = this.replay!;
     const overflowsBefore = this.overflows;
-    const page = await replay.read(replay.after);
+    const page = await this.read(replay.after);
     replay.after = page.last;
     this.queue.push(...page.events);
     this.delivered = page.last;
@@ -190,6 +212,7 @@ class ChangeSubscription implements AsyncIterableIterator<ChangeEvent> {
     const buffered = this.buffer ?? [];
     this.buffer = null;
     this.replay = undefined;
+    this.behindSince = undefined;
     for (const event of buffered) if (event.seq > this.delivered) this.queue.push(event);
   }
 

@@ -328,6 +328,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   const drainNow = async (timeoutMs: number) => {
       draining = true;
       clearInterval(recheck);
+      clearInterval(bufferCheck);
       await listener.stop();
       // In-flight events: what the listener already read is in the subscriptions' queues and the
       // sockets' buffers; wait (bounded) for them to go out.
@@ -342,6 +343,13 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       o.httpServer.off('upgrade', onUpgrade);
       await Promise.resolve(server.dispose()).catch(() => undefined);
   };
+  // Slow consumers, also between events: graphql-ws waits for each send to be written before the
+  // next, so a peer that stops reading leaves its data in the socket's buffer.
+  const bufferCheck = setInterval(() => {
+    for (const state of sockets) if (state.socket.bufferedAmount > sc.maxBufferedBytes) slowConsumer(state, `send buffer over ${sc.maxBufferedBytes} bytes`);
+  }, 1_000);
+  bufferCheck.unref();
+
   return {
     listenerState: () => listener.status,
     drain,
