@@ -42,6 +42,8 @@ export class ChangeListener {
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private lastPurge = 0;
+  /** Not yet connected once: the first connection reads where the log ends. */
+  private starting = false;
 
   constructor(
     private readonly clientConfig: ClientConfig,
@@ -54,11 +56,22 @@ export class ChangeListener {
     return { ...this.state };
   }
 
-  /** Connects and starts from the newest change (the first connection fails start-up if it fails). */
+  /**
+   * Connects and starts from the newest change. A failure does not stop the gateway (the change log
+   * may not be migrated yet, or the database not reachable): it is logged, shown in poolHealth, and
+   * retried with backoff.
+   */
   async start(): Promise<void> {
-    await this.connect(true);
     this.pollTimer = setInterval(() => this.read(), POLL_MS);
     this.pollTimer.unref();
+    try {
+      await this.connect(true);
+    } catch (error) {
+      this.state = { ...this.state, status: 'RECONNECTING', lastError: describe(error as Error) };
+      this.logger.error('subscriptions: the change listener could not start; retrying (are the migrations applied?)', { reason: describe(error as Error) });
+      this.starting = true;
+      this.scheduleReconnect();
+    }
   }
 
   async stop(): Promise<void> {
@@ -116,8 +129,12 @@ export class ChangeListener {
     if (this.stopped) return;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt++);
     this.retryTimer = setTimeout(() => {
-      this.connect(false).then(
-        () => void (this.state.reconnects += this.stopped ? 0 : 1),
+      const first = this.starting;
+      this.connect(first).then(
+        () => {
+          this.starting = false;
+          if (!first && !this.stopped) this.state.reconnects += 1;
+        },
         (error: Error) => {
           this.state.lastError = describe(error);
           this.scheduleReconnect();

@@ -20,7 +20,7 @@ export interface SubscriptionContext extends Context {
   changes: ChangeHub;
   /** The gateway's data source: filters evaluated on the changed row, log entries by index. */
   db: DataSource;
-  /** Closes the socket as a slow consumer (its subscription queue passed SUBSCRIPTION_MAX_QUEUED_EVENTS). */
+  /** Closes the socket as a slow consumer (a subscription stayed behind, see change-hub.ts). */
   slowConsumer(): void;
   /** Subscriptions with the same key share each event's execution (see shared-execution.ts). */
   shareKey: string;
@@ -42,7 +42,7 @@ function subscribe(interest: (args: Record<string, any>, ctx: SubscriptionContex
 }
 
 /** A row of a table, read once per event for every subscriber of this gateway (see sharedRead). */
-function currentRow<T>(ctx: Context, event: ChangeEvent, read: () => Promise<T[]>): Promise<T | null> {
+function currentRow<T>(event: ChangeEvent, read: () => Promise<T[]>): Promise<T | null> {
   return sharedRead(event, 'row', async () => (await read())[0] ?? null);
 }
 
@@ -100,7 +100,7 @@ export class SubscriptionResolver {
     const task =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, Task, event.oldRow)
-        : await currentRow(ctx, event, () => ctx.services.tasks.findByIds([event.rowId]));
+        : await currentRow(event, () => ctx.services.tasks.findByIds([event.rowId]));
     return { cursor: encodeChangeCursor(event.seq), operation: operation(event), taskId: event.rowId, task };
   }
 
@@ -124,7 +124,7 @@ export class SubscriptionResolver {
     const execution =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, TaskExecution, event.oldRow)
-        : await currentRow(ctx, event, () => ctx.services.executions.findByIds([event.rowId]));
+        : await currentRow(event, () => ctx.services.executions.findByIds([event.rowId]));
     return { cursor: encodeChangeCursor(event.seq), operation: operation(event), executionId: event.rowId, taskId: event.taskId, execution };
   }
 
@@ -182,7 +182,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: SubscriptionContext,
   ): Promise<MetricRecordedEvent> {
     ctx.loaders = createLoaders(ctx.services);
-    const metric = await currentRow<SystemMetric>(ctx, event, () => ctx.services.metrics.findByIds([event.rowId]));
+    const metric = await currentRow<SystemMetric>(event, () => ctx.services.metrics.findByIds([event.rowId]));
     return { cursor: encodeChangeCursor(event.seq), metric };
   }
 

@@ -10,7 +10,7 @@ export interface SubscriptionsConfig {
   maxPerSocket: number;
   /** A socket whose send buffer (ws bufferedAmount) passes this many bytes is closed (slow consumer). */
   maxBufferedBytes: number;
-  /** Events queued for one subscription while it is still sending earlier ones; past it: slow consumer. */
+  /** Events queued for one subscription; past it, it catches up from the change log (a slow consumer if still behind after 30 s). */
   maxQueuedEvents: number;
   /** ms between keep-alive pings (0: none); a socket that does not answer within as long is dropped. */
   keepAliveMs: number;

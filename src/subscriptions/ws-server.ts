@@ -230,7 +230,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       ...createContext(services, logger, requestId, principal),
       changes: hub,
       db: o.db,
-      slowConsumer: () => slowConsumer(state, `more than ${sc.maxQueuedEvents} events waiting`),
+      slowConsumer: () => slowConsumer(state, 'still behind 30 s after its queue overflowed'),
       shareKey: JSON.stringify([principal.role, payload.query, payload.operationName ?? null, variables ?? null]),
     };
     const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
