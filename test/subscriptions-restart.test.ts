@@ -128,6 +128,16 @@ it('the LISTEN connection comes back after a database restart; a subscriber resu
   while (!logs.entries.some((e) => /change listener lost its connection/.test(e.message)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   expect(logs.entries.some((e) => e.level === 'warn' && /change listener lost its connection/.test(e.message))).toBe(true);
 
+  // poolHealth says why live updates are not flowing (asked while the token is still cached).
+  const down = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ poolHealth { status reasons listener { status } } }' }),
+  });
+  const health = ((await down.json()) as any).data.poolHealth;
+  expect(health.listener.status).toBe('RECONNECTING');
+  expect(health.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^subscriptions: the LISTEN connection is reconnecting/)]));
+
   pg = await startPg();
   // Written at once, before the listener is back: its catch-up read after reconnecting finds them.
   await insert(4);

@@ -99,6 +99,10 @@ export class PoolHealthService {
       reasons.push(`pool utilisation ${pool.utilizationPercent}% is over ${thresholds.poolUtilizationPercent}%`);
     }
     if (pool.waiting > 0) reasons.push(`${pool.waiting} request(s) waiting for a pool connection`);
+    const listener = this.listenerState?.() ?? null;
+    if (listener && listener.status !== 'LISTENING' && listener.status !== 'STOPPED') {
+      reasons.push(`subscriptions: the LISTEN connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`);
+    }
     if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
 
     const { responseTimeMs, error: _error, appliedMigrations, ...stats } = probe;
@@ -110,7 +114,7 @@ export class PoolHealthService {
       migrations: { applied: appliedMigrations?.length ?? null, pending },
       replicas: [],
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
-      listener: this.listenerState?.() ?? null,
+      listener,
       checkedAt: new Date(),
     };
   }
