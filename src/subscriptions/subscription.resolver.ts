@@ -77,6 +77,24 @@ export class SubscriptionResolver {
         replayWhere: 'TRUE',
         replayParams: [],
         matches: () => true,
+        // A replayed page: the rows, and which of them pass the filter, in two statements.
+        prefetch: async (events) => {
+          const present = events.filter((e) => e.operation !== 'DELETE');
+          const ids = [...new Set(present.map((e) => e.rowId))];
+          if (ids.length === 0) return;
+          const rows = new Map((await ctx.services.tasks.findByIds(ids)).map((t) => [t.id, t]));
+          let passing: Set<string> | undefined;
+          if (filter) {
+            const p = new Params();
+            const idList = p.add(ids);
+            const where = taskFilterSql(filter, p);
+            passing = new Set((await ctx.db.query(`SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)).map((r: { id: string }) => r.id));
+          }
+          for (const event of present) {
+            void sharedRead(event, 'row', async () => rows.get(event.rowId) ?? null);
+            if (passing) void sharedRead(event, key, async () => passing.has(event.rowId));
+          }
+        },
         accept: filter
           ? (event) =>
               sharedRead(event, key, async () => {
@@ -131,11 +149,17 @@ export class SubscriptionResolver {
   @Authorized(Role.VIEWER)
   @Subscription(() => ExecutionLogEntry, {
     description: 'Entries appended to one execution’s logs: each entry once, in order (concurrent appends included).',
-    subscribe: subscribe((args) => ({
+    subscribe: subscribe((args, ctx) => ({
       table: 'task_executions',
       replayWhere: `c.operation = 'LOG' AND c.row_id = $2::uuid`,
       replayParams: [args.executionId],
       matches: (e) => e.operation === 'LOG' && e.rowId === args.executionId,
+      // A replayed page: the execution's logs read once for all its entries.
+      prefetch: async (events) => {
+        const [row] = await ctx.db.query(`SELECT logs FROM task_executions WHERE id = $1::uuid`, [args.executionId]);
+        const logs: unknown[] = Array.isArray(row?.logs) ? row.logs : [];
+        for (const event of events) void sharedRead(event, 'entry', async () => [{ entry: logs[event.logIndex as number] ?? null }]);
+      },
     })),
   })
   async executionLogAppended(
