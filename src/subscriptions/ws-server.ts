@@ -104,14 +104,18 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
 
   const sockets = new Set<SocketState>();
   const perToken = new Map<string, number>();
-  new Gauge({ name: 'graphql_ws_sockets', help: 'Open GraphQL WebSockets (graphql-ws) on this instance.', registers: [o.registry], collect() { this.set(sockets.size); } });
-  new Gauge({ name: 'graphql_subscriptions_active', help: 'Subscriptions running on this instance.', registers: [o.registry], collect() { this.set(hub.size); } });
-  new Gauge({
-    name: 'graphql_subscription_listener_up',
-    help: '1 while the change listener (LISTEN connection) is listening, else 0.',
-    registers: [o.registry],
-    collect() { this.set(listener.status.status === 'LISTENING' ? 1 : 0); },
-  });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [o.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('graphql_ws_sockets', 'Open GraphQL WebSockets (graphql-ws) on this instance.', () => sockets.size);
+  gauge('graphql_subscriptions_active', 'Subscriptions running on this instance.', () => hub.size);
+  gauge('graphql_subscription_listener_up', '1 while the change listener (LISTEN connection) is listening, else 0.', () => (listener.status.status === 'LISTENING' ? 1 : 0));
 
   const close = (state: SocketState, code: number, reason: string) => {
     if (state.socket.readyState !== state.socket.OPEN) return;
@@ -257,6 +261,8 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
           close(state, unavailable ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
           return false;
         }
+        // Gone while its token was checked: onClose has run already, so it must not be counted.
+        if (state.socket.readyState !== state.socket.OPEN) return false;
         const key = budgetKey(principal);
         const open = perToken.get(key) ?? 0;
         if (open >= sc.maxSocketsPerToken) {
