@@ -49,10 +49,12 @@ export class ChangeLog1764900000000 implements MigrationInterface {
       )`);
     await q.query(`INSERT INTO change_log_state (id, purged_through) VALUES (1, 0)`);
 
-    // One row into change_log and its NOTIFY; the advisory lock makes seq order commit order.
+    // One row into change_log and its NOTIFY; the advisory lock makes seq order commit order. As its
+    // owner (SECURITY DEFINER): a role that may write tasks but not change_log (an agent's own
+    // login) still has its change logged.
     await q.query(`
       CREATE FUNCTION change_log_add(p_table text, p_id uuid, p_op text, p_task uuid, p_status text, p_metric text, p_log integer, p_old jsonb)
-      RETURNS void LANGUAGE plpgsql AS $fn$
+      RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
       DECLARE s bigint;
       BEGIN
         PERFORM pg_advisory_xact_lock(hashtext('taskmaster_change_log'));
