@@ -5,7 +5,6 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { AuditService } from '../src/audit/audit.service';
 import { systemPrincipal } from '../src/auth/principal';
 import { isRole, ROLES } from '../src/auth/roles';
 import { TokenService } from '../src/auth/token.service';
@@ -29,7 +28,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ ...config, logLevel: 'warn' }, { stderr: true });
   const database = await openDatabase(config.db, logger);
   try {
-    const tokens = new TokenService(database.dataSource, new AuditService(database.dataSource));
+    const tokens = new TokenService(database.dataSource);
     const { token, apiToken } = await tokens.issue(
       { requestId: 'token:create', logger, principal: systemPrincipal('token:create') },
       { name, role: values.role, expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null },

@@ -73,6 +73,10 @@ export interface Config {
   health: HealthConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
+  writes: {
+    /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
+    idempotencyTtlHours: number;
+  };
   /** GraphQL subscriptions over WebSocket (src/subscriptions/). */
   subscriptions: SubscriptionsConfig;
 }
@@ -178,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     tunnel: tunnelConfig(env),
     health: healthConfig(env),
     ide: ideConfig(env, isProduction),
+    writes: { idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 8760) },
     subscriptions: subscriptionsConfig(env),
   };
   return deepFreeze(config);

@@ -8,7 +8,7 @@ import { createSchema } from './graphql/schema';
 import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { answerClientErrorsWithJson } from './security/http.guards';
-import { createSecurity } from './security/security';
+import { checkDatabaseRoles, createSecurity } from './security/security';
 import { createServices, type Services } from './services';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
@@ -40,12 +40,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let services: Services | undefined;
   try {
     if (config.port !== 0) tunnel.write(config.port);
-    const schema = await createSchema();
+    const schema = await createSchema(config.security.input);
     const control = await openControlDataSource(config.db, logger);
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
     const security = createSecurity(config, control, services, logger);
     closers.push(() => security.close(), () => control.destroy());
+    await checkDatabaseRoles(config, database.dataSource, services, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     const httpServer = createServer();

@@ -74,7 +74,7 @@ export function createHttpApp(
           logger.warn('authentication refused', { requestId, reason: error.message, ip: req.ip });
           throw error;
         });
-        return createContext(services, logger, requestId, principal);
+        return createContext(services, logger, requestId, principal, req.get('idempotency-key'));
       },
     }),
   );

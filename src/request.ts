@@ -12,6 +12,8 @@ export interface RequestScope {
   logger: Logger;
   /** Who the request acts for (checked by the auth checker; written to the audit log). */
   principal: Principal;
+  /** The request's Idempotency-Key header, if any (create-like mutations honour it; src/idempotency). */
+  idempotencyKey?: string;
 }
 
 /** Figures gathered while one HTTP request runs. */

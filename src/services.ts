@@ -9,6 +9,7 @@ import { PoolHealthService } from './health/pool-health.service';
 import { IntegrationService } from './integrations/integration.service';
 import { MetricService } from './metrics/metric.service';
 import { TaskService } from './tasks/task.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { TunnelService } from './tunnel/tunnel.service';
 import type { Logger } from './logger';
 
@@ -17,15 +18,17 @@ import type { Logger } from './logger';
 export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled(), control: DataSource = db) {
   const audit = new AuditService(db);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
-  const tasks = new TaskService(db, audit);
+  const idempotency = new IdempotencyService(db, config.writes.idempotencyTtlHours);
+  const tasks = new TaskService(db, idempotency);
   return {
     audit,
+    idempotency,
     tasks,
-    executions: new ExecutionService(db, tasks),
-    integrations: new IntegrationService(db, audit, secrets),
-    metrics: new MetricService(db, audit),
-    tokens: new TokenService(control, audit, config.security.auth.tokenCacheSeconds),
-    sql: new SqlConsole(db, config.security.runSql),
+    executions: new ExecutionService(db, tasks, idempotency),
+    integrations: new IntegrationService(db, secrets, idempotency),
+    metrics: new MetricService(db, idempotency),
+    tokens: new TokenService(control, config.security.auth.tokenCacheSeconds),
+    sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
   };

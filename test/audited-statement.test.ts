@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { auditedStatement } from '../src/audit/audited-statement';
+import { auditedStatement, insertedRows, outcomeOf, writtenTable, type AuditedWrite } from '../src/audit/audited-statement';
 import { systemPrincipal } from '../src/auth/principal';
+import { ExternalIntegration } from '../src/integrations/integration.entity';
+import { SystemMetric } from '../src/metrics/metric.entity';
+import { Params } from '../src/graphql/sql';
 import { createLogger } from '../src/logger';
+import { Task } from '../src/tasks/task.entity';
 import { startTestGateway, type TestGateway } from './support/gateway';
 
-/** The one-statement form of the audit trail, for mutations written as a single SQL statement. */
+/** The one audited write path: a change and its audit row in one statement, the before-image from the locked row. */
 let t: TestGateway;
 const scope = { requestId: 'req-audited', logger: createLogger({ logLevel: 'error', isProduction: false }), principal: systemPrincipal('test') };
 beforeAll(async () => {
@@ -12,108 +16,119 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const run = (spec: Parameters<typeof auditedStatement>[1]) => {
-  const { sql, params } = auditedStatement(scope, spec);
-  return t.gateway.dataSource.query(sql, params);
+const run = (entity: 'task' | 'integration' | 'metric', write: (p: Params) => AuditedWrite) => {
+  const ds = t.gateway.dataSource;
+  const table =
+    entity === 'task'
+      ? writtenTable(ds, Task, 'task')
+      : entity === 'integration'
+        ? writtenTable(ds, ExternalIntegration, 'external_integration', { hidden: ['configuration'] })
+        : writtenTable(ds, SystemMetric, 'system_metric');
+  const { sql, params } = auditedStatement(scope, table, write(new Params()));
+  return ds.query(sql, params);
 };
 const auditOf = (entityId: string) => t.db.query(`SELECT * FROM audit_log WHERE entity_id = $1 ORDER BY occurred_at, id`, [entityId]);
 
 describe('auditedStatement', () => {
   it('writes the audit row of an INSERT, UPDATE and DELETE in the same statement', async () => {
-    const [created] = await run({
-      sql: `INSERT INTO tasks (title, priority) VALUES ($1, $2) RETURNING id, title, priority, status`,
-      params: ['one statement', 3],
-      operation: 'createTask',
-      entity: 'task',
-      kind: 'create',
-    });
-    expect(created).toMatchObject({ title: 'one statement', priority: 3, status: 'pending' });
+    const [created] = insertedRows<Task>(
+      await run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title, priority) VALUES (${p.add('one statement')}, ${p.add(3)})`, params: p })),
+    );
+    expect(created).toMatchObject({ title: 'one statement', priority: 3, status: 'pending', version: 1 });
     let rows = await auditOf(created.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ operation: 'createTask', entity: 'task', actor_id: 'system:test', request_id: 'req-audited' });
-    expect(rows[0].changes).toEqual({
-      id: { before: null, after: created.id },
-      title: { before: null, after: 'one statement' },
-      priority: { before: null, after: 3 },
-      status: { before: null, after: 'pending' },
-    });
+    expect(rows[0].changes).toMatchObject({ id: { before: null, after: created.id }, title: { before: null, after: 'one statement' }, version: { before: null, after: 1 } });
+    expect(rows[0].changes.description).toBeUndefined(); // null fields are not changes
 
-    const cols = `id, title, priority, status`;
-    await run({
-      sql: `UPDATE tasks SET priority = $2 WHERE id = $1 RETURNING ${cols}`,
-      beforeSql: `SELECT ${cols} FROM tasks WHERE id = $1`,
-      params: [created.id, 9],
-      operation: 'updateTask',
-      entity: 'task',
-      kind: 'update',
-    });
+    const updated = outcomeOf<Task>(
+      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: [`priority = ${p.add(9)}`], params: p })),
+    );
+    expect(updated).toMatchObject({ changed: true, row: { priority: 9, version: 2 } });
     rows = await auditOf(created.id);
-    expect(rows[1].changes).toEqual({ priority: { before: 3, after: 9 } });
+    expect(Object.keys(rows[1].changes).sort()).toEqual(['priority', 'updatedAt', 'version']);
+    expect(rows[1].changes.priority).toEqual({ before: 3, after: 9 });
+    expect(rows[1].changes.version).toEqual({ before: 1, after: 2 });
 
-    // a statement that changes nothing leaves no audit row
-    await run({
-      sql: `UPDATE tasks SET priority = 1 WHERE id = $1 AND status = 'completed' RETURNING ${cols}`,
-      beforeSql: `SELECT ${cols} FROM tasks WHERE id = $1`,
-      params: [created.id],
-      operation: 'updateTask',
-      entity: 'task',
-      kind: 'update',
-    });
+    // refused by its condition: no change, no audit row; the row as it is now comes back
+    const refused = outcomeOf<Task>(
+      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: ['priority = 1'], where: [`o.status = 'completed'`], params: p })),
+    );
+    expect(refused).toMatchObject({ changed: false, current: { priority: 9, version: 2 }, seen: { priority: 9, version: 2 } });
+    // a stale version is refused the same way
+    const stale = outcomeOf<Task>(
+      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: ['priority = 1'], expectedVersion: 1, params: p })),
+    );
+    expect(stale).toMatchObject({ changed: false, current: { version: 2 } });
     expect(await auditOf(created.id)).toHaveLength(2);
 
-    await run({ sql: `DELETE FROM tasks WHERE id = $1 RETURNING ${cols}`, params: [created.id], operation: 'deleteTask', entity: 'task', kind: 'delete' });
+    const deleted = outcomeOf<Task>(await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p })));
+    expect(deleted).toMatchObject({ changed: true, row: { id: created.id } });
     rows = await auditOf(created.id);
     expect(rows[2].changes.title).toEqual({ before: 'one statement', after: null });
+    // a missing row: nothing at all
+    expect(outcomeOf(await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p })))).toEqual({
+      changed: false,
+      current: null,
+      seen: null,
+    });
+  });
+
+  it('takes the before-image from the row it locks: a change that waited for another writer diffs against that writer’s row', async () => {
+    const [task] = insertedRows<Task>(await run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title) VALUES (${p.add('locked')})`, params: p })));
+    const holder = await t.db.query(`SELECT 1`); // warm the test connection
+    expect(holder).toHaveLength(1);
+    // another writer holds the row, changes it, and commits while our statement waits
+    await t.db.query('BEGIN');
+    await t.db.query(`UPDATE tasks SET priority = 7, version = version + 1 WHERE id = $1`, [task.id]);
+    const waiting = run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(task.id)}::uuid`, set: [`priority = ${p.add(8)}`], params: p }));
+    for (;;) {
+      const [w] = await t.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      if (w.n > 0) break;
+    }
+    await t.db.query('COMMIT');
+    const outcome = outcomeOf<Task>(await waiting);
+    expect(outcome).toMatchObject({ changed: true, row: { priority: 8, version: 3 } });
+    const [, audit] = await auditOf(task.id);
+    expect(audit.changes.priority).toEqual({ before: 7, after: 8 }); // not 0: the row as the other writer left it
+    expect(audit.changes.version).toEqual({ before: 2, after: 3 });
   });
 
   it('rolls back with a statement that fails', async () => {
     const before = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
     await expect(
-      run({ sql: `INSERT INTO tasks (title, parent_task_id) VALUES ('x', $1) RETURNING id`, params: [randomUUID()], operation: 'createTask', entity: 'task', kind: 'create' }),
+      run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title, parent_task_id) VALUES ('x', ${p.add(randomUUID())})`, params: p })),
     ).rejects.toThrow(/foreign key/);
     expect(await t.db.query('SELECT count(*)::int AS n FROM audit_log')).toEqual(before);
   });
 
-  it('masks secret fields and can summarise a batch in one row', async () => {
-    const [integration] = await run({
-      sql: `INSERT INTO external_integrations (integration_type, integration_name, configuration) VALUES ('github', 'x', $1) RETURNING id, configuration, integration_name AS name`,
-      params: [{ v: 1, ct: 'abc' }],
-      operation: 'createIntegration',
-      entity: 'external_integration',
-      kind: 'create',
-    });
-    const [row] = await auditOf(integration.id);
+  it('masks secret fields, never returns hidden ones, and can summarise a batch in one row', async () => {
+    const [integration] = insertedRows<Record<string, unknown>>(
+      await run('integration', (p) => ({
+        kind: 'insert',
+        operation: 'createIntegration',
+        insert: `INSERT INTO external_integrations AS w (integration_type, integration_name, configuration) VALUES ('github', 'x', ${p.json({ v: 1, ct: 'abc' })})`,
+        params: p,
+      })),
+    );
+    expect(integration).not.toHaveProperty('configuration');
+    const [row] = await auditOf(integration.id as string);
     expect(row.changes.configuration).toEqual({ before: null, after: '[secret]' });
 
-    const batch = await run({
-      sql: `INSERT INTO system_metrics (metric_category, metric_name, metric_value) SELECT 'ci', 'n', v FROM unnest($1::numeric[]) v RETURNING id`,
-      params: [[1, 2, 3]],
+    const count = await run('metric', (p) => ({
+      kind: 'insert',
       operation: 'recordMetrics',
-      entity: 'system_metric',
-      kind: 'create',
+      insert: `INSERT INTO system_metrics AS w (metric_category, metric_name, metric_value) SELECT 'ci', 'n', v FROM unnest(${p.add([1, 2, 3])}::numeric[]) v`,
+      params: p,
       summarize: true,
-    });
-    expect(batch).toHaveLength(3);
+      select: 'SELECT count(*)::int AS count FROM changed',
+    }));
+    expect(count).toEqual([{ count: 3 }]);
     const summary = await t.db.query(`SELECT entity_id, changes FROM audit_log WHERE operation = 'recordMetrics'`);
     expect(summary).toEqual([{ entity_id: null, changes: { count: { before: null, after: 3 } } }]);
   });
 
-  it('records a creation exactly as audit_diff(NULL, row, secrets) would (the inline form used for creates)', async () => {
-    const [task] = await run({
-      sql: `INSERT INTO tasks (title, description, priority, requirements, metadata) VALUES ($1, NULL, 0, $2, $3) RETURNING *, 'x'::text AS token`,
-      params: ['diff twin', { nested: { a: [1, null] }, empty: {} }, {}],
-      operation: 'createTask',
-      entity: 'task',
-      kind: 'create',
-    });
-    const [row] = await auditOf(task.id);
-    const [{ expected }] = await t.db.query(
-      `SELECT audit_diff(NULL, to_jsonb(t) || jsonb_build_object('token', 'x'), $2::text[]) AS expected FROM tasks t WHERE t.id = $1`,
-      [task.id, ['configuration', 'tokenHash', 'token', 'password', 'secret']],
-    );
-    expect(row.changes).toEqual(expected);
-    expect(row.changes.token).toEqual({ before: null, after: '[secret]' });
-    expect(row.changes.description).toBeUndefined(); // null fields are not changes
-    expect(row.changes.priority).toEqual({ before: null, after: 0 });
+  it('is the only diff: no audit_diff function is left in the database', async () => {
+    expect(await t.db.query(`SELECT proname FROM pg_proc WHERE proname = 'audit_diff'`)).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditService } from '../src/audit/audit.service';
 import { systemPrincipal } from '../src/auth/principal';
 import type { Role } from '../src/auth/roles';
 import { TokenService } from '../src/auth/token.service';
@@ -104,7 +103,7 @@ beforeAll(async () => {
   });
   gateway = await startGateway(config, logs.logger);
   baseUrl = `http://127.0.0.1:${gateway.port}`;
-  const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));
+  const tokens = new TokenService(gateway.dataSource);
   const scope = { requestId: 'outage-test', logger: logs.logger, principal: systemPrincipal('test-support') };
   token = (await tokens.issue(scope, { name: 'outage-operator', role: 'admin' as Role }, 'token:create')).token;
   unverified = (await tokens.issue(scope, { name: 'outage-newcomer', role: 'admin' as Role }, 'token:create')).token;

@@ -101,8 +101,11 @@ describe('docker/docker-compose.yml', () => {
 
   it('runs the migrations before the gateway starts, with commands package.json has', () => {
     const { migrate, gateway } = compose.services;
-    expect(migrate.command).toEqual(['npm', 'run', 'db:migrate:prod']);
-    expect(pkg.scripts['db:migrate:prod']).toBe('typeorm migration:run -d dist/ormconfig.js');
+    // db:init: roles, then the migrations as the owner role, then grants (scripts/db-init.ts).
+    expect(migrate.command).toEqual(['npm', 'run', 'db:init:prod']);
+    expect(pkg.scripts['db:init:prod']).toBe('node dist/scripts/db-init.js');
+    expect(migrate.environment.DB_ADMIN_PASSWORD).toMatch(/DB_ADMIN_PASSWORD/);
+    expect(gateway.environment.DB_ADMIN_PASSWORD).toBe('');
     expect(pkg.dependencies.typeorm).toBeDefined(); // the CLI is in the production dependencies
     expect(gateway.depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
     expect(gateway.depends_on.db).toEqual({ condition: 'service_healthy' });

@@ -39,7 +39,7 @@ let ops: SchemaOps;
 const tokens: Record<Role, string> = {} as Record<Role, string>;
 
 beforeAll(async () => {
-  t = await startTestGateway({ RUN_SQL_ENABLED: 'true' });
+  t = await startTestGateway({ RUN_SQL_ENABLED: 'true', RUN_SQL_ALLOW_SUPERUSER: 'true' });
   for (const role of [Role.VIEWER, Role.OPERATOR, Role.ADMIN]) tokens[role] = (await t.token(role)).token;
   const res = await t.gql(ROOT_FIELDS_QUERY);
   expect(res.body.errors).toBeUndefined();

@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AuditService } from '../src/audit/audit.service';
 import { systemPrincipal } from '../src/auth/principal';
 import { Role } from '../src/auth/roles';
 import { TokenService } from '../src/auth/token.service';
@@ -90,7 +89,7 @@ beforeAll(async () => {
   });
   gateway = await startGateway(config, logs.logger);
   baseUrl = `http://127.0.0.1:${gateway.port}`;
-  const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));
+  const tokens = new TokenService(gateway.dataSource);
   const scope = { requestId: 'live-test', logger: logs.logger, principal: systemPrincipal('test-support') };
   token = (await tokens.issue(scope, { name: 'live-admin', role: Role.ADMIN }, 'token:create')).token;
 }, 60_000);

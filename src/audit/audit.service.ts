@@ -1,47 +1,12 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import type { RequestScope } from '../request';
-import type { JSONObject } from '../graphql/scalars';
+import type { DataSource } from 'typeorm';
 import { AuditEntry } from './audit.entity';
 
-export const MASKED = '[secret]';
-
-export interface AuditChange {
-  /** The mutation, e.g. "updateTask". */
-  operation: string;
-  /** The kind of record, e.g. "task". */
-  entity: string;
-  entityId: string | null;
-  /** The record before (null for a creation) and after (null for a deletion). */
-  before: object | null;
-  after: object | null;
-  /** Fields whose values are masked in the log (credentials). */
-  secretFields?: readonly string[];
-}
-
-/** Fields that hold secrets wherever they appear, besides those a caller names. */
-export const ALWAYS_SECRET = new Set(['configuration', 'tokenHash', 'token', 'password', 'secret']);
-
 /**
- * The audit trail. `record` takes the transaction's EntityManager: the row commits or rolls back
- * with the change it describes, so a failed mutation leaves no row.
+ * Reads the audit trail. Its rows are written only by the statements of `auditedStatement`, each
+ * in the same statement as the change it describes.
  */
 export class AuditService {
   constructor(private readonly db: DataSource) {}
-
-  async record(tx: EntityManager, scope: RequestScope, change: AuditChange): Promise<void> {
-    const { principal } = scope;
-    await tx.getRepository(AuditEntry).insert({
-      actorKind: principal.kind,
-      actorId: principal.id,
-      actorName: principal.name,
-      actorRole: principal.role,
-      operation: change.operation,
-      entity: change.entity,
-      entityId: change.entityId,
-      changes: diff(change.before, change.after, new Set([...ALWAYS_SECRET, ...(change.secretFields ?? [])])),
-      requestId: scope.requestId,
-    });
-  }
 
   /** Newest first, keyset-paginated on (occurred_at, id). */
   async list(filter: AuditFilter, first: number, after?: { occurredAt: Date; id: string }): Promise<{ rows: AuditEntry[]; totalCount: () => Promise<number> }> {
@@ -71,26 +36,4 @@ export interface AuditFilter {
   requestId?: string;
   since?: Date;
   until?: Date;
-}
-
-/** `{ field: { before, after } }` for every field that differs; secrets masked, dates as ISO strings. */
-export function diff(before: object | null, after: object | null, secret: ReadonlySet<string>): JSONObject {
-  const b = (before ?? {}) as Record<string, unknown>;
-  const a = (after ?? {}) as Record<string, unknown>;
-  const out: Record<string, { before: unknown; after: unknown }> = {};
-  for (const field of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    const bv = normalise(b[field]);
-    const av = normalise(a[field]);
-    if (JSON.stringify(bv) === JSON.stringify(av)) continue;
-    out[field] = secret.has(field)
-      ? { before: field in b && bv !== null ? MASKED : null, after: field in a && av !== null ? MASKED : null }
-      : { before: field in b ? bv : null, after: field in a ? av : null };
-  }
-  return out;
-}
-
-function normalise(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (value === undefined) return null;
-  return value;
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { IsNull, type DataSource } from 'typeorm';
-import type { AuditService } from '../audit/audit.service';
+import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { poolQuery, runWrite } from '../db/writes';
+import { Params } from '../graphql/sql';
 import { BadInputError, NotFoundError } from '../errors';
 import type { RequestScope } from '../request';
 import { ApiToken } from './api-token.entity';
@@ -41,9 +43,13 @@ export class TokenService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly audit: AuditService,
     private readonly cacheSeconds = 0,
   ) {}
+
+  private written?: WrittenTable;
+  private get table(): WrittenTable {
+    return (this.written ??= writtenTable(this.db, ApiToken, 'api_token'));
+  }
 
   list(first: number, includeRevoked: boolean): Promise<ApiToken[]> {
     return this.db.getRepository(ApiToken).find({
@@ -56,37 +62,34 @@ export class TokenService {
   async issue(scope: RequestScope, input: IssueTokenInput, operation = 'createApiToken'): Promise<IssuedToken> {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadInputError('expiresAt', 'must be in the future');
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ApiToken);
-      const { identifiers } = await repo.insert(
-        repo.create({
-          name: input.name,
-          role: input.role,
-          tokenHash: hashToken(token),
-          tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 4),
-          createdBy: scope.principal.id,
-          expiresAt: input.expiresAt ?? null,
-        }),
-      );
-      const apiToken = await repo.findOneByOrFail({ id: identifiers[0].id });
-      await this.audit.record(tx, scope, { operation, entity: 'api_token', entityId: apiToken.id, before: null, after: apiToken });
-      return { token, apiToken };
+    const p = new Params();
+    const values = [input.name, input.role, hashToken(token), token.slice(0, TOKEN_PREFIX.length + 4), scope.principal.id].map((v) => p.add(v));
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
+      operation,
+      insert: `INSERT INTO api_tokens AS w (name, role, token_hash, token_prefix, created_by, expires_at)
+        VALUES (${values.join(', ')}, ${p.add(input.expiresAt?.toISOString() ?? null)}::timestamptz)`,
+      params: p,
     });
+    const [apiToken] = insertedRows<ApiToken>(await runWrite(poolQuery(this.db), statement));
+    return { token, apiToken };
   }
 
   async revoke(scope: RequestScope, id: string): Promise<ApiToken> {
-    const revoked = await this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ApiToken);
-      const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!before) throw new NotFoundError('API token', id);
-      if (before.revokedAt) return before; // revoking twice is harmless and changes nothing
-      await repo.update({ id }, { revokedAt: () => 'now()' });
-      const after = await repo.findOneByOrFail({ id });
-      await this.audit.record(tx, scope, { operation: 'revokeApiToken', entity: 'api_token', entityId: id, before, after });
-      return after;
+    const p = new Params();
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'update',
+      operation: 'revokeApiToken',
+      id: `${p.add(id)}::uuid`,
+      set: ['revoked_at = now()'],
+      where: ['o.revoked_at IS NULL'], // revoking twice is harmless and changes nothing
+      params: p,
     });
+    const outcome = outcomeOf<ApiToken>(await runWrite(poolQuery(this.db), statement));
     this.forget(id); // after the commit, so that no concurrent check caches the row as it was
-    return revoked;
+    if (outcome.changed) return outcome.row;
+    if (!outcome.current) throw new NotFoundError('API token', id);
+    return outcome.current;
   }
 
   /** The live token with this secret, or why not. Records last use at most once a minute. */

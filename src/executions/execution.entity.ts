@@ -1,5 +1,6 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject, type JSONValue } from '../graphql/scalars';
 import { Task } from '../tasks/task.entity';
 
@@ -14,6 +15,7 @@ registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State
 
 @ObjectType({ simpleResolvers: true, description: 'One run of a task by an agent.' })
 @Entity({ name: 'task_executions' })
+@Check('task_executions_status_check', vocabularyCheck('status', ExecutionStatus))
 @Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
 @Index('idx_task_executions_created_id', ['createdAt', 'id'])
 export class TaskExecution {

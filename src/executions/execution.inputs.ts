@@ -1,6 +1,7 @@
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { ExecutionStatus, type TaskExecution } from './execution.entity';
 
 export const FINISHED_EXECUTION_STATUSES = [ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED] as const;
@@ -18,6 +19,9 @@ export class StartExecutionInput implements Partial<TaskExecution> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   agentConfig?: JSONObject | null;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Ends a pending or running execution.' })

@@ -12,6 +12,8 @@ import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
 import { clearExecutionLoaders, executionByIdLoader, executionCountLoader, executionsOfTaskLoader, latestExecutionLoader } from './execution.loaders';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
+import { idempotencyOf } from '../idempotency/idempotency.service';
 
 export const TaskExecutionConnection = connectionType(TaskExecution, 'TaskExecution', 'A page of executions, newest first (Relay connection).');
 
@@ -22,6 +24,9 @@ export class AppendExecutionLogInput {
 
   @Field(() => [JSONScalar], { description: `1 to ${MAX_LOG_ENTRIES} JSON values, appended in order.` })
   entries!: unknown[];
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }
 
 @Resolver(() => TaskExecution)
@@ -51,17 +56,17 @@ export class ExecutionResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
-  async startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
-    const execution = await ctx.services.executions.start(ctx, input);
+  async startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution> {
+    const execution = await ctx.services.executions.start(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
     clearExecutionLoaders(ctx);
     return execution;
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
-  appendExecutionLog(@Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput, @Ctx() ctx: Context): Promise<TaskExecution> {
+  appendExecutionLog(@Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution> {
     clearExecutionLoaders(ctx, input.id);
-    return ctx.services.executions.appendLog(ctx, input.id, input.entries);
+    return ctx.services.executions.appendLog(ctx, input.id, input.entries, idempotencyOf(ctx, info, input.idempotencyKey));
   }
 
   @Authorized(Role.OPERATOR)

@@ -1,9 +1,11 @@
 import { In, type DataSource } from 'typeorm';
-import { auditedStatement } from '../audit/audited-statement';
+import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { poolQuery, runWrite } from '../db/writes';
+import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { columnMap, ident, Params, selectList } from '../graphql/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
@@ -29,11 +31,17 @@ export interface ExecutionPageQuery {
 /** Execution rules: runs start on open tasks and finish exactly once; and the execution reads. */
 export class ExecutionService {
   private cols?: Map<string, string>;
+  private written?: WrittenTable;
 
   constructor(
     private readonly db: DataSource,
     private readonly tasks: TaskService,
+    private readonly idempotency: IdempotencyService,
   ) {}
+
+  private get table(): WrittenTable {
+    return (this.written ??= writtenTable(this.db, TaskExecution, 'task_execution'));
+  }
 
   private get columns(): Map<string, string> {
     return (this.cols ??= columnMap(this.db, TaskExecution));
@@ -100,70 +108,77 @@ export class ExecutionService {
   }
 
   /**
-   * One INSERT ... SELECT from the task: the run is created only if the task exists and is open.
-   * Only when nothing was inserted is the task read, to say why.
+   * One audited INSERT ... SELECT from the task: the run is created only if the task exists and is
+   * open. Only when nothing was inserted is the task read, to say why.
    */
-  async start(scope: RequestScope, input: StartExecutionInput): Promise<TaskExecution> {
+  async start(scope: RequestScope, input: StartExecutionInput, idempotency?: IdempotencyRequest): Promise<TaskExecution> {
+    const { idempotencyKey: _key, ...fields } = input;
     const p = new Params();
-    const audited = auditedStatement(scope, {
-      sql: `INSERT INTO task_executions (task_id, agent_type, agent_config, status, started_at)
-       SELECT t.id, ${p.add(input.agentType)}, ${p.json(input.agentConfig ?? {})}, '${ExecutionStatus.RUNNING}', now()
-       FROM tasks t WHERE t.id = ${p.add(input.taskId)}::uuid AND t.status <> ALL(${p.add(FINAL_TASK_STATUSES)}::text[])
-       RETURNING ${this.allColumns()}`,
-      params: p.values,
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
       operation: 'startExecution',
-      entity: 'task_execution',
-      kind: 'create',
+      insert: `INSERT INTO task_executions AS w (task_id, agent_type, agent_config, status, started_at)
+       SELECT t.id, ${p.add(input.agentType)}, ${p.json(input.agentConfig ?? {})}, '${ExecutionStatus.RUNNING}', now()
+       FROM tasks t WHERE t.id = ${p.add(input.taskId)}::uuid AND t.status <> ALL(${p.add(FINAL_TASK_STATUSES)}::text[])`,
+      params: p,
     });
-    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
-    if (rows[0]) return rows[0];
-    const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
-    if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
-    throw new ConflictError('the task changed while the execution was being started; retry');
+    return this.idempotency.once(scope, idempotency, fields, async (query) => {
+      const [started] = insertedRows<TaskExecution>(await runWrite(query, statement));
+      if (started) return started;
+      // thrown inside, so that a keyed request's key is rolled back with it and a retry runs again
+      const status = await this.db.transaction((tx) => this.tasks.statusOf(tx, input.taskId, 'taskId'));
+      if (isFinal(status)) throw new BadInputError('taskId', `the task is ${statusName(status)}; executions start only on open tasks`);
+      throw new ConflictError('the task changed while the execution was being started; retry');
+    });
   }
 
   /**
-   * Appends to `logs` in one UPDATE (`logs || $entries`): concurrent appends from several agents
-   * all land, none overwrites another, and nothing is read first.
+   * Appends to `logs` in one audited UPDATE (`logs || $entries`): concurrent appends from several
+   * agents all land, none overwrites another, and nothing is read first. With an idempotency key,
+   * a retried append does not append twice.
    */
-  async appendLog(scope: RequestScope, id: string, entries: unknown[]): Promise<TaskExecution> {
+  async appendLog(scope: RequestScope, id: string, entries: unknown[], idempotency?: IdempotencyRequest): Promise<TaskExecution> {
     if (entries.length === 0 || entries.length > MAX_LOG_ENTRIES) {
       throw new BadInputError('entries', `give 1 to ${MAX_LOG_ENTRIES} entries, got ${entries.length}`);
     }
     const p = new Params();
-    // Audited as a count: the log itself may be long, and is in the row.
-    const audited = auditedStatement(scope, {
-      sql: `UPDATE task_executions SET logs = coalesce(logs, '[]'::jsonb) || ${p.json(entries)} WHERE id = ${p.add(id)} RETURNING ${this.allColumns()}`,
-      params: p.values,
-      operation: 'appendExecutionLog',
-      entity: 'task_execution',
+    const statement = auditedStatement(scope, this.table, {
       kind: 'update',
-      changesSql: `jsonb_build_object('logs', jsonb_build_object('appended', ${Math.floor(entries.length)}))`,
+      operation: 'appendExecutionLog',
+      id: `${p.add(id)}::uuid`,
+      set: [`logs = coalesce(o.logs, '[]'::jsonb) || ${p.json(entries)}`],
+      // Audited as a count: the log itself may be long, and is in the row.
+      changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${Math.floor(entries.length)}))`,
+      params: p,
     });
-    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
-    if (!rows[0]) throw new NotFoundError('execution', id);
-    return rows[0];
+    return this.idempotency.once(scope, idempotency, { id, entries }, async (query) => {
+      const outcome = outcomeOf<TaskExecution>(await runWrite(query, statement));
+      if (!outcome.changed) throw new NotFoundError('execution', id);
+      return outcome.row;
+    });
   }
 
-  /** One conditional UPDATE ... RETURNING: two agents finishing the same run cannot both succeed. */
+  /** One conditional, audited UPDATE: two agents finishing the same run cannot both succeed. */
   async finish(scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
     const p = new Params();
     const errorDetails = input.errorDetails == null ? 'NULL' : p.json(input.errorDetails);
-    const status = p.add(input.status);
-    const idRef = p.add(input.id);
-    const audited = auditedStatement(scope, {
-      sql: `UPDATE task_executions SET status = ${status}::text, error_details = ${errorDetails}, completed_at = now()
-       WHERE id = ${idRef}::uuid AND status = ANY(${p.add(UNFINISHED)}::text[]) RETURNING ${this.allColumns()}`,
-      beforeSql: `SELECT ${this.allColumns()} FROM task_executions WHERE id = ${idRef}::uuid`,
-      params: p.values,
-      operation: 'finishExecution',
-      entity: 'task_execution',
+    const statement = auditedStatement(scope, this.table, {
       kind: 'update',
+      operation: 'finishExecution',
+      id: `${p.add(input.id)}::uuid`,
+      set: [`status = ${p.add(input.status)}::text`, `error_details = ${errorDetails}`, 'completed_at = now()'],
+      where: [`o.status = ANY(${p.add(UNFINISHED)}::text[])`],
+      params: p,
     });
-    const { rows } = await run<TaskExecution>(this.db, audited.sql, audited.params);
-    if (rows[0]) return rows[0];
-    const execution = await this.db.getRepository(TaskExecution).findOne({ where: { id: input.id }, select: { id: true, status: true } });
-    if (!execution) throw new NotFoundError('execution', input.id);
-    throw new BadInputError('id', `the execution is already ${execution.status.toUpperCase()}; only PENDING or RUNNING executions can finish`);
+    const outcome = outcomeOf<TaskExecution>(await runWrite(poolQuery(this.db), statement));
+    if (outcome.changed) return outcome.row;
+    const { current, seen } = outcome;
+    if (!current) throw new NotFoundError('execution', input.id);
+    const status = current.status.toUpperCase();
+    if (seen && UNFINISHED.includes(seen.status)) {
+      // it was open when the request arrived: another agent finished it meanwhile
+      throw new ConflictError(`id: the execution was finished as ${status} by another writer meanwhile`, { field: 'id', currentStatus: status });
+    }
+    throw new BadInputError('id', `the execution is already ${status}; only PENDING or RUNNING executions can finish`);
   }
 }

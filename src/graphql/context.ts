@@ -13,6 +13,6 @@ export interface Context extends RequestScope {
   budget?: BudgetState;
 }
 
-export function createContext(services: Services, logger: Logger, requestId: string, principal: Principal): Context {
-  return { requestId, logger: logger.child({ requestId }), principal, services, loaders: createLoaders(services) };
+export function createContext(services: Services, logger: Logger, requestId: string, principal: Principal, idempotencyKey?: string): Context {
+  return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders(services) };
 }

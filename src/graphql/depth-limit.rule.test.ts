@@ -33,3 +33,15 @@ describe('depth limit rule', () => {
     expect(errors('{ task { ...Nope } }')).toEqual([expect.stringMatching(/Unknown fragment "Nope"/)]);
   });
 });
+
+describe('introspection depth', () => {
+  const ofTypes = (n: number) => `${'ofType { '.repeat(n)}name${' }'.repeat(n)}`;
+  it('lets the standard introspection query through and refuses a 50-deep one', () => {
+    const { getIntrospectionQuery } = jest.requireActual('graphql');
+    expect(errors(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }), 3)).toEqual([]);
+    expect(errors(`{ __schema { types { fields { type { ${ofTypes(50)} } } } } }`, 100)).toEqual([expect.stringMatching(/introspection selection is 55 levels deep; at most \d+/)]);
+    expect(errors(`query A { task { id } } query Q { ...F } fragment F on Query { __type(name: "Task") { fields { type { ${ofTypes(50)} } } } }`, 100)).toEqual([
+      expect.stringMatching(/introspection selection is \d+ levels deep/),
+    ]);
+  });
+});

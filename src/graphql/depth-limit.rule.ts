@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { getIntrospectionQuery, GraphQLError, Kind, parse, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 
 /** More selections than this, once fragments are expanded, is refused before depth is measured. */
@@ -27,6 +27,16 @@ export function createDepthLimitRule(maxDepth: number) {
       );
       return {};
     }
+    // graphql-depth-limit skips every field starting with "__": introspection is measured here.
+    const introspection = introspectionDepth(context.getDocument());
+    if (introspection > MAX_INTROSPECTION_DEPTH) {
+      context.reportError(
+        new GraphQLError(`An introspection selection is ${introspection} levels deep; at most ${MAX_INTROSPECTION_DEPTH} (the depth of the standard introspection query)`, {
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxIntrospectionDepth: MAX_INTROSPECTION_DEPTH },
+        }),
+      );
+      return {};
+    }
     // graphql-depth-limit reports once per branch that is too deep; one error per operation is enough.
     const reported = new Set<string>();
     const once = Object.create(context, {
@@ -42,6 +52,55 @@ export function createDepthLimitRule(maxDepth: number) {
     return rule(once) as unknown as ASTVisitor;
   };
 }
+
+/**
+ * The deepest selection under `__schema` or `__type` (fragments expanded, memoised; the document is
+ * known to be sound and bounded by then).
+ */
+function introspectionDepth(document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const depthMemo = new Map<string, number>();
+  const introMemo = new Map<string, number>();
+  // depth of a selection set (1 per field level)
+  const depthOf = (set: SelectionSetNode): number => {
+    let max = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) max = Math.max(max, 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0));
+      else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(sel.selectionSet));
+      else {
+        const name = sel.name.value;
+        if (!depthMemo.has(name)) depthMemo.set(name, fragments.has(name) ? depthOf(fragments.get(name)!.selectionSet) : 0);
+        max = Math.max(max, depthMemo.get(name)!);
+      }
+    }
+    return max;
+  };
+  // the deepest introspection subtree found anywhere in a selection set
+  const introOf = (set: SelectionSetNode): number => {
+    let max = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value === '__schema' || sel.name.value === '__type') max = Math.max(max, 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0));
+        else if (sel.selectionSet) max = Math.max(max, introOf(sel.selectionSet));
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, introOf(sel.selectionSet));
+      else {
+        const name = sel.name.value;
+        if (!introMemo.has(name)) introMemo.set(name, fragments.has(name) ? introOf(fragments.get(name)!.selectionSet) : 0);
+        max = Math.max(max, introMemo.get(name)!);
+      }
+    }
+    return max;
+  };
+  let max = 0;
+  for (const def of document.definitions) if (def.kind === Kind.OPERATION_DEFINITION) max = Math.max(max, introOf(def.selectionSet));
+  return max;
+}
+
+/** The standard introspection query (every option on, as GraphiQL asks it) must pass; deeper is refused. */
+export const MAX_INTROSPECTION_DEPTH = introspectionDepth(
+  parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })),
+);
 
 /** Selections in the document with every fragment spread expanded, in linear time (memoised). */
 function expandedSize(document: DocumentNode): number | 'unsound' {

@@ -12,9 +12,30 @@ import type { Logger } from '../logger';
  * keep their message: domain errors, input validation, and GraphQL's own parse/validation errors.
  * Everything else is logged in full under an error id and reaches the client masked.
  */
-const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE']);
+const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']);
 
 export function createFormatError(logger: Logger, isProduction: boolean) {
+  const format = formatErrorUnclipped(logger, isProduction);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const out = format(formatted, error);
+    return { ...out, message: clipUserInput(out.message) };
+  };
+}
+
+/** Longest run of user input an error message quotes (GraphQL's own messages echo whole values). */
+export const MAX_QUOTED_INPUT = 100;
+
+/**
+ * A message with every quoted value and every unbroken run longer than MAX_QUOTED_INPUT cut to it
+ * (a 100 KB id is echoed twice by graphql-js and graphql-scalars), and at most 2,000 characters.
+ */
+export function clipUserInput(message: string): string {
+  const clip = (text: string) => (text.length > MAX_QUOTED_INPUT ? `${text.slice(0, MAX_QUOTED_INPUT)}…` : text);
+  const out = message.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => `"${clip(inner)}"`).replace(/\S{101,}/g, clip);
+  return out.length > 2_000 ? `${out.slice(0, 2_000)}…` : out;
+}
+
+function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapThrownValue(unwrapResolverError(error));
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
@@ -38,6 +59,12 @@ export function createFormatError(logger: Logger, isProduction: boolean) {
     // (type-graphql's authorization errors).
     if (original instanceof GraphQLError && (!formatted.path || SAFE_CODES.has(String(original.extensions?.code)))) {
       const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      // Apollo raises some request errors without a code of their own (a persisted query whose hash
+      // does not match, answered 400) and then labels them INTERNAL_SERVER_ERROR: they are BAD_REQUEST.
+      const status = (original.extensions?.http as { status?: number } | undefined)?.status;
+      if (original.extensions?.code === undefined && status !== undefined && status >= 400 && status < 500) {
+        return { ...base, extensions: { ...extensions, code: 'BAD_REQUEST' } };
+      }
       return { ...base, extensions: { ...extensions, code: extensions.code ?? 'BAD_USER_INPUT' } };
     }
 

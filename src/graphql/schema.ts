@@ -1,6 +1,6 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { ArgumentValidationError, buildSchema } from 'type-graphql';
+import { ArgumentValidationError, buildSchema, type ResolverData } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
@@ -8,6 +8,8 @@ import { ExecutionResolver, TaskExecutionsResolver } from '../executions/executi
 import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
+import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
+import type { InputLimits } from '../security/security.config';
 import { SecurityResolver } from '../security/security.resolver';
 import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';
 import { TaskResolver } from '../tasks/task.resolver';
@@ -28,13 +30,23 @@ export const resolvers = [
   SubscriptionResolver,
 ] as const;
 
-export function createSchema(): Promise<GraphQLSchema> {
+/** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
+export function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
+  const checked = new WeakSet<object>();
   return buildSchema({
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    validateFn: validateInput,
+    validateFn: (value, type, data) => {
+      // Called once per argument; the size caps look at all of a call's arguments at once.
+      const { args, info } = data as ResolverData<object>;
+      if (!checked.has(args)) {
+        checked.add(args);
+        checkArgumentSizes(info, args, inputLimits);
+      }
+      return validateInput(value, type);
+    },
     pubSub: NO_IN_MEMORY_PUBSUB,
   });
 }

@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 
 export enum IntegrationType {
@@ -25,6 +26,9 @@ registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
 
 @ObjectType({ simpleResolvers: true, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
 @Entity({ name: 'external_integrations' })
+@Check('external_integrations_integration_type_check', vocabularyCheck('integration_type', IntegrationType))
+@Check('external_integrations_status_check', vocabularyCheck('status', IntegrationStatus))
+@Check('external_integrations_health_status_check', vocabularyCheck('health_status', IntegrationHealth))
 export class ExternalIntegration {
   @Field(() => UUIDScalar)
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'external_integrations_pkey' })
@@ -72,4 +76,8 @@ export class ExternalIntegration {
   @Field(() => DateTimeScalar, { nullable: true })
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', nullable: true })
   updatedAt!: Date | null;
+
+  @Field(() => Int, { description: 'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.' })
+  @Column({ type: 'integer', default: 1 })
+  version!: number;
 }

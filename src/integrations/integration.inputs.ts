@@ -1,6 +1,7 @@
 import { IsObject, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { Field, InputType, Int } from 'type-graphql';
 import { JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+import { EXPECTED_VERSION_DESCRIPTION, IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { IntegrationHealth, IntegrationStatus, IntegrationType, type ExternalIntegration } from './integration.entity';
 
 @InputType({ description: 'A new integration. `configuration` (credentials included) is stored but never returned.' })
@@ -24,6 +25,9 @@ export class CreateIntegrationInput implements Partial<ExternalIntegration> {
   @Min(1)
   @Max(1_000_000)
   rateLimitPerMinute?: number;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Changes to an integration: only the fields given change.' })
@@ -58,4 +62,7 @@ export class UpdateIntegrationInput implements Partial<ExternalIntegration> {
   @Min(1)
   @Max(1_000_000)
   rateLimitPerMinute?: number;
+
+  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
+  expectedVersion?: number | null;
 }

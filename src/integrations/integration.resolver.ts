@@ -8,6 +8,7 @@ import { connectionSelection } from '../graphql/selection';
 import { ExternalIntegration, IntegrationStatus } from './integration.entity';
 import { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
 import { IntegrationFilter } from './integration.query';
+import { idempotencyOf } from '../idempotency/idempotency.service';
 
 export const ExternalIntegrationConnection = connectionType(ExternalIntegration, 'ExternalIntegration', 'A page of integrations, newest first (Relay connection).');
 
@@ -39,8 +40,8 @@ export class IntegrationResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration)
-  createIntegration(@Arg('input', () => CreateIntegrationInput) input: CreateIntegrationInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    return ctx.services.integrations.create(ctx, input);
+  createIntegration(@Arg('input', () => CreateIntegrationInput) input: CreateIntegrationInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<ExternalIntegration> {
+    return ctx.services.integrations.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
   }
 
   @Authorized(Role.ADMIN)

@@ -1,12 +1,13 @@
 import { In, type DataSource } from 'typeorm';
-import { auditedStatement } from '../audit/audited-statement';
-import type { AuditService } from '../audit/audit.service';
+import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { poolQuery, runWrite } from '../db/writes';
+import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, StaleVersionError } from '../errors';
 import { fetchPage, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, run, selectList } from '../graphql/sql';
+import { columnMap, ident, Params, selectList } from '../graphql/sql';
 import { ExternalIntegration, IntegrationStatus } from './integration.entity';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
 import { INTEGRATION_ORDERING, integrationFilterSql, type IntegrationFilter } from './integration.query';
@@ -20,23 +21,20 @@ export interface IntegrationPageQuery {
 
 export class IntegrationService {
   private cols?: Map<string, string>;
+  private written?: WrittenTable;
 
   constructor(
     private readonly db: DataSource,
-    private readonly audit: AuditService,
     private readonly secrets: SecretBox,
+    private readonly idempotency: IdempotencyService,
   ) {}
+
+  private get table(): WrittenTable {
+    return (this.written ??= writtenTable(this.db, ExternalIntegration, 'external_integration', { hidden: ['configuration'] }));
+  }
 
   private get columns(): Map<string, string> {
     return (this.cols ??= columnMap(this.db, ExternalIntegration));
-  }
-
-  /** Every column but `configuration`: credentials never leave the database. */
-  private returning(): string {
-    return [...this.columns]
-      .filter(([prop]) => prop !== 'configuration')
-      .map(([prop, col]) => `${ident(col)} AS ${ident(prop)}`)
-      .join(', ');
   }
 
   findByIds(ids: readonly string[]): Promise<ExternalIntegration[]> {
@@ -52,77 +50,96 @@ export class IntegrationService {
     return fetchPage<ExternalIntegration>(this.db, { from: 'external_integrations i', select, where, params, ordering: INTEGRATION_ORDERING }, plan, q.withTotal);
   }
 
-  async create(scope: RequestScope, input: CreateIntegrationInput): Promise<ExternalIntegration> {
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ExternalIntegration);
-      const { identifiers } = await repo.insert(repo.create({ ...input, ...this.sealed(input.configuration) }));
-      const integration = await repo.findOneByOrFail({ id: identifiers[0].id });
-      await this.audit.record(tx, scope, { operation: 'createIntegration', entity: 'external_integration', entityId: integration.id, before: null, after: integration });
-      return integration;
+  /** One audited INSERT; the configuration is sealed first and never returned. */
+  async create(scope: RequestScope, input: CreateIntegrationInput, idempotency?: IdempotencyRequest): Promise<ExternalIntegration> {
+    const { idempotencyKey: _key, ...fields } = input;
+    const p = new Params();
+    const values: Record<string, unknown> = { ...fields, ...this.sealed(fields.configuration) };
+    const names: string[] = [];
+    const refs: string[] = [];
+    for (const [prop, value] of Object.entries(values)) {
+      const column = this.columns.get(prop);
+      if (!column || value == null) continue;
+      names.push(ident(column));
+      refs.push(prop === 'configuration' ? p.json(value) : p.add(value));
+    }
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
+      operation: 'createIntegration',
+      insert: `INSERT INTO external_integrations AS w (${names.join(', ')}) VALUES (${refs.join(', ')})`,
+      params: p,
     });
+    // the request hash covers the configuration as sent; only its hash is stored, never the credentials
+    return this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<ExternalIntegration>(await runWrite(query, statement))[0]);
   }
 
+  /** Field-level changes in one audited UPDATE over the locked row; with expectedVersion, only to that version. */
   async update(scope: RequestScope, input: UpdateIntegrationInput): Promise<ExternalIntegration> {
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ExternalIntegration);
-      const { id, configuration, ...changes } = input;
-      const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!before) throw new NotFoundError('integration', id);
-      const update = { ...changes, ...(configuration !== undefined ? this.sealed(configuration) : {}) };
-      if (Object.keys(update).length > 0) await repo.update({ id }, update);
-      const after = await repo.findOneByOrFail({ id });
-      await this.audit.record(tx, scope, { operation: 'updateIntegration', entity: 'external_integration', entityId: id, before, after });
-      return after;
-    });
+    const { id, configuration, expectedVersion, ...changes } = input;
+    const values: Record<string, unknown> = { ...changes, ...(configuration !== undefined ? this.sealed(configuration) : {}) };
+    return this.change(scope, 'updateIntegration', id, values, expectedVersion);
   }
 
-  /** ACTIVE or DISABLED in one UPDATE ... RETURNING (its audit row written by the same statement). */
-  async setStatus(scope: RequestScope, id: string, status: IntegrationStatus): Promise<ExternalIntegration> {
-    const audited = auditedStatement(scope, {
-      sql: `UPDATE external_integrations SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${this.returning()}`,
-      beforeSql: `SELECT ${this.returning()} FROM external_integrations WHERE id = $1`,
-      params: [id, status],
-      operation: status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration',
-      entity: 'external_integration',
+  /** ACTIVE or DISABLED, in one audited UPDATE. */
+  setStatus(scope: RequestScope, id: string, status: IntegrationStatus): Promise<ExternalIntegration> {
+    return this.change(scope, status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration', id, { status });
+  }
+
+  private async change(scope: RequestScope, operation: string, id: string, values: Record<string, unknown>, expectedVersion?: number | null): Promise<ExternalIntegration> {
+    const p = new Params();
+    const idRef = `${p.add(id)}::uuid`;
+    const set: string[] = [];
+    for (const [prop, value] of Object.entries(values)) {
+      const column = this.columns.get(prop);
+      if (!column || value === undefined) continue;
+      set.push(`${ident(column)} = ${value === null ? 'NULL' : prop === 'configuration' ? p.json(value) : p.add(value)}`);
+    }
+    const statement = auditedStatement(scope, this.table, {
       kind: 'update',
+      operation,
+      id: idRef,
+      set,
+      where: set.length === 0 ? ['false'] : [],
+      expectedVersion,
+      params: p,
     });
-    const { rows } = await run<ExternalIntegration>(this.db, audited.sql, audited.params);
-    if (!rows[0]) throw new NotFoundError('integration', id);
-    return rows[0];
+    const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
+    if (outcome.changed) return outcome.row;
+    if (!outcome.current) throw new NotFoundError('integration', id);
+    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('integration', outcome.current, expectedVersion);
+    return outcome.current; // nothing to change
   }
 
   /** Deletes it and returns it as it was (without its configuration). */
   async delete(scope: RequestScope, id: string): Promise<ExternalIntegration> {
-    const audited = auditedStatement(scope, {
-      sql: `DELETE FROM external_integrations WHERE id = $1 RETURNING ${this.returning()}`,
-      params: [id],
-      operation: 'deleteIntegration',
-      entity: 'external_integration',
-      kind: 'delete',
-    });
-    const { rows } = await run<ExternalIntegration>(this.db, audited.sql, audited.params);
-    if (!rows[0]) throw new NotFoundError('integration', id);
-    return rows[0];
+    const p = new Params();
+    const statement = auditedStatement(scope, this.table, { kind: 'delete', operation: 'deleteIntegration', id: `${p.add(id)}::uuid`, params: p });
+    const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
+    if (!outcome.changed) throw new NotFoundError('integration', id);
+    return outcome.row;
   }
 
   /**
    * Re-encrypts every configuration sealed with another key than the active one (or stored in
-   * plaintext before encryption existed). One transaction per row; each rotation is audited.
+   * plaintext before encryption existed): read, re-seal, and write back through the audited path
+   * with the version read, so a concurrent change is never overwritten (that row is tried again).
    */
   async rotateSecrets(scope: RequestScope): Promise<{ rotated: number; checked: number }> {
-    const ids = (await this.db.getRepository(ExternalIntegration).find({ select: { id: true }, order: { id: 'ASC' } })).map((r) => r.id);
+    const ids: { id: string }[] = await this.db.query(`SELECT id FROM external_integrations ORDER BY id`);
     let rotated = 0;
-    for (const id of ids) {
-      rotated += await this.db.transaction(async (tx) => {
-        const repo = tx.getRepository(ExternalIntegration);
-        const row = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-        if (!row || !this.secrets.needsRotation(row.configuration)) return 0;
-        const plain = this.secrets.open(row.configuration);
-        await repo.update({ id }, this.sealed(plain));
-        const after = await repo.findOneByOrFail({ id });
-        await this.audit.record(tx, scope, { operation: 'rotateSecrets', entity: 'external_integration', entityId: id, before: row, after });
-        return 1;
-      });
+    for (const { id } of ids) {
+      for (;;) {
+        const [row] = await this.db.query(`SELECT configuration, version FROM external_integrations WHERE id = $1`, [id]);
+        if (!row || !this.secrets.needsRotation(row.configuration)) break;
+        try {
+          await this.change(scope, 'rotateSecrets', id, this.sealed(this.secrets.open(row.configuration)), row.version);
+          rotated++;
+          break;
+        } catch (error) {
+          if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
+          if (error instanceof NotFoundError) break;
+        }
+      }
     }
     return { rotated, checked: ids.length };
   }

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { ListArgs } from '../graphql/list.args';
@@ -7,6 +8,8 @@ import { SystemMetric } from './metric.entity';
 import { MetricInput } from './metric.inputs';
 import { MAX_BUCKETS, MetricBucket, RecordMetricsPayload } from './metric.series';
 import { MAX_METRICS_PER_CALL } from './metric.service';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
+import { idempotencyOf } from '../idempotency/idempotency.service';
 
 @Resolver(() => SystemMetric)
 export class MetricResolver {
@@ -56,13 +59,23 @@ export class MetricResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => SystemMetric)
-  recordMetric(@Arg('input', () => MetricInput) input: MetricInput, @Ctx() ctx: Context): Promise<SystemMetric> {
-    return ctx.services.metrics.record(ctx, input);
+  recordMetric(
+    @Arg('input', () => MetricInput) input: MetricInput,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey: string | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<SystemMetric> {
+    return ctx.services.metrics.record(ctx, input, idempotencyOf(ctx, info, idempotencyKey));
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => RecordMetricsPayload, { description: `Records up to ${MAX_METRICS_PER_CALL} samples in one INSERT: all or none.` })
-  async recordMetrics(@Arg('input', () => [MetricInput]) input: MetricInput[], @Ctx() ctx: Context): Promise<RecordMetricsPayload> {
-    return { count: await ctx.services.metrics.recordMany(ctx, input) };
+  async recordMetrics(
+    @Arg('input', () => [MetricInput]) input: MetricInput[],
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey: string | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<RecordMetricsPayload> {
+    return { count: await ctx.services.metrics.recordMany(ctx, input, idempotencyOf(ctx, info, idempotencyKey)) };
   }
 }

@@ -1,6 +1,7 @@
 import { In, type DataSource } from 'typeorm';
-import { auditedStatement } from '../audit/audited-statement';
-import type { AuditService } from '../audit/audit.service';
+import { auditedStatement, insertedRows, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { runWrite } from '../db/writes';
+import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError } from '../errors';
 import type { JSONObject } from '../graphql/scalars';
@@ -21,10 +22,16 @@ export interface SeriesQuery {
 }
 
 export class MetricService {
+  private written?: WrittenTable;
+
   constructor(
     private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
+
+  private get table(): WrittenTable {
+    return (this.written ??= writtenTable(this.db, SystemMetric, 'system_metric'));
+  }
 
   findByIds(ids: readonly string[]): Promise<SystemMetric[]> {
     return this.db.getRepository(SystemMetric).findBy({ id: In([...ids]) });
@@ -38,14 +45,21 @@ export class MetricService {
     });
   }
 
-  async record(scope: RequestScope, input: MetricInput): Promise<SystemMetric> {
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(SystemMetric);
-      const { timestamp, dimensions, ...rest } = input;
-      const { identifiers } = await repo.insert(repo.create({ ...rest, dimensions: dimensions ?? {}, ...(timestamp ? { timestamp } : {}) }));
-      const metric = await repo.findOneByOrFail({ id: identifiers[0].id });
-      await this.audit.record(tx, scope, { operation: 'recordMetric', entity: 'system_metric', entityId: metric.id, before: null, after: metric });
-      return metric;
+  /** One audited INSERT. */
+  async record(scope: RequestScope, input: MetricInput, idempotency?: IdempotencyRequest): Promise<SystemMetric> {
+    validateMetric(input, 0, 'input');
+    const p = new Params();
+    const ts = input.timestamp ? `${p.add(input.timestamp.toISOString())}::timestamptz` : 'now()';
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
+      operation: 'recordMetric',
+      insert: `INSERT INTO system_metrics AS w (metric_category, metric_name, metric_value, metric_unit, dimensions, timestamp)
+        VALUES (${p.add(input.category)}, ${p.add(input.name)}, ${p.add(String(input.value))}::numeric, ${p.add(input.unit ?? null)}, ${p.json(input.dimensions ?? {})}, ${ts})`,
+      params: p,
+    });
+    return this.idempotency.once(scope, idempotency, input, async (query) => {
+      const [metric] = insertedRows<SystemMetric>(await runWrite(query, statement));
+      return { ...metric, value: Number(metric.value) };
     });
   }
 
@@ -53,11 +67,11 @@ export class MetricService {
    * Up to 10,000 samples in ONE INSERT: the columns travel as six arrays through `unnest`, so the
    * statement has six parameters whatever the row count, and either every row lands or none.
    */
-  async recordMany(scope: RequestScope, inputs: MetricInput[]): Promise<number> {
+  async recordMany(scope: RequestScope, inputs: MetricInput[], idempotency?: IdempotencyRequest): Promise<number> {
     if (inputs.length > MAX_METRICS_PER_CALL) {
       throw new BadInputError('input', `at most ${MAX_METRICS_PER_CALL} metrics per call, got ${inputs.length}; split the batch`);
     }
-    inputs.forEach(validateMetric);
+    inputs.forEach((m, i) => validateMetric(m, i));
     if (inputs.length === 0) return 0;
     const p = new Params();
     const cols = [
@@ -69,19 +83,16 @@ export class MetricService {
       p.add(inputs.map((m) => (m.timestamp ? m.timestamp.toISOString() : null))) + '::timestamptz[]',
     ];
     // One audit row for the batch (its size), written by the same statement.
-    const { sql, params } = auditedStatement(scope, {
-      sql: `INSERT INTO system_metrics (metric_category, metric_name, metric_value, metric_unit, dimensions, timestamp)
-         SELECT c, n, v, u, d, coalesce(ts, now()) FROM unnest(${cols.join(', ')}) AS x(c, n, v, u, d, ts)
-         RETURNING id`,
-      params: p.values,
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
       operation: 'recordMetrics',
-      entity: 'system_metric',
-      kind: 'create',
+      insert: `INSERT INTO system_metrics AS w (metric_category, metric_name, metric_value, metric_unit, dimensions, timestamp)
+         SELECT c, n, v, u, d, coalesce(ts, now()) FROM unnest(${cols.join(', ')}) AS x(c, n, v, u, d, ts)`,
+      params: p,
       summarize: true,
       select: 'SELECT count(*)::int AS count FROM changed',
     });
-    const [{ count }] = await this.db.query(sql, params);
-    return count;
+    return this.idempotency.once(scope, idempotency, inputs, async (query) => Number((await runWrite(query, statement))[0].count));
   }
 
   /** Buckets aligned on `from`, aggregated in SQL; only buckets holding samples. */
@@ -129,8 +140,8 @@ export class MetricService {
 }
 
 /** What DECIMAL(15,6) and the varchar lengths accept, checked before anything is sent. */
-function validateMetric(m: MetricInput, i: number): void {
-  const bad = (field: string, why: string) => new BadInputError(`input[${i}].${field}`, why, { index: i });
+function validateMetric(m: MetricInput, i: number, path = `input[${i}]`): void {
+  const bad = (field: string, why: string) => new BadInputError(`${path}.${field}`, why, { index: i });
   if (!Number.isFinite(m.value) || Math.abs(m.value) > METRIC_VALUE_LIMIT) throw bad('value', `must be a finite number within ±${METRIC_VALUE_LIMIT}`);
   if (!/\S/.test(m.name) || m.name.length > 100) throw bad('name', 'must be 1 to 100 characters, not blank');
   if (!/\S/.test(m.category) || m.category.length > 50) throw bad('category', 'must be 1 to 50 characters, not blank');

@@ -48,8 +48,17 @@ describe('SecretBox', () => {
 });
 
 describe('credentialsHint', () => {
-  it('shows keys and at most the last four characters of long values', () => {
-    expect(credentialsHint({ token: 'ghp_0123456789abcdef', org: 'acme' })).toBe('org=••••, token=••••cdef');
+  it('lists the keys set, with the last four characters of long random tokens only', () => {
+    expect(credentialsHint({ token: 'ghp_0123456789abcdef0123456789', org: 'acme' })).toBe('org=••••, token=••••6789');
+    expect(credentialsHint({ token: 'ghp_0123456789abcdef' })).toBe('token=••••'); // under 24 characters
+    expect(credentialsHint({ empty: '', none: null, token: 'x' })).toBe('token=••••');
     expect(credentialsHint({})).toBeNull();
+  });
+
+  it('never hints at passwords, URLs or user names, however long', () => {
+    const long = 'Zq3vT9xLk2Wm8Rp4Yb7Nc1Hd6Jf5Gs0A';
+    expect(
+      credentialsHint({ password: long, db_password: `${long}; --`, url: 'https://api.example.com/v1/data/', endpoint: long, username: long, apiKey: long, webhook: `https://hooks.example.com/${long}` }),
+    ).toBe(`apiKey=••••${long.slice(-4)}, db_password=••••, endpoint=••••, password=••••, url=••••, username=••••, webhook=••••`);
   });
 });

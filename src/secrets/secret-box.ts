@@ -72,17 +72,25 @@ export class SecretBox {
   }
 }
 
+/** Keys whose values are never hinted at, however random they look: passwords, URLs, user names. */
+const NO_SUFFIX_KEY = /pass|pwd|url|uri|endpoint|host|dsn|connection|user|login|email|account|name/i;
+
+/** A long random token (an API key): at least 24 characters, one word, not a URL. */
+const looksLikeToken = (v: unknown): v is string => typeof v === 'string' && v.length >= 24 && /^[\w.~+/=-]+$/.test(v) && !/^(https?|postgres(ql)?|redis):/i.test(v);
+
 /**
- * A masked hint of a configuration, for people to recognise it: each key with at most the last
- * four characters of a long string value, e.g. `endpoint=••••.com, token=••••f3a9`. Short values
- * and non-strings show nothing. Null when empty.
+ * A masked hint of a configuration, for people to recognise it: the keys that are set, with the
+ * last four characters only of values that are long random tokens (≥ 24 characters), and never for
+ * keys that name a password, URL or user: `org=••••, password=••••, token=••••f3a9`. Null when empty.
  */
 export function credentialsHint(value: Record<string, unknown>): string | null {
-  const keys = Object.keys(value).sort();
+  const keys = Object.keys(value)
+    .filter((k) => value[k] !== undefined && value[k] !== null && value[k] !== '')
+    .sort();
   if (keys.length === 0) return null;
   const parts = keys.map((k) => {
     const v = value[k];
-    const tail = typeof v === 'string' && v.length >= 16 ? v.slice(-4) : '';
+    const tail = looksLikeToken(v) && !NO_SUFFIX_KEY.test(k) ? v.slice(-4) : '';
     return `${k.slice(0, 40)}=••••${tail}`;
   });
   const hint = parts.join(', ');

@@ -6,9 +6,16 @@ describe('security configuration', () => {
   it('has safe defaults: tokens required, runSql off, batching off, a development key only outside production', () => {
     const { security } = loadConfig({});
     expect(security.auth).toEqual({ anonymousRead: false, tokenCacheSeconds: 10, jwt: undefined });
-    expect(security.runSql).toEqual({ enabled: false, statementTimeoutMs: 5000, rowLimit: 1000 });
+    expect(security.runSql).toEqual({ enabled: false, databaseUrl: undefined, statementTimeoutMs: 5000, rowLimit: 1000, cellBytes: 4096, answerBytes: 1_048_576, allowSuperuser: false });
+    expect(security.roles).toEqual({ adminUser: undefined, adminPassword: undefined, ownerUser: 'taskmaster_owner', ownerPassword: undefined });
     expect(security.limits).toMatchObject({ batching: false, store: 'postgres', maxCost: 10_000, budgetPerMinute: 100_000 });
     expect(security.secrets).toMatchObject({ activeKeyId: 'dev-insecure', insecureDevelopmentKey: true });
+  });
+
+  it('keeps runSql off superusers in production and wants a console role URL', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRETS_KEYS: `k:${key(1)}`, RUN_SQL_ALLOW_SUPERUSER: 'true' })).toThrow(/RUN_SQL_ALLOW_SUPERUSER: cannot be on in production/);
+    expect(() => loadConfig({ RUN_SQL_DATABASE_URL: 'mysql://x' })).toThrow(/RUN_SQL_DATABASE_URL: expected postgres:\/\/<console role>/);
+    expect(loadConfig({ RUN_SQL_DATABASE_URL: 'postgres://c:p@h/db' }).security.runSql.databaseUrl).toBe('postgres://c:p@h/db');
   });
 
   it('reads keys and picks the first as active unless told', () => {

@@ -2,6 +2,19 @@ import { bool, ConfigError, int, oneOf, str, type Env, type NodeEnv } from '../c
 
 export type RateLimitStore = 'postgres' | 'redis';
 
+export interface InputLimits {
+  /** Bytes of one JSON argument value (its JSON text). */
+  jsonBytes: number;
+  /** Values (objects, arrays, scalars) in one JSON argument value. */
+  jsonNodes: number;
+  /** Bytes of a list of JSON values taken in one call: appendExecutionLog's entries. */
+  logBytes: number;
+  /** Characters of any string argument (a field's own, smaller rule still applies). */
+  stringLength: number;
+  /** Characters of a paging cursor (`after`, `before`). */
+  cursorLength: number;
+}
+
 /** Everything about who may call the gateway and how much: tokens, JWTs, limits, secrets, runSql. */
 export interface SecurityConfig {
   auth: {
@@ -36,6 +49,8 @@ export interface SecurityConfig {
     maxJsonDepth: number;
     batching: boolean;
   };
+  /** Caps on what a client sends, checked once per field over all its arguments (input-limits.ts). */
+  input: InputLimits;
   secrets: {
     /** Key id -> 32-byte AES-256 key. The active key encrypts; every listed key decrypts. */
     keys: ReadonlyMap<string, Buffer>;
@@ -45,8 +60,27 @@ export interface SecurityConfig {
   };
   runSql: {
     enabled: boolean;
+    /**
+     * The console role's connection (secret: holds a password). Unset: the gateway's own database
+     * settings, which runSql refuses when that user is (or can become) a superuser.
+     */
+    databaseUrl?: string;
     statementTimeoutMs: number;
     rowLimit: number;
+    /** A longer cell is cut to this many bytes (in SQL: the whole value never reaches Node). */
+    cellBytes: number;
+    /** Rows stop being added once the answer holds this many bytes of JSON. */
+    answerBytes: number;
+    /** Outside production only: let runSql run as a superuser (our statement checks remain). */
+    allowSuperuser: boolean;
+  };
+  /** `npm run db:init`: who creates the roles, and the owner role it makes (see db-roles.ts). */
+  roles: {
+    /** Superuser (or CREATEROLE + CREATEDB) credentials for db:init; unset: the gateway's own. */
+    adminUser?: string;
+    adminPassword?: string;
+    ownerUser: string;
+    ownerPassword?: string;
   };
   /** Security headers on every HTTP response (on by default). */
   securityHeaders: boolean;
@@ -72,6 +106,26 @@ function parseKeys(raw: string): Map<string, Buffer> {
   }
   if (keys.size === 0) throw new ConfigError('SECRETS_KEYS', 'lists no key');
   return keys;
+}
+
+function runSqlConfig(env: Env, isProduction: boolean): SecurityConfig['runSql'] {
+  const databaseUrl = str(env, 'RUN_SQL_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/@]+@/.test(databaseUrl)) {
+    throw new ConfigError('RUN_SQL_DATABASE_URL', 'expected postgres://<console role>:<password>@host:5432/db, e.g. the role npm run db:init creates');
+  }
+  const allowSuperuser = bool(env, 'RUN_SQL_ALLOW_SUPERUSER', false);
+  if (allowSuperuser && isProduction) {
+    throw new ConfigError('RUN_SQL_ALLOW_SUPERUSER', 'cannot be on in production: runSql must run as the console role (RUN_SQL_DATABASE_URL)');
+  }
+  return {
+    enabled: bool(env, 'RUN_SQL_ENABLED', false),
+    databaseUrl,
+    statementTimeoutMs: int(env, 'RUN_SQL_TIMEOUT_MS', 5_000, 1, 600_000),
+    rowLimit: int(env, 'RUN_SQL_ROW_LIMIT', 1_000, 1, 100_000),
+    cellBytes: int(env, 'RUN_SQL_CELL_BYTES', 4_096, 16, 10_485_760),
+    answerBytes: int(env, 'RUN_SQL_ANSWER_BYTES', 1_048_576, 1_024, 104_857_600),
+    allowSuperuser,
+  };
 }
 
 export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
@@ -120,11 +174,20 @@ export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
       maxJsonDepth: int(env, 'GRAPHQL_MAX_JSON_DEPTH', 32, 2, 1_000),
       batching: bool(env, 'GRAPHQL_BATCHING', false),
     },
+    input: {
+      jsonBytes: int(env, 'INPUT_MAX_JSON_BYTES', 65_536, 1_024, 16_777_216),
+      jsonNodes: int(env, 'INPUT_MAX_JSON_NODES', 10_000, 10, 1_000_000),
+      logBytes: int(env, 'INPUT_MAX_LOG_BYTES', 65_536, 1_024, 16_777_216),
+      stringLength: int(env, 'INPUT_MAX_STRING_LENGTH', 100_000, 1_000, 10_000_000),
+      cursorLength: int(env, 'INPUT_MAX_CURSOR_LENGTH', 1_024, 64, 65_536),
+    },
     secrets: { keys, activeKeyId, insecureDevelopmentKey: !rawKeys },
-    runSql: {
-      enabled: bool(env, 'RUN_SQL_ENABLED', false),
-      statementTimeoutMs: int(env, 'RUN_SQL_TIMEOUT_MS', 5_000, 1, 600_000),
-      rowLimit: int(env, 'RUN_SQL_ROW_LIMIT', 1_000, 1, 100_000),
+    runSql: runSqlConfig(env, isProduction),
+    roles: {
+      adminUser: str(env, 'DB_ADMIN_USER'),
+      adminPassword: str(env, 'DB_ADMIN_PASSWORD'),
+      ownerUser: str(env, 'DB_OWNER_USER') ?? 'taskmaster_owner',
+      ownerPassword: str(env, 'DB_OWNER_PASSWORD'),
     },
     securityHeaders: bool(env, 'SECURITY_HEADERS', true),
   };

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, Extensions, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Extensions, Field, Int, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
@@ -18,6 +18,25 @@ export class RateLimit {
   resetAt!: Date;
 }
 
+export enum SqlTruncation {
+  ROWS = 'ROWS',
+  CELL_BYTES = 'CELL_BYTES',
+  ANSWER_BYTES = 'ANSWER_BYTES',
+}
+registerEnumType(SqlTruncation, {
+  name: 'SqlTruncation',
+  description: 'Why a runSql answer is shorter than the result: RUN_SQL_ROW_LIMIT rows, RUN_SQL_CELL_BYTES per cell, RUN_SQL_ANSWER_BYTES per answer.',
+});
+
+@ObjectType({ simpleResolvers: true, description: 'A cell of a runSql answer cut to RUN_SQL_CELL_BYTES.' })
+export class SqlCell {
+  @Field(() => Int, { description: 'Index in rows.' })
+  row!: number;
+
+  @Field()
+  column!: string;
+}
+
 @ObjectType({ simpleResolvers: true })
 export class SqlResult {
   @Field(() => [String])
@@ -29,8 +48,14 @@ export class SqlResult {
   @Field(() => Int)
   rowCount!: number;
 
-  @Field({ description: 'True when the statement returned more rows than the cap (RUN_SQL_ROW_LIMIT).' })
+  @Field({ description: 'True when anything was cut: see truncatedBy.' })
   truncated!: boolean;
+
+  @Field(() => [SqlTruncation])
+  truncatedBy!: SqlTruncation[];
+
+  @Field(() => [SqlCell], { description: 'The cells cut to RUN_SQL_CELL_BYTES (their value is the first bytes of the text form).' })
+  truncatedCells!: SqlCell[];
 }
 
 /** Flat cost of one runSql call, on top of the field itself. */
@@ -48,10 +73,11 @@ export class SecurityResolver {
   @Authorized(Role.ADMIN)
   @Extensions({ cost: RUN_SQL_COST })
   @Query(() => SqlResult, {
-    description: 'Admins only, and only where RUN_SQL_ENABLED: one SQL statement in a READ ONLY transaction, with a statement timeout and a row cap.',
+    description:
+      'Admins only, and only where RUN_SQL_ENABLED: one query as the console role (RUN_SQL_DATABASE_URL) in a READ ONLY transaction, with a statement timeout and caps on rows, bytes per cell and bytes per answer.',
   })
   runSql(@Arg('sql', () => String) sql: string, @Ctx() ctx: Context): Promise<SqlResult> {
-    return ctx.services.sql.run(sql);
+    return ctx.services.sql.run(sql) as Promise<SqlResult>;
   }
 }
 

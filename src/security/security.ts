@@ -12,6 +12,23 @@ export interface Security {
   close(): Promise<void>;
 }
 
+/**
+ * Start-up checks of the database roles: a warning when the gateway itself runs as a superuser (it
+ * needs only the runtime role's DML), and runSql's console role checked (production refuses an
+ * unfit one, naming the fix).
+ */
+export async function checkDatabaseRoles(config: Config, db: DataSource, services: Services, logger: Logger): Promise<void> {
+  const [me] = await db.query(
+    `SELECT session_user AS "user", EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER')) AS "superuser"`,
+  );
+  if (me?.superuser && !config.db.embedded) {
+    logger.warn(
+      `the gateway connects to PostgreSQL as "${me.user}", a superuser (or a member of one); it needs only DML. Create the runtime role with \`npm run db:init\` (or docker/roles.sql) and set DB_USER/DB_PASSWORD (or DATABASE_URL) to it`,
+    );
+  }
+  await services.sql.checkRole(config.isProduction, logger);
+}
+
 export function createSecurity(config: Config, db: DataSource, services: Services, logger: Logger): Security {
   const { security } = config;
   if (security.secrets.insecureDevelopmentKey) {
@@ -26,6 +43,9 @@ export function createSecurity(config: Config, db: DataSource, services: Service
   return {
     authenticator: new Authenticator(security.auth, services.tokens),
     rateLimiter,
-    close: () => rateLimiter.close(),
+    async close() {
+      await rateLimiter.close();
+      await services.sql.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { vocabularyCheck } from '../db/vocabulary';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
 
 /** Stored lowercase in `tasks.status`; exposed as an UPPER_SNAKE GraphQL enum. */
@@ -14,6 +15,7 @@ registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is
 
 @ObjectType({ simpleResolvers: true, description: 'A unit of work recorded by an agent or CI job.' })
 @Entity({ name: 'tasks' })
+@Check('tasks_status_check', vocabularyCheck('status', TaskStatus))
 @Index('idx_tasks_status', ['status'])
 @Index('idx_tasks_priority', ['priority'])
 @Index('idx_tasks_assigned_to', ['assignedTo'])
@@ -93,4 +95,8 @@ export class Task {
   @Field(() => JSONObjectScalar, { nullable: true })
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JSONObject | null;
+
+  @Field(() => Int, { description: 'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.' })
+  @Column({ type: 'integer', default: 1 })
+  version!: number;
 }

@@ -1,9 +1,11 @@
 import { IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Field, InputType, Int } from 'type-graphql';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
+import { EXPECTED_VERSION_DESCRIPTION, IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { TaskStatus, type Task } from './task.entity';
 
 const NOT_BLANK = /\S/;
+
 
 /** The fields of a new task, shared by createTask and createSubtask. */
 @InputType({ description: 'The fields of a new task.' })
@@ -45,6 +47,9 @@ export class TaskFieldsInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'A new task. Only the title is required.' })
@@ -66,6 +71,9 @@ export class UpdateTaskStatusInput {
 
   @Field(() => TaskStatus)
   status!: TaskStatus;
+
+  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
+  expectedVersion?: number | null;
 }
 
 @InputType({ description: 'Changes to a task: only the fields given change; null clears a nullable field.' })
@@ -121,10 +129,16 @@ export class UpdateTaskInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
+
+  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
+  expectedVersion?: number | null;
 }
 
 @InputType()
 export class DeleteTaskInput {
   @Field(() => UUIDScalar)
   id!: string;
+
+  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
+  expectedVersion?: number | null;
 }

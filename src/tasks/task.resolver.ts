@@ -9,6 +9,8 @@ import { Task } from './task.entity';
 import { CreateSubtaskInput, CreateTaskInput, DeleteTaskInput, UpdateTaskInput, UpdateTaskStatusInput } from './task.inputs';
 import { clearTaskLoaders, subtasksLoader, taskByIdLoader } from './task.loaders';
 import { TaskFilter, TaskOrder } from './task.query';
+import { describeMoves } from './task.status';
+import { idempotencyOf } from '../idempotency/idempotency.service';
 
 export const TaskConnection = connectionType(Task, 'Task', 'A page of tasks (Relay connection, keyset cursors).');
 
@@ -53,23 +55,23 @@ export class TaskResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Creates a task (one INSERT).' })
-  async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    const task = await ctx.services.tasks.create(ctx, input);
+  async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
+    const task = await ctx.services.tasks.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
     clearTaskLoaders(ctx);
     return task;
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Creates a subtask of an existing task.' })
-  async createSubtask(@Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput, @Ctx() ctx: Context): Promise<Task> {
+  async createSubtask(@Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
     const { parentId, ...fields } = input;
-    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, 'parentId');
+    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, idempotencyOf(ctx, info, input.idempotencyKey), 'parentId');
     clearTaskLoaders(ctx);
     return task;
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine.' })
+  @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine. With expectedVersion, only if nobody changed it since you read it.' })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
     clearTaskLoaders(ctx, input.id);
     return ctx.services.tasks.update(ctx, input);
@@ -77,11 +79,11 @@ export class TaskResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
-    description: 'Moves a task along the state machine: PENDING → IN_PROGRESS | CANCELLED; IN_PROGRESS → COMPLETED | FAILED | CANCELLED | PENDING; FAILED → PENDING | CANCELLED. Moving to the current status changes nothing.',
+    description: `Moves a task along the state machine: ${describeMoves()}. Moving to the current status changes nothing. A move that lost a race with another writer is a CONFLICT with the current status.`,
   })
   async updateTaskStatus(@Arg('input', () => UpdateTaskStatusInput) input: UpdateTaskStatusInput, @Ctx() ctx: Context): Promise<Task> {
     clearTaskLoaders(ctx, input.id);
-    return ctx.services.tasks.updateStatus(ctx, input.id, input.status);
+    return ctx.services.tasks.updateStatus(ctx, input.id, input.status, input.expectedVersion);
   }
 
   @Authorized(Role.OPERATOR)
@@ -89,6 +91,6 @@ export class TaskResolver {
   async deleteTask(@Arg('input', () => DeleteTaskInput) input: DeleteTaskInput, @Ctx() ctx: Context): Promise<Task> {
     clearTaskLoaders(ctx, input.id);
     ctx.loaders.relations.clear('execution.');
-    return ctx.services.tasks.delete(ctx, input.id);
+    return ctx.services.tasks.delete(ctx, input.id, input.expectedVersion);
   }
 }

@@ -1,14 +1,15 @@
 import { type DataSource, type EntityManager } from 'typeorm';
-import { auditedStatement } from '../audit/audited-statement';
-import type { AuditService } from '../audit/audit.service';
+import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { poolQuery, runWrite } from '../db/writes';
+import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
-import { BadInputError, ConflictError, NotFoundError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, pgError, run, selectList } from '../graphql/sql';
+import { columnMap, ident, Params, pgError, selectList } from '../graphql/sql';
 import { Task, TaskStatus } from './task.entity';
-import type { CreateTaskInput, TaskFieldsInput, UpdateTaskInput } from './task.inputs';
+import type { TaskFieldsInput, UpdateTaskInput } from './task.inputs';
 import { taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
-import { statusName, TASK_TRANSITIONS, transition } from './task.status';
+import { moveSql, refusedMove, TASK_TRANSITIONS } from './task.status';
 
 /** What a task list asks for: paging, filter, order, and which fields to read. */
 export interface TaskPageQuery {
@@ -22,16 +23,19 @@ export interface TaskPageQuery {
 /** GraphQL fields of Task that are not columns, and the columns their resolvers need. */
 const FIELD_NEEDS: Record<string, string[]> = { parent: ['parentTaskId'] };
 
-const FINISHED = [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED];
-
 /** Task rules: parent links, the status state machine, safe deletion; and the task reads of the dashboard API. */
 export class TaskService {
   private cols?: Map<string, string>;
+  private written?: WrittenTable;
 
   constructor(
     private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
+
+  private get table(): WrittenTable {
+    return (this.written ??= writtenTable(this.db, Task, 'task'));
+  }
 
   private get columns(): Map<string, string> {
     return (this.cols ??= columnMap(this.db, Task));
@@ -79,95 +83,118 @@ export class TaskService {
   }
 
   /**
-   * One INSERT ... RETURNING. A missing parent is found by the foreign key rather than by a
-   * separate look-up, so creating a task is one statement whether or not it has a parent.
+   * One INSERT ... RETURNING, its audit row written by the same statement. A missing parent is
+   * found by the foreign key rather than by a separate look-up. With an idempotency key, a repeat
+   * gets the first answer (src/idempotency).
    */
-  async create(scope: RequestScope, input: TaskFieldsInput & { parentTaskId?: string | null }, parentField = 'parentTaskId'): Promise<Task> {
+  async create(
+    scope: RequestScope,
+    input: TaskFieldsInput & { parentTaskId?: string | null; idempotencyKey?: string | null },
+    idempotency?: IdempotencyRequest,
+    parentField = 'parentTaskId',
+  ): Promise<Task> {
+    const { idempotencyKey: _key, ...fields } = input;
     const p = new Params();
     const names: string[] = [];
     const values: string[] = [];
     const meta = this.db.getMetadata(Task);
-    for (const [prop, value] of Object.entries(input)) {
+    for (const [prop, value] of Object.entries(fields)) {
       const column = meta.findColumnWithPropertyName(prop);
       // undefined: not given; null on a NOT NULL column with a default: the default.
       if (!column || value === undefined || (value === null && !column.isNullable)) continue;
       names.push(ident(column.databaseName));
       values.push(value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value));
     }
-    // The audit row is written by the same statement.
-    const { sql, params } = auditedStatement(scope, {
-      sql: `INSERT INTO tasks (${names.join(', ')}) VALUES (${values.join(', ')}) RETURNING ${this.allColumns()}`,
-      params: p.values,
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'insert',
       operation: parentField === 'parentId' ? 'createSubtask' : 'createTask',
-      entity: 'task',
-      kind: 'create',
+      insert: `INSERT INTO tasks AS w (${names.join(', ')}) VALUES (${values.join(', ')})`,
+      params: p,
     });
     try {
-      const [task] = await this.db.query(sql, params);
-      return task;
+      return await this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<Task>(await runWrite(query, statement))[0]);
     } catch (error) {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError(parentField, `no task with id ${input.parentTaskId}`);
       throw error;
     }
   }
 
-  async update(scope: RequestScope, input: UpdateTaskInput): Promise<Task> {
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(Task);
-      // Locked so that two concurrent status moves cannot both pass the state machine.
-      const task = await repo.findOne({ where: { id: input.id }, lock: { mode: 'pessimistic_write' } });
-      if (!task) throw new NotFoundError('task', input.id);
-      const { id, status, ...changes } = input;
-      if (changes.parentTaskId) await this.checkParent(tx, id, changes.parentTaskId);
-      const completedAt = status !== undefined && status !== task.status ? transition(task.status, status, task.completedAt, new Date()) : task.completedAt;
-      await repo.update({ id }, { ...changes, ...(status !== undefined ? { status, completedAt } : {}) });
-      const after = await repo.findOneByOrFail({ id });
-      await this.audit.record(tx, scope, { operation: 'updateTask', entity: 'task', entityId: id, before: task, after });
-      return after;
-    });
+  /**
+   * Field-level changes in one audited UPDATE over the locked row: only the fields given change,
+   * a status change follows the state machine, a new parent must not make a cycle, and with
+   * `expectedVersion` the change applies only to that version. Nothing is read first; when the
+   * statement refuses, the row it returns (as it is now, and as the request found it) says why.
+   */
+  async update(scope: RequestScope, input: UpdateTaskInput, operation = 'updateTask'): Promise<Task> {
+    const { id, status, expectedVersion, ...changes } = input;
+    const p = new Params();
+    const idRef = `${p.add(id)}::uuid`;
+    const set: string[] = [];
+    const where: string[] = [];
+    const meta = this.db.getMetadata(Task);
+    for (const [prop, value] of Object.entries(changes)) {
+      const column = meta.findColumnWithPropertyName(prop);
+      if (!column || value === undefined) continue;
+      set.push(`${ident(column.databaseName)} = ${value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value)}`);
+    }
+    if (changes.parentTaskId) {
+      // the new parent must not be the task itself or one of its descendants
+      where.push(`NOT EXISTS (WITH RECURSIVE ancestors(id, parent_task_id) AS (
+          SELECT id, parent_task_id FROM tasks WHERE id = ${p.add(changes.parentTaskId)}::uuid
+          UNION SELECT t.id, t.parent_task_id FROM tasks t JOIN ancestors a ON t.id = a.parent_task_id
+        ) SELECT 1 FROM ancestors WHERE id = o.id)`);
+    }
+    if (status !== undefined) {
+      const move = moveSql(p, status);
+      // moving to the current status alone is a no-op: no version bump, no audit row
+      if (set.length === 0) where.push(`o.status <> ${p.add(status)}::text`);
+      set.push(...move.set);
+      where.push(move.where);
+    }
+    if (set.length === 0) where.push('false'); // nothing to change: answer the row as it is
+    const statement = auditedStatement(scope, this.table, { kind: 'update', operation, id: idRef, set, where, expectedVersion, params: p });
+    let outcome;
+    try {
+      outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
+    } catch (error) {
+      if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
+      throw error;
+    }
+    if (outcome.changed) return outcome.row;
+    const { current, seen } = outcome;
+    if (!current) throw new NotFoundError('task', id);
+    if (expectedVersion != null && current.version !== expectedVersion) throw new StaleVersionError('task', current, expectedVersion);
+    if (status !== undefined && current.status !== status && !TASK_TRANSITIONS[current.status].includes(status)) throw refusedMove(current, seen, status);
+    if (changes.parentTaskId) throw new BadInputError('parentTaskId', 'a task cannot be its own ancestor');
+    return current; // nothing to change
   }
 
   /**
-   * A move along the state machine in one conditional UPDATE: it changes the row only when the
-   * current status allows the move, so two racing moves cannot both pass. Moving to the current
-   * status is a no-op (an agent may repeat itself). Only when nothing changed is the row read,
-   * to say why.
+   * A move along the state machine: one conditional, audited UPDATE, so two racing moves cannot
+   * both pass, and the loser gets CONFLICT with the current state. Moving to the current status
+   * changes nothing (an agent may repeat itself).
    */
-  async updateStatus(scope: RequestScope, id: string, to: TaskStatus): Promise<Task> {
-    const from = (Object.keys(TASK_TRANSITIONS) as TaskStatus[]).filter((s) => s === to || TASK_TRANSITIONS[s].includes(to));
-    const completedAt = FINISHED.includes(to) ? 'now()' : to === TaskStatus.PENDING ? 'NULL' : 'completed_at';
-    const audited = auditedStatement(scope, {
-      sql: `UPDATE tasks SET status = $2::text,
-         completed_at = CASE WHEN status = $2::text THEN completed_at ELSE ${completedAt} END,
-         updated_at = CASE WHEN status = $2::text THEN updated_at ELSE now() END
-       WHERE id = $1 AND status = ANY($3::text[]) RETURNING ${this.allColumns()}`,
-      beforeSql: `SELECT ${this.allColumns()} FROM tasks WHERE id = $1`,
-      params: [id, to, from],
-      operation: 'updateTaskStatus',
-      entity: 'task',
-      kind: 'update',
-    });
-    const { rows } = await run<Task>(this.db, audited.sql, audited.params);
-    if (rows[0]) return rows[0];
-    const current = await this.db.query(`SELECT status FROM tasks WHERE id = $1`, [id]);
-    if (!current[0]) throw new NotFoundError('task', id);
-    transition(current[0].status, to, null, new Date()); // throws the message naming the allowed moves
-    throw new ConflictError(`the task moved to ${statusName(current[0].status)} meanwhile; retry`); // raced with another move
+  updateStatus(scope: RequestScope, id: string, to: TaskStatus, expectedVersion?: number | null): Promise<Task> {
+    return this.update(scope, { id, status: to, expectedVersion } as UpdateTaskInput, 'updateTaskStatus');
   }
 
-  async delete(scope: RequestScope, id: string): Promise<Task> {
-    return this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(Task);
-      const task = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!task) throw new NotFoundError('task', id);
-      const subtasks = await repo.countBy({ parentTaskId: id });
-      if (subtasks > 0) {
-        throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
-      }
-      await repo.delete({ id }); // its executions go with it (ON DELETE CASCADE)
-      await this.audit.record(tx, scope, { operation: 'deleteTask', entity: 'task', entityId: id, before: task, after: null });
-      return task;
+  /** Deletes a task without subtasks (its executions go with it, ON DELETE CASCADE); one audited DELETE. */
+  async delete(scope: RequestScope, id: string, expectedVersion?: number | null): Promise<Task> {
+    const p = new Params();
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'delete',
+      operation: 'deleteTask',
+      id: `${p.add(id)}::uuid`,
+      where: ['NOT EXISTS (SELECT 1 FROM tasks c WHERE c.parent_task_id = o.id)'],
+      expectedVersion,
+      params: p,
     });
+    const outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
+    if (outcome.changed) return outcome.row;
+    if (!outcome.current) throw new NotFoundError('task', id);
+    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('task', outcome.current, expectedVersion);
+    const [{ subtasks }] = await this.db.query(`SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
+    throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
   }
 
   /** Finds the task's status without loading the row, for rules in other services. */
@@ -175,22 +202,5 @@ export class TaskService {
     const task = await tx.getRepository(Task).findOne({ where: { id }, select: { id: true, status: true } });
     if (!task) throw new NotFoundError('task', id, field);
     return task.status;
-  }
-
-  private async requireExists(tx: EntityManager, id: string, field: string): Promise<void> {
-    if (!(await tx.getRepository(Task).existsBy({ id }))) throw new BadInputError(field, `no task with id ${id}`);
-  }
-
-  /** A parent must exist and must not be the task itself or one of its descendants. */
-  private async checkParent(tx: EntityManager, id: string, parentId: string): Promise<void> {
-    await this.requireExists(tx, parentId, 'parentTaskId');
-    const [{ cycle }] = await tx.query(
-      `WITH RECURSIVE ancestors(id, parent_task_id) AS (
-         SELECT id, parent_task_id FROM tasks WHERE id = $1
-         UNION SELECT t.id, t.parent_task_id FROM tasks t JOIN ancestors a ON t.id = a.parent_task_id
-       ) SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = $2) AS cycle`,
-      [parentId, id],
-    );
-    if (cycle) throw new BadInputError('parentTaskId', 'a task cannot be its own ancestor');
   }
 }

@@ -1,5 +1,5 @@
 import { TaskStatus } from './task.entity';
-import { TASK_TRANSITIONS, transition } from './task.status';
+import { describeMoves, movesInto, refusedMove, TASK_TRANSITIONS, transition } from './task.status';
 
 const ALL = Object.values(TaskStatus);
 const now = new Date('2026-01-01T00:00:00Z');
@@ -29,5 +29,24 @@ describe('task state machine', () => {
 
   it('names the allowed moves in GraphQL spelling', () => {
     expect(() => transition(TaskStatus.PENDING, TaskStatus.COMPLETED, null, now)).toThrow('status: a PENDING task cannot move to COMPLETED; allowed: IN_PROGRESS, CANCELLED');
+  });
+});
+
+describe('racing moves', () => {
+  it('a move legal from the state the request found, refused because the row moved meanwhile, is a CONFLICT with the current state', () => {
+    const error = refusedMove({ status: TaskStatus.CANCELLED, version: 3 }, { status: TaskStatus.PENDING }, TaskStatus.IN_PROGRESS);
+    expect(error.code).toBe('CONFLICT');
+    expect(error.details).toMatchObject({ currentStatus: 'CANCELLED', currentVersion: 3 });
+  });
+
+  it('a move illegal from the state the request found is BAD_USER_INPUT naming the allowed moves', () => {
+    expect(refusedMove({ status: TaskStatus.COMPLETED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe('BAD_USER_INPUT');
+    // moved meanwhile, but the move was illegal from the old state too
+    expect(refusedMove({ status: TaskStatus.CANCELLED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('describes the moves from the same table', () => {
+    expect(describeMoves()).toBe('PENDING → IN_PROGRESS | CANCELLED; IN_PROGRESS → COMPLETED | FAILED | CANCELLED | PENDING; FAILED → PENDING | CANCELLED');
+    expect(movesInto(TaskStatus.PENDING).sort()).toEqual(['failed', 'in_progress']);
   });
 });

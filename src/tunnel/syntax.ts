@@ -3,33 +3,71 @@
  * service URLs), shared by the environment parser and the validator so both accept exactly the same.
  */
 
-const DURATION_UNITS_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  'µs': 1e3, // U+00B5 micro sign
-  'μs': 1e3, // U+03BC Greek mu
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
+const DURATION_UNITS_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  'µs': 1_000n, // U+00B5 micro sign
+  'μs': 1_000n, // U+03BC Greek mu
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
 const DURATION = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const DURATION_PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g;
 /** time.Duration is an int64 of nanoseconds. */
-const MAX_DURATION_NS = 9_223_372_036_854_775_807;
+export const MAX_DURATION_NS = 9_223_372_036_854_775_807n;
+const OVERFLOW = 1n << 63n;
 
 /**
  * Go's `time.ParseDuration`, which cloudflared applies to every duration: `30s`, `1m30s`, `1.5s`,
  * `2h`, `300ms`, or a lone `0`. Returns nanoseconds, or undefined when Go would refuse the text
- * (a bare number such as `30`, a unit Go does not know such as `1d`, spaces, an overflow).
+ * (a bare number such as `30`, a unit Go does not know such as `1d`, spaces, an overflow). Exact,
+ * as Go computes it: integers in 64 bits, a fraction through float64 and truncated (`0.1ns` is 0).
  */
-export function parseGoDuration(text: string): number | undefined {
-  if (/^[-+]?0$/.test(text)) return 0;
+export function parseGoDurationNs(text: string): bigint | undefined {
+  if (/^[-+]?0$/.test(text)) return 0n;
   if (!DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * DURATION_UNITS_NS[unit];
-  if (total > MAX_DURATION_NS) return undefined;
-  return text.startsWith('-') ? -total : total;
+  let total = 0n;
+  for (const [, whole, fraction = '', unitName] of text.matchAll(DURATION_PART)) {
+    const unit = DURATION_UNITS_NS[unitName];
+    let v = BigInt(whole === '' ? '0' : whole);
+    if (v >= OVERFLOW) return undefined; // Go's leadingInt overflows
+    if (v > OVERFLOW / unit) return undefined;
+    v *= unit;
+    // leadingFraction: digits accumulate until the value would overflow; the rest only scale.
+    let f = 0n;
+    let scale = 1;
+    let overflowed = false;
+    for (const digit of fraction) {
+      if (overflowed) continue;
+      if (f > (OVERFLOW - 1n) / 10n) {
+        overflowed = true;
+        continue;
+      }
+      const next = f * 10n + BigInt(digit);
+      if (next >= OVERFLOW) {
+        overflowed = true;
+        continue;
+      }
+      f = next;
+      scale *= 10;
+    }
+    if (f > 0n) {
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > OVERFLOW) return undefined;
+    }
+    total += v;
+    if (total > OVERFLOW) return undefined;
+  }
+  if (text.startsWith('-')) return -total;
+  return total > MAX_DURATION_NS ? undefined : total;
+}
+
+/** `parseGoDurationNs` as a number (nanoseconds; precise enough for comparisons with zero). */
+export function parseGoDuration(text: string): number | undefined {
+  const ns = parseGoDurationNs(text);
+  return ns === undefined ? undefined : Number(ns);
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -71,7 +109,15 @@ export function isIPv6(text: string): boolean {
 /** A host an origin or a listener can name: a DNS name, `localhost` (any single label), IPv4, or `[IPv6]`. */
 export function isHost(text: string): boolean {
   if (text.startsWith('[') && text.endsWith(']')) return isIPv6(text.slice(1, -1));
-  return isIPv4(text) || isDnsLabel(text) || isDnsName(text);
+  return isIPv4(text) || isDnsLabel(text) || isDnsName(text) || isOriginHostName(text);
+}
+
+/**
+ * A host name an origin may have besides DNS names: labels with `_` too, as Docker Compose service
+ * and container names have (`gateway_1`). Go's url.Parse and net.Dial take them, so cloudflared does.
+ */
+function isOriginHostName(text: string): boolean {
+  return text.length <= 253 && text.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label)) && !/^[\d.]+$/.test(text);
 }
 
 export function isPort(text: string): boolean {

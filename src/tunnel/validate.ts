@@ -11,7 +11,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { ORIGIN_REQUEST_KEYS, RULE_KEYS } from './generate';
-import { isDnsName, parseGoDuration, parseServiceUrl, splitHostPort } from './syntax';
+import { RE2JS } from 're2js';
+import { isDnsName, isIPv4, isIPv6, parseGoDurationNs, parseServiceUrl, splitHostPort } from './syntax';
 
 /** Every rule, with whether cloudflared itself refuses a file that breaks it (`cloudflared`) or we do. */
 export const RULES = {
@@ -27,7 +28,7 @@ export const RULES = {
   'value-type': { by: 'cloudflared', text: 'booleans are plain true/false, integers are numbers, strings are strings' },
   'enum-value': { by: 'cloudflared', text: 'loglevel, protocol and proxyType take one of their listed values' },
   duration: { by: 'cloudflared', text: 'durations are Go duration strings with units: 30s, 1m30s, 500ms' },
-  'duration-positive': { by: 'gateway', text: 'durations are greater than zero (cloudflared accepts a negative one silently)' },
+  'duration-positive': { by: 'gateway', text: 'durations are greater than zero once Go rounds them to nanoseconds (cloudflared accepts a negative one silently; 0.1ns is 0)' },
   'ingress-required': { by: 'cloudflared', text: 'ingress is a non-empty list of rules' },
   'rule-mapping': { by: 'cloudflared', text: 'each ingress rule is a mapping' },
   'rule-unknown-key': { by: 'gateway', text: 'a rule has only hostname, path, service and originRequest' },
@@ -49,10 +50,14 @@ export const RULES = {
   'path-regex': { by: 'cloudflared', text: 'path is a Go RE2 regular expression (no look-around, no back-references)' },
   'path-anchored': { by: 'gateway', text: 'path starts with ^ (unanchored, /graphql also matches /api/graphql-old)' },
   'hostname-duplicate': { by: 'gateway', text: 'a hostname appears in one rule, or in several rules each with its own path' },
-  'rule-shadowed': { by: 'gateway', text: 'no rule is made dead by an earlier wildcard rule without a path' },
+  'rule-shadowed': { by: 'gateway', text: 'no rule is made dead by an earlier one that matches all its requests (any host, a wildcard, or the same path)' },
   'origin-request-unknown-key': { by: 'gateway', text: 'originRequest has only the keys cloudflared knows (it ignores typos)' },
   'tcp-http-only-key': { by: 'gateway', text: 'a TCP service rule sets only connectTimeout and tcpKeepAlive (the others are ignored there)' },
   'ca-pool-missing': { by: 'gateway', text: 'caPool names a PEM file that exists (cloudflared loads it only when the tunnel runs)' },
+  'yaml-characters': { by: 'cloudflared', text: 'no control characters, DEL, U+FFFE/U+FFFF or lone surrogates in any key or string (yaml: control characters are not allowed)' },
+  'integer-range': { by: 'cloudflared', text: "integers fit Go's int (we keep them within 2^53)" },
+  'access-unknown-key': { by: 'gateway', text: 'access has only required, teamName and audTag (cloudflared ignores typos)' },
+  'ip-rule': { by: 'gateway', text: 'an ipRules entry is {prefix: CIDR /0-/32 or /0-/128, ports: 1-65535, allow: boolean} and nothing else' },
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -108,29 +113,53 @@ function show(value: unknown): string {
 }
 
 /**
- * Go's regexp (RE2) syntax, approximated: RE2-only syntax is translated for a JavaScript syntax
- * check, and what RE2 refuses but JavaScript takes (look-around, back-references) is refused.
+ * Go's regexp (RE2) syntax, checked by re2js (a JavaScript port of RE2 following Go's regexp/syntax:
+ * the same escapes, classes, flags, repeat limit of 1000 and nesting limit). Undefined when Go's
+ * regexp.Compile would accept the pattern.
  */
 export function re2Problem(pattern: string): string | undefined {
-  if (/\(\?<?[=!]/.test(pattern)) return 'look-around ((?=, (?!, (?<=, (?<!) is not supported by Go regular expressions';
-  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not supported by Go regular expressions';
-  for (const [, min, max] of pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)) {
-    if (Number(min) > 1000 || (max !== undefined && max !== '' && Number(max) > 1000)) return 'a repeat count above 1000 is refused by Go';
-  }
-  const js = pattern
-    .replace(/^\(\?[imsU]+\)/, '')
-    .replace(/\(\?[imsU-]+:/g, '(?:')
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\\[Az]/g, '^')
-    .replace(/\[\[:\^?[a-z]+:\]\]/g, '[a]')
-    .replace(/\[:\^?[a-z]+:\]/g, 'a')
-    .replace(/\\[pP]([A-Z])/g, '\\p{$1}');
   try {
-    new RegExp(js, /\\[pP]\{/.test(js) ? 'u' : '');
+    RE2JS.compile(pattern);
   } catch (error) {
-    return `not a valid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')})`;
+    const message = ((error as Error).message || String(error)).replace(/^error parsing regexp: /, '').slice(0, 200);
+    if (/`\(\?<?[=!]/.test(message)) return `look-around ((?=, (?!, (?<=, (?<!) is not supported by Go regular expressions (${message})`;
+    if (/invalid escape sequence: `\\([1-9]|k)/.test(message)) return `back-references are not supported by Go regular expressions (${message})`;
+    return message;
   }
   return undefined;
+}
+
+/**
+ * Characters go-yaml (yaml.v3) refuses in a document ("control characters are not allowed") or that
+ * no config value needs: C0 controls (tab and line feed only where `multiline`), DEL, C1 controls,
+ * U+FFFE/U+FFFF and lone surrogates.
+ */
+export function unsafeCharacter(text: string, multiline = false): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return `a lone surrogate U+${c.toString(16).toUpperCase()}`;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return `a lone surrogate U+${c.toString(16).toUpperCase()}`;
+    if (multiline && (c === 0x09 || c === 0x0a)) continue;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xfffe || c === 0xffff) return `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return undefined;
+}
+
+/** Go's int (64 bits), kept to what a JavaScript number holds exactly. */
+const MAX_GO_INT = Number.MAX_SAFE_INTEGER;
+
+/** Does a rule for `outer` match every request for `inner`? ('' and '*' match any host.) */
+function hostCovers(outer: string, inner: string): boolean {
+  if (outer === '' || outer === '*') return true;
+  if (outer === inner) return true;
+  return outer.startsWith('*.') && inner !== '' && inner !== '*' && inner.endsWith(outer.slice(1));
 }
 
 /** Does Go's net.SplitHostPort accept it (which is how cloudflared spots a port in a hostname)? */
@@ -151,7 +180,25 @@ class Checker {
     this.issues.push(variable === undefined ? { rule, path, message } : { rule, path, message, variable });
   }
 
+  /** Every key and string in the document, before anything else: go-yaml stops at the first. */
+  characters(value: unknown, at: string): void {
+    if (typeof value === 'string') {
+      const bad = unsafeCharacter(value, at === 'credentials-contents');
+      if (bad) this.add('yaml-characters', at, `${at || 'a value'} contains ${bad}; cloudflared's YAML reader refuses it (remove it)`);
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => this.characters(v, `${at}[${i}]`));
+    } else if (isMapping(value)) {
+      for (const [key, v] of Object.entries(value)) {
+        const path = at ? `${at}.${key}` : key;
+        const bad = unsafeCharacter(key);
+        if (bad) this.add('yaml-characters', path, `a key contains ${bad}; cloudflared's YAML reader refuses it`);
+        this.characters(v, path);
+      }
+    }
+  }
+
   document(doc: unknown): void {
+    this.characters(doc, '');
     if (!isMapping(doc)) {
       this.add('document-mapping', '', `expected a mapping of top-level keys, got ${doc === null || doc === undefined ? 'an empty document' : show(doc)}`);
       return;
@@ -247,16 +294,22 @@ class Checker {
         }
       }
 
-      if (hostname !== '' && hostname !== '*') {
+      // A rule is dead when an earlier one matches every request it matches: a host the earlier
+      // one covers (any host, the same host, or under its wildcard) and a path it covers (none, or
+      // the same). The catch-all rules are reported above.
+      if (!catchAll) {
         for (const earlier of seen) {
-          if (earlier.hostname === hostname && (earlier.path === undefined || path === '' || earlier.path === path)) {
+          const named = hostname !== '' && hostname !== '*';
+          if (named && earlier.hostname === hostname && (earlier.path === undefined || path === '' || earlier.path === path)) {
             this.add('hostname-duplicate', `${at}.hostname`, `hostname ${show(hostname)} is already routed by rule #${earlier.index + 1}; ${earlier.path === undefined || earlier.path === path ? 'this rule would never be triggered' : 'give each rule for it a distinct path'}`);
             break;
           }
-          if (earlier.path === undefined && earlier.hostname.startsWith('*.') && hostname !== earlier.hostname && hostname.endsWith(earlier.hostname.slice(1))) {
-            this.add('rule-shadowed', `${at}.hostname`, `rule #${earlier.index + 1} (${earlier.hostname}, any path) already matches ${hostname}, so this rule would never be triggered: move it before that rule`);
-            break;
+          if (!hostCovers(earlier.hostname, hostname) || !(earlier.path === undefined || earlier.path === path)) continue;
+          {
+            const what = `${earlier.hostname === '' || earlier.hostname === '*' ? 'any host' : earlier.hostname}, ${earlier.path === undefined ? 'any path' : `path ${show(earlier.path)}`}`;
+            this.add('rule-shadowed', at, `rule #${earlier.index + 1} (${what}) already matches every request of rule #${i + 1}, so it would never be triggered: move it before that rule`);
           }
+          break;
         }
         seen.push({ hostname, path: path === '' ? undefined : path, index: i });
       }
@@ -356,25 +409,52 @@ class Checker {
       else if (BOOLEAN_KEYS.includes(key)) this.boolean(v, path);
       else if (INTEGER_KEYS.includes(key)) {
         if (!Number.isInteger(v) || (v as number) < 0) this.add('value-type', path, `${key} must be a whole number, got ${show(v)}`);
+        else if ((v as number) > MAX_GO_INT) this.add('integer-range', path, `${key} must be at most ${MAX_GO_INT}, got ${show(v)}`);
         else if (key === 'proxyPort' && (v as number) > 65535) this.add('value-type', path, `proxyPort must be a port from 0 to 65535, got ${show(v)}`);
       } else if (STRING_KEYS.includes(key)) {
         if (typeof v !== 'string') this.add('value-type', path, `${key} must be a string, got ${show(v)}`);
         else if (key === 'proxyType' && !['', 'socks'].includes(v)) this.add('enum-value', path, `proxyType must be "" or "socks", got ${show(v)}`);
         else if (key === 'caPool' && this.options.fileExists && !this.options.fileExists(v)) this.add('ca-pool-missing', path, `caPool file ${show(v)} does not exist`);
       } else if (key === 'ipRules') {
-        if (!Array.isArray(v) || !v.every((r) => isMapping(r) && typeof r.prefix === 'string' && (r.allow === undefined || typeof r.allow === 'boolean') && (r.ports === undefined || (Array.isArray(r.ports) && r.ports.every(Number.isInteger))))) {
-          this.add('value-type', path, 'ipRules must be a list of {prefix: "10.0.0.0/8", ports: [80], allow: true}');
-        }
+        this.ipRules(v, path);
       } else if (key === 'access') {
         this.access(v, path);
       }
     }
   }
 
+  ipRules(value: unknown, at: string): void {
+    if (!Array.isArray(value)) {
+      this.add('ip-rule', at, 'ipRules must be a list of {prefix: "10.0.0.0/8", ports: [80], allow: true}');
+      return;
+    }
+    value.forEach((rule, i) => {
+      const path = `${at}[${i}]`;
+      if (!isMapping(rule)) return this.add('ip-rule', path, `an ipRules entry must be a mapping {prefix, ports, allow}, got ${show(rule)}`);
+      for (const key of Object.keys(rule)) {
+        if (!['prefix', 'ports', 'allow'].includes(key)) this.add('ip-rule', `${path}.${key}`, `unknown ipRules key "${key}"; known keys: prefix, ports, allow`);
+      }
+      const prefix = rule.prefix;
+      const match = typeof prefix === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(prefix) : null;
+      const v4 = match !== null && isIPv4(match[1]);
+      const v6 = match !== null && isIPv6(match[1]);
+      if (!match || !(v4 || v6) || Number(match[2]) > (v4 ? 32 : 128)) {
+        this.add('ip-rule', `${path}.prefix`, `prefix must be a CIDR such as 10.0.0.0/8 (/0 to /32) or fd00::/8 (/0 to /128), got ${show(prefix)}`);
+      }
+      if ('ports' in rule && (!Array.isArray(rule.ports) || !rule.ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535))) {
+        this.add('ip-rule', `${path}.ports`, `ports must be a list of ports from 1 to 65535, got ${show(rule.ports)}`);
+      }
+      if ('allow' in rule) this.boolean(rule.allow, `${path}.allow`);
+    });
+  }
+
   access(value: unknown, at: string): void {
     if (!isMapping(value)) {
       this.add('value-type', at, `access must be a mapping {required, teamName, audTag}, got ${show(value)}`);
       return;
+    }
+    for (const key of Object.keys(value)) {
+      if (!['required', 'teamName', 'audTag'].includes(key)) this.add('access-unknown-key', `${at}.${key}`, `unknown access key "${key}" (cloudflared would ignore it); known keys: required, teamName, audTag`);
     }
     if ('required' in value) this.boolean(value.required, `${at}.required`);
     if ('teamName' in value && typeof value.teamName !== 'string') this.add('value-type', `${at}.teamName`, `teamName must be a string, got ${show(value.teamName)}`);
@@ -393,9 +473,9 @@ class Checker {
       this.add('duration', at, `expected a duration string with a unit such as 30s or 1m30s, got ${show(value)}${typeof value === 'number' ? ` (write "${value}s")` : ''}`);
       return;
     }
-    const ns = parseGoDuration(value);
-    if (ns === undefined) this.add('duration', at, `${show(value)} is not a duration: write it with a unit such as 30s, 1m30s or 500ms`);
-    else if (ns <= 0) this.add('duration-positive', at, `${show(value)}: a duration must be greater than zero`);
+    const ns = parseGoDurationNs(value);
+    if (ns === undefined) this.add('duration', at, `${show(value)} is not a duration Go can hold: write it with a unit such as 30s, 1m30s or 500ms, at most 2562047h47m16.854775807s`);
+    else if (ns <= 0n) this.add('duration-positive', at, `${show(value)}: a duration must be greater than zero${value.startsWith('-') ? '' : ' (Go rounds it down to 0ns)'}`);
   }
 
   boolean(value: unknown, at: string): void {

@@ -1,11 +1,10 @@
 /**
- * A YAML emitter for the small documents a cloudflared config is: block mappings and sequences of
- * strings, booleans and numbers, keys in the order given. Written here rather than taken from a
- * library so that the output is byte-for-byte predictable (the generated file is reviewed and
- * diffed): a string is plain only when every YAML reader — 1.2 like `yaml`, 1.1 like go-yaml's
- * resolver — reads it back as the same string; otherwise it is double-quoted.
+ * YAML for the small documents a cloudflared config is, written by the `yaml` library with every
+ * scalar's style decided here so that the output is byte-for-byte predictable (the generated file
+ * is reviewed and diffed): a string is plain only when every YAML reader — 1.2 like `yaml`, 1.1
+ * like go-yaml's resolver — reads it back as the same string; otherwise it is double-quoted.
  */
-import { parse } from 'yaml';
+import { Document, Pair, parse, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 
 /** A string that is always written double-quoted (e.g. `metrics: "127.0.0.1:20241"`, never a number). */
 export class Quoted {
@@ -49,51 +48,42 @@ export function quote(text: string): string {
   return JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function scalar(value: YamlValue): string | undefined {
-  if (value instanceof Quoted) return quote(value.value);
-  if (typeof value === 'string') return isPlainSafe(value) ? value : quote(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
+/** A string node: plain only when every reader reads it back as itself, double-quoted otherwise. */
+function stringNode(text: string, forceQuotes = false): Scalar {
+  const node = new Scalar(text);
+  node.type = !forceQuotes && isPlainSafe(text) ? Scalar.PLAIN : Scalar.QUOTE_DOUBLE;
+  return node;
+}
+
+function node(value: YamlValue): unknown {
+  if (value instanceof Quoted) return stringNode(value.value, true);
+  if (typeof value === 'string') return stringNode(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} in a tunnel config`);
-    return String(value);
+    return new Scalar(value);
   }
-  if (value === null) return 'null';
-  if (Array.isArray(value) && value.length === 0) return '[]';
-  if (!Array.isArray(value) && Object.keys(value).length === 0) return '{}';
-  return undefined;
-}
-
-function key(text: string): string {
-  return isPlainSafe(text) ? text : quote(text);
-}
-
-function lines(value: YamlValue, indent: number): string[] {
-  const pad = ' '.repeat(indent);
-  const out: string[] = [];
+  if (typeof value === 'boolean' || value === null) return new Scalar(value);
   if (Array.isArray(value)) {
-    for (const item of value) {
-      const inline = scalar(item);
-      if (inline !== undefined) {
-        out.push(`${pad}- ${inline}`);
-      } else {
-        // The item's first line goes after the dash; the rest is indented to line up with it.
-        const [first, ...rest] = lines(item, indent + 2);
-        out.push(`${pad}- ${first.slice(indent + 2)}`, ...rest);
-      }
-    }
-    return out;
+    const seq = new YAMLSeq();
+    seq.items = value.map(node);
+    if (value.length === 0) seq.flow = true;
+    return seq;
   }
-  for (const [k, v] of Object.entries(value as Record<string, YamlValue>)) {
-    const inline = scalar(v);
-    if (inline !== undefined) out.push(`${pad}${key(k)}: ${inline}`);
-    else out.push(`${pad}${key(k)}:`, ...lines(v, indent + 2));
-  }
-  return out;
+  const map = new YAMLMap();
+  map.items = Object.entries(value).map(([k, v]) => new Pair(stringNode(k), node(v)));
+  if (map.items.length === 0) map.flow = true;
+  return map;
 }
 
-/** The document as YAML text, ending in a newline. */
+/**
+ * The document as YAML text, ending in a newline, written by the `yaml` library: block style, two
+ * spaces, keys in the order given, no line folding; each string plain or double-quoted as above.
+ * (The validator refuses strings go-yaml cannot read: control characters, DEL, U+FFFE, surrogates.)
+ */
 export function emitYaml(document: { [key: string]: YamlValue }): string {
-  return `${lines(document, 0).join('\n')}\n`;
+  const doc = new Document();
+  doc.contents = node(document) as never;
+  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, doubleQuotedAsJSON: true, flowCollectionPadding: false });
 }
 
 /** The plain JSON-like value a YAML reader returns for `value` (Quoted unwrapped). */

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { AuditService } from '../../src/audit/audit.service';
 import { systemPrincipal } from '../../src/auth/principal';
 import type { Role } from '../../src/auth/roles';
 import { TokenService } from '../../src/auth/token.service';
@@ -80,7 +79,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   if (!process.env.TEST_LOG_LEVEL && !options.logger) logger.transports.filter((t) => t instanceof winston.transports.Console).forEach((t) => (t.silent = true));
   const gateway = await startGateway(config, logger);
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
-  const tokens = new TokenService(gateway.dataSource, new AuditService(gateway.dataSource));
+  const tokens = new TokenService(gateway.dataSource);
   const scope = { requestId: `test-${randomBytes(4).toString('hex')}`, logger, principal: systemPrincipal('test-support') };
   const issue: TestGateway['token'] = async (role, opts = {}) => {
     const { token, apiToken } = await tokens.issue(scope, { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt }, 'token:create');

@@ -1,0 +1,63 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import { OutcomeUnknownError } from '../errors';
+
+/** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
+export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export function runnerQuery(runner: QueryRunner): Query {
+  return async (sql, params) => (await runner.query(sql, params, true)).records ?? [];
+}
+
+/** A statement on a pooled connection of its own (autocommit). */
+export function poolQuery(db: DataSource): Query {
+  return async (sql, params) => {
+    const runner = db.createQueryRunner();
+    let broken: unknown;
+    try {
+      return await runnerQuery(runner)(sql, params);
+    } catch (error) {
+      if (isConnectionLost(error)) broken = error;
+      throw error;
+    } finally {
+      await releaseRunner(runner, broken);
+    }
+  };
+}
+
+/**
+ * Gives a connection back to the pool; one whose connection was lost is handed back with the
+ * error, so that pg-pool destroys it instead of lending the dead socket to the next request.
+ */
+export async function releaseRunner(runner: QueryRunner, broken?: unknown): Promise<void> {
+  // TypeORM's PostgresQueryRunner takes the error here (documented there, private in its typings)
+  const postgres = runner as unknown as { releasePostgresConnection?: (err?: Error) => Promise<void> };
+  if (broken !== undefined && typeof postgres.releasePostgresConnection === 'function') {
+    await postgres.releasePostgresConnection(broken instanceof Error ? broken : new Error(String(broken)));
+  } else {
+    await runner.release();
+  }
+}
+
+const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', '08007', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Whether an error means the connection went away while a statement was in flight (the server
+ * terminated the backend, the socket broke): whatever was sent may or may not have committed.
+ * Failing to connect (ECONNREFUSED, a pool timeout) is not one: nothing was sent.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { driverError?: { code?: string; message?: string }; code?: string; message?: string } | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  const message = e?.driverError?.message ?? e?.message ?? '';
+  return (code !== undefined && LOST_CODES.has(code)) || /Connection terminated|terminating connection|Client has encountered a connection error/i.test(message);
+}
+
+/** Runs a write; a connection lost under it becomes OUTCOME_UNKNOWN. */
+export async function runWrite(query: Query, statement: { sql: string; params: unknown[] }): Promise<Record<string, unknown>[]> {
+  try {
+    return await query(statement.sql, statement.params);
+  } catch (error) {
+    if (isConnectionLost(error)) throw new OutcomeUnknownError();
+    throw error;
+  }
+}

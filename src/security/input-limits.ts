@@ -1,0 +1,92 @@
+import {
+  getNullableType,
+  isInputObjectType,
+  isListType,
+  isScalarType,
+  type GraphQLInputType,
+  type GraphQLResolveInfo,
+} from 'graphql';
+import { BadInputError } from '../errors';
+import type { InputLimits } from './security.config';
+
+/** The defaults of INPUT_MAX_* (security.config.ts), for schemas built without a config (schema:print). */
+export const DEFAULT_INPUT_LIMITS: InputLimits = { jsonBytes: 65_536, jsonNodes: 10_000, logBytes: 65_536, stringLength: 100_000, cursorLength: 1_024 };
+
+const JSON_SCALARS = new Set(['JSON', 'JSONObject']);
+const CURSOR_ARGS = new Set(['after', 'before']);
+
+/**
+ * Caps on every size a client controls, checked once per resolver call over all its arguments,
+ * guided by the schema's input types, so that no input class needs code of its own (a field added
+ * to an input is covered as it is):
+ *  - a JSON value: at most `jsonBytes` of JSON text and `jsonNodes` values;
+ *  - a list of JSON values (appendExecutionLog's entries): at most `logBytes` in all;
+ *  - a string: at most `stringLength` characters (`cursorLength` for `after`/`before`);
+ *  - no NUL character in any string or JSON key (PostgreSQL cannot store it).
+ * A violation is BAD_USER_INPUT naming the argument path (`input.requirements`), before any SQL.
+ */
+export function checkArgumentSizes(info: GraphQLResolveInfo, args: Record<string, unknown>, limits: InputLimits): void {
+  const field = info.parentType.getFields()[info.fieldName];
+  if (!field) return;
+  for (const arg of field.args) {
+    const value = args[arg.name];
+    if (value !== undefined && value !== null) checkValue(arg.type, value, arg.name, limits);
+  }
+}
+
+function checkValue(type: GraphQLInputType, value: unknown, path: string, limits: InputLimits): void {
+  if (value === null || value === undefined) return;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return checkValue(nullable.ofType, value, path, limits);
+    const item = getNullableType(nullable.ofType);
+    if (isScalarType(item) && JSON_SCALARS.has(item.name)) {
+      value.forEach((v, i) => checkJson(v, `${path}[${i}]`, limits));
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      if (bytes > limits.logBytes) throw new BadInputError(path, `holds ${bytes} bytes of JSON; at most ${limits.logBytes} per call (INPUT_MAX_LOG_BYTES)`, { limit: limits.logBytes });
+      return;
+    }
+    value.forEach((v, i) => checkValue(nullable.ofType, v, `${path}[${i}]`, limits));
+    return;
+  }
+  if (isInputObjectType(nullable)) {
+    if (typeof value !== 'object') return;
+    const fields = nullable.getFields();
+    for (const name of Object.keys(fields)) {
+      const v = (value as Record<string, unknown>)[name];
+      if (v !== undefined && v !== null) checkValue(fields[name].type, v, `${path}.${name}`, limits);
+    }
+    return;
+  }
+  if (isScalarType(nullable)) {
+    if (JSON_SCALARS.has(nullable.name)) return checkJson(value, path, limits);
+    if (typeof value === 'string') checkString(value, path, CURSOR_ARGS.has(path) ? limits.cursorLength : limits.stringLength, CURSOR_ARGS.has(path) ? 'INPUT_MAX_CURSOR_LENGTH' : 'INPUT_MAX_STRING_LENGTH');
+  }
+}
+
+function checkString(value: string, path: string, max: number, variable: string): void {
+  if (value.length > max) throw new BadInputError(path, `is ${value.length} characters long; at most ${max} (${variable})`, { limit: max });
+  if (value.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+}
+
+/** Counts values without recursion (a hostile value must not overflow the stack), then measures bytes. */
+function checkJson(value: unknown, path: string, limits: InputLimits): void {
+  const stack: unknown[] = [value];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++nodes > limits.jsonNodes) throw new BadInputError(path, `holds more than ${limits.jsonNodes} JSON values (INPUT_MAX_JSON_NODES)`, { limit: limits.jsonNodes });
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+    } else if (Array.isArray(v)) {
+      for (const child of v) stack.push(child);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, child] of Object.entries(v)) {
+        if (key.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000) in a key, which cannot be stored', { reason: 'nul' });
+        stack.push(child);
+      }
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (bytes > limits.jsonBytes) throw new BadInputError(path, `is ${bytes} bytes of JSON; at most ${limits.jsonBytes} (INPUT_MAX_JSON_BYTES)`, { limit: limits.jsonBytes });
+}
