@@ -40,6 +40,8 @@ export interface Endpoint {
   queries: QueryFile;
   queriesPath: string;
   headers: Record<string, string>;
+  /** The server's process id on this machine: its CPU time per request is measured (Linux /proc). */
+  pid?: number;
 }
 
 export interface BenchOptions {
@@ -82,6 +84,11 @@ export interface TargetResult {
   graphqlErrors: number;
   sample: { requests: number; graphqlErrors: number; checkFailures: number; firstProblem?: string };
   sql: SqlCount;
+  /**
+   * CPU time per request during the measured run, in ms: the server process (with its pid) and the
+   * PostgreSQL backends of the database (with --db-url; only one endpoint is loaded at a time).
+   */
+  cpu?: { nodeMsPerRequest: number | null; pgMsPerRequest: number | null };
 }
 
 export interface ShapeResult {
@@ -229,9 +236,49 @@ class SqlCounter {
     return this.client !== undefined;
   }
 
+  /** Client backends of the database (this counter's own excepted; autovacuum workers are not a server's work). */
+  async backendPids(): Promise<number[] | undefined> {
+    if (!this.client) return undefined;
+    const { rows } = await this.client.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    );
+    return rows.map((r: { pid: number }) => r.pid);
+  }
+
   async close(): Promise<void> {
     await this.client?.end();
   }
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** User + system CPU time of a process so far, in ms (undefined when it cannot be read). */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU of the database's backends (the harness's own excepted), by pid. */
+async function backendCpu(counter: SqlCounter): Promise<Map<number, number> | undefined> {
+  const pids = await counter.backendPids();
+  if (!pids) return undefined;
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    const ms = cpuMs(pid);
+    if (ms !== undefined) out.set(pid, ms);
+  }
+  return out.size > 0 ? out : undefined;
+}
+
+function backendCpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 /**
@@ -359,11 +406,20 @@ async function measure(endpoint: Endpoint, shape: Shape, options: BenchOptions, 
   log(`  ${shape} on ${endpoint.label}: ${options.durationSec} s at ${options.connections} connections`);
   // Transactions under load: the counters lag by about a second in steady state, at both ends alike.
   const before = counter.enabled ? await counter.snapshot() : undefined;
+  const pgBefore = await backendCpu(counter);
+  const nodeBefore = endpoint.pid ? cpuMs(endpoint.pid) : undefined;
   const run = await load(endpoint, (i) => body(10_000_000 + i), options.durationSec, options.connections);
+  const nodeAfter = endpoint.pid ? cpuMs(endpoint.pid) : undefined;
+  const pgAfter = await backendCpu(counter);
   if (before && run.requests > 0) {
     const after = await counter.snapshot();
     sql.transactionsPerRequest = round((after.xacts - before.xacts) / run.requests, 1);
   }
+  const perRequest = (ms: number | undefined) => (ms === undefined || run.requests === 0 ? null : round(ms / run.requests, 3));
+  const cpu = {
+    nodeMsPerRequest: perRequest(nodeBefore !== undefined && nodeAfter !== undefined ? nodeAfter - nodeBefore : undefined),
+    pgMsPerRequest: perRequest(pgBefore && pgAfter ? backendCpuSpent(pgBefore, pgAfter) : undefined),
+  };
   const sorted = run.latencies.sort((a, b) => a - b);
   const mean = sorted.length > 0 ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0;
   return {
@@ -383,6 +439,7 @@ async function measure(endpoint: Endpoint, shape: Shape, options: BenchOptions, 
     graphqlErrors: run.graphqlErrors,
     sample,
     sql,
+    cpu,
   };
 }
 
@@ -432,7 +489,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
 /** The result as a plain-text table, one line per shape and endpoint, then the ratios. */
 export function formatTable(result: BenchResult): string {
-  const head = ['shape', 'target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'requests', 'non-2xx', 'gql err', 'sock err', 'sql/req', 'xact/req'];
+  const head = ['shape', 'target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'requests', 'non-2xx', 'gql err', 'sock err', 'sql/req', 'xact/req', 'node ms/req', 'pg ms/req'];
   const rows: string[][] = [];
   const ratios: string[][] = [];
   for (const shape of result.settings.shapes) {
@@ -454,6 +511,8 @@ export function formatTable(result: BenchResult): string {
         String(t.socketErrors),
         t.sql.perRequest === null ? '-' : `${t.sql.perRequest}${t.sql.source === 'x-sql-statements' ? ' (hdr)' : ''}`,
         t.sql.transactionsPerRequest === null ? '-' : String(t.sql.transactionsPerRequest),
+        t.cpu?.nodeMsPerRequest == null ? '-' : t.cpu.nodeMsPerRequest.toFixed(2),
+        t.cpu?.pgMsPerRequest == null ? '-' : t.cpu.pgMsPerRequest.toFixed(2),
       ]);
     }
     if (r.ratio) ratios.push([shape, r.ratio.rps.toFixed(2), r.ratio.p95.toFixed(2)]);

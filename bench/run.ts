@@ -15,6 +15,8 @@ const USAGE = `usage: npm run bench -- --url URL [options]
   --peer-url URL         a peer's GraphQL endpoint on the same database, e.g. PostGraphile's
   --peer-queries FILE    the peer's query file (default bench/queries/postgraphile.json)
   --peer-token TOKEN     sent to the peer as "Authorization: Bearer TOKEN"
+  --pid PID              the gateway's process id: its CPU time per request is reported (Linux)
+  --peer-pid PID         the peer's process id (PostGraphile's node process, not its launcher)
   --shapes a,b,...       which shapes, in order (default ${SHAPES.join(',')})
   --duration S           measured seconds per shape and endpoint (default 10)
   --warmup S             warm-up seconds before each measurement (default 3; 0 for none)
@@ -60,6 +62,8 @@ async function main(): Promise<void> {
       'peer-url': { type: 'string' },
       'peer-queries': { type: 'string', default: 'bench/queries/postgraphile.json' },
       'peer-token': { type: 'string' },
+      pid: { type: 'string' },
+      'peer-pid': { type: 'string' },
       shapes: { type: 'string', default: SHAPES.join(',') },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     queries: loadQueryFile(values.queries as string),
     queriesPath: values.queries as string,
     headers: headers(values.token),
+    pid: values.pid ? number(values.pid, 'pid', 0, 1, 2 ** 31) : undefined,
   };
   const peer: Endpoint | undefined = values['peer-url']
     ? {
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
         queries: loadQueryFile(values['peer-queries'] as string),
         queriesPath: values['peer-queries'] as string,
         headers: headers(values['peer-token']),
+        pid: values['peer-pid'] ? number(values['peer-pid'], 'peer-pid', 0, 1, 2 ** 31) : undefined,
       }
     : undefined;
   const options = {

@@ -11,12 +11,17 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+function cpu(runs: TargetResult[], key: 'nodeMsPerRequest' | 'pgMsPerRequest'): string {
+  const values = runs.map((t) => t.cpu?.[key]).filter((x): x is number => x != null);
+  return values.length > 0 ? median(values).toFixed(2) : '–';
+}
+
 export function summarize(results: BenchResult[]): string {
   const lines = [
     `Medians of ${results.length} run${results.length === 1 ? '' : 's'} (${results[0].settings.warmupSec} s warm-up, ${results[0].settings.durationSec} s, ${results[0].settings.connections} connections); req/s of each run in brackets.`,
     '',
-    '| shape | target | req/s | p50 ms | p95 ms | p99 ms | errors | SQL statements / request | transactions / request |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| shape | target | req/s | p50 ms | p95 ms | p99 ms | errors | SQL statements / request | transactions / request | Node CPU ms / request | PostgreSQL CPU ms / request |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const ratios: string[] = [];
   for (const shape of SHAPES) {
@@ -36,7 +41,8 @@ export function summarize(results: BenchResult[]): string {
       lines.push(
         `| ${shape} | ${label} | ${median(runs.map((t) => t.rps)).toFixed(0)} [${runs.map((t) => t.rps.toFixed(0)).join(', ')}] | ` +
           `${median(runs.map((t) => t.latencyMs.p50)).toFixed(1)} | ${median(runs.map((t) => t.latencyMs.p95)).toFixed(1)} | ${median(runs.map((t) => t.latencyMs.p99)).toFixed(1)} | ` +
-          `${errors} | ${sql.length > 0 ? `${median(sql)}${source}` : '–'} | ${xact.length > 0 ? median(xact).toFixed(1) : '–'} |`,
+          `${errors} | ${sql.length > 0 ? `${median(sql)}${source}` : '–'} | ${xact.length > 0 ? median(xact).toFixed(1) : '–'} | ` +
+          `${cpu(runs, 'nodeMsPerRequest')} | ${cpu(runs, 'pgMsPerRequest')} |`,
       );
     }
     const clean = [...per.ours, ...per.peer].every((t) => errorCount(t) === 0);

@@ -63,33 +63,32 @@ describe('SQL statements per request', () => {
     }
   }`;
 
-  it('is the same for 5 and 100 tasks: one per relation field, whatever the page size', async () => {
+  it('is one for 5 and for 100 tasks, whatever the relations below them', async () => {
     const small = await t.gql(nested(5));
     const large = await t.gql(nested(100));
     expect(ok(small).tasks.edges).toHaveLength(5);
     expect(ok(large).tasks.edges).toHaveLength(100);
     expect(large.body.data.tasks.edges[0].node.executions.nodes).toHaveLength(3);
     expect(large.body.data.tasks.edges.every((e: any) => e.node.parent?.title)).toBe(true);
-    // tasks, executions (one LATERAL statement for all tasks), parents, subtasks
-    expect(statements(small)).toBe(4);
-    expect(statements(large)).toBe(4);
+    // tasks, their executions, parents and subtasks: one planned statement (src/graphql/planner.ts)
+    expect(statements(small)).toBe(1);
+    expect(statements(large)).toBe(1);
   });
 
-  it('adds one statement for totalCount, only when it is asked for', async () => {
+  it('counts totalCount in the same statement', async () => {
     const res = await t.gql(nested(100, 'totalCount'));
     const [{ count }] = await t.db.query(`SELECT count(*)::int AS count FROM tasks WHERE parent_task_id IS NOT NULL`);
     expect(ok(res).tasks.totalCount).toBe(count);
-    expect(statements(res)).toBe(5);
+    expect(statements(res)).toBe(1);
   });
 
-  it('batches latestExecution, executionCount and nested totalCount per field too', async () => {
+  it('plans latestExecution, executionCount and nested totalCount into the same statement', async () => {
     const q = (n: number) => `{ tasks(first: ${n}) { nodes { id executionCount latestExecution { agentType } executions(first: 1) { totalCount nodes { id } } } } }`;
     const [a, b] = [await t.gql(q(3)), await t.gql(q(100))];
     const nodes = ok(b).tasks.nodes;
     expect(nodes.every((n: any) => n.executionCount === 3 && n.executions.totalCount === 3 && n.latestExecution.agentType === 'ci')).toBe(true);
-    // tasks, count, latest, executions page, executions totalCount
-    expect(statements(a)).toBe(5);
-    expect(statements(b)).toBe(5);
+    expect(statements(a)).toBe(1);
+    expect(statements(b)).toBe(1);
   });
 
   it('reads only the selected columns: no logs or agentConfig unless asked', async () => {

@@ -3,8 +3,10 @@ import { Field, InputType } from 'type-graphql';
 import type { Ordering } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
+import type { NodeSpec } from '../graphql/planner';
 import type { Params } from '../graphql/sql';
-import { ExecutionStatus } from './execution.entity';
+import { TASK_NODE } from '../tasks/task.query';
+import { ExecutionStatus, TaskExecution } from './execution.entity';
 
 @InputType({ description: 'Which executions to return; the conditions given must all hold.' })
 export class ExecutionFilter {
@@ -49,3 +51,18 @@ export function executionFilterSql(f: ExecutionFilter | null | undefined, p: Par
   if (f.completedAt) c.push(...rangeSql('e.completed_at', f.completedAt, p, 'timestamptz'));
   return c;
 }
+
+/** "The newest run of a task" (Task.latestExecution). */
+export const LATEST_EXECUTION_ORDER = 'e.created_at DESC NULLS LAST, e.id DESC';
+
+/** TaskExecution for the read planner (src/graphql/planner.ts). */
+export const EXECUTION_NODE: NodeSpec = {
+  type: 'TaskExecution',
+  from: 'task_executions e',
+  alias: 'e',
+  entity: TaskExecution,
+  needs: { task: ['taskId'] },
+  relations: {
+    task: { kind: 'one', target: () => TASK_NODE, on: (r) => `t.id = ${r}."taskId"` },
+  },
+};

@@ -4,6 +4,7 @@ import { Role } from '../auth/roles';
 import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
 import { JSONScalar, UUIDScalar } from '../graphql/scalars';
+import { planned } from '../graphql/planner';
 import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
@@ -33,8 +34,9 @@ export class AppendExecutionLogInput {
 export class ExecutionResolver {
   @Authorized(Role.VIEWER)
   @Query(() => TaskExecution, { nullable: true, description: 'An execution by id, or null.' })
-  execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
-    return executionByIdLoader(ctx, selectedFields(info)).load(id);
+  async execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+    const execution = await ctx.services.executions.readTree(id, info);
+    return execution !== undefined ? execution : executionByIdLoader(ctx, selectedFields(info)).load(id);
   }
 
   @Authorized(Role.VIEWER)
@@ -46,11 +48,13 @@ export class ExecutionResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<TaskExecution>> {
     const selection = connectionSelection(info);
-    return ctx.services.executions.page({ args, filter, fields: selection.nodeFields, withTotal: selection.totalCount });
+    return ctx.services.executions.page({ args, filter, fields: selection.nodeFields, withTotal: selection.totalCount, info });
   }
 
   @FieldResolver(() => Task, { nullable: true })
-  task(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | null {
+  task(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | Task | null {
+    const read = planned<Task | null>(execution, info);
+    if (read !== undefined) return read;
     return execution.taskId ? taskByIdLoader(ctx, selectedFields(info)).load(execution.taskId) : null;
   }
 
@@ -87,17 +91,19 @@ export class TaskExecutionsResolver {
     @Arg('filter', () => ExecutionFilter, { nullable: true }) filter: ExecutionFilter | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Connection<TaskExecution>> {
-    return executionsOfTaskLoader(ctx, args, filter, connectionSelection(info)).load(task.id);
+  ): Promise<Connection<TaskExecution>> | Connection<TaskExecution> {
+    return planned<Connection<TaskExecution>>(task, info) ?? executionsOfTaskLoader(ctx, args, filter, connectionSelection(info)).load(task.id);
   }
 
   @FieldResolver(() => TaskExecution, { nullable: true, description: 'The newest run of this task.' })
-  latestExecution(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+  latestExecution(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> | TaskExecution | null {
+    const read = planned<TaskExecution | null>(task, info);
+    if (read !== undefined) return read;
     return latestExecutionLoader(ctx, selectedFields(info)).load(task.id);
   }
 
   @FieldResolver(() => Int, { description: 'How many runs this task has.' })
-  executionCount(@Root() task: Task, @Ctx() ctx: Context): Promise<number> {
-    return executionCountLoader(ctx).load(task.id);
+  executionCount(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<number> | number {
+    return planned<number>(task, info) ?? executionCountLoader(ctx).load(task.id);
   }
 }

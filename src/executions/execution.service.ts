@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { In, type DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
@@ -5,13 +6,14 @@ import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idem
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, selectList } from '../graphql/sql';
+import { plannedOne, plannedPage } from '../graphql/planner';
+import { columnMap, ident, Params, readQuery, selectList } from '../graphql/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 import type { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
-import { EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
+import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
 const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
@@ -26,6 +28,8 @@ export interface ExecutionPageQuery {
   filter?: ExecutionFilter | null;
   fields: Iterable<string>;
   withTotal: boolean;
+  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
+  info?: GraphQLResolveInfo;
 }
 
 /** Execution rules: runs start on open tasks and finish exactly once; and the execution reads. */
@@ -74,9 +78,25 @@ export class ExecutionService {
     return { query: { from: 'task_executions e', select: this.select(q.fields), where, params, ordering: EXECUTION_ORDERING }, plan };
   }
 
+  private get query() {
+    return readQuery(this.db);
+  }
+
+  /** A page of executions; with `info`, planned into one statement with what is selected below it (see TaskService.page). */
   async page(q: ExecutionPageQuery): Promise<Connection<TaskExecution>> {
     const { query, plan } = this.pageQuery(q);
+    if (q.info) {
+      const { where, params, ordering } = query;
+      const connection = await plannedPage<TaskExecution>(this.query, q.info, { spec: EXECUTION_NODE, where, params, ordering, plan });
+      if (connection) return connection;
+    }
     return fetchPage<TaskExecution>(this.db, query, plan, q.withTotal);
+  }
+
+  /** An execution by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
+  readTree(id: string, info: GraphQLResolveInfo): Promise<TaskExecution | null | undefined> {
+    const params = new Params();
+    return plannedOne<TaskExecution>(this.query, info, { spec: EXECUTION_NODE, where: [`e.id = ${params.add(id)}::uuid`], params });
   }
 
   /** "The first N executions of each of these tasks": one statement (LATERAL), whatever the number of tasks. */

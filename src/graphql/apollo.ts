@@ -46,7 +46,8 @@ export function createApolloServer(
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
-      createAnonymousWritePlugin(),
+      // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
+      ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
       createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
       ...plugins,
     ],

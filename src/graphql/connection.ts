@@ -209,7 +209,14 @@ export interface PageQuery {
 }
 
 /** The keyset SELECT for one page: the page's rows plus one, in fetch order. */
-function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): string {
+/** What a caller reads of a page: cursors (the `__k` columns) and whether more rows follow (one row beyond the page). */
+export interface PageReads {
+  cursors: boolean;
+  more: boolean;
+}
+const READ_ALL: PageReads = { cursors: true, more: true };
+
+export function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = [], reads: PageReads = READ_ALL): string {
   const keys = plan.backward ? q.ordering.keys.map((k) => ({ ...k, direction: reverse(k.direction) })) : q.ordering.keys;
   const where = [...q.where, ...extraWhere];
   // Forwards, rows after `after` and before `before`; backwards, the same with the roles swapped.
@@ -219,11 +226,11 @@ function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): strin
   const union = parts.length > 1;
   const select = [
     ...q.select,
-    ...q.ordering.keys.map((k, i) => `${keyText(k)} AS "__k${i}"`),
+    ...(reads.cursors ? q.ordering.keys.map((k, i) => `${keyText(k)} AS "__k${i}"`) : []),
     // the raw keys, for ordering the union of the parts
     ...(union ? keys.map((k, i) => `${k.sql} AS "__r${i}"`) : []),
   ];
-  const limit = `LIMIT ${plan.limit + 1}`;
+  const limit = `LIMIT ${plan.limit + (reads.more ? 1 : 0)}`;
   const branch = (conditions: string[]) => {
     const all = [...where, ...conditions];
     return `SELECT ${select.join(', ')} FROM ${q.from}${all.length ? ` WHERE ${all.join(' AND ')}` : ''} ORDER BY ${orderBySql(keys)} ${limit}`;
@@ -233,7 +240,7 @@ function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = []): strin
   return `SELECT u.* FROM (${parts.map((c) => `(${branch(c)})`).join(' UNION ALL ')}) u ORDER BY ${outerOrder} ${limit}`;
 }
 
-function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, ordering: Ordering, totalCount?: number): Connection<T> {
+export function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan, ordering: Ordering, totalCount?: number): Connection<T> {
   const more = rows.length > plan.limit;
   const page = rows.slice(0, plan.limit);
   if (plan.backward) page.reverse();

@@ -22,8 +22,8 @@ type Gateway = ApolloServerOptionsWithGateway<Context>['gateway'];
  * document cache hands back the same parsed document for the same query text), then runs without
  * graphql-js's per-field interpretation, into plain objects that serialise fast. Apollo Server 5
  * has no executor option; its gateway interface is the documented way to supply one. Parsing,
- * validation, plugins, the context and error formatting stay Apollo's. Variables are coerced by
- * graphql-js first, so a bad variable is refused with graphql-js's own message and HTTP 400.
+ * validation, plugins, the context and error formatting stay Apollo's. Variables are coerced once,
+ * by the compiled query; a bad variable is still refused with graphql-js's own message and HTTP 400.
  * graphql-jit unrolls variable parsing type by type and never ends on a recursive input type
  * (TaskFilter's and/or/not): an operation with such a variable runs on graphql-js instead.
  */
@@ -40,10 +40,6 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
         async executor(rc) {
           const operation = rc.operation as OperationDefinitionNode;
           const variables = rc.request.variables ?? {};
-          if (operation.variableDefinitions?.length) {
-            const coerced = getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 50 });
-            if (coerced.errors) return { errors: coerced.errors };
-          }
           let byOperation = plans.get(rc.document);
           if (!byOperation) plans.set(rc.document, (byOperation = new Map()));
           const name = rc.operationName ?? '';
@@ -58,10 +54,19 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
             }
             byOperation.set(name, plan);
           }
+          // graphql-js coerces the variables itself (and refuses bad ones with its own errors)
           if (plan === GRAPHQL_JS) {
             return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: variables, operationName: rc.operationName });
           }
-          return withGraphQLErrors(await plan.query(undefined, rc.context, variables));
+          // Variables are coerced once, by the compiled query. Only when it refuses them (an answer
+          // with errors and no data) are they coerced again by graphql-js, for its messages, which
+          // Apollo recognises as a bad request (HTTP 400).
+          const result = await plan.query(undefined, rc.context, variables);
+          if (result.errors && !('data' in result) && operation.variableDefinitions?.length) {
+            const coerced = getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 50 });
+            if (coerced.errors) return { errors: coerced.errors };
+          }
+          return withGraphQLErrors(result);
         },
       };
     },

@@ -1,8 +1,18 @@
 import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 
-/** ISO-8601 timestamps (`timestamptz` columns). */
-export const DateTimeScalar = DateTimeResolver;
+/** `Date.prototype.toISOString()`'s form: what the read planner has PostgreSQL write (to_char). */
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * ISO-8601 timestamps (`timestamptz` columns). Output: a Date is sent as `toISOString()` gives it;
+ * a string already in that form (timestamps the read planner had PostgreSQL format) is sent as it
+ * is, without a Date made and formatted again per value.
+ */
+export const DateTimeScalar = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  serialize: (value) => (typeof value === 'string' && ISO_UTC.test(value) ? value : DateTimeResolver.serialize(value)),
+});
 /** Any JSON value (JSONB columns holding arrays or scalars). */
 export const JSONScalar = JSONResolver;
 /** A JSON object (JSONB columns that must hold an object); an array or a string is refused. */

@@ -4,6 +4,7 @@ import { ArgumentValidationError, buildSchema, type ResolverData } from 'type-gr
 import { AuditResolver } from '../audit/audit.resolver';
 import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
 import { TokenResolver } from '../auth/token.resolver';
+import { EXECUTION_NODE } from '../executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
 import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
@@ -12,8 +13,10 @@ import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limi
 import type { InputLimits } from '../security/security.config';
 import { SecurityResolver } from '../security/security.resolver';
 import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';
+import { TASK_NODE } from '../tasks/task.query';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
+import { withPlannedFields } from './planner';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -31,10 +34,10 @@ export const resolvers = [
 ] as const;
 
 /** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
-export function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
+export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
   const checked = new WeakSet<object>();
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
@@ -49,6 +52,7 @@ export function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): P
     },
     pubSub: NO_IN_MEMORY_PUBSUB,
   });
+  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -1,4 +1,5 @@
-import type { DataSource, EntityTarget } from 'typeorm';
+import type { Pool } from 'pg';
+import { QueryFailedError, type DataSource, type EntityTarget } from 'typeorm';
 
 /** Positional parameters for one hand-written statement: `p.add(value)` returns `$n`. */
 export class Params {
@@ -58,4 +59,53 @@ export async function run<T = Record<string, any>>(db: DataSource, sql: string, 
 export function pgError(error: unknown): { code?: string; constraint?: string } {
   const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
   return e?.driverError ?? e ?? {};
+}
+
+/** Distinct statements prepared per data source; beyond it statements run unnamed (planned each time). */
+export const MAX_PREPARED_STATEMENTS = 500;
+
+export type ReadQuery = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
+const readers = new WeakMap<DataSource, ReadQuery>();
+
+/**
+ * Runs read statements as named prepared statements on the data source's pg pool: PostgreSQL
+ * parses and plans each text once per connection and then only binds new parameter values (the
+ * planner's texts repeat per document; a nested read planned 0.3-0.4 ms of a ~2 ms run on every
+ * request). Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The
+ * number of texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's
+ * memory with prepared statements.
+ */
+export function readQuery(db: DataSource): ReadQuery {
+  let reader = readers.get(db);
+  if (!reader) {
+    const pool = (db.driver as unknown as { master?: Pool }).master;
+    const names = new Map<string, string>();
+    const slowMs = db.options.maxQueryExecutionTime;
+    reader = !pool
+      ? (sql, params) => db.query(sql, params)
+      : async (sql, params) => {
+          let name = names.get(sql);
+          if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_read_${names.size}`));
+          // As TypeORM's runner does: a failed connect is thrown as it is, a failed statement as a
+          // QueryFailedError (with the statement, for the error log) after logQueryError.
+          const client = await pool.connect();
+          db.logger.logQuery(sql, params);
+          const started = performance.now();
+          try {
+            const result = await client.query({ name, text: sql, values: params });
+            const ms = performance.now() - started;
+            if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
+            client.release();
+            return result.rows;
+          } catch (error) {
+            // a statement PostgreSQL refused leaves the connection usable; anything else may not
+            const sqlState = typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+            client.release(sqlState ? undefined : (error as Error));
+            db.logger.logQueryError(error as Error, sql, params);
+            throw new QueryFailedError(sql, params, error as Error);
+          }
+        };
+    readers.set(db, reader);
+  }
+  return reader;
 }

@@ -2,7 +2,8 @@ import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
-import { operationCost } from './cost';
+import type { DocumentNode } from 'graphql';
+import { costOf } from './cost';
 import type { BudgetState, RateLimiter } from './rate-limiter';
 
 export interface CostPluginOptions {
@@ -21,12 +22,28 @@ export interface CostPluginOptions {
  * `extensions.cost { requested remaining resetAt }`.
  */
 export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: CostPluginOptions): ApolloServerPlugin<Context> {
+  // A document's cost, once per document and operation when no variable changes it (Apollo's
+  // document cache hands back the same parsed document for the same text).
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  const costFor = (rc: GraphQLRequestContext<Context>): number => {
+    const document = rc.document!;
+    let byOperation = costs.get(document);
+    if (!byOperation) costs.set(document, (byOperation = new Map()));
+    const name = rc.operationName ?? '';
+    let cost = byOperation.get(name);
+    if (cost === undefined) {
+      const computed = costOf(rc.schema, document, rc.operation!, rc.request.variables, { defaultPageSize });
+      cost = Math.ceil(computed.cost);
+      if (!computed.byVariables) byOperation.set(name, cost);
+    }
+    return cost;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc: GraphQLRequestContext<Context>) {
           const ctx = rc.contextValue;
-          const cost = Math.ceil(operationCost(rc.schema, rc.document!, rc.operation!, rc.request.variables, { defaultPageSize }));
+          const cost = costFor(rc);
           const key = budgetKey(ctx.principal);
           if (cost > maxCost) {
             ctx.budget = { ...(await rateLimiter.peek(key)), requested: cost, allowed: false };

@@ -49,6 +49,21 @@ export function operationCost(
   variables: Record<string, unknown> | undefined,
   options: CostOptions,
 ): number {
+  return costOf(schema, document, operation, variables, options).cost;
+}
+
+/**
+ * The cost, and whether it depends on the variables (a first/last given by a variable): when it
+ * does not, it is the same for every request with this document and operation.
+ */
+export function costOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  options: CostOptions,
+): { cost: number; byVariables: boolean } {
+  let byVariables = false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   // Fragment costs memoised per fragment: a document that spreads fragments into fragments
@@ -62,6 +77,7 @@ export function operationCost(
       const argDef = def.args.find((a) => a.name === name);
       if (!argDef) continue;
       const argNode = node.arguments?.find((a) => a.name.value === name);
+      if (argNode?.value.kind === Kind.VARIABLE) byVariables = true;
       let value: unknown = argNode ? valueFromASTUntyped(argNode.value, variables) : undefined;
       if (value === undefined || value === null) value = argDef.defaultValue;
       const n = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : options.defaultPageSize;
@@ -111,12 +127,12 @@ export function operationCost(
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return 0;
+  if (!root) return { cost: 0, byVariables: false };
   let cost = selectionsCost(operation.selectionSet, root);
   if (operation.operation === 'mutation') {
     cost += (options.mutationCost ?? 10) * operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
   }
-  return cost;
+  return { cost, byVariables };
 }
 
 /** Introspection is costed by its shape: one point per object selected. */

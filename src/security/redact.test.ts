@@ -15,6 +15,14 @@ describe('log redaction', () => {
     expect(redactString('jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig here')).toBe(`jwt ${REDACTED} here`);
   });
 
+  it('scrubs secrets in strings without spaces too (the fast path skips only strings that cannot hold one)', () => {
+    expect(redactString('tmg_abcdefghijklmnop')).toBe(`tmg_${REDACTED}`);
+    expect(redactString('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig')).toBe(REDACTED);
+    expect(redactString('redis://u:pw@host')).toBe(`redis://u:${REDACTED}@host`);
+    expect(redactString('TaskBoard')).toBe('TaskBoard');
+    expect(redactString('BAD_USER_INPUT,CONFLICT')).toBe('BAD_USER_INPUT,CONFLICT');
+  });
+
   it('turns errors into plain objects with message and stack, redacting query parameters', () => {
     const error = Object.assign(new Error('insert failed'), { query: 'INSERT ...', parameters: ['s3cret'] });
     const out = redact({ error }) as any;

@@ -4,8 +4,10 @@ import { BadInputError } from '../errors';
 import type { Ordering, SortKey } from '../graphql/connection';
 import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+import type { NodeSpec } from '../graphql/planner';
 import { likePattern, type Params } from '../graphql/sql';
-import { TaskStatus } from './task.entity';
+import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, LATEST_EXECUTION_ORDER } from '../executions/execution.query';
+import { Task, TaskStatus } from './task.entity';
 
 /** Limits on a TaskFilter: filter objects in all (the root included) and depth of and/or/not. */
 export const MAX_FILTER_NODES = 50;
@@ -210,3 +212,36 @@ function jsonPathSql(j: JsonPathFilter, p: Params): string {
   }
   return c.length === 1 ? c[0] : `(${c.join(' AND ')})`;
 }
+
+/**
+ * Task for the read planner (src/graphql/planner.ts): the relations of Task it plans into the root's
+ * statement. `r` is the parent row's derived table (columns named by property).
+ */
+export const TASK_NODE: NodeSpec = {
+  type: 'Task',
+  from: 'tasks t',
+  alias: 't',
+  entity: Task,
+  needs: { parent: ['parentTaskId'] },
+  relations: {
+    parent: { kind: 'one', target: () => TASK_NODE, on: (r) => `t.id = ${r}."parentTaskId"` },
+    subtasks: {
+      kind: 'page',
+      target: () => TASK_NODE,
+      on: (r) => `t.parent_task_id = ${r}."id"`,
+      query: (args, p) => {
+        const ordering = taskOrdering(args.orderBy);
+        const filter = taskFilterSql(args.filter, p);
+        return { where: filter ? [filter] : [], ordering };
+      },
+    },
+    executions: {
+      kind: 'page',
+      target: () => EXECUTION_NODE,
+      on: (r) => `e.task_id = ${r}."id"`,
+      query: (args, p) => ({ where: executionFilterSql(args.filter, p), ordering: EXECUTION_ORDERING }),
+    },
+    latestExecution: { kind: 'first', target: () => EXECUTION_NODE, on: (r) => `e.task_id = ${r}."id"`, orderBy: () => LATEST_EXECUTION_ORDER },
+    executionCount: { kind: 'count', sql: (r) => `SELECT count(*)::int FROM task_executions e WHERE e.task_id = ${r}."id"` },
+  },
+};

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
 import { UUIDScalar } from '../graphql/scalars';
+import { planned } from '../graphql/planner';
 import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from './task.entity';
 import { CreateSubtaskInput, CreateTaskInput, DeleteTaskInput, UpdateTaskInput, UpdateTaskStatusInput } from './task.inputs';
@@ -18,8 +19,9 @@ export const TaskConnection = connectionType(Task, 'Task', 'A page of tasks (Rel
 export class TaskResolver {
   @Authorized(Role.VIEWER)
   @Query(() => Task, { nullable: true, description: 'A task by id, or null.' })
-  task(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> {
-    return taskByIdLoader(ctx, selectedFields(info)).load(id);
+  async task(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> {
+    const task = await ctx.services.tasks.readTree(id, info);
+    return task !== undefined ? task : taskByIdLoader(ctx, selectedFields(info)).load(id);
   }
 
   @Authorized(Role.VIEWER)
@@ -33,11 +35,13 @@ export class TaskResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Task>> {
     const selection = connectionSelection(info);
-    return ctx.services.tasks.page({ args, filter, orderBy, fields: selection.nodeFields, withTotal: selection.totalCount });
+    return ctx.services.tasks.page({ args, filter, orderBy, fields: selection.nodeFields, withTotal: selection.totalCount, info });
   }
 
   @FieldResolver(() => Task, { nullable: true, description: 'The task this one is a subtask of.' })
-  parent(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | null {
+  parent(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | Task | null {
+    const read = planned<Task | null>(task, info);
+    if (read !== undefined) return read;
     return task.parentTaskId ? taskByIdLoader(ctx, selectedFields(info)).load(task.parentTaskId) : null;
   }
 
@@ -49,8 +53,8 @@ export class TaskResolver {
     @Arg('orderBy', () => [TaskOrder], { nullable: true }) orderBy: TaskOrder[] | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Connection<Task>> {
-    return subtasksLoader(ctx, args, filter, orderBy, connectionSelection(info)).load(task.id);
+  ): Promise<Connection<Task>> | Connection<Task> {
+    return planned<Connection<Task>>(task, info) ?? subtasksLoader(ctx, args, filter, orderBy, connectionSelection(info)).load(task.id);
   }
 
   @Authorized(Role.OPERATOR)

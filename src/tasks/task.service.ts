@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
@@ -5,10 +6,11 @@ import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idem
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, pgError, selectList } from '../graphql/sql';
+import { plannedOne, plannedPage } from '../graphql/planner';
+import { columnMap, ident, Params, pgError, readQuery, selectList } from '../graphql/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskFieldsInput, UpdateTaskInput } from './task.inputs';
-import { taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
+import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
 import { moveSql, refusedMove, TASK_TRANSITIONS } from './task.status';
 
 /** What a task list asks for: paging, filter, order, and which fields to read. */
@@ -18,6 +20,8 @@ export interface TaskPageQuery {
   orderBy?: TaskOrder[] | null;
   fields: Iterable<string>;
   withTotal: boolean;
+  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
+  info?: GraphQLResolveInfo;
 }
 
 /** GraphQL fields of Task that are not columns, and the columns their resolvers need. */
@@ -70,10 +74,29 @@ export class TaskService {
     return { query: { from: 'tasks t', select: this.select(q.fields), where: [...extraWhere, ...(filter ? [filter] : [])], params, ordering }, plan };
   }
 
-  /** A page of tasks: one statement (plus one COUNT when totalCount is asked). */
+  private get query() {
+    return readQuery(this.db);
+  }
+
+  /**
+   * A page of tasks. With `info`: the page, its count and every relation selected below it in one
+   * statement (src/graphql/planner.ts); without, or when the selection cannot be planned: one
+   * statement, plus one COUNT when totalCount is asked, and the relations through their loaders.
+   */
   async page(q: TaskPageQuery): Promise<Connection<Task>> {
     const { query, plan } = this.pageQuery(q);
+    if (q.info) {
+      const { where, params, ordering } = query;
+      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan });
+      if (connection) return connection;
+    }
     return fetchPage<Task>(this.db, query, plan, q.withTotal);
+  }
+
+  /** A task by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
+  readTree(id: string, info: GraphQLResolveInfo): Promise<Task | null | undefined> {
+    const params = new Params();
+    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params });
   }
 
   /** A page of subtasks for each parent, all in one statement. */
