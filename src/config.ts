@@ -6,6 +6,7 @@ import { ideConfig, type IdeConfig } from './ide/ide.config';
  * typed object; everything else receives that object. Errors name the variable and the fix.
  */
 import { securityConfig, type SecurityConfig } from './security/security.config';
+import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions/subscriptions.config';
 import { tunnelConfig, type TunnelConfig } from './tunnel/tunnel.config';
 
 export class ConfigError extends Error {
@@ -85,6 +86,8 @@ export interface Config {
     /** Overall deadline from the signal; then running statements are cancelled and the exit is non-zero (ms). */
     timeoutMs: number;
   };
+  /** GraphQL subscriptions over WebSocket (src/subscriptions/). */
+  subscriptions: SubscriptionsConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -191,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     ide: ideConfig(env, isProduction),
     writes: { idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 8760) },
     shutdown: shutdownConfig(env, isProduction),
+    subscriptions: subscriptionsConfig(env),
   };
   return deepFreeze(config);
 }

@@ -16,6 +16,7 @@ import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
 import { createProbeRoute } from './health/probes';
+import { startLiveUpdates } from './subscriptions/ws-server';
 
 export interface Gateway {
   url: string;
@@ -57,6 +58,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const httpServer = createServer({ requestTimeout: config.shutdown.timeoutMs + 60_000 });
     answerClientErrorsWithJson(httpServer);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
+    // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
+    const live = await startLiveUpdates({ httpServer, schema, config, logger, security, services, db: database.dataSource, registry: metrics.registry });
+    closers.push(() => live.drain());
+    health.watchListener(() => live.listenerState());
     const apollo = createApolloServer(schema, config, logger, security, [createMetricsPlugin(metrics)]);
     await apollo.start();
     httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, [createProbeRoute(health, metrics, logger, () => drain.draining)]));
@@ -87,6 +92,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         drain.start();
         logger.info(`stopping: /ready answers 503; serving on for ${config.shutdown.delayMs} ms (SHUTDOWN_DELAY_MS)`);
         if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+        // WebSockets first: they get a close frame (1012, reconnect elsewhere with the cursor) after
+        // their queued events; the HTTP drain below would cut their sockets without one.
+        await live.drain();
         logger.info(`stopping: no new connections; answering the ${drain.running().length} request(s) in flight (deadline in ${deadline - Date.now()} ms)`);
         const clean = await drain.close(deadline);
         if (!clean) {

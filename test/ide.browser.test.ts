@@ -40,6 +40,8 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   const problems: string[] = [];
   browser.context.on('request', (request) => requests.push(request.url()));
   const page = await browser.context.newPage();
+  const sockets: string[] = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -56,7 +58,7 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
 
   // The example operations are there as tabs, and the headers editor offers Authorization.
   const tabs = await page.locator('.graphiql-tab').allInnerTexts();
-  expect(tabs.map((s) => s.trim())).toEqual(expect.arrayContaining(['TaskBoard', 'TaskDetail', 'LatencyChart', 'CreateTask', 'StartTask']));
+  expect(tabs.map((s) => s.trim())).toEqual(expect.arrayContaining(['TaskBoard', 'TaskDetail', 'LatencyChart', 'CreateTask', 'StartTask', 'TaskBoardLive']));
   expect(await editorText(page, '.graphiql-editor-tool')).toContain('"Authorization": "Bearer "');
 
   // Every request needs a token: fill in the offered Authorization header, as a user would.
@@ -78,9 +80,34 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
     const value = (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror.getValue() ?? '';
     return value.includes('"data"') || value.includes('"errors"');
   }, undefined, { timeout: 30_000 });
+  const origin = new URL(t.baseUrl).origin;
   const result = JSON.parse(await editorText(page, '.result-window'));
   expect(result.data).toEqual({ task: { id: DEMO_TASK_ID, title: 'Dashboard: task board with filters and paging', status: 'IN_PROGRESS' } });
   expect(result.errors).toBeUndefined();
+
+  // The subscription tab runs over graphql-ws (the gateway's own graphql-ws.min.js): a task created
+  // meanwhile shows up in the result pane.
+  await page.locator('.graphiql-tab', { hasText: 'TaskBoardLive' }).click();
+  await page.evaluate((token) => {
+    const editors = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map((e) => (e as any).CodeMirror);
+    editors.find((editor) => editor.getValue().includes('"Authorization"')).setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+  }, t.adminToken);
+  await page.waitForTimeout(500);
+  await page.click('.graphiql-execute-button');
+  const until = Date.now() + 15_000;
+  let created = '';
+  while (Date.now() < until) {
+    // The subscription may still be starting: keep creating tasks until one is shown.
+    const res = await t.gql(`mutation { createTask(input: { title: "seen live in the IDE", priority: 1 }) { id } }`);
+    created = res.body.data.createTask.id;
+    await page.waitForTimeout(300);
+    const shown = await editorText(page, '.result-window');
+    if (shown.includes(created)) break;
+  }
+  const live = JSON.parse(await editorText(page, '.result-window'));
+  expect(live.data.taskChanged).toMatchObject({ operation: 'CREATED', taskId: created, task: { title: 'seen live in the IDE', status: 'PENDING' } });
+  expect(sockets).toEqual([`${origin.replace(/^http/, 'ws')}/graphql`]);
+  await page.click('.graphiql-execute-button'); // stops the subscription
 
   // The documentation explorer and the dialogs load nothing from elsewhere either.
   for (const label of ['Show Documentation Explorer', 'Open settings dialog', 'Open short keys dialog']) {
@@ -92,10 +119,9 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   mkdirSync(join(__dirname, '..', '.data'), { recursive: true });
   await page.screenshot({ path: join(__dirname, '..', '.data', 'ide-test.png') });
 
-  const origin = new URL(t.baseUrl).origin;
   expect(requests.length).toBeGreaterThanOrEqual(7); // the page, 6 assets, and the GraphQL calls
   expect(requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin)).toEqual([]);
-  expect(requests).toEqual(expect.arrayContaining([`${origin}/graphiql/assets/graphiql.min.js`, `${origin}/graphql`]));
+  expect(requests).toEqual(expect.arrayContaining([`${origin}/graphiql/assets/graphiql.min.js`, `${origin}/graphiql/assets/graphql-ws.min.js`, `${origin}/graphql`]));
   expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
   // GraphiQL introspects on load, before the Authorization header is filled in: those requests get
   // 401 (the gateway needs a token), and Chromium logs them. Anything else is a problem.

@@ -10,7 +10,7 @@ async function drift(ds: DataSource): Promise<string[]> {
   return sql.upQueries.map((q) => q.query);
 }
 
-const TABLES = ['api_tokens', 'audit_log', 'external_integrations', 'idempotency_keys', 'rate_limit_windows', 'system_metrics', 'task_executions', 'tasks'];
+const TABLES = ['api_tokens', 'audit_log', 'change_log', 'change_log_state', 'external_integrations', 'idempotency_keys', 'rate_limit_windows', 'system_metrics', 'task_executions', 'tasks'];
 
 async function userTables(db: TestDatabase): Promise<string[]> {
   const rows = await db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`);

@@ -13,6 +13,7 @@ import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limi
 import type { InputLimits } from '../security/security.config';
 import { NodeResolver } from '../node/node.resolver';
 import { SecurityResolver } from '../security/security.resolver';
+import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';
 import { TASK_NODE } from '../tasks/task.query';
 import { TaskResolver } from '../tasks/task.resolver';
 import { TunnelResolver } from '../tunnel/tunnel.resolver';
@@ -32,6 +33,7 @@ export const resolvers = [
   TunnelResolver,
   PoolHealthResolver,
   NodeResolver,
+  SubscriptionResolver,
 ] as const;
 
 /** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
@@ -51,6 +53,7 @@ export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMI
       }
       return validateInput(value, type);
     },
+    pubSub: NO_IN_MEMORY_PUBSUB,
   });
   // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
   // synchronously, so Node's is set here as the plain function it is.

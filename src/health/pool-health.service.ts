@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
 import type { HealthConfig } from './health.config';
-import { HealthStatus, type PoolHealth, type PoolStats } from './pool-health.types';
+import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -30,6 +30,7 @@ export class PoolHealthService {
   private readonly probe: DatabaseProbe;
   private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
   private lastUnavailableAt = 0;
+  private listenerState?: () => ListenerStats;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -57,6 +58,11 @@ export class PoolHealthService {
   /** Called with every probe's result (the metrics keep the latest response time). */
   onProbe(listener: (result: DatabaseProbeResult) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Where poolHealth reads the state of the subscriptions' LISTEN connection. */
+  watchListener(state: () => ListenerStats): void {
+    this.listenerState = state;
   }
 
   /** The pg pool's own counters, read without touching the database. */
@@ -94,6 +100,10 @@ export class PoolHealthService {
       reasons.push(`pool utilisation ${pool.utilizationPercent}% is over ${thresholds.poolUtilizationPercent}%`);
     }
     if (pool.waiting > 0) reasons.push(`${pool.waiting} request(s) waiting for a pool connection`);
+    const listener = this.listenerState?.() ?? null;
+    if (listener && listener.status !== 'LISTENING' && listener.status !== 'STOPPED') {
+      reasons.push(`subscriptions: the LISTEN connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`);
+    }
     if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
 
     const { responseTimeMs, error: _error, appliedMigrations, ...stats } = probe;
@@ -105,6 +115,7 @@ export class PoolHealthService {
       migrations: { applied: appliedMigrations?.length ?? null, pending },
       replicas: [],
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
+      listener,
       checkedAt: new Date(),
     };
   }

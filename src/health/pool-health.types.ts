@@ -58,6 +58,15 @@ export class HealthThresholdsInfo {
   @Field(() => Int, { description: 'How long a check waits for the database before calling it down, ms.' }) checkTimeoutMs!: number;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'The dedicated LISTEN connection that feeds GraphQL subscriptions (never from the pool).' })
+export class ListenerStats {
+  @Field({ description: 'CONNECTING, LISTENING, RECONNECTING (lost; retrying with backoff) or STOPPED.' }) status!: string;
+  @Field(() => Float, { description: 'The highest change-log seq read.' }) lastSeq!: number;
+  @Field(() => Int, { description: 'Connections made again after losing one.' }) reconnects!: number;
+  @Field(() => DateTimeScalar, { nullable: true }) listeningSince!: Date | null;
+  @Field(() => String, { nullable: true, description: 'Why the last connection failed (an error code, no address).' }) lastError!: string | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.' })
 export class PoolHealth {
   @Field(() => HealthStatus) status!: HealthStatus;
@@ -67,5 +76,7 @@ export class PoolHealth {
   @Field(() => MigrationStats) migrations!: MigrationStats;
   @Field(() => [ReplicaStats]) replicas!: ReplicaStats[];
   @Field(() => HealthThresholdsInfo) thresholds!: HealthThresholdsInfo;
+  @Field(() => ListenerStats, { nullable: true, description: 'The LISTEN connection of GraphQL subscriptions; null when this gateway runs none.' })
+  listener!: ListenerStats | null;
   @Field(() => DateTimeScalar) checkedAt!: Date;
 }

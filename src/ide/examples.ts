@@ -69,3 +69,20 @@ export function exampleOperations(now: Date): ExampleOperation[] {
     },
   ];
 }
+
+/**
+ * Subscriptions the IDE opens in tabs of their own, after the operations above (they run over
+ * graphql-ws, not HTTP). README.md "Live updates" shows the same text.
+ */
+export function exampleSubscriptions(): ExampleOperation[] {
+  return [
+    {
+      title: 'Live task changes',
+      query: `subscription TaskBoardLive($after: String) {
+  taskChanged(filter: { status: [PENDING, IN_PROGRESS] }, after: $after) {
+    cursor operation taskId task { id title status priority }
+  }
+}`,
+    },
+  ];
+}

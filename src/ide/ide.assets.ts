@@ -17,6 +17,7 @@ export function ideAssetFiles(): Readonly<Record<string, IdeAsset>> {
   const graphiql = packageDir('graphiql');
   const react = packageDir('react');
   const reactDom = packageDir('react-dom');
+  const graphqlWs = packageDir('graphql-ws');
   const js = 'text/javascript; charset=utf-8';
   return Object.freeze({
     // graphiql.min.js is the same file as dist/index.umd.js, whose source map it names.
@@ -25,5 +26,7 @@ export function ideAssetFiles(): Readonly<Record<string, IdeAsset>> {
     'graphiql.min.css': { file: join(graphiql, 'graphiql.min.css'), contentType: 'text/css; charset=utf-8' },
     'react.production.min.js': { file: join(react, 'umd', 'react.production.min.js'), contentType: js },
     'react-dom.production.min.js': { file: join(reactDom, 'umd', 'react-dom.production.min.js'), contentType: js },
+    // graphql-ws's browser client (global `graphqlWs`): GraphiQL runs subscriptions through it.
+    'graphql-ws.min.js': { file: join(graphqlWs, 'umd', 'graphql-ws.min.js'), contentType: js },
   });
 }

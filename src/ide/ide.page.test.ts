@@ -1,4 +1,4 @@
-import { exampleOperations } from './examples';
+import { exampleOperations, exampleSubscriptions } from './examples';
 import { ideSettings, renderIdePage } from './ide.page';
 
 describe('renderIdePage', () => {
@@ -14,7 +14,7 @@ describe('renderIdePage', () => {
   it('opens one tab per example operation, each with the Authorization header to fill in', () => {
     const now = new Date('2026-01-01T00:00:30Z');
     const { tabs } = ideSettings('/graphql', now);
-    const examples = exampleOperations(now);
+    const examples = [...exampleOperations(now), ...exampleSubscriptions()];
     expect(tabs).toHaveLength(examples.length);
     tabs.forEach((tab, i) => {
       expect(tab.query).toContain(examples[i].query);

@@ -1,4 +1,4 @@
-import { exampleOperations } from './examples';
+import { exampleOperations, exampleSubscriptions } from './examples';
 
 /** Where the page loads its files from (served by ide.router.ts). */
 export const ASSET_PATH = '/graphiql/assets';
@@ -33,6 +33,8 @@ const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway
 # every tab whose Authorization is left blank uses it too.
 # Docs and completion need the schema, which needs the
 # token: once it is in, press Shift-Ctrl-R (re-fetch schema).
+# The last tab is a subscription: it runs over a WebSocket
+# (graphql-ws) and shows each change as it happens.
 
 `;
 
@@ -46,7 +48,7 @@ export function ideSettings(endpoint: string, now: Date): IdePageSettings {
   return {
     endpoint,
     defaultHeaders: DEFAULT_HEADERS,
-    tabs: exampleOperations(now).map((op, i) => ({
+    tabs: [...exampleOperations(now), ...exampleSubscriptions()].map((op, i) => ({
       query: `${i === 0 ? WELCOME : `# ${op.title}\n`}${op.query}\n`,
       ...(op.variables ? { variables: JSON.stringify(op.variables, null, 2) } : {}),
       headers: DEFAULT_HEADERS,
@@ -81,6 +83,7 @@ export function renderIdePage(settings: IdePageSettings): string {
 <script src="${ASSET_PATH}/react.production.min.js"></script>
 <script src="${ASSET_PATH}/react-dom.production.min.js"></script>
 <script src="${ASSET_PATH}/graphiql.min.js"></script>
+<script src="${ASSET_PATH}/graphql-ws.min.js"></script>
 <script src="${ASSET_PATH}/ide.js"></script>
 </body>
 </html>
@@ -116,11 +119,29 @@ export const IDE_JS = `(function () {
     return Object.assign({}, init, { headers: headers });
   }
 
-  var fetcher = GraphiQL.createFetcher({
+  // Subscriptions go over graphql-ws on the same origin and path. The socket's connection_init
+  // carries the Authorization header of the tab that runs the subscription; it is opened per
+  // subscription run (lazy) and closed when none runs, so a changed token is used next time.
+  var latestHeaders = {};
+  var wsClient = graphqlWs.createClient({
+    url: endpoint.replace(/^http/, 'ws'),
+    lazy: true,
+    retryAttempts: 0,
+    connectionParams: function () {
+      var auth = latestHeaders.Authorization || latestHeaders.authorization || '';
+      return /^(bearer)?\s*$/i.test(auth) ? {} : { Authorization: auth };
+    },
+  });
+  var baseFetcher = GraphiQL.createFetcher({
     url: endpoint,
+    wsClient: wsClient,
     enableIncrementalDelivery: false,
     fetch: function (url, init) { return window.fetch(url, withoutBlankAuthorization(init)); },
   });
+  function fetcher(params, options) {
+    latestHeaders = (options && options.headers) || {};
+    return baseFetcher(params, options);
+  }
 
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {

@@ -1,0 +1,53 @@
+import { BadInputError } from '../errors';
+
+/** One row of change_log (migration ChangeLog1764900000000), as the subscriptions see it. */
+export interface ChangeEvent {
+  seq: number;
+  table: 'tasks' | 'task_executions' | 'system_metrics';
+  rowId: string;
+  operation: 'INSERT' | 'UPDATE' | 'DELETE' | 'LOG';
+  /** tasks: the task itself; task_executions: its task. */
+  taskId: string | null;
+  status: string | null;
+  metricName: string | null;
+  /** LOG: the index of the appended entry in `logs`. */
+  logIndex: number | null;
+  /** DELETE: the row as it was (snake_case columns). */
+  oldRow: Record<string, unknown> | null;
+  occurredAt: Date;
+  /** When this gateway received it (ms since epoch), for the delivery-latency histogram. */
+  receivedAt?: number;
+}
+
+/** The columns of change_log read into a ChangeEvent. */
+export const CHANGE_COLUMNS = `seq::text AS seq, table_name AS "table", row_id AS "rowId", operation, task_id AS "taskId", status,
+  metric_name AS "metricName", log_index AS "logIndex", old_row AS "oldRow", occurred_at AS "occurredAt"`;
+
+export function toChangeEvent(row: Record<string, any>): ChangeEvent {
+  return { ...row, seq: Number(row.seq) } as ChangeEvent;
+}
+
+const CURSOR_PREFIX = 'chg:';
+
+/** Opaque to clients: base64url of "chg:<seq>". */
+export function encodeChangeCursor(seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
+}
+
+export function decodeChangeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const seq = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
+  if (cursor.length > 64 || !Number.isSafeInteger(seq) || seq < 0) {
+    throw new BadInputError('after', 'not a cursor given by this subscription: pass the `cursor` of an event you received');
+  }
+  return seq;
+}
+
+/** A cursor whose events were deleted (older than SUBSCRIPTION_REPLAY_HOURS). */
+export function cursorExpired(replayHours: number): BadInputError {
+  return new BadInputError(
+    'after',
+    `the cursor is older than the replay window (${replayHours} h): refetch the current state with a query, then subscribe again without \`after\``,
+    { reason: 'CURSOR_EXPIRED' },
+  );
+}

@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ClientConfig } from 'pg';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { budgetKey, type Principal } from '../auth/principal';
+import type { Config } from '../config';
+import { createContext } from '../graphql/context';
+import { createDepthLimitRule } from '../graphql/depth-limit.rule';
+import { createFormatError } from '../graphql/errors';
+import type { Logger } from '../logger';
+import { operationCost } from '../security/cost';
+import { createDocumentLimitRules } from '../security/limit.rules';
+import type { Security } from '../security/security';
+import type { Services } from '../services';
+import { ChangeHub } from './change-hub';
+import { ChangeListener, type ListenerState } from './change-listener';
+import { subscribeShared } from './shared-execution';
+import type { ChangeEvent } from './change-log';
+import type { SubscriptionContext } from './subscription.resolver';
+
+/**
+ * WebSocket close codes this gateway uses (README "Subscriptions"); graphql-ws's own codes
+ * (4400 bad request, 4408 init timeout, 4409 duplicate id, 4429 repeated init, 4500) apply as well.
+ */
+export const CLOSE_CODES = {
+  /** Service restart (the instance is draining): reconnect, to this or another instance, resuming with `after: <last cursor>`. */
+  SERVICE_RESTART: 1012,
+  /** No, an invalid, a revoked or an expired token (at connection_init, or found on a periodic recheck). Do not retry with the same token. */
+  UNAUTHORIZED: 4401,
+  /** Try again later: the token could not be checked (the database is unavailable). */
+  TRY_AGAIN_LATER: 1013,
+  /** This token already holds SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN sockets on this instance. */
+  TOO_MANY_SOCKETS: 4029,
+  /** Slow consumer: the socket's send buffer or a subscription's queue passed its cap. Reconnect and resume with `after`. */
+  SLOW_CONSUMER: 4008,
+} as const;
+
+/** extensions.code of a subscribe refused because the socket already runs SUBSCRIPTION_MAX_PER_SOCKET subscriptions. */
+export const SUBSCRIPTION_LIMIT_CODE = 'SUBSCRIPTION_LIMIT_EXCEEDED';
+
+interface SocketState {
+  principal?: Principal;
+  authorization?: string;
+  socket: WebSocket;
+  active: Set<string>;
+}
+
+type Ctx = WsContext<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage; state?: SocketState }>;
+
+export interface LiveUpdates {
+  listenerState(): ListenerState;
+  /** Stops reading changes, lets queued events go out, then closes every socket with 1012. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export interface LiveUpdatesOptions {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  config: Config;
+  logger: Logger;
+  security: Security;
+  services: Services;
+  db: DataSource;
+  registry: Registry;
+  path?: string;
+}
+
+/**
+ * GraphQL subscriptions over the graphql-ws protocol on the HTTP server's port and path: the same
+ * schema, tokens, roles and document limits as HTTP. Events come from the change log through one
+ * LISTEN connection (ChangeListener) and are fanned out in process (ChangeHub).
+ */
+export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdates> {
+  const { config, logger, security, services, schema } = o;
+  const sc = config.subscriptions;
+  const path = o.path ?? '/graphql';
+  const formatError = createFormatError(logger, config.isProduction);
+  const rules = [...specifiedRules, createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(config.security.limits)];
+  const latency = new Histogram({
+    name: 'graphql_subscription_delivery_seconds',
+    help: 'From the change in the database (trigger time) to the event being handed to its subscription.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [o.registry],
+  });
+  const hub = new ChangeHub(o.db, sc.replayHours, sc.maxQueuedEvents, (event: ChangeEvent) => latency.observe(Math.max(0, Date.now() - new Date(event.occurredAt).getTime()) / 1000));
+  const listener = new ChangeListener(listenClientConfig(o.db), sc.replayHours, logger, (events) => hub.publish(events));
+  await listener.start();
+
+  const sockets = new Set<SocketState>();
+  const perToken = new Map<string, number>();
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [o.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('graphql_ws_sockets', 'Open GraphQL WebSockets (graphql-ws) on this instance.', () => sockets.size);
+  gauge('graphql_subscriptions_active', 'Subscriptions running on this instance.', () => hub.size);
+  gauge('graphql_subscription_listener_up', '1 while the change listener (LISTEN connection) is listening, else 0.', () => (listener.status.status === 'LISTENING' ? 1 : 0));
+
+  const close = (state: SocketState, code: number, reason: string) => {
+    if (state.socket.readyState !== state.socket.OPEN) return;
+    state.socket.close(code, reason);
+    // A peer that no longer reads never answers the close frame: do not hold its buffers for ws's 30 s.
+    setTimeout(() => state.socket.terminate(), 1_000).unref();
+  };
+  const slowConsumer = (state: SocketState, why: string) => {
+    if (state.socket.readyState !== state.socket.OPEN) return;
+    logger.warn('subscriptions: slow consumer closed', { why, principal: state.principal?.id });
+    close(state, CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect with after: <last cursor>`);
+  };
+  const allowedOrigin = (request: IncomingMessage): boolean => {
+    const origin = request.headers.origin;
+    if (!origin) return true; // not a browser: tokens, not cookies, protect the socket
+    const host = request.headers.host;
+    const own = host ? [`http://${host}`, `https://${host}`] : [];
+    return [...own, ...sc.allowedOrigins].includes(origin);
+  };
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.graphql.bodyLimitBytes });
+  let draining = false;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (draining) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (!allowedOrigin(request)) {
+      logger.warn('subscriptions: WebSocket refused, origin not allowed', { origin: request.headers.origin });
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  o.httpServer.on('upgrade', onUpgrade);
+
+  // Sockets arriving together with one token (a reconnect storm after another instance drained)
+  // share one check: the authenticator's cache only helps once the first check is done.
+  const checking = new Map<string | undefined, Promise<Principal>>();
+  const authenticate = (authorization: string | undefined): Promise<Principal> => {
+    let check = checking.get(authorization);
+    if (!check) {
+      check = security.authenticator.authenticate(authorization).finally(() => checking.delete(authorization));
+      checking.set(authorization, check);
+    }
+    return check;
+  };
+
+  const stateOf = (ctx: Ctx): SocketState => (ctx.extra.state ??= { socket: ctx.extra.socket, active: new Set() });
+  const refuse = (message: string, code: string, extra: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extra } })];
+
+  // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
+  // with the same few documents, and a reconnect storm must not re-validate each one.
+  const documents = new Map<string, DocumentNode | GraphQLError[]>();
+  const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
+    const known = documents.get(query);
+    if (known) return known;
+    let result: DocumentNode | GraphQLError[];
+    try {
+      const document = parse(query, { maxTokens: config.security.limits.maxTokens });
+      const errors = validate(schema, document, rules);
+      // Coded as Apollo codes them over HTTP.
+      result =
+        errors.length > 0
+          ? errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }))
+          : document;
+    } catch (error) {
+      result = refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
+    }
+    if (documents.size >= 1_000) documents.clear();
+    documents.set(query, result);
+    return result;
+  };
+
+  /** Checks a subscribe as Apollo checks a request (parse, validation rules, cost, budget) and builds its context. */
+  const prepare = async (state: SocketState, id: string, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
+    const principal = state.principal as Principal;
+    // The slot is taken before anything is awaited, so subscribes arriving together count.
+    if (state.active.size >= sc.maxPerSocket) {
+      return refuse(`This socket already runs ${sc.maxPerSocket} subscriptions (SUBSCRIPTION_MAX_PER_SOCKET): complete one, or open another socket`, SUBSCRIPTION_LIMIT_CODE, {
+        limit: sc.maxPerSocket,
+      });
+    }
+    state.active.add(id);
+    const checked = checkDocument(payload.query);
+    if (Array.isArray(checked)) return checked;
+    const document = checked;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return refuse('Give one operation, or name the one to run (operationName)', 'BAD_USER_INPUT');
+    if (operation.operation !== 'subscription') {
+      return refuse('Only subscriptions run over WebSocket; send queries and mutations to POST /graphql', 'BAD_USER_INPUT');
+    }
+    const variables = (payload.variables ?? undefined) as Record<string, unknown> | undefined;
+    const limits = config.security.limits;
+    const cost = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
+    if (cost > limits.maxCost) {
+      return refuse(`This subscription costs ${cost} points per event, more than the ${limits.maxCost} allowed per query: select less`, 'COST_LIMIT_EXCEEDED', {
+        cost,
+        maxCost: limits.maxCost,
+      });
+    }
+    const budget = await security.rateLimiter.charge(budgetKey(principal), cost);
+    if (!budget.allowed) {
+      return refuse(`Rate limit exceeded: this subscription costs ${cost} points and ${budget.remaining} are left until ${budget.resetAt.toISOString()}`, 'RATE_LIMITED', {
+        cost,
+        resetAt: budget.resetAt.toISOString(),
+      });
+    }
+    const requestId = randomUUID();
+    const contextValue: SubscriptionContext = {
+      ...createContext(services, logger, requestId, principal),
+      changes: hub,
+      db: o.db,
+      slowConsumer: () => slowConsumer(state, 'still behind 30 s after its queue overflowed'),
+      shareKey: JSON.stringify([principal.role, payload.query, payload.operationName ?? null, variables ?? null]),
+    };
+    const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+    return args;
+  };
+
+  const server = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage; state?: SocketState }>(
+    {
+      schema,
+      connectionInitWaitTimeout: sc.initTimeoutMs,
+      subscribe: (args) => subscribeShared(args, (args.contextValue as SubscriptionContext).shareKey),
+      async onConnect(ctx) {
+        const state = stateOf(ctx);
+        const params = ctx.connectionParams ?? {};
+        const given = params.Authorization ?? params.authorization;
+        const authorization = typeof given === 'string' ? given : undefined;
+        let principal: Principal;
+        try {
+          principal = await authenticate(authorization);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : 'Authentication failed';
+          const unavailable = (error as GraphQLError)?.extensions?.code === 'SERVICE_UNAVAILABLE';
+          logger.warn('subscriptions: authentication refused', { reason: message });
+          close(state, unavailable ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+          return false;
+        }
+        // Gone while its token was checked: onClose has run already, so it must not be counted.
+        if (state.socket.readyState !== state.socket.OPEN) return false;
+        const key = budgetKey(principal);
+        const open = perToken.get(key) ?? 0;
+        if (open >= sc.maxSocketsPerToken) {
+          close(state, CLOSE_CODES.TOO_MANY_SOCKETS, `Too many sockets for this token (SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN=${sc.maxSocketsPerToken})`);
+          return false;
+        }
+        perToken.set(key, open + 1);
+        Object.assign(state, { principal, authorization });
+        sockets.add(state);
+        return true;
+      },
+      async onSubscribe(ctx, id, payload) {
+        const state = stateOf(ctx);
+        const refused = await prepare(state, id, payload);
+        if (Array.isArray(refused)) state.active.delete(id);
+        return refused;
+      },
+      onNext(ctx, _id, _payload, _args, result) {
+        const state = stateOf(ctx);
+        if (state.socket.bufferedAmount > sc.maxBufferedBytes) {
+          slowConsumer(state, `send buffer over ${sc.maxBufferedBytes} bytes`);
+        }
+        if (!result.errors?.length) return;
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map((e) => formatError(e.toJSON(), e));
+      },
+      onComplete(ctx, id) {
+        stateOf(ctx).active.delete(id);
+      },
+      onClose(ctx) {
+        const state = ctx.extra.state;
+        if (!state || !sockets.delete(state) || !state.principal) return;
+        const key = budgetKey(state.principal);
+        const left = (perToken.get(key) ?? 1) - 1;
+        if (left > 0) perToken.set(key, left);
+        else perToken.delete(key);
+      },
+    },
+    wss,
+    sc.keepAliveMs,
+  );
+
+  // Tokens are checked again while sockets stay open: a revoked or expired token closes its
+  // sockets. Through the same authenticator (and its AUTH_TOKEN_CACHE_SECONDS cache), once per
+  // token per round, so a revocation made elsewhere is seen within the cache time plus one round.
+  const recheckMs = Math.max(1_000, (config.security.auth.tokenCacheSeconds * 1000) / 2);
+  const recheck = setInterval(() => {
+    const byCredential = new Map<string, SocketState[]>();
+    for (const state of sockets) {
+      if (state.authorization === undefined) continue;
+      const list = byCredential.get(state.authorization) ?? [];
+      list.push(state);
+      byCredential.set(state.authorization, list);
+    }
+    for (const [authorization, states] of byCredential) {
+      authenticate(authorization).catch((error: GraphQLError) => {
+        // A database outage is no reason to drop sockets: only a token found bad closes them.
+        if (error?.extensions?.code !== 'UNAUTHENTICATED') return;
+        for (const state of states) close(state, CLOSE_CODES.UNAUTHORIZED, error.message.slice(0, 120));
+      });
+    }
+  }, recheckMs);
+  recheck.unref();
+
+  let drained: Promise<void> | undefined;
+  const drain = (timeoutMs = 5_000) => (drained ??= drainNow(timeoutMs));
+  const drainNow = async (timeoutMs: number) => {
+      draining = true;
+      clearInterval(recheck);
+      clearInterval(bufferCheck);
+      await listener.stop();
+      // In-flight events: what the listener already read is in the subscriptions' queues and the
+      // sockets' buffers; wait (bounded) for them to go out.
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until && (hub.pending() > 0 || [...wss.clients].some((s) => s.bufferedAmount > 0))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const socket of wss.clients) socket.close(CLOSE_CODES.SERVICE_RESTART, 'Service restart: reconnect and resume with after: <last cursor>');
+      const closed = Date.now() + 1_000;
+      while (wss.clients.size > 0 && Date.now() < closed) await new Promise((r) => setTimeout(r, 20));
+      for (const socket of wss.clients) socket.terminate();
+      o.httpServer.off('upgrade', onUpgrade);
+      await Promise.resolve(server.dispose()).catch(() => undefined);
+  };
+  // Slow consumers, also between events: graphql-ws waits for each send to be written before the
+  // next, so a peer that stops reading leaves its data in the socket's buffer.
+  const bufferCheck = setInterval(() => {
+    for (const state of sockets) if (state.socket.bufferedAmount > sc.maxBufferedBytes) slowConsumer(state, `send buffer over ${sc.maxBufferedBytes} bytes`);
+  }, 1_000);
+  bufferCheck.unref();
+
+  return {
+    listenerState: () => listener.status,
+    drain,
+  };
+}
+
+type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
+/** The LISTEN connection's settings: the gateway's database, outside its pool. */
+function listenClientConfig(db: DataSource): ClientConfig {
+  const options = db.options as PostgresOptions;
+  return {
+    ...(options.url
+      ? { connectionString: options.url }
+      : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password as string | undefined }),
+    ssl: options.ssl as ClientConfig['ssl'],
+  };
+}
+
+export type { GraphQLFormattedError };
