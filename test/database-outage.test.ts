@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemPrincipal } from '../src/auth/principal';
@@ -10,53 +8,26 @@ import { loadConfig, type Config } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway';
 import { PoolHealthService } from '../src/health/pool-health.service';
 import { captureLogs } from './support/log-capture';
+import { freePort, startPgCluster, type PgCluster } from './support/pg-cluster';
 
 /*
  * The gateway's database goes away and comes back. This file runs its own embedded PostgreSQL so
  * that it can stop it; the gateway is never restarted.
  */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const logs = captureLogs('info');
 let dir: string;
 let unverified: string;
 let port: number;
-let pg: EmbeddedProcess | undefined;
+let pg: PgCluster | undefined;
 let gateway: Gateway;
 let baseUrl: string;
 let config: Config;
 /** An operator's API token; every GraphQL request is authenticated (issue 6). */
 let token: string;
 
-interface EmbeddedProcess {
-  stop(): Promise<void>;
-}
-
-/** An embedded PostgreSQL in a child process (see support/embedded-pg-process.ts); data kept across restarts. */
-function startPg(): Promise<EmbeddedProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support/embedded-pg-process.ts'), join(dir, 'data'), String(port), 'outage'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      if (String(chunk).includes('ready')) resolve({ stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited (${code}): ${stderr}`)));
-  });
-}
+const startPg = () => startPgCluster(join(dir, 'data'), port, 'outage');
 
 async function gql(query: string, bearer = token) {
   const res = await fetch(`${baseUrl}/graphql`, {

@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import { exampleOperations } from '../src/ide/examples';
 import { DEMO_ID_PREFIX } from '../src/seed/demo-ids';
 import { seedDemoData } from '../src/seed/seed';
 import { startTestGateway, type TestGateway } from './support/gateway';
+import { freePort } from './support/pg-cluster';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -135,16 +135,6 @@ describe('demo data (npm run db:seed)', () => {
   }, 120_000);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 it('npm run db:seed with nothing configured seeds the embedded database, and the examples then return data', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-seed-embedded-'));

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,22 +9,13 @@ import { loadConfig } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway';
 import { captureLogs } from './support/log-capture';
 import { connect, subscriptionsActive, type Subscriber } from './support/subscriber';
+import { freePort, startPgCluster } from './support/pg-cluster';
 
 /*
  * The database restarts under live subscriptions. This file runs its own embedded PostgreSQL (see
  * support/embedded-pg-process.ts) so that it can stop and start it; the gateway keeps running.
  */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const logs = captureLogs('info');
 let dir: string;
@@ -37,20 +26,7 @@ let baseUrl: string;
 let token: string;
 const open: Subscriber[] = [];
 
-function startPg(): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support/embedded-pg-process.ts'), join(dir, 'data'), String(port), 'live'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      if (String(chunk).includes('ready')) resolve({ stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited (${code}): ${stderr}`)));
-  });
-}
+const startPg = () => startPgCluster(join(dir, 'data'), port, 'live');
 
 /** Plain SQL, as an agent writing to the database directly would. */
 async function sql(text: string, params: unknown[] = []): Promise<any[]> {
