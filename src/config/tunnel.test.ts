@@ -1,7 +1,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig, type Env } from '../config';
-import { databaseTarget, planTunnel, tunnelConfig, type EnabledTunnelConfig } from './tunnel.config';
+import { databaseTarget, planTunnel } from '../tunnel/plan';
+import { ConfigError, loadConfig, reader, tunnelConfig as parse, type EnabledTunnelConfig, type Env } from '.';
+
+const tunnelConfig = (env: Env) => parse(reader(env));
 
 const ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 const ENABLED: Env = { CLOUDFLARE_ENABLED: 'true', CLOUDFLARE_TUNNEL_ID: ID, CLOUDFLARE_DOMAIN: 'example.com' };
