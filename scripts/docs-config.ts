@@ -1,12 +1,17 @@
 /**
- * Writes docs/configuration.md from the config module's own definitions (src/config/variables.ts),
- * so the reference cannot drift from what the gateway reads. test/docs.test.ts fails when the
- * committed file differs from what this prints.
+ * Writes docs/configuration.md and .env.example from the config module's own definitions
+ * (src/config/variables.ts), so neither can drift from what the gateway reads. test/docs.test.ts
+ * fails when a committed file differs from what this writes.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configurationDoc } from '../src/config/docs';
+import { configurationDoc, envExample } from '../src/config/docs';
 
-const path = join(__dirname, '..', 'docs', 'configuration.md');
-writeFileSync(path, configurationDoc());
-console.log(`wrote ${path}`);
+const root = join(__dirname, '..');
+for (const [file, text] of [
+  ['docs/configuration.md', configurationDoc()],
+  ['.env.example', envExample()],
+] as const) {
+  writeFileSync(join(root, file), text);
+  console.log(`wrote ${file}`);
+}

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { configurationDoc } from '../src/config/docs';
+import { configurationDoc, envExample } from '../src/config/docs';
 import { startTestGateway, type TestGateway } from './support/gateway';
 
 /**
@@ -38,12 +38,12 @@ const slug = (heading: string) =>
 /** Cells of a table row: split on pipes that are not escaped (GitHub splits inside code spans too). */
 const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '').split(/(?<!\\)\|/);
 
-describe('docs/configuration.md', () => {
+describe.each([
+  ['docs/configuration.md', configurationDoc],
+  ['.env.example', envExample],
+])('%s', (file, make) => {
   it('is what `npm run docs:config` makes from src/config/variables.ts', () => {
-    const committed = read('docs/configuration.md');
-    if (committed !== configurationDoc()) {
-      throw new Error('docs/configuration.md is stale: run `npm run docs:config` and commit the result');
-    }
+    if (read(file) !== make()) throw new Error(`${file} is stale: run \`npm run docs:config\` and commit the result`);
   });
 });
 

@@ -30,9 +30,9 @@ export const VARIABLES = {
   DB_NAME: {
     section: 'Database', kind: 'text', format: 'name', example: 'taskmaster',
     default: { doc: 'postgres (taskmaster for the embedded server)', value: (s) => (s.embedded ? 'taskmaster' : 'postgres') },
-    description: 'database name',
+    description: 'database name (Docker Compose: taskmaster)',
   },
-  DB_USER: { section: 'Database', kind: 'text', format: 'name', default: 'postgres', example: 'taskmaster', description: 'database user' },
+  DB_USER: { section: 'Database', kind: 'text', format: 'name', default: 'postgres', example: 'taskmaster', description: 'database user (Docker Compose: taskmaster)' },
   DB_PASSWORD: {
     section: 'Database', kind: 'text', format: 'text', secret: true, example: 'change-me',
     default: { doc: 'unset (postgres for the embedded server)', value: (s) => (s.embedded ? 'postgres' : undefined) },
