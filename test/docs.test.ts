@@ -61,8 +61,18 @@ describe.each(DOCS)('%s', (file) => {
       if (table.length < 2 || !/^\|( *:?-{3,}:? *\|)+$/.test(table[1].line.trim())) problems.push(`line ${table[0].n}: a table without a separator row under its header`);
       else if (cells(table[1].line).length !== width) problems.push(`line ${table[1].n}: the separator has ${cells(table[1].line).length} cells, the header ${width}`);
       for (const row of table.slice(2)) if (cells(row.line).length !== width) problems.push(`line ${row.n}: ${cells(row.line).length} cells, the header has ${width} (escape a | in a value as \\|)`);
+      for (const row of table) {
+        const outsideCode = row.line.split('`').filter((_, k) => k % 2 === 0).join(' ');
+        if (/<[a-z][\w-]*>/i.test(outsideCode)) problems.push(`line ${row.n}: a <name> outside a code span is taken for HTML and not shown (write &lt; or use backticks)`);
+      }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('names only npm scripts that package.json has, in its shell blocks', () => {
+    const scripts: Record<string, string> = JSON.parse(read('package.json')).scripts;
+    const named = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => [...m[1].matchAll(/\bnpm (?:run (?:-s )?)?([\w:-]+)/g)].map((n) => n[1]));
+    expect(named.filter((name) => !['install', 'ci'].includes(name) && scripts[name] === undefined)).toEqual([]);
   });
 
   it('links only to files (and headings) that exist', () => {

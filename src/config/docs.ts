@@ -18,9 +18,13 @@ const SECTION_NOTES: Record<Section, string> = {
   'Cloudflare tunnel': 'The cloudflared config written at start-up. See [operations.md](operations.md#cloudflare-tunnel).',
 };
 
-/** A table cell: pipes escaped, no line breaks. */
+/** A table cell: pipes escaped, no line breaks, `<name>` outside code spans shown rather than taken for HTML. */
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+  const html = text
+    .split('`')
+    .map((part, i) => (i % 2 === 0 ? part.replace(/</g, '&lt;') : part))
+    .join('`');
+  return html.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
 function code(text: string): string {
