@@ -13,7 +13,7 @@ const VOCABULARIES = [
  * The database refuses what the API cannot represent: a CHECK constraint on every column that holds
  * an enum's values (agents may write to the database directly). Existing rows are never rewritten:
  * when some hold other values, the migration stops (its transaction rolls back, nothing changes)
- * with each offending value, its count, and how to map it (README "Vocabulary constraints").
+ * with each offending value, its count, and how to map it (docs/operations.md "Vocabulary constraints").
  */
 export class VocabularyChecks1764700000000 implements MigrationInterface {
   name = 'VocabularyChecks1764700000000';
@@ -36,7 +36,7 @@ export class VocabularyChecks1764700000000 implements MigrationInterface {
     if (problems.length > 0) {
       throw new Error(
         `VocabularyChecks stopped, nothing was changed: these rows hold values the API cannot represent:\n${problems.join('\n')}\n` +
-          `Map every listed value to an allowed one (see README "Vocabulary constraints"), then run the migrations again.`,
+          `Map every listed value to an allowed one (see docs/operations.md "Vocabulary constraints"), then run the migrations again.`,
       );
     }
     for (const v of VOCABULARIES) {

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { CASE_BASE_ENV, TUNNEL_CASES } from '../src/tunnel/cases';
-import type { EnabledTunnelConfig } from '../src/tunnel/tunnel.config';
+import type { EnabledTunnelConfig } from '../src/config';
 import { buildTunnelConfig } from '../src/tunnel/tunnel.service';
 
 /** Control characters in a case's name, written as \uXXXX for the terminal. */

@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from './support/gateway';
 /**
  * Concurrent writers through the real HTTP endpoint: idempotent creates, versioned updates, racing
  * status moves with an unbroken audit chain, and a write whose connection is killed mid-statement.
- * Each race prints its figures (the README quotes them).
+ * Each race prints its figures (docs/benchmark.md quotes them).
  */
 let t: TestGateway;
 beforeAll(async () => {

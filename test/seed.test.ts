@@ -33,7 +33,7 @@ async function counts(t: TestGateway): Promise<Record<string, number>> {
   return row;
 }
 
-/** Runs each README/IDE example operation and returns the first error, or the data. */
+/** Runs each docs/api.md / IDE example operation and returns the first error, or the data. */
 async function runExamples(gql: TestGateway['gql'], now: Date) {
   const answers: Record<string, any> = {};
   for (const op of exampleOperations(now)) {
@@ -86,7 +86,7 @@ describe('demo data (npm run db:seed)', () => {
     expect(new Date(last).getTime()).toBeGreaterThan(Date.now()); // moved with `now`
   });
 
-  it('makes every example operation of the IDE and README return data', async () => {
+  it('makes every example operation of the IDE and docs/api.md return data', async () => {
     const answers = await runExamples(t.gql.bind(t), new Date());
     expect(answers['Task board'].tasks.nodes.length).toBeGreaterThan(0);
     expect(answers['Task board'].tasks.nodes.every((n: any) => n.status === 'PENDING')).toBe(true);
@@ -94,8 +94,8 @@ describe('demo data (npm run db:seed)', () => {
     expect(answers['One task with its runs'].task.subtasks.nodes.length).toBeGreaterThan(0);
     expect(answers['Latency chart'].metricSeries.length).toBeGreaterThan(200);
     expect(answers['Start a task'].updateTaskStatus.status).toBe('IN_PROGRESS');
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    for (const op of exampleOperations(new Date())) expect([op.title, readme.includes(op.query)]).toEqual([op.title, true]);
+    const doc = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8');
+    for (const op of exampleOperations(new Date())) expect([op.title, doc.includes(op.query)]).toEqual([op.title, true]);
   });
 
   it('refuses, changing nothing, when the database holds other data; --force adds the demo rows beside it', async () => {

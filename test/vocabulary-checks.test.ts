@@ -69,7 +69,7 @@ describe('vocabulary CHECK constraints', () => {
     expect(error.message).toContain(`tasks.status: 'done' (2 rows), 'todo' (1 row); allowed: pending, in_progress, completed, failed, cancelled`);
     expect(error.message).toContain(`task_executions.status: 'completed' (1 row); allowed: pending, running, succeeded, failed, cancelled`);
     expect(error.message).toContain(`UPDATE tasks SET "status" = 'pending' WHERE "status" = 'done';`);
-    expect(error.message).toContain('README "Vocabulary constraints"');
+    expect(error.message).toContain('docs/operations.md "Vocabulary constraints"');
     // nothing changed: the rows are as they were, no constraint was added
     expect(await db.query(`SELECT status, count(*)::int AS n FROM tasks WHERE status IN ('done', 'todo') GROUP BY 1 ORDER BY 1`)).toEqual([
       { status: 'done', n: 2 },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
 import { serviceUnavailable } from '../graphql/errors';
-import type { SecurityConfig } from '../security/security.config';
+import type { SecurityConfig } from '../config';
 import { requestStats } from '../request';
 import { ANONYMOUS_READER, type Principal } from './principal';
 import { isRole } from './roles';

@@ -10,7 +10,7 @@ import { PoolHealthResolver } from '../health/pool-health.resolver';
 import { IntegrationResolver } from '../integrations/integration.resolver';
 import { MetricResolver } from '../metrics/metric.resolver';
 import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
-import type { InputLimits } from '../security/security.config';
+import type { InputLimits } from '../config';
 import { NodeResolver } from '../node/node.resolver';
 import { SecurityResolver } from '../security/security.resolver';
 import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { SystemMetric } from '../metrics/metric.entity';
 import type { GatewayMetrics, GatewayWindow } from './gateway-metrics';
-import type { HealthConfig } from './health.config';
+import type { HealthConfig } from '../config';
 import type { PoolHealthService } from './pool-health.service';
 import { HealthStatus, type PoolHealth } from './pool-health.types';
 

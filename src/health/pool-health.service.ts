@@ -4,7 +4,7 @@ import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
-import type { HealthConfig } from './health.config';
+import type { HealthConfig } from '../config';
 import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;

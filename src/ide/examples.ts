@@ -2,7 +2,7 @@ import { DEMO_LATENCY_METRIC, DEMO_PENDING_TASK_ID, DEMO_TASK_ID } from '../seed
 
 /**
  * The operations the IDE opens with, one tab each: the dashboard's flows, ready to run against the
- * demo data (`npm run db:seed`). README.md shows the same texts (a test keeps them in step and runs
+ * demo data (`npm run db:seed`). docs/api.md shows the same texts (a test keeps them in step and runs
  * them on seeded data).
  */
 export interface ExampleOperation {
@@ -72,7 +72,7 @@ export function exampleOperations(now: Date): ExampleOperation[] {
 
 /**
  * Subscriptions the IDE opens in tabs of their own, after the operations above (they run over
- * graphql-ws, not HTTP). README.md "Live updates" shows the same text.
+ * graphql-ws, not HTTP). docs/api.md "Live updates" shows the same text.
  */
 export function exampleSubscriptions(): ExampleOperation[] {
   return [

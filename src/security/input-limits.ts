@@ -7,7 +7,7 @@ import {
   type GraphQLResolveInfo,
 } from 'graphql';
 import { BadInputError } from '../errors';
-import type { InputLimits } from './security.config';
+import type { InputLimits } from '../config';
 
 /** The defaults of INPUT_MAX_* (security.config.ts), for schemas built without a config (schema:print). */
 export const DEFAULT_INPUT_LIMITS: InputLimits = { jsonBytes: 65_536, jsonNodes: 10_000, logBytes: 65_536, stringLength: 100_000, cursorLength: 1_024 };

@@ -5,7 +5,7 @@ import { dataSourceOptions } from '../db/data-source';
 import { BadInputError, DomainError } from '../errors';
 import type { Logger } from '../logger';
 import { inspectConsoleRole } from './db-roles';
-import type { SecurityConfig } from './security.config';
+import type { SecurityConfig } from '../config';
 import { checkStatement, WRAPPABLE_KEYWORDS } from './sql-statement';
 
 export type SqlTruncation = 'ROWS' | 'CELL_BYTES' | 'ANSWER_BYTES';

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config';
 import { CASE_BASE_ENV, TUNNEL_CASES } from './cases';
-import type { EnabledTunnelConfig } from './tunnel.config';
+import type { EnabledTunnelConfig } from '../config';
 import { buildTunnelConfig } from './tunnel.service';
 import { validateTunnelYaml } from './validate';
 

@@ -1,7 +1,8 @@
 import { loadConfig, type Env } from '../config';
 import { BANNER, generateTunnelYaml, sourceOf } from './generate';
 import { buildTunnelConfig, TunnelConfigError, buildValidTunnelConfig } from './tunnel.service';
-import { planTunnel, type EnabledTunnelConfig } from './tunnel.config';
+import type { EnabledTunnelConfig } from '../config';
+import { planTunnel } from './plan';
 import { validateTunnelYaml } from './validate';
 
 const ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';

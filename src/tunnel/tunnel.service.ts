@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, type Config } from '../config';
+import { ConfigError, type Config, type EnabledTunnelConfig, type TunnelConfig } from '../config';
 import type { Logger } from '../logger';
 import { checkCredentialsFile } from './credentials';
 import { generateTunnelYaml, sourceOf, tunnelDocument } from './generate';
-import { planTunnel, type EnabledTunnelConfig, type TunnelConfig, type TunnelPlan } from './tunnel.config';
+import { planTunnel, type TunnelPlan } from './plan';
 import { formatIssues, validateTunnelYaml, type TunnelIssue } from './validate';
 import { assertReplaceable, writeFileAtomic } from './write';
 import { plainValue } from './yaml';

@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { ORIGIN_REQUEST_KEYS, RULE_KEYS } from './generate';
 import { RE2JS } from 're2js';
-import { isDnsName, isIPv4, isIPv6, parseGoDurationNs, parseServiceUrl, splitHostPort } from './syntax';
+import { isDnsName, isIPv4, isIPv6, parseGoDurationNs, parseServiceUrl, splitHostPort } from '../config/syntax';
 
 /** Every rule, with whether cloudflared itself refuses a file that breaks it (`cloudflared`) or we do. */
 export const RULES = {

@@ -1,4 +1,5 @@
-import { bool, ConfigError, int, type Env } from '../config';
+import type { Reader } from './reader';
+import { ConfigError } from './variable';
 
 /** The health monitor, the readiness deadline and the alert thresholds (defaults: the original design's). */
 export interface HealthConfig {
@@ -22,21 +23,21 @@ export interface HealthThresholds {
   errorRatePercent: number;
 }
 
-export function healthConfig(env: Env): HealthConfig {
-  const checkTimeoutMs = int(env, 'HEALTH_CHECK_TIMEOUT_MS', 800, 50, 60_000);
-  const checkIntervalMs = int(env, 'HEALTH_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000);
+export function healthConfig(r: Reader): HealthConfig {
+  const checkTimeoutMs = r.int('HEALTH_CHECK_TIMEOUT_MS');
+  const checkIntervalMs = r.int('HEALTH_CHECK_INTERVAL_MS');
   if (checkTimeoutMs >= checkIntervalMs) {
     throw new ConfigError('HEALTH_CHECK_TIMEOUT_MS', `must be shorter than HEALTH_CHECK_INTERVAL_MS (${checkTimeoutMs} >= ${checkIntervalMs})`);
   }
   return {
-    monitorEnabled: bool(env, 'HEALTH_MONITOR_ENABLED', true),
+    monitorEnabled: r.bool('HEALTH_MONITOR_ENABLED'),
     checkIntervalMs,
-    performanceIntervalMs: int(env, 'HEALTH_PERFORMANCE_INTERVAL_MS', 60_000, 100, 86_400_000),
+    performanceIntervalMs: r.int('HEALTH_PERFORMANCE_INTERVAL_MS'),
     checkTimeoutMs,
     thresholds: {
-      responseTimeMs: int(env, 'HEALTH_RESPONSE_TIME_THRESHOLD_MS', 1_000, 1, 600_000),
-      poolUtilizationPercent: int(env, 'HEALTH_POOL_UTILIZATION_THRESHOLD', 80, 1, 100),
-      errorRatePercent: int(env, 'HEALTH_ERROR_RATE_THRESHOLD', 5, 0, 100),
+      responseTimeMs: r.int('HEALTH_RESPONSE_TIME_THRESHOLD_MS'),
+      poolUtilizationPercent: r.int('HEALTH_POOL_UTILIZATION_THRESHOLD'),
+      errorRatePercent: r.int('HEALTH_ERROR_RATE_THRESHOLD'),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config';
+import { loadConfig } from '.';
 
 const key = (b: number) => Buffer.alloc(32, b).toString('base64');
 

@@ -1,4 +1,5 @@
-import { ConfigError, int, str, type Env } from '../config';
+import type { Reader } from './reader';
+import { ConfigError } from './variable';
 
 /** GraphQL subscriptions over graphql-ws (src/subscriptions/): SUBSCRIPTION_* variables. */
 export interface SubscriptionsConfig {
@@ -20,8 +21,8 @@ export interface SubscriptionsConfig {
   allowedOrigins: string[];
 }
 
-export function subscriptionsConfig(env: Env): SubscriptionsConfig {
-  const origins = (str(env, 'SUBSCRIPTION_ALLOWED_ORIGINS') ?? '')
+export function subscriptionsConfig(r: Reader): SubscriptionsConfig {
+  const origins = (r.text('SUBSCRIPTION_ALLOWED_ORIGINS') ?? '')
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -35,13 +36,13 @@ export function subscriptionsConfig(env: Env): SubscriptionsConfig {
     if (parsed.origin !== origin.replace(/\/$/, '')) throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port] without a path`);
   }
   return {
-    replayHours: int(env, 'SUBSCRIPTION_REPLAY_HOURS', 24, 1, 24 * 90),
-    maxSocketsPerToken: int(env, 'SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN', 20, 1, 100_000),
-    maxPerSocket: int(env, 'SUBSCRIPTION_MAX_PER_SOCKET', 50, 1, 10_000),
-    maxBufferedBytes: int(env, 'SUBSCRIPTION_MAX_BUFFERED_BYTES', 1_048_576, 1_024, 1_073_741_824),
-    maxQueuedEvents: int(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1_000, 10, 1_000_000),
-    keepAliveMs: int(env, 'SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
-    initTimeoutMs: int(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 5_000, 100, 600_000),
+    replayHours: r.int('SUBSCRIPTION_REPLAY_HOURS'),
+    maxSocketsPerToken: r.int('SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN'),
+    maxPerSocket: r.int('SUBSCRIPTION_MAX_PER_SOCKET'),
+    maxBufferedBytes: r.int('SUBSCRIPTION_MAX_BUFFERED_BYTES'),
+    maxQueuedEvents: r.int('SUBSCRIPTION_MAX_QUEUED_EVENTS'),
+    keepAliveMs: r.int('SUBSCRIPTION_KEEPALIVE_MS'),
+    initTimeoutMs: r.int('SUBSCRIPTION_INIT_TIMEOUT_MS'),
     allowedOrigins: origins.map((o) => o.replace(/\/$/, '')),
   };
 }

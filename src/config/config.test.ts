@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, VARIABLES } from '.';
+import type { Variable } from './variable';
 
 const PROD = { NODE_ENV: 'production', SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
 
@@ -42,5 +43,39 @@ describe('loadConfig', () => {
   ])('fails fast on %j, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+});
+
+describe('the definitions table (src/config/variables.ts)', () => {
+  /** Every name loadConfig asks the environment for, in several situations so conditional reads happen too. */
+  function namesRead(): Set<string> {
+    const found = new Set<string>();
+    const situations = [
+      {},
+      { NODE_ENV: 'production', DB_HOST: 'db.internal', DB_PASSWORD: 'x', SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
+      { DATABASE_URL: 'postgres://u@h/d', CLOUDFLARE_ENABLED: 'true', CLOUDFLARE_TUNNEL_ID: '6ff42ae2-765d-4adf-8112-31c55c1551ef', CLOUDFLARE_DOMAIN: 'example.com' },
+      { JWT_JWKS_URL: 'https://idp.example.com/jwks' },
+    ];
+    for (const situation of situations) {
+      const env = new Proxy(situation as Record<string, string>, {
+        get(target, key) {
+          if (typeof key === 'string') found.add(key);
+          return target[key as string];
+        },
+      });
+      loadConfig(env);
+    }
+    return found;
+  }
+
+  it('defines exactly the variables loadConfig reads', () => {
+    expect([...namesRead()].sort()).toEqual(Object.keys(VARIABLES).sort());
+  });
+
+  it('gives every integer default within its bounds and every enum default among its values', () => {
+    for (const [name, v] of Object.entries(VARIABLES) as [string, Variable][]) {
+      if (v.kind === 'integer' && typeof v.default === 'number') expect([name, v.min <= v.default && v.default <= v.max]).toEqual([name, true]);
+      if (v.kind === 'enum' && typeof v.default === 'string') expect([name, v.values.includes(v.default)]).toEqual([name, true]);
+    }
   });
 });

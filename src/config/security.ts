@@ -1,4 +1,5 @@
-import { bool, ConfigError, int, oneOf, str, type Env, type NodeEnv } from '../config';
+import type { Reader } from './reader';
+import { ConfigError } from './variable';
 
 export type RateLimitStore = 'postgres' | 'redis';
 
@@ -108,87 +109,88 @@ function parseKeys(raw: string): Map<string, Buffer> {
   return keys;
 }
 
-function runSqlConfig(env: Env, isProduction: boolean): SecurityConfig['runSql'] {
-  const databaseUrl = str(env, 'RUN_SQL_DATABASE_URL');
+function runSqlConfig(r: Reader): SecurityConfig['runSql'] {
+  const { isProduction } = r.situation;
+  const databaseUrl = r.text('RUN_SQL_DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/@]+@/.test(databaseUrl)) {
     throw new ConfigError('RUN_SQL_DATABASE_URL', 'expected postgres://<console role>:<password>@host:5432/db, e.g. the role npm run db:init creates');
   }
-  const allowSuperuser = bool(env, 'RUN_SQL_ALLOW_SUPERUSER', false);
+  const allowSuperuser = r.bool('RUN_SQL_ALLOW_SUPERUSER');
   if (allowSuperuser && isProduction) {
     throw new ConfigError('RUN_SQL_ALLOW_SUPERUSER', 'cannot be on in production: runSql must run as the console role (RUN_SQL_DATABASE_URL)');
   }
   return {
-    enabled: bool(env, 'RUN_SQL_ENABLED', false),
+    enabled: r.bool('RUN_SQL_ENABLED'),
     databaseUrl,
-    statementTimeoutMs: int(env, 'RUN_SQL_TIMEOUT_MS', 5_000, 1, 600_000),
-    rowLimit: int(env, 'RUN_SQL_ROW_LIMIT', 1_000, 1, 100_000),
-    cellBytes: int(env, 'RUN_SQL_CELL_BYTES', 4_096, 16, 10_485_760),
-    answerBytes: int(env, 'RUN_SQL_ANSWER_BYTES', 1_048_576, 1_024, 104_857_600),
+    statementTimeoutMs: r.int('RUN_SQL_TIMEOUT_MS'),
+    rowLimit: r.int('RUN_SQL_ROW_LIMIT'),
+    cellBytes: r.int('RUN_SQL_CELL_BYTES'),
+    answerBytes: r.int('RUN_SQL_ANSWER_BYTES'),
     allowSuperuser,
   };
 }
 
-export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
-  const isProduction = nodeEnv === 'production';
-  const anonymousRead = bool(env, 'AUTH_ANONYMOUS_READ', false);
+export function securityConfig(r: Reader): SecurityConfig {
+  const { isProduction } = r.situation;
+  const anonymousRead = r.bool('AUTH_ANONYMOUS_READ');
   if (anonymousRead && isProduction) {
     throw new ConfigError('AUTH_ANONYMOUS_READ', 'cannot be on in production: every request there needs a token');
   }
 
-  const jwtSecret = str(env, 'JWT_SECRET');
-  const jwksUrl = str(env, 'JWT_JWKS_URL');
+  const jwtSecret = r.text('JWT_SECRET');
+  const jwksUrl = r.text('JWT_JWKS_URL');
   if (jwtSecret && jwksUrl) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
   if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long (HS256 needs a 256-bit secret)');
   if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('JWT_JWKS_URL', 'expected an http(s) URL');
 
-  const store = oneOf(env, 'RATE_LIMIT_STORE', ['postgres', 'redis'] as const, str(env, 'REDIS_URL') ? 'redis' : 'postgres');
-  const redisUrl = str(env, 'REDIS_URL');
+  const store = r.oneOf('RATE_LIMIT_STORE');
+  const redisUrl = r.text('REDIS_URL');
   if (store === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', 'is required when RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379');
 
-  const rawKeys = str(env, 'SECRETS_KEYS');
+  const rawKeys = r.text('SECRETS_KEYS');
   if (!rawKeys && isProduction) {
     throw new ConfigError('SECRETS_KEYS', 'is required in production to encrypt integration credentials: SECRETS_KEYS=k1:$(openssl rand -base64 32)');
   }
   const keys = rawKeys ? parseKeys(rawKeys) : new Map([[DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY]]);
-  const activeKeyId = str(env, 'SECRETS_ACTIVE_KEY_ID') ?? [...keys.keys()][0];
+  const activeKeyId = r.text('SECRETS_ACTIVE_KEY_ID') ?? [...keys.keys()][0];
   if (!keys.has(activeKeyId)) throw new ConfigError('SECRETS_ACTIVE_KEY_ID', `names no key in SECRETS_KEYS (have: ${[...keys.keys()].join(', ')})`);
 
   return {
     auth: {
       anonymousRead,
-      tokenCacheSeconds: int(env, 'AUTH_TOKEN_CACHE_SECONDS', 10, 0, 300),
+      tokenCacheSeconds: r.int('AUTH_TOKEN_CACHE_SECONDS'),
       jwt:
         jwtSecret || jwksUrl
-          ? { secret: jwtSecret, jwksUrl, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE'), roleClaim: str(env, 'JWT_ROLE_CLAIM') ?? 'role' }
+          ? { secret: jwtSecret, jwksUrl, issuer: r.text('JWT_ISSUER'), audience: r.text('JWT_AUDIENCE'), roleClaim: r.text('JWT_ROLE_CLAIM')! }
           : undefined,
     },
     limits: {
-      maxCost: int(env, 'GRAPHQL_MAX_COST', 10_000, 1, 10_000_000),
-      budgetPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100_000, 1, 1_000_000_000),
-      defaultPageSize: int(env, 'GRAPHQL_DEFAULT_PAGE_SIZE', 20, 1, 1_000),
+      maxCost: r.int('GRAPHQL_MAX_COST'),
+      budgetPerMinute: r.int('RATE_LIMIT_PER_MINUTE'),
+      defaultPageSize: r.int('GRAPHQL_DEFAULT_PAGE_SIZE'),
       store,
       redisUrl,
-      maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 10_000),
-      maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 10_000),
-      maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', 5_000, 100, 1_000_000),
-      maxJsonDepth: int(env, 'GRAPHQL_MAX_JSON_DEPTH', 32, 2, 1_000),
-      batching: bool(env, 'GRAPHQL_BATCHING', false),
+      maxAliases: r.int('GRAPHQL_MAX_ALIASES'),
+      maxDirectives: r.int('GRAPHQL_MAX_DIRECTIVES'),
+      maxTokens: r.int('GRAPHQL_MAX_TOKENS'),
+      maxJsonDepth: r.int('GRAPHQL_MAX_JSON_DEPTH'),
+      batching: r.bool('GRAPHQL_BATCHING'),
     },
     input: {
-      jsonBytes: int(env, 'INPUT_MAX_JSON_BYTES', 65_536, 1_024, 16_777_216),
-      jsonNodes: int(env, 'INPUT_MAX_JSON_NODES', 10_000, 10, 1_000_000),
-      logBytes: int(env, 'INPUT_MAX_LOG_BYTES', 65_536, 1_024, 16_777_216),
-      stringLength: int(env, 'INPUT_MAX_STRING_LENGTH', 100_000, 1_000, 10_000_000),
-      cursorLength: int(env, 'INPUT_MAX_CURSOR_LENGTH', 1_024, 64, 65_536),
+      jsonBytes: r.int('INPUT_MAX_JSON_BYTES'),
+      jsonNodes: r.int('INPUT_MAX_JSON_NODES'),
+      logBytes: r.int('INPUT_MAX_LOG_BYTES'),
+      stringLength: r.int('INPUT_MAX_STRING_LENGTH'),
+      cursorLength: r.int('INPUT_MAX_CURSOR_LENGTH'),
     },
     secrets: { keys, activeKeyId, insecureDevelopmentKey: !rawKeys },
-    runSql: runSqlConfig(env, isProduction),
+    runSql: runSqlConfig(r),
     roles: {
-      adminUser: str(env, 'DB_ADMIN_USER'),
-      adminPassword: str(env, 'DB_ADMIN_PASSWORD'),
-      ownerUser: str(env, 'DB_OWNER_USER') ?? 'taskmaster_owner',
-      ownerPassword: str(env, 'DB_OWNER_PASSWORD'),
+      adminUser: r.text('DB_ADMIN_USER'),
+      adminPassword: r.text('DB_ADMIN_PASSWORD'),
+      ownerUser: r.text('DB_OWNER_USER')!,
+      ownerPassword: r.text('DB_OWNER_PASSWORD'),
     },
-    securityHeaders: bool(env, 'SECURITY_HEADERS', true),
+    securityHeaders: r.bool('SECURITY_HEADERS'),
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * The one place that reads the environment. `loadConfig` parses it once at start-up into a frozen,
+ * typed object; everything else receives that object. Every variable is defined once in
+ * ./variables.ts (name, default, bounds, meaning); errors name the variable and the fix. This
+ * folder imports nothing from the rest of src/: features depend on it, never the other way.
+ */
+import { databaseConfig, type DatabaseConfig } from './database';
+import { healthConfig, type HealthConfig } from './health';
+import { reader, type Reader } from './reader';
+import { securityConfig, type SecurityConfig } from './security';
+import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
+import { tunnelConfig, type TunnelConfig } from './tunnel';
+import { ConfigError, type Env } from './variable';
+
+export type { DatabaseConfig, SslMode } from './database';
+export type { HealthConfig, HealthThresholds } from './health';
+export type { Reader } from './reader';
+export type { InputLimits, RateLimitStore, SecurityConfig } from './security';
+export type { SubscriptionsConfig } from './subscriptions';
+export type { DatabaseExposure, DisabledTunnelConfig, EnabledTunnelConfig, ExtraIngressRule, OriginTimeouts, TunnelConfig } from './tunnel';
+export { ConfigError, type Env } from './variable';
+export { VARIABLES, type VariableName } from './variables';
+export { reader, tunnelConfig };
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
+
+export interface IdeConfig {
+  /** Serve GraphiQL at GET /graphql (for browsers), /graphiql and /playground. */
+  enabled: boolean;
+}
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  isProduction: boolean;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  db: DatabaseConfig;
+  graphql: {
+    depthLimit: number;
+    bodyLimitBytes: number;
+    introspection: boolean;
+    /** Answer each GraphQL request with an X-SQL-Statements header (off in production). */
+    sqlCountHeader: boolean;
+  };
+  security: SecurityConfig;
+  /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
+  tunnel: TunnelConfig;
+  health: HealthConfig;
+  /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
+  ide: IdeConfig;
+  writes: {
+    /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
+    idempotencyTtlHours: number;
+  };
+  /** Graceful drain on SIGTERM (src/http-drain.ts). */
+  shutdown: {
+    /** Keep serving this long after /ready turns 503, so a load balancer stops sending (ms). */
+    delayMs: number;
+    /** Overall deadline from the signal; then running statements are cancelled and the exit is non-zero (ms). */
+    timeoutMs: number;
+  };
+  /** GraphQL subscriptions over WebSocket (src/subscriptions/). */
+  subscriptions: SubscriptionsConfig;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = reader(env);
+  const config: Config = {
+    nodeEnv: r.oneOf('NODE_ENV'),
+    isProduction: r.situation.isProduction,
+    host: r.text('HOST')!,
+    port: r.int('PORT'),
+    logLevel: r.oneOf('LOG_LEVEL'),
+    db: databaseConfig(r),
+    graphql: {
+      depthLimit: r.int('GRAPHQL_DEPTH_LIMIT'),
+      bodyLimitBytes: r.int('GRAPHQL_BODY_LIMIT_BYTES'),
+      introspection: r.bool('GRAPHQL_INTROSPECTION'),
+      sqlCountHeader: r.bool('GRAPHQL_SQL_COUNT_HEADER'),
+    },
+    security: securityConfig(r),
+    tunnel: tunnelConfig(r),
+    health: healthConfig(r),
+    ide: { enabled: r.bool('GRAPHQL_IDE') },
+    writes: { idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS') },
+    shutdown: shutdownConfig(r),
+    subscriptions: subscriptionsConfig(r),
+  };
+  return deepFreeze(config);
+}
+
+function shutdownConfig(r: Reader): Config['shutdown'] {
+  const delayMs = r.int('SHUTDOWN_DELAY_MS');
+  const timeoutMs = r.int('SHUTDOWN_TIMEOUT_MS');
+  if (delayMs >= timeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${delayMs} >= ${timeoutMs})`);
+  return { delayMs, timeoutMs };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
