@@ -129,7 +129,7 @@ export const IDE_JS = `(function () {
     retryAttempts: 0,
     connectionParams: function () {
       var auth = latestHeaders.Authorization || latestHeaders.authorization || '';
-      return /^(bearer)?\s*$/i.test(auth) ? {} : { Authorization: auth };
+      return /^(bearer)?\\s*$/i.test(auth) ? {} : { Authorization: auth };
     },
   });
   var baseFetcher = GraphiQL.createFetcher({
