@@ -35,7 +35,7 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
     const json = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },
     });
-    expect(((await json.json()) as any).data).toEqual({ __typename: 'Query' });
+    expect((await json.json()).data).toEqual({ __typename: 'Query' });
     // A browser-like GET that carries a query is an operation, not a page request.
     const withQuery = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: HTML, 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },
