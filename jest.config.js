@@ -1,5 +1,5 @@
 /**
- * Tests run through SWC (ts-jest needs TypeScript's JS API; SWC is also ~10x faster). SWC must
+ * Tests run through SWC (ts-jest needs TypeScript's JS API; SWC only strips types, much faster). SWC must
  * emit decorator metadata, which type-graphql and TypeORM read.
  */
 const swc = [

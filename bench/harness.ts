@@ -123,7 +123,7 @@ export function loadQueryFile(path: string): QueryFile {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new BenchError(`cannot read query file ${path}: ${error instanceof Error ? error.message : error}`);
+    throw new BenchError(`cannot read query file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const file = parsed as QueryFile;
   if (!file || typeof file !== 'object' || typeof file.shapes !== 'object' || file.shapes === null) {
@@ -149,10 +149,10 @@ function bodyMaker(def: ShapeQuery, runId: string): (i: number) => string {
 const ERRORS_MEMBER = /"errors"\s*:\s*\[/;
 
 function valueAt(data: unknown, path: string): unknown {
-  let value: any = data;
+  let value = data;
   for (const key of path.split('.')) {
     if (value === null || value === undefined) return undefined;
-    value = value[/^\d+$/.test(key) ? Number(key) : key];
+    value = (value as Record<string | number, unknown>)[/^\d+$/.test(key) ? Number(key) : key];
   }
   return value;
 }
@@ -202,7 +202,7 @@ class SqlCounter {
   async snapshot(): Promise<{ calls: number; xacts: number }> {
     if (!this.client) return { calls: 0, xacts: 0 };
     await this.client.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await this.client.query(
+    const { rows } = await this.client.query<{ calls: number; xacts: number }>(
       `SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database())::float8 AS xacts,
               ${this.statements ? '(SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))::float8' : '0::float8'} AS calls`,
     );
@@ -223,7 +223,7 @@ class SqlCounter {
     const deadline = Date.now() + 30_000;
     let quietLooks = 0;
     while (quietLooks < 2 && Date.now() < deadline) {
-      const { rows } = await this.client.query(
+      const { rows } = await this.client.query<{ busy: number }>(
         `SELECT count(*)::int AS busy FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state NOT IN ('idle')`,
       );
@@ -308,9 +308,9 @@ async function sampleTarget(endpoint: Endpoint, def: ShapeQuery, body: (i: numbe
     const text = await res.text();
     const header = res.headers.get('x-sql-statements');
     if (header !== null && /^\d+$/.test(header)) headerCounts.push(Number(header));
-    let parsed: any;
+    let parsed: { data?: unknown; errors?: unknown } | undefined;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
       parsed = undefined;
     }
@@ -372,8 +372,8 @@ async function load(endpoint: Endpoint, body: (i: number) => string, seconds: nu
             },
           },
         ],
-      } as autocannon.Options,
-      (error, done) => (error ? reject(error) : resolve(done)),
+      },
+      (error, done) => (error ? reject(error as Error) : resolve(done)), // autocannon passes an Error or null
     );
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
@@ -482,7 +482,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ours: { url: options.ours.url, queries: options.ours.queriesPath, name: options.ours.queries.name },
       ...(options.peer ? { peer: { url: options.peer.url, queries: options.peer.queriesPath, name: options.peer.queries.name } } : {}),
     },
-    sqlCounter: { method: sources.size === 1 ? ([...sources][0] as SqlCount['source']) : 'mixed', note: counter.note },
+    sqlCounter: { method: sources.size === 1 ? ([...sources][0]) : 'mixed', note: counter.note },
     shapes,
   };
 }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       clearInterval(sampler);
       const cell = body.data?.runSql.rows[0].big ?? '';
-      rows.push(`${kind} cell, run ${run}: ${ms.toFixed(0)} ms (PostgreSQL alone ${floor.toFixed(0)} ms), cell ${cell.length} bytes, truncatedBy ${body.data?.runSql.truncatedBy}, RSS growth ${((rssMax - rssBefore) / 1048576).toFixed(1)} MB`);
+      rows.push(`${kind} cell, run ${run}: ${ms.toFixed(0)} ms (PostgreSQL alone ${floor.toFixed(0)} ms), cell ${cell.length} bytes, truncatedBy ${String(body.data?.runSql.truncatedBy)}, RSS growth ${((rssMax - rssBefore) / 1048576).toFixed(1)} MB`);
     }
     console.log(rows.join('\n'));
   } finally {

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   });
   if (values.help) throw new UsageError('');
   if (!values.url) throw new UsageError('--url is required');
-  const shapes = (values.shapes as string).split(',').map((s) => s.trim()).filter(Boolean);
+  const shapes = values.shapes.split(',').map((s) => s.trim()).filter(Boolean);
   for (const shape of shapes) {
     if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shapes: unknown shape "${shape}" (known: ${SHAPES.join(', ')})`);
   }
@@ -85,8 +85,8 @@ async function main(): Promise<void> {
   const ours: Endpoint = {
     label: 'ours',
     url: endpointUrl(values.url, 'url'),
-    queries: loadQueryFile(values.queries as string),
-    queriesPath: values.queries as string,
+    queries: loadQueryFile(values.queries),
+    queriesPath: values.queries,
     headers: headers(values.token),
     pid: values.pid ? number(values.pid, 'pid', 0, 1, 2 ** 31) : undefined,
   };
@@ -94,8 +94,8 @@ async function main(): Promise<void> {
     ? {
         label: 'peer',
         url: endpointUrl(values['peer-url'], 'peer-url'),
-        queries: loadQueryFile(values['peer-queries'] as string),
-        queriesPath: values['peer-queries'] as string,
+        queries: loadQueryFile(values['peer-queries']),
+        queriesPath: values['peer-queries'],
         headers: headers(values['peer-token']),
         pid: values['peer-pid'] ? number(values['peer-pid'], 'peer-pid', 0, 1, 2 ** 31) : undefined,
       }
@@ -123,8 +123,8 @@ async function main(): Promise<void> {
   console.log(`\nresult written to ${out}`);
 }
 
-main().catch((error) => {
-  if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+main().catch((error: Error & { code?: string }) => {
+  if (error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(error.message ? `bench: ${error.message}\n\n${USAGE}` : USAGE);
     process.exit(error.message ? 2 : 0);
   }

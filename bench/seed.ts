@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   try {
     const runner = database.dataSource.createQueryRunner();
     try {
-      const [{ count }] = await runner.query('SELECT count(*)::int AS count FROM tasks');
+      const [{ count }] = (await runner.query('SELECT count(*)::int AS count FROM tasks')) as { count: number }[];
       if (count > 0 && !/bench/i.test(name) && !force) {
         throw new UsageError(`database "${name}" already holds ${count} tasks and its name lacks "bench": pass --force to replace its data`);
       }
@@ -119,12 +119,12 @@ async function main(): Promise<void> {
         await runner.rollbackTransaction();
         throw error;
       }
-      const counts = await runner.query(`SELECT
+      const counts = (await runner.query(`SELECT
         (SELECT count(*) FROM tasks)::int AS tasks,
         (SELECT count(*) FROM tasks WHERE parent_task_id IS NOT NULL)::int AS subtasks,
         (SELECT count(*) FROM task_executions)::int AS executions,
         (SELECT count(*) FROM external_integrations)::int AS integrations,
-        (SELECT count(*) FROM system_metrics)::int AS metrics`);
+        (SELECT count(*) FROM system_metrics)::int AS metrics`)) as Record<string, number>[];
       console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(counts[0])}`);
     } finally {
       await runner.release();

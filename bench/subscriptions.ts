@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
   },
 });
-const SIZES = args.sizes!.split(',').map(Number);
+const SIZES = args.sizes.split(',').map(Number);
 const EVENTS = Number(args.events);
 const RATE = Number(args.rate);
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -162,8 +162,8 @@ async function scenario(instances: Instance[], token: string, n: number, tag: st
       client.subscribe(
         { query: QUERY },
         {
-          next: (value: any) => {
-            const at = sent.get(value.data?.taskChanged?.task?.title);
+          next: (value: { data?: { taskChanged?: { task?: { title?: string } } } | null }) => {
+            const at = sent.get(value.data?.taskChanged?.task?.title ?? '');
             if (at !== undefined) {
               latencies.push(Date.now() - at);
               deliveries += 1;
@@ -201,7 +201,7 @@ async function scenario(instances: Instance[], token: string, n: number, tag: st
   const until = Date.now() + 120_000;
   while (deliveries < expected && Date.now() < until) await sleep(50);
   const seconds = (Date.now() - started) / 1000;
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map(async (c) => c.dispose()));
   await waitActive(instances, instances.map(() => 0));
   return {
     subscribers: n,

@@ -28,7 +28,7 @@ function adminClientConfig(config: Config, database: string): ClientConfig {
         const url = new URL(options.url);
         return { host: decodeURIComponent(url.hostname), port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) || undefined };
       })()
-    : { host: options.host, port: options.port, user: options.username, password: options.password as string | undefined };
+    : { host: options.host, port: options.port, user: options.username, password: options.password };
   return { ...base, ...(adminUser ? { user: adminUser, password: adminPassword } : {}), database, ssl: options.ssl as never };
 }
 
@@ -83,7 +83,7 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
     const asAdmin = adminClientConfig(config, target);
     const db = { ...config.db, url: undefined, embedded: undefined, host: asAdmin.host as string, port: asAdmin.port as number, name: target, user: asAdmin.user as string, password: asAdmin.password as string | undefined };
     const options = dataSourceOptions(db);
-    const migrator = new DataSource({ ...options, extra: { ...options.extra, max: 1, options: `-c role=${plan.owner.name}` } });
+    const migrator = new DataSource({ ...options, extra: { ...(options.extra as Record<string, unknown>), max: 1, options: `-c role=${plan.owner.name}` } });
     await migrator.initialize();
     try {
       const applied = await migrator.runMigrations({ transaction: 'each' });

@@ -4,7 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSchema, printSortedSchema } from '../src/graphql/schema';
 
-createSchema().then((schema) => {
-  writeFileSync(join(__dirname, '..', 'schema.graphql'), printSortedSchema(schema));
-  console.log('schema.graphql written');
-});
+createSchema().then(
+  (schema) => {
+    writeFileSync(join(__dirname, '..', 'schema.graphql'), printSortedSchema(schema));
+    console.log('schema.graphql written');
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

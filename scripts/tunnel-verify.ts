@@ -20,7 +20,9 @@ import type { EnabledTunnelConfig } from '../src/config';
 import { buildTunnelConfig } from '../src/tunnel/tunnel.service';
 
 /** Control characters in a case's name, written as \uXXXX for the terminal. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]/g;
+const printable = (text: string) => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function answer(c: (typeof TUNNEL_CASES)[number]) {
   const config = loadConfig({ ...CASE_BASE_ENV, ...c.env });

@@ -143,7 +143,7 @@ export function createHttpHandler(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
-    if (config.security.securityHeaders) setSecurityHeaders(res, config.isProduction);
+    if (config.security.securityHeaders) setSecurityHeaders(req, res, config.isProduction);
     requestStats.run({ requestId, sqlStatements: 0 }, () => {
       handle(req, res, requestId).catch((error: unknown) => {
         const errorId = randomUUID();

@@ -15,7 +15,7 @@ const post = (body: string, headers: Record<string, string> = { 'content-type': 
 async function expectJsonError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/json/);
-  const body = (await res.json()) as any;
+  const body = await res.json();
   expect(body.errors[0].extensions.code).toBe(code);
   expect(typeof body.errors[0].message).toBe('string');
   return body;
@@ -57,10 +57,10 @@ describe('GraphQL over HTTP', () => {
     }
     const legacy = await post(JSON.stringify({ query: '{ nope }' }), { 'content-type': 'application/json', accept: 'application/json' });
     expect(legacy.status).toBe(200);
-    expect(((await legacy.json()) as any).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await legacy.json()).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const coercion = await post(JSON.stringify({ query: 'query($id: UUID!) { task(id: $id) { id } }', variables: { id: 7 } }), { 'content-type': 'application/json', accept: 'application/json' });
     expect(coercion.status).toBe(200);
-    expect(((await coercion.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect((await coercion.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('serves queries over GET', async () => {
@@ -68,19 +68,19 @@ describe('GraphQL over HTTP', () => {
       headers: { ...auth(), accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
     });
     expect(res.status).toBe(200);
-    expect((await res.json() as any).data).toEqual({ tasks: { nodes: [] } });
+    expect((await res.json()).data).toEqual({ tasks: { nodes: [] } });
   });
 
   it('supports automatic persisted queries: a hash alone once the query was sent with it', async () => {
     const query = '{ tasks(first: 1) { nodes { id } } }';
     const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
     const unknown = await post(JSON.stringify({ extensions: { persistedQuery } }));
-    expect(((await unknown.json()) as any).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await unknown.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     const registered = await post(JSON.stringify({ query, extensions: { persistedQuery } }));
-    expect(((await registered.json()) as any).data).toEqual({ tasks: { nodes: [] } });
+    expect((await registered.json()).data).toEqual({ tasks: { nodes: [] } });
     const byHash = await post(JSON.stringify({ extensions: { persistedQuery } }));
     expect(byHash.status).toBe(200);
-    expect(((await byHash.json()) as any).data).toEqual({ tasks: { nodes: [] } });
+    expect((await byHash.json()).data).toEqual({ tasks: { nodes: [] } });
   });
 
   it('marks answers as not cacheable, over GET and POST, errors included', async () => {

@@ -8,6 +8,9 @@ import { seedDemoData } from '../src/seed/seed';
 import { launchChromium, type TestBrowser } from './support/browser';
 import { startTestGateway, type TestGateway } from './support/gateway';
 
+/** The element of a CodeMirror 5 editor: GraphiQL 3 keeps the editor instance on it. */
+type CodeMirrorHost = Element & { CodeMirror: { getValue(): string; setValue(value: string): void } };
+
 /**
  * A real Chromium opens the IDE, runs a query and reads the answer from the page, while every
  * request the page makes is recorded: all of them must go to the gateway's own origin.
@@ -70,14 +73,14 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   expect(await editorText(page, '.graphiql-editor-tool')).toContain(`"Authorization": "Bearer ${t.adminToken}"`);
 
   await page.evaluate((id) => {
-    const editor = (document.querySelector('.graphiql-query-editor .CodeMirror') as any).CodeMirror;
+    const editor = document.querySelector<CodeMirrorHost>('.graphiql-query-editor .CodeMirror')!.CodeMirror;
     editor.setValue(`query OpenTask { task(id: "${id}") { id title status } }`);
   }, DEMO_TASK_ID);
   // GraphiQL reads the operation name from the edited text a moment after the change.
   await page.waitForTimeout(500);
   await page.click('.graphiql-execute-button');
   await page.waitForFunction(() => {
-    const value = (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror.getValue() ?? '';
+    const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
     return value.includes('"data"') || value.includes('"errors"');
   }, undefined, { timeout: 30_000 });
   const origin = new URL(t.baseUrl).origin;
@@ -135,7 +138,7 @@ async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ statu
   await act();
   const status = (await response).status();
   await page.waitForFunction(() => {
-    const value = (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror.getValue() ?? '';
+    const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
     return value.includes('"data"') || value.includes('"errors"');
   }, undefined, { timeout: 30_000 });
   await page.waitForTimeout(100);
@@ -143,7 +146,7 @@ async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ statu
 }
 
 function setQuery(page: Page, text: string): Promise<void> {
-  return page.evaluate((value) => (document.querySelector('.graphiql-query-editor .CodeMirror') as any).CodeMirror.setValue(value), text);
+  return page.evaluate((value) => document.querySelector<CodeMirrorHost>('.graphiql-query-editor .CodeMirror')!.CodeMirror.setValue(value), text);
 }
 
 it('as a person uses it: token pasted, every prefilled tab run, a new tab, a renamed operation: data or a GraphQL error, never a 500', async () => {

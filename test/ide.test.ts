@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../src/config';
-import { IDE_CONTENT_SECURITY_POLICY } from '../src/ide/ide.page';
 import { startTestGateway, TEST_SECRETS_KEYS, type TestGateway } from './support/gateway';
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -17,7 +16,13 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
     const res = await fetch(`${t.baseUrl}${path}`, { headers: { accept: HTML } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(res.headers.get('content-security-policy')).toBe(IDE_CONTENT_SECURITY_POLICY);
+    expect(res.headers.get('content-security-policy')).toBe(
+      "default-src 'none';script-src 'self';style-src 'self' 'unsafe-inline';font-src 'self' data:;img-src 'self' data:;" +
+        "connect-src 'self';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+    );
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     const html = await res.text();
     expect(html).toContain('<script src="/graphiql/assets/graphiql.min.js"></script>');
     // Nothing on the page points anywhere but this origin, and no script is inline.
@@ -30,7 +35,7 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
     const json = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },
     });
-    expect(((await json.json()) as any).data).toEqual({ __typename: 'Query' });
+    expect((await json.json()).data).toEqual({ __typename: 'Query' });
     // A browser-like GET that carries a query is an operation, not a page request.
     const withQuery = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: HTML, 'apollo-require-preflight': 'true', authorization: `Bearer ${t.adminToken}` },

@@ -15,10 +15,10 @@ const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k
 
 function run(command: string, args: string[], env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...cleanEnv(), ...env } as NodeJS.ProcessEnv });
+    const child = spawn(command, args, { cwd: ROOT, env: { ...cleanEnv(), ...env } });
     let output = '';
     const onData = (d: Buffer) => {
-      output += d;
+      output += d.toString();
       // The gateway runs until stopped: once it listens, its migrations are done.
       if (until?.test(output) && child.exitCode === null) child.kill('SIGTERM');
     };

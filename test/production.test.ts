@@ -53,7 +53,7 @@ describe('production mode', () => {
   it('prevents CSRF: a GET without a preflight header is refused', async () => {
     const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).errors[0].message).toMatch(/CSRF/);
+    expect((await res.json()).errors[0].message).toMatch(/CSRF/);
   });
 
   it('requires a token for every operation', async () => {

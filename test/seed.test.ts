@@ -161,7 +161,7 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    gateway.stderr!.on('data', (chunk) => (stderr += chunk));
+    gateway.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise((resolve) => gateway.once('exit', resolve));
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -173,7 +173,7 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
       }
       const gql = async (query: string, variables?: Record<string, unknown>) => {
         const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-        return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+        return { status: res.status, headers: res.headers, body: await res.json() };
       };
       const answers = await runExamples(gql, new Date());
       expect(answers['Task board'].tasks.totalCount).toBeGreaterThan(0);

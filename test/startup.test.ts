@@ -15,10 +15,10 @@ const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k
 
 
 function run(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } as NodeJS.ProcessEnv });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   return { child, output: () => out, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 

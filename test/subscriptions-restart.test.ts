@@ -45,7 +45,7 @@ async function listener(): Promise<{ status: string; reconnects: number }> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: '{ poolHealth { listener { status reconnects } } }' }),
   });
-  const body = (await res.json()) as any;
+  const body = await res.json();
   return body.data?.poolHealth.listener ?? { status: 'unknown', reconnects: -1 };
 }
 
@@ -109,7 +109,7 @@ it('the LISTEN connection comes back after a database restart; a subscriber resu
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: '{ poolHealth { status reasons listener { status } } }' }),
   });
-  const health = ((await down.json()) as any).data.poolHealth;
+  const health = (await down.json()).data.poolHealth;
   expect(health.listener.status).toBe('RECONNECTING');
   expect(health.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^subscriptions: the LISTEN connection is reconnecting/)]));
 

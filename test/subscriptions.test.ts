@@ -265,7 +265,7 @@ it('closes a consumer that stops reading (4008: its send buffer passed the cap) 
   try {
     const ws = new WebSocket(`${c.baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     const messages: any[] = [];
-    ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString())));
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${c.adminToken}` } }));
     await new Promise<void>((resolve) => ws.on('message', () => messages.some((m) => m.type === 'connection_ack') && resolve()));

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
@@ -100,7 +100,7 @@ ingress:
     expect(JSON.stringify(res.body)).not.toContain('account-tag');
   });
 
-  it('notices when the file is changed behind its back (configValid, and readiness for /ready)', async () => {
+  it('notices when the file is changed behind its back (configValid and problems)', async () => {
     const original = readFileSync(files.configFile, 'utf8');
     try {
       writeFileSync(files.configFile, original.replace('  - service: http_status:404\n', ''));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
 import { serviceUnavailable } from '../graphql/errors';
@@ -23,7 +24,7 @@ type JwtConfig = NonNullable<SecurityConfig['auth']['jwt']>;
 export class Authenticator {
   private readonly jwtKey?: Uint8Array | JWTVerifyGetKey;
   /** API tokens verified since start-up (by hash), for health reads while the store is unreachable. */
-  private readonly lastVerified = new Map<string, Principal>();
+  private readonly lastVerified = new LRUCache<string, Principal>({ max: 10_000 });
 
   constructor(
     private readonly config: SecurityConfig['auth'],
@@ -47,7 +48,6 @@ export class Authenticator {
       const hash = createHash('sha256').update(credential).digest('base64url');
       try {
         const principal = await requestStats.exit(() => this.apiToken(credential));
-        if (this.lastVerified.size >= 10_000) this.lastVerified.clear();
         this.lastVerified.set(hash, principal);
         return principal;
       } catch (error) {

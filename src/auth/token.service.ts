@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { IsNull, type DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
@@ -27,7 +28,7 @@ export interface IssuedToken {
   apiToken: ApiToken;
 }
 
-/** Most verified tokens remembered at once (a full cache is emptied and refills). */
+/** Most verified tokens remembered at once (a full cache forgets the least recently used). */
 const CACHE_ENTRIES = 10_000;
 
 /**
@@ -37,7 +38,7 @@ const CACHE_ENTRIES = 10_000;
  * takes effect at once; a change made elsewhere (another instance, SQL) within `cacheSeconds`.
  */
 export class TokenService {
-  private readonly verified = new Map<string, { token: ApiToken; until: number }>();
+  private readonly verified = new LRUCache<string, { token: ApiToken; until: number }>({ max: CACHE_ENTRIES });
   /** Bumped by every revocation: a look-up that raced with one is not remembered. */
   private revocations = 0;
 
@@ -108,7 +109,6 @@ export class TokenService {
       await repo.update({ id: found.id }, { lastUsedAt: () => 'now()' });
     }
     if (this.cacheSeconds > 0 && revocations === this.revocations) {
-      if (this.verified.size >= CACHE_ENTRIES) this.verified.clear();
       this.verified.set(hash, { token: found, until: now + this.cacheSeconds * 1000 });
     }
     return result;
@@ -116,7 +116,7 @@ export class TokenService {
 
   private forget(id: string): void {
     this.revocations += 1;
-    for (const [hash, entry] of this.verified) if (entry.token.id === id) this.verified.delete(hash);
+    for (const [hash, entry] of [...this.verified.entries()]) if (entry.token.id === id) this.verified.delete(hash);
   }
 }
 

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 
 /** Pool counters as the pg pool reports them. */
 export interface PoolCounters {
@@ -26,8 +26,16 @@ const SERVER_ERROR_CODES = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABL
 /** Distinct operation names kept as label values; beyond that they become "other" (bounded cardinality). */
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
-/** Durations kept for the window's p95; a busier window samples the newest. */
-const WINDOW_SAMPLE_LIMIT = 50_000;
+
+/**
+ * One performance window. Its p95 comes from a prom-client Summary (a t-digest: constant memory
+ * however busy the window), kept out of the registry: /metrics exports the Histogram, and the
+ * health monitor reads the window when it closes it.
+ */
+function newWindow(started: number) {
+  const latency = new Summary({ name: 'window_latency_ms', help: 'Request durations in this window.', percentiles: [0.95], registers: [] });
+  return { started, latency, requests: 0, errors: 0 };
+}
 
 /**
  * Prometheus metrics of one gateway, in a registry of its own (several gateways can share a process,
@@ -40,7 +48,7 @@ export class GatewayMetrics {
   private readonly dbResponse: Gauge;
   private readonly dbUp: Gauge;
   private readonly operations = new Set<string>();
-  private window = { started: Date.now(), durations: [] as number[], requests: 0, errors: 0 };
+  private window = newWindow(Date.now());
 
   constructor(pool: () => PoolCounters) {
     collectDefaultMetrics({ register: this.registry });
@@ -88,8 +96,7 @@ export class GatewayMetrics {
     const w = this.window;
     w.requests += 1;
     if (errorCodes.some((code) => SERVER_ERROR_CODES.has(code))) w.errors += 1;
-    if (w.durations.length < WINDOW_SAMPLE_LIMIT) w.durations.push(durationMs);
-    else w.durations[w.requests % WINDOW_SAMPLE_LIMIT] = durationMs;
+    w.latency.observe(durationMs);
   }
 
   /** Called after every database health check. */
@@ -99,14 +106,15 @@ export class GatewayMetrics {
   }
 
   /** The figures since the previous call, and a new window. */
-  takeWindow(now = Date.now()): GatewayWindow {
+  async takeWindow(now = Date.now()): Promise<GatewayWindow> {
     const w = this.window;
-    this.window = { started: now, durations: [], requests: 0, errors: 0 };
+    this.window = newWindow(now);
+    const [p95] = (await w.latency.get()).values;
     const seconds = Math.max((now - w.started) / 1000, 0.001);
     return {
       requests: w.requests,
       requestsPerSecond: round(w.requests / seconds),
-      p95LatencyMs: round(percentile(w.durations, 0.95)),
+      p95LatencyMs: round(p95.value),
       errorRatePercent: w.requests === 0 ? 0 : round((100 * w.errors) / w.requests),
       errors: w.errors,
       seconds: round(seconds),
@@ -129,13 +137,6 @@ export class GatewayMetrics {
     this.operations.add(name);
     return name;
   }
-}
-
-/** Nearest-rank percentile. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
 function round(value: number): number {

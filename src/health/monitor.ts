@@ -60,7 +60,7 @@ export class HealthMonitor {
 
   start(): void {
     if (!this.config.monitorEnabled) return;
-    this.metrics.takeWindow(); // the first performance window starts now
+    void this.metrics.takeWindow(); // the first performance window starts now (synchronously)
     this.timers.push(setInterval(() => this.tick('health', () => this.sampleHealth()), this.config.checkIntervalMs));
     this.timers.push(setInterval(() => this.tick('performance', () => this.samplePerformance()), this.config.performanceIntervalMs));
     for (const timer of this.timers) timer.unref();
@@ -113,7 +113,7 @@ export class HealthMonitor {
   }
 
   async samplePerformance(): Promise<void> {
-    const window = this.metrics.takeWindow();
+    const window = await this.metrics.takeWindow();
     this.alert(
       'error_rate',
       window.requests > 0 && window.errorRatePercent > this.config.thresholds.errorRatePercent,

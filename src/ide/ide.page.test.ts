@@ -1,5 +1,5 @@
 import { exampleOperations, exampleSubscriptions } from './examples';
-import { ideSettings, renderIdePage } from './ide.page';
+import { IDE_JS, ideSettings, renderIdePage } from './ide.page';
 
 describe('renderIdePage', () => {
   it('embeds the settings as JSON that cannot close its script element', () => {
@@ -23,5 +23,12 @@ describe('renderIdePage', () => {
     });
     // The chart covers the last day, ending on the next whole minute.
     expect(examples.find((e) => e.title === 'Latency chart')!.variables).toEqual({ from: '2025-12-31T00:01:00.000Z', to: '2026-01-01T00:01:00.000Z' });
+  });
+
+  it('ships the page script with its regular expressions intact (a template literal eats a lone backslash)', () => {
+    // Both blank-token checks (HTTP fetcher and WebSocket connection_init) must see "Bearer " as blank.
+    const blank = [...IDE_JS.matchAll(/\/\^\(bearer\)\?(.*?)\$\/i/g)].map((m) => new RegExp(`^(bearer)?${m[1]}$`, 'i'));
+    expect(blank).toHaveLength(2);
+    for (const re of blank) expect([re.test('Bearer '), re.test('Bearer abc')]).toEqual([true, false]);
   });
 });

@@ -10,17 +10,17 @@ export const ASSET_PATH = '/graphiql/assets';
  * <style> elements whose text varies (so no hash fits); a style cannot load anything from elsewhere,
  * since font-src and img-src stay on this origin.
  */
-export const IDE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "font-src 'self' data:",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const IDE_CSP_DIRECTIVES = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  fontSrc: ["'self'", 'data:'],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
 
 /** The placeholder in the headers editor; the page's fetcher drops an Authorization left blank. */
 export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer "\n}';
@@ -129,7 +129,7 @@ export const IDE_JS = `(function () {
     retryAttempts: 0,
     connectionParams: function () {
       var auth = latestHeaders.Authorization || latestHeaders.authorization || '';
-      return /^(bearer)?\s*$/i.test(auth) ? {} : { Authorization: auth };
+      return /^(bearer)?\\s*$/i.test(auth) ? {} : { Authorization: auth };
     },
   });
   var baseFetcher = GraphiQL.createFetcher({

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from 'helmet';
 import { preferredType, sendText, type Route } from '../http-kit';
 import { ideAssetFiles } from './ide.assets';
-import { IDE_CONTENT_SECURITY_POLICY, IDE_CSS, IDE_JS, ideSettings, renderIdePage } from './ide.page';
+import { IDE_CSP_DIRECTIVES, IDE_CSS, IDE_JS, ideSettings, renderIdePage } from './ide.page';
 
 /** The paths that answer with the IDE, besides GET /graphql for a browser. */
 export const IDE_PATHS = ['/graphiql', '/playground'] as const;
@@ -13,12 +14,15 @@ function wantsHtml(req: IncomingMessage): boolean {
   return accept.includes('text/html') && preferredType(req, ['text/html', 'application/json', 'application/graphql-response+json']) === 'text/html';
 }
 
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': IDE_CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-};
+/**
+ * helmet's headers with the page's own CSP, on every IDE response (also with SECURITY_HEADERS off).
+ * HSTS is left to the API's headers, which send it in production only.
+ */
+const ideHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: IDE_CSP_DIRECTIVES },
+  xFrameOptions: { action: 'deny' },
+  strictTransportSecurity: false,
+});
 
 /**
  * GraphiQL, served entirely from the gateway: the page at /graphiql and /playground, and at
@@ -27,14 +31,16 @@ const SECURITY_HEADERS = {
  */
 export function createIdeRoute(endpoint = '/graphql'): Route {
   const assets = ideAssetFiles();
-  const page = (res: ServerResponse) =>
-    sendText(res, 200, 'text/html; charset=utf-8', renderIdePage(ideSettings(endpoint, new Date())), { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
+  const send = (req: IncomingMessage, res: ServerResponse, contentType: string, body: string | Buffer, cacheControl: string) => {
+    ideHeaders(req, res, () => {});
+    sendText(res, 200, contentType, body, { 'Cache-Control': cacheControl });
+  };
 
   return async (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = url.pathname;
     if ((path === endpoint && !url.searchParams.has('query') && wantsHtml(req)) || (IDE_PATHS as readonly string[]).includes(path)) {
-      page(res);
+      send(req, res, 'text/html; charset=utf-8', renderIdePage(ideSettings(endpoint, new Date())), 'no-store');
       return true;
     }
     const prefix = '/graphiql/assets/';
@@ -46,15 +52,12 @@ export function createIdeRoute(endpoint = '/graphql'): Route {
       return false;
     }
     if (name === 'ide.js' || name === 'ide.css') {
-      sendText(res, 200, name === 'ide.js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', name === 'ide.js' ? IDE_JS : IDE_CSS, {
-        ...SECURITY_HEADERS,
-        'Cache-Control': 'no-cache',
-      });
+      send(req, res, name === 'ide.js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', name === 'ide.js' ? IDE_JS : IDE_CSS, 'no-cache');
       return true;
     }
     const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;
     if (!asset) return false;
-    sendText(res, 200, asset.contentType, await readFile(asset.file), { ...SECURITY_HEADERS, 'Cache-Control': 'public, max-age=3600' });
+    send(req, res, asset.contentType, await readFile(asset.file), 'public, max-age=3600');
     return true;
   };
 }

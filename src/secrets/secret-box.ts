@@ -62,7 +62,7 @@ export class SecretBox {
     decipher.setAAD(Buffer.from(`${this.purpose}|${stored.kid}`));
     decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
     const plain = Buffer.concat([decipher.update(Buffer.from(stored.ct, 'base64')), decipher.final()]);
-    return JSON.parse(plain.toString('utf8'));
+    return JSON.parse(plain.toString('utf8')) as Record<string, unknown>;
   }
 
   /** Whether a stored value needs re-sealing under the active key (sealed with another, or plaintext). */

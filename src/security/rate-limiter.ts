@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { requestStats } from '../request';
 
@@ -137,7 +138,7 @@ interface Lease {
  * report the budget as this instance last saw it in the store this minute.
  */
 export class LeasingRateLimiter implements RateLimiter {
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new LRUCache<string, Lease>({ max: 10_000 });
   private readonly refills = new Map<string, Promise<unknown>>();
   private readonly leaseSize: number;
 
@@ -204,7 +205,6 @@ export class LeasingRateLimiter implements RateLimiter {
   }
 
   private keep(key: string, lease: Lease): void {
-    if (this.leases.size >= 10_000) this.leases.clear();
     this.leases.set(key, lease);
   }
 

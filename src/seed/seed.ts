@@ -57,7 +57,7 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
       // Demo rows of an older data set that this one no longer has (executions before their tasks).
       await tx.query(`DELETE FROM ${table} WHERE id::text LIKE $1 AND NOT (id = ANY($2::uuid[]))`, [
         `${DEMO_ID_PREFIX}%`,
-        rows[name].map((r) => r.id),
+        rows[name].map((r) => r.id as string),
       ]);
     }
     for (const { name, entity } of TABLES) {
@@ -78,7 +78,7 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
 async function nonDemoTables(tx: EntityManager): Promise<string[]> {
   const found: string[] = [];
   for (const { table } of TABLES) {
-    const [{ other }] = await tx.query(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE id::text NOT LIKE $1) AS other`, [`${DEMO_ID_PREFIX}%`]);
+    const [{ other }] = await tx.query<{ other: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE id::text NOT LIKE $1) AS other`, [`${DEMO_ID_PREFIX}%`]);
     if (other) found.push(table);
   }
   return found;

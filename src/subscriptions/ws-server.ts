@@ -17,6 +17,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { ClientConfig } from 'pg';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { DataSource, DataSourceOptions } from 'typeorm';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
 import type { Config } from '../config';
@@ -174,7 +175,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
 
   // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
   // with the same few documents, and a reconnect storm must not re-validate each one.
-  const documents = new Map<string, DocumentNode | GraphQLError[]>();
+  const documents = new LRUCache<string, DocumentNode | GraphQLError[]>({ max: 1_000 });
   const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
     const known = documents.get(query);
     if (known) return known;
@@ -190,7 +191,6 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     } catch (error) {
       result = refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
     }
-    if (documents.size >= 1_000) documents.clear();
     documents.set(query, result);
     return result;
   };

@@ -103,7 +103,7 @@ export const TUNNEL_CASES: TunnelCase[] = [
   { name: 'wildcard, then a subdomain', env: rules({ hostname: '*.example.com', service: http }, { hostname: 'x.example.com', service: http }), expect: 'rule-shadowed' },
   { name: 'the GraphQL host again', env: rules({ hostname: 'graphql.example.com', service: http }), expect: 'hostname-duplicate' },
 
-  // cloudflared.md's table.
+  // Hostnames and services (RULES in validate.ts).
   { name: 'catch-all first', env: rules({ service: http }), expect: 'catch-all-not-last' },
   { name: 'hostname with a port', env: rules({ hostname: 'x.example.com:443', service: http }), expect: 'hostname-port' },
   { name: 'hostname with a scheme', env: rules({ hostname: 'https://x.example.com', service: http }), expect: 'hostname-port' },

@@ -21,7 +21,7 @@ const ENV: Env = {
 function configOf(env: Env = {}) {
   const config = loadConfig({ ...ENV, ...env });
   if (!config.tunnel.enabled) throw new Error('expected an enabled tunnel');
-  return { config, tunnel: config.tunnel as EnabledTunnelConfig };
+  return { config, tunnel: config.tunnel };
 }
 function yamlOf(env: Env = {}, port = 4000): string {
   const { config, tunnel } = configOf(env);
@@ -165,7 +165,7 @@ describe('buildTunnelConfig: generated, read back, validated', () => {
     expect(error).toBeInstanceOf(TunnelConfigError);
     const { variable, message } = error as TunnelConfigError;
     expect(variable).toBe('CLOUDFLARE_EXTRA_INGRESS[0]');
-    expect(message).toMatch(/^CLOUDFLARE_EXTRA_INGRESS\[0\]: the generated Cloudflare tunnel config would not work, nothing was written:\n  CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*7864.*\[rule service-tcp-port\]$/);
+    expect(message).toMatch(/^CLOUDFLARE_EXTRA_INGRESS\[0\]: the generated Cloudflare tunnel config would not work, nothing was written:\n {2}CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*7864.*\[rule service-tcp-port\]$/);
   });
 
   it('values that YAML would read as something else are quoted, so they read back as written', () => {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
-import { TunnelService, tunnelReadiness } from './tunnel.service';
+import { TunnelService } from './tunnel.service';
 
 const ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 let dir: string;
@@ -36,36 +36,34 @@ describe('TunnelService', () => {
     const tunnel = service();
     tunnel.precheck();
     expect(existsSync(configFile)).toBe(false);
-    expect(tunnelReadiness(tunnel)).toEqual({ ready: false, reason: 'the tunnel config has not been written yet' });
+    expect(tunnel.status()).toMatchObject({ configValid: false, problems: ['the tunnel config has not been written yet'] });
     tunnel.write(43210);
     expect(readFileSync(configFile, 'utf8')).toContain('service: http://127.0.0.1:43210\n');
-    expect(tunnelReadiness(tunnel)).toEqual({ ready: true });
+    expect(tunnel.status()).toMatchObject({ configValid: true, problems: [] });
   });
 
-  it('is not ready when the file is edited, removed, or the credentials disappear', () => {
+  it('reports the config invalid when the file is edited, removed, or the credentials disappear', () => {
     const tunnel = service();
     tunnel.precheck();
     tunnel.write(4000);
     const text = readFileSync(configFile, 'utf8');
     writeFileSync(configFile, text.replace('30s', '31s'));
-    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/was changed after the gateway wrote it/) });
+    expect(tunnel.status()).toMatchObject({ configValid: false, problems: [expect.stringMatching(/was changed after the gateway wrote it/)] });
     unlinkSync(configFile);
-    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/cannot be read \(ENOENT\)/) });
+    expect(tunnel.status()).toMatchObject({ configValid: false, problems: [expect.stringMatching(/cannot be read \(ENOENT\)/)] });
     writeFileSync(configFile, text);
-    expect(tunnel.readiness()).toEqual({ ready: true });
+    expect(tunnel.status()).toMatchObject({ configValid: true, problems: [] });
     unlinkSync(credentials);
-    expect(tunnel.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/credentials file .* is gone/) });
-    expect(tunnel.status().credentialsFound).toBe(false);
+    expect(tunnel.status()).toMatchObject({ configValid: false, credentialsFound: false, problems: [expect.stringMatching(/credentials file .* is gone/)] });
   });
 
-  it('when disabled: ready (nothing to check), writes nothing, reports enabled false', () => {
+  it('when disabled: writes nothing, reports enabled false', () => {
     const tunnel = service({ CLOUDFLARE_ENABLED: 'false' });
     tunnel.precheck();
     tunnel.write(4000);
     expect(existsSync(configFile)).toBe(false);
-    expect(tunnel.readiness()).toEqual({ ready: true, reason: 'disabled' });
     expect(tunnel.status()).toMatchObject({ enabled: false, routes: [] });
-    expect(TunnelService.disabled().readiness()).toEqual({ ready: true, reason: 'disabled' });
+    expect(TunnelService.disabled().status()).toMatchObject({ enabled: false, problems: [] });
   });
 
   it('logs the credentials-file warning without the secret', () => {

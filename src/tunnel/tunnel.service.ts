@@ -1,7 +1,7 @@
 /**
  * The tunnel at start-up and afterwards: checks everything before the gateway starts anything
  * (`precheck`), writes the file once the real port is known (`write`), and reports its state
- * (`status` for the `tunnel` query, `readiness` for /ready). Never holds or returns the secret.
+ * (`status`, for the `tunnel` query). Never holds or returns the secret.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -67,12 +67,6 @@ export interface TunnelStatus {
   problems: string[];
 }
 
-export interface TunnelReadiness {
-  ready: boolean;
-  /** Set when not ready, or `disabled`. */
-  reason?: string;
-}
-
 /** A port that stands in for PORT=0 during the pre-check (the real one is known after bind). */
 const TRIAL_PORT = 4000;
 
@@ -119,13 +113,6 @@ export class TunnelService {
     this.written = { plan: built.plan, digest: digest(built.text), at: new Date() };
     const hostnames = routesOf(built.plan).flatMap((r) => (r.hostname ? [`${r.hostname} -> ${r.service}`] : []));
     this.logger?.info(`cloudflare tunnel config written to ${this.tunnel.configFile} (tunnel ${this.tunnel.tunnelId}: ${hostnames.join(', ')})`);
-  }
-
-  /** Is the written file still there, unchanged, and valid? (For /ready.) */
-  readiness(): TunnelReadiness {
-    if (!this.tunnel.enabled) return { ready: true, reason: 'disabled' };
-    const problems = this.problems();
-    return problems.length === 0 ? { ready: true } : { ready: false, reason: problems.join('; ') };
   }
 
   status(): TunnelStatus {
@@ -181,9 +168,4 @@ export function routesOf(plan: TunnelPlan): TunnelRoute[] {
     ...(typeof rule.path === 'string' ? { path: rule.path } : {}),
     service: String(rule.service),
   }));
-}
-
-/** For /ready (issue 4's health endpoints): `services.tunnel` -> ready or the reason it is not. */
-export function tunnelReadiness(tunnel: TunnelService): TunnelReadiness {
-  return tunnel.readiness();
 }

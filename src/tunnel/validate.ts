@@ -1,7 +1,7 @@
 /**
  * Checks a cloudflared config the way cloudflared reads it — on the parsed YAML document, so the
- * generator's own output and the operator's extra rules go through the same gate — and adds the
- * stricter rules of docs/cloudflared.md where cloudflared is silently lenient. Pure: the one outside
+ * generator's own output and the operator's extra rules go through the same gate — and adds
+ * stricter rules (in RULES) where cloudflared is silently lenient. Pure: the one outside
  * fact it needs (does a caPool file exist) comes in as a function.
  *
  * Each issue names its rule (see RULES), where in the document it is, and, through `sourceOf`, the

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BANNER } from './generate';
@@ -32,7 +32,7 @@ describe('writeFileAtomic', () => {
     const file = join(dir, 'is-a-dir');
     writeFileSync(join(dir, 'blocker'), '');
     expect(() => writeFileAtomic(join(dir, 'blocker', 'config.yml'), 'x')).toThrow(/^CLOUDFLARE_CONFIG_FILE: cannot create the directory/);
-    require('node:fs').mkdirSync(file);
+    mkdirSync(file);
     expect(() => writeFileAtomic(file, 'x')).toThrow(/^CLOUDFLARE_CONFIG_FILE: cannot write/);
     expect(readdirSync(dir).sort()).toEqual(['blocker', 'is-a-dir']);
     expect(readdirSync(file)).toEqual([]);

@@ -4,6 +4,7 @@
  * is reviewed and diffed): a string is plain only when every YAML reader — 1.2 like `yaml`, 1.1
  * like go-yaml's resolver — reads it back as the same string; otherwise it is double-quoted.
  */
+import { LRUCache } from 'lru-cache';
 import { Document, Pair, parse, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 
 /** A string that is always written double-quoted (e.g. `metrics: "127.0.0.1:20241"`, never a number). */
@@ -13,13 +14,14 @@ export class Quoted {
 
 export type YamlValue = string | number | boolean | null | Quoted | YamlValue[] | { [key: string]: YamlValue };
 
-const readBack = new Map<string, boolean>();
+// A pure function of the text: safe to remember, bounded by the least recently used.
+const readBack = new LRUCache<string, boolean>({ max: 10_000 });
 
 function readsBackAs(text: string): boolean {
   let same = readBack.get(text);
   if (same === undefined) {
     same = parsesAsItself(text);
-    if (readBack.size < 10_000) readBack.set(text, same); // a pure function of the text: safe to remember
+    readBack.set(text, same);
   }
   return same;
 }
@@ -27,7 +29,7 @@ function readsBackAs(text: string): boolean {
 function parsesAsItself(text: string): boolean {
   for (const version of ['1.1', '1.2'] as const) {
     try {
-      if (parse(`k: ${text}\n`, { version }).k !== text) return false;
+      if ((parse(`k: ${text}\n`, { version }) as { k?: unknown }).k !== text) return false;
     } catch {
       return false;
     }
