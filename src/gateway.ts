@@ -81,7 +81,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${host}:${port}/graphql`;
     logger.info(`gateway listening on ${url}`);
-    const monitor = new HealthMonitor(config.health, health, metrics, database.dataSource, logger);
+    const monitor = new HealthMonitor(config.health, health, metrics, services.metrics, logger);
     monitor.start();
     return {
       url,
