@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Authorized, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { assertEveryRootFieldAuthorized } from './auth-checker';
-import { resolvers } from '../graphql/schema';
+import { resolvers } from '../services';
 import { Role } from './roles';
 
 describe('start-up authorization checks', () => {

@@ -5,8 +5,15 @@ import { serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../security/security.config';
 import { requestStats } from '../request';
 import { ANONYMOUS_READER, type Principal } from './principal';
-import { isRole } from './roles';
-import { TOKEN_PREFIX, type TokenService } from './token.service';
+import { isRole, type Role } from './roles';
+
+/** How API tokens issued here begin (src/tokens/token.service.ts issues them). */
+export const TOKEN_PREFIX = 'tmg_';
+
+/** Checks an API token issued here; src/tokens/token.service.ts is the one the gateway uses. */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ token: { id: string; name: string; role: Role } } | { refused: string }>;
+}
 
 /** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
 export function unauthenticated(message: string): GraphQLError {
@@ -27,7 +34,7 @@ export class Authenticator {
 
   constructor(
     private readonly config: SecurityConfig['auth'],
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenVerifier,
   ) {
     const jwt = config.jwt;
     if (jwt?.secret) this.jwtKey = new TextEncoder().encode(jwt.secret);

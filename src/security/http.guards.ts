@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { httpErrorBody } from '../graphql/errors';
+import { httpErrorBody } from '../http-kit';
 import { jsonDepthExceeds } from './limit.rules';
 
 /**
