@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { serviceUnavailable } from '../graphql/errors';
+import { asOutage, serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../security/security.config';
 import { requestStats } from '../request';
 import { ANONYMOUS_READER, type Principal } from './principal';
@@ -62,6 +62,9 @@ export class Authenticator {
           this.lastVerified.delete(hash); // refused (revoked, expired): not even for health reads
           throw error;
         }
+        // Only an unreachable store is an outage; anything else is a fault of ours, answered as an
+        // internal error (logged with its cause under an error id by graphql/errors.ts).
+        if (!asOutage(error)) throw error;
         // A token verified before the outage may still ask poolHealth why; revocation applies again
         // as soon as the store answers.
         const known = this.lastVerified.get(hash);
