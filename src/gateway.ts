@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { cancelRunningStatements, openControlDataSource, openDatabase } from './db/database';
-import { createAnonymousWritePlugin } from './auth/anonymous.plugin';
+import { createAnonymousWritePlugin } from './security/anonymous.plugin';
 import { createApolloServer } from './graphql/apollo';
 import { createHttpHandler } from './http';
 import { HttpDrain } from './http-drain';

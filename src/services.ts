@@ -20,7 +20,7 @@ import { MetricService } from './metrics/metric.service';
 import { NodeResolver } from './node/node.resolver';
 import { NodeService } from './node/node.service';
 import { SecretBox } from './secrets/secret-box';
-import { DEFAULT_INPUT_LIMITS } from './security/input-limits';
+import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from './security/input-limits';
 import type { InputLimits } from './security/security.config';
 import { SecurityResolver } from './security/security.resolver';
 import { SqlConsole } from './security/sql-console';
@@ -82,7 +82,15 @@ export const resolvers = [
   SubscriptionResolver,
 ] as const;
 
-/** The gateway's schema: the features' resolvers, and the node types the SQL planner answers. */
+/**
+ * The gateway's schema: the features' resolvers, the node types the SQL planner answers, and the
+ * INPUT_MAX_* caps (config.security.input) checked before any resolver runs.
+ */
 export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
-  return createSchema({ resolvers, plannedNodes: [TASK_NODE, EXECUTION_NODE], pubSub: NO_IN_MEMORY_PUBSUB, inputLimits });
+  return createSchema({
+    resolvers,
+    plannedNodes: [TASK_NODE, EXECUTION_NODE],
+    pubSub: NO_IN_MEMORY_PUBSUB,
+    checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits),
+  });
 }

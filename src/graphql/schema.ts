@@ -1,9 +1,7 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
-import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions, type ResolverData } from 'type-graphql';
-import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
-import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
-import type { InputLimits } from '../security/security.config';
+import { assertEveryRootFieldAuthorized, authChecker } from './auth-checker';
 import { withPlannedFields, type NodeSpec } from './planner';
 import { NODE_TYPE } from './node';
 import { DateTimeScalar } from './scalars';
@@ -15,11 +13,11 @@ export interface SchemaParts {
   plannedNodes: readonly NodeSpec[];
   /** type-graphql builds subscriptions only with one; see the subscriptions feature's own. */
   pubSub: BuildSchemaOptions['pubSub'];
-  /** The INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
-  inputLimits?: InputLimits;
+  /** Run once per field call on all its arguments, before validation and the resolver: the input size caps (security/input-limits.ts). */
+  checkArguments?: (info: GraphQLResolveInfo, args: Record<string, unknown>) => void;
 }
 
-export async function createSchema({ resolvers, plannedNodes, pubSub, inputLimits = DEFAULT_INPUT_LIMITS }: SchemaParts): Promise<GraphQLSchema> {
+export async function createSchema({ resolvers, plannedNodes, pubSub, checkArguments }: SchemaParts): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
   const checked = new WeakSet<object>();
   const schema = await buildSchema({
@@ -29,9 +27,9 @@ export async function createSchema({ resolvers, plannedNodes, pubSub, inputLimit
     validateFn: (value, type, data) => {
       // Called once per argument; the size caps look at all of a call's arguments at once.
       const { args, info } = data as ResolverData<object>;
-      if (!checked.has(args)) {
+      if (checkArguments && !checked.has(args)) {
         checked.add(args);
-        checkArgumentSizes(info, args, inputLimits);
+        checkArguments(info, args);
       }
       return validateInput(value, type);
     },

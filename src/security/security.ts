@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { Authenticator, type TokenVerifier } from '../auth/authenticate';
+import { Authenticator, type TokenVerifier } from './authenticate';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { LeasingRateLimiter, PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';

@@ -6,7 +6,7 @@ import { Params } from '../graphql/sql';
 import { BadInputError, NotFoundError } from '../errors';
 import type { RequestScope } from '../request';
 import { ApiToken } from './api-token.entity';
-import { TOKEN_PREFIX } from '../auth/authenticate';
+import { TOKEN_PREFIX } from '../security/authenticate';
 import type { Role } from '../auth/roles';
 
 /** Issued tokens start with this, so they are told apart from JWTs (and found by secret scanners). */

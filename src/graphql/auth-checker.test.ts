@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Authorized, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { assertEveryRootFieldAuthorized } from './auth-checker';
 import { resolvers } from '../services';
-import { Role } from './roles';
+import { Role } from '../auth/roles';
 
 describe('start-up authorization checks', () => {
   it('accept the real resolvers', () => {

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
 import { asOutage, serviceUnavailable } from '../graphql/errors';
-import type { SecurityConfig } from '../security/security.config';
+import type { SecurityConfig } from './security.config';
 import { requestStats } from '../request';
-import { ANONYMOUS_READER, type Principal } from './principal';
-import { isRole, type Role } from './roles';
+import { ANONYMOUS_READER, type Principal } from '../auth/principal';
+import { isRole, type Role } from '../auth/roles';
 
 /** How API tokens issued here begin (src/tokens/token.service.ts issues them). */
 export const TOKEN_PREFIX = 'tmg_';
