@@ -54,7 +54,6 @@ export function createHttpHandler(
   security: Security,
   { routes = [], noteOutage = () => undefined }: { routes?: Route[]; noteOutage?: () => void } = {},
 ): RequestListener {
-
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
