@@ -47,6 +47,7 @@ const FLOORS: { name: string; members: string[] }[] = [
   { name: 'base', members: ['config.ts', 'config/', 'errors.ts', 'logger.ts', 'redact.ts', 'request.ts', 'http-kit.ts', 'http-drain.ts'] },
   { name: 'principals and roles', members: ['auth/'] },
 ];
+
 /**
  * config.ts and the feature config files import each other (each feature's variables are read by
  * its own file, the one config object is assembled in config.ts). The configuration moves into
