@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { systemPrincipal } from '../src/auth/principal';
 import type { Role } from '../src/auth/roles';
-import { TokenService } from '../src/auth/token.service';
+import { TokenService } from '../src/tokens/token.service';
 import { createLogger } from '../src/logger';
 
 /** An admin token for a benchmark run, issued as `npm run token:create` does. */

@@ -2,9 +2,10 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSchema, printSortedSchema } from '../src/graphql/schema';
+import { printSortedSchema } from '../src/graphql/schema';
+import { createGatewaySchema } from '../src/services';
 
-createSchema().then(
+createGatewaySchema().then(
   (schema) => {
     writeFileSync(join(__dirname, '..', 'schema.graphql'), printSortedSchema(schema));
     console.log('schema.graphql written');

@@ -4,17 +4,20 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { cancelRunningStatements, openControlDataSource, openDatabase } from './db/database';
 import { createApolloServer } from './graphql/apollo';
-import { createSchema } from './graphql/schema';
 import { createHttpHandler } from './http';
 import { HttpDrain } from './http-drain';
 import type { Logger } from './logger';
+import { createAnonymousWritePlugin } from './security/anonymous.plugin';
+import { createCostPlugin } from './security/cost.plugin';
 import { answerClientErrorsWithJson } from './security/http.guards';
+import { createDocumentLimitRules } from './security/limit.rules';
 import { checkDatabaseRoles, createSecurity } from './security/security';
-import { createServices, type Services } from './services';
+import { createGatewaySchema, createServices, type Services } from './services';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
+import { createIdeRoute } from './ide/ide.router';
 import { createProbeRoute } from './health/probes';
 import { startLiveUpdates } from './subscriptions/ws-server';
 
@@ -46,7 +49,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let services: Services | undefined;
   try {
     if (config.port !== 0) tunnel.write(config.port);
-    const schema = await createSchema(config.security.input);
+    const schema = await createGatewaySchema(config.security.input);
     const control = await openControlDataSource(config.db, logger);
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
@@ -62,9 +65,19 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const live = await startLiveUpdates({ httpServer, schema, config, logger, security, services, db: database.dataSource, registry: metrics.registry });
     closers.push(() => live.drain());
     health.watchListener(() => live.listenerState());
-    const apollo = createApolloServer(schema, config, logger, security, [createMetricsPlugin(metrics)]);
+    const limits = config.security.limits;
+    const apollo = createApolloServer(schema, config, logger, {
+      validationRules: createDocumentLimitRules(limits),
+      plugins: [
+        // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
+        ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
+        createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
+        createMetricsPlugin(metrics),
+      ],
+    });
     await apollo.start();
-    httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, [createProbeRoute(health, metrics, logger, () => drain.draining)]));
+    const routes = [createProbeRoute(health, metrics, logger, () => drain.draining), ...(config.ide.enabled ? [createIdeRoute()] : [])];
+    httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, { routes, noteOutage: () => health.noteUnavailable() }));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -81,7 +94,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${host}:${port}/graphql`;
     logger.info(`gateway listening on ${url}`);
-    const monitor = new HealthMonitor(config.health, health, metrics, database.dataSource, logger);
+    const monitor = new HealthMonitor(config.health, health, metrics, services.metrics, logger);
     monitor.start();
     return {
       url,

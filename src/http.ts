@@ -3,14 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
-import { asOutage, httpErrorBody } from './graphql/errors';
-import { BodyTooLargeError, contentType, readBody, sendJson, type Route } from './http-kit';
-import { createIdeRoute } from './ide/ide.router';
+import type { GatewayServices } from './graphql/features';
+import { asOutage } from './graphql/errors';
+import { BodyTooLargeError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
 import type { Security } from './security/security';
-import type { Services } from './services';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
@@ -45,17 +44,16 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
  * sockets as they are, and it is faster; bench/README.md). In order: request id (X-Request-Id,
  * echoed or made), security headers, `/health`, the given routes (probes, IDE), `/graphql` (JSON-only
  * POST or GET, body limit, JSON depth guard, then Apollo), and a JSON 404 for anything else.
+ * `noteOutage` is told when a request is refused because the token store is unreachable.
  */
 export function createHttpHandler(
   apollo: ApolloServer<Context>,
-  services: Services,
+  services: GatewayServices,
   config: Config,
   logger: Logger,
   security: Security,
-  routes: Route[] = [],
+  { routes = [], noteOutage = () => undefined }: { routes?: Route[]; noteOutage?: () => void } = {},
 ): RequestListener {
-  const allRoutes = [...routes, ...(config.ide.enabled ? [createIdeRoute()] : [])];
-
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
@@ -101,7 +99,7 @@ export function createHttpHandler(
       context: async () => {
         const principal = await security.authenticator.authenticate(req.headers.authorization).catch((error: Error) => {
           const outage = asOutage(error);
-          if (outage) services.health.noteUnavailable();
+          if (outage) noteOutage();
           logger.warn('authentication refused', { requestId, reason: error.message, ip: req.socket.remoteAddress });
           throw outage ?? error;
         });
@@ -131,7 +129,7 @@ export function createHttpHandler(
       sendJson(res, 200, { status: 'ok' });
       return;
     }
-    for (const route of allRoutes) if (await route(req, res, url)) return;
+    for (const route of routes) if (await route(req, res, url)) return;
     if (url.pathname === '/graphql') {
       await graphql(req, res, url, requestId);
       return;

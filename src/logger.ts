@@ -1,12 +1,12 @@
 import winston from 'winston';
 import type { Config } from './config';
-import { redactFormat } from './security/redact';
+import { redactFormat } from './redact';
 
 export type Logger = winston.Logger;
 
 /**
  * JSON lines in production (for log shippers), one readable line per event in development. Every
- * entry is redacted first (credentials, tokens, Authorization: src/security/redact.ts).
+ * entry is redacted first (credentials, tokens, Authorization: src/redact.ts).
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>, options: { stderr?: boolean } = {}): Logger {
   const format = config.isProduction

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { startGateway, type Gateway } from './gateway';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
+
+/** Set once the configuration is read, so that a start-up failure is logged with its stack and cause. */
+let startupLogger: Logger | undefined;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -15,6 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  startupLogger = logger;
   let gateway: Gateway | undefined;
   let stopping: string | undefined;
   // Registered before start-up: a signal while starting stops the gateway once it has started
@@ -57,6 +61,9 @@ main().catch((error) => {
     console.error(`Invalid configuration: ${error.message}`);
     process.exit(2);
   }
-  console.error('Gateway failed to start:', error instanceof Error ? error.message : error);
+  const message = `Gateway failed to start: ${error instanceof Error ? error.message : String(error)}`;
+  // The logger writes the error's stack and cause (redacted); before there is one, console.error does.
+  if (startupLogger) startupLogger.error(message, { error });
+  else console.error(message, error);
   process.exit(1);
 });

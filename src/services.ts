@@ -1,18 +1,42 @@
+import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { AuditResolver } from './audit/audit.resolver';
 import { AuditService } from './audit/audit.service';
-import { TokenService } from './auth/token.service';
+import { TokenResolver } from './tokens/token.resolver';
+import { TokenService } from './tokens/token.service';
 import type { Config } from './config';
-import { SecretBox } from './secrets/secret-box';
-import { SqlConsole } from './security/sql-console';
+import { EXECUTION_NODE } from './executions/execution.query';
+import { ExecutionResolver, TaskExecutionsResolver } from './executions/execution.resolver';
 import { ExecutionService } from './executions/execution.service';
+import { createSchema } from './graphql/schema';
+import { PoolHealthResolver } from './health/pool-health.resolver';
 import { PoolHealthService } from './health/pool-health.service';
-import { IntegrationService } from './integrations/integration.service';
-import { MetricService } from './metrics/metric.service';
-import { NodeService } from './node/node.service';
-import { TaskService } from './tasks/task.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { TunnelService } from './tunnel/tunnel.service';
+import { IntegrationResolver } from './integrations/integration.resolver';
+import { IntegrationService } from './integrations/integration.service';
 import type { Logger } from './logger';
+import { MetricResolver } from './metrics/metric.resolver';
+import { MetricService } from './metrics/metric.service';
+import { NodeResolver } from './node/node.resolver';
+import { NodeService } from './node/node.service';
+import { SecretBox } from './secrets/secret-box';
+import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from './security/input-limits';
+import type { InputLimits } from './config';
+import { SecurityResolver } from './security/security.resolver';
+import { SqlConsole } from './security/sql-console';
+import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from './subscriptions/subscription.resolver';
+import { TASK_NODE } from './tasks/task.query';
+import { TaskResolver } from './tasks/task.resolver';
+import { TaskService } from './tasks/task.service';
+import { TunnelResolver } from './tunnel/tunnel.resolver';
+import { TunnelService } from './tunnel/tunnel.service';
+
+/*
+ * The composition root of the features: the one file that names them all. The shared machinery
+ * (graphql/, db/, security/, auth/) imports no feature; the features register here instead, and
+ * gateway.ts hands what is collected (services, resolvers, planned node types) to it at start-up.
+ * test/architecture.test.ts keeps it so.
+ */
 
 /** The domain services, created once per gateway around its DataSource. */
 /** `control` is the small bookkeeping pool (see db/database.ts); tokens are checked through it. */
@@ -36,3 +60,37 @@ export function createServices(db: DataSource, config: Config, logger: Logger, t
   };
 }
 export type Services = ReturnType<typeof createServices>;
+
+declare module './graphql/features' {
+  /** `ctx.services` in every resolver: what createServices built. */
+  interface GatewayServices extends Services {}
+}
+
+/** Every resolver of every feature, in the order type-graphql builds them. */
+export const resolvers = [
+  TaskResolver,
+  ExecutionResolver,
+  TaskExecutionsResolver,
+  IntegrationResolver,
+  MetricResolver,
+  TokenResolver,
+  AuditResolver,
+  SecurityResolver,
+  TunnelResolver,
+  PoolHealthResolver,
+  NodeResolver,
+  SubscriptionResolver,
+] as const;
+
+/**
+ * The gateway's schema: the features' resolvers, the node types the SQL planner answers, and the
+ * INPUT_MAX_* caps (config.security.input) checked before any resolver runs.
+ */
+export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
+  return createSchema({
+    resolvers,
+    plannedNodes: [TASK_NODE, EXECUTION_NODE],
+    pubSub: NO_IN_MEMORY_PUBSUB,
+    checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits),
+  });
+}

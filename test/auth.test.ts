@@ -102,6 +102,25 @@ describe('API tokens', () => {
     }
   });
 
+  it('answers a fault while checking a token as an internal error with its cause logged, not as an outage', async () => {
+    const g = await startTestGateway({ AUTH_TOKEN_CACHE_SECONDS: '0' });
+    try {
+      const { token } = await g.token('viewer' as any, { name: 'before the fault' });
+      expect((await g.gql(VIEWER_QUERY, undefined, bearer(token))).status).toBe(200); // verified once: remembered for outages
+      // A bug of ours (the query names a column that is not there), while the database answers.
+      await g.db.query('ALTER TABLE api_tokens RENAME COLUMN token_hash TO token_hash_renamed');
+      const res = await g.gql(VIEWER_QUERY, undefined, bearer(token));
+      expect(res.status).toBe(500);
+      const error = res.body.errors?.[0];
+      expect(error?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', errorId: expect.any(String) });
+      expect(res.headers.get('retry-after')).toBeNull();
+      const logged = g.logs.find((l) => l.includes(error!.extensions!.errorId));
+      expect(logged).toMatch(/token_hash/); // the cause is in the log, under the id the client got
+    } finally {
+      await g.close();
+    }
+  });
+
   it('refuses an expiry in the past when issuing', async () => {
     const res = await t.gql(`mutation { createApiToken(input: { name: "old", role: VIEWER, expiresAt: "2020-01-01T00:00:00Z" }) { token } }`);
     expect(res.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresAt' });

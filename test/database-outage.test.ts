@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemPrincipal } from '../src/auth/principal';
 import type { Role } from '../src/auth/roles';
-import { TokenService } from '../src/auth/token.service';
+import { TokenService } from '../src/tokens/token.service';
 import { loadConfig, type Config } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway';
 import { PoolHealthService } from '../src/health/pool-health.service';

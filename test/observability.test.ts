@@ -1,6 +1,8 @@
 import { GatewayMetrics } from '../src/health/gateway-metrics';
 import { HealthMonitor } from '../src/health/monitor';
 import { PoolHealthService } from '../src/health/pool-health.service';
+import { IdempotencyService } from '../src/idempotency/idempotency.service';
+import { MetricService } from '../src/metrics/metric.service';
 import { loadConfig } from '../src/config';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { captureLogs } from './support/log-capture';
@@ -156,7 +158,7 @@ describe('health monitor', () => {
       const { logger, entries } = captureLogs();
       const health = new PoolHealthService(t.gateway.dataSource, config.db, config.health, logger);
       const metrics = new GatewayMetrics(() => health.poolCounters());
-      return { monitor: new HealthMonitor(config.health, health, metrics, t.gateway.dataSource, logger), metrics, health, entries };
+      return { monitor: new HealthMonitor(config.health, health, metrics, new MetricService(t.gateway.dataSource, new IdempotencyService(t.gateway.dataSource, 24)), logger), metrics, health, entries };
     }
 
     it('logs a warning when pool utilisation crosses its threshold and an info line when it recovers', async () => {

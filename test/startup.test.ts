@@ -75,4 +75,6 @@ it('gives up after DB_CONNECT_TIMEOUT_SECONDS with a message that says what to c
   expect(await gateway.exited).toBe(1);
   expect(gateway.output()).toMatch(/database not reachable \(attempt 1: connect ECONNREFUSED/);
   expect(gateway.output()).toMatch(/Gateway failed to start: the database did not answer within DB_CONNECT_TIMEOUT_SECONDS=2 \(\d+ attempts, last: .*\); check that it runs and that DATABASE_URL \/ DB_HOST \/ DB_PORT point at it/);
+  // With the stack, so that the failing step can be found.
+  expect(gateway.output()).toMatch(/"stack":"[^"]*\\n\s+at [^"]*src\/db\/database\.ts/);
 }, 60_000);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { systemPrincipal } from '../src/auth/principal';
 import { Role } from '../src/auth/roles';
-import { TokenService } from '../src/auth/token.service';
+import { TokenService } from '../src/tokens/token.service';
 import { loadConfig } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway';
 import { captureLogs } from './support/log-capture';

@@ -9,7 +9,7 @@ import { VocabularyChecks1764700000000 } from '../../migrations/1764700000000-Vo
 import { ConcurrentWrites1764701000000 } from '../../migrations/1764701000000-ConcurrentWrites';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { ChangeLog1764900000000 } from '../../migrations/1764900000000-ChangeLog';
-import { ApiToken } from '../auth/api-token.entity';
+import { ApiToken } from '../tokens/api-token.entity';
 import { AuditEntry } from '../audit/audit.entity';
 import { RateLimitWindow } from '../security/rate-limit.entity';
 

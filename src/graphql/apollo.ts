@@ -1,12 +1,8 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { Config } from '../config';
-import { createAnonymousWritePlugin } from '../auth/anonymous.plugin';
 import type { Logger } from '../logger';
-import { createCostPlugin } from '../security/cost.plugin';
-import { createDocumentLimitRules } from '../security/limit.rules';
-import type { Security } from '../security/security';
 import type { Context } from './context';
 import { createDepthLimitRule } from './depth-limit.rule';
 import { createFormatError } from './errors';
@@ -15,18 +11,22 @@ import { createOutagePlugin } from './plugins/outage.plugin';
 import { createOperationResolutionPlugin } from './plugins/operation-resolution.plugin';
 import { createRequestLogPlugin } from './plugins/request-log.plugin';
 
-export function createApolloServer(
-  schema: GraphQLSchema,
-  config: Config,
-  logger: Logger,
-  security: Security,
-  plugins: ApolloServerPlugin<Context>[] = [],
-): ApolloServer<Context> {
+/**
+ * What the rest of the gateway adds to Apollo (gateway.ts collects them): the security layer's
+ * document limits and cost plugin, the anonymous-read guard, metrics. They run after the
+ * plugins below, in the order given.
+ */
+export interface ApolloParts {
+  validationRules: ValidationRule[];
+  plugins: ApolloServerPlugin<Context>[];
+}
+
+export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, parts: ApolloParts): ApolloServer<Context> {
   const limits = config.security.limits;
   return new ApolloServer<Context>({
     gateway: jitGateway(schema),
     introspection: config.graphql.introspection,
-    validationRules: [createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(limits)],
+    validationRules: [createDepthLimitRule(config.graphql.depthLimit), ...parts.validationRules],
     // Hostile documents: a lexical token cap bounds parsing work; batches are off unless enabled.
     parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: limits.batching,
@@ -47,10 +47,7 @@ export function createApolloServer(
       createOperationResolutionPlugin(),
       createOutagePlugin(),
       createRequestLogPlugin({ sqlCountHeader: config.graphql.sqlCountHeader }),
-      // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
-      ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
-      createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
-      ...plugins,
+      ...parts.plugins,
     ],
     logger,
   });

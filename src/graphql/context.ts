@@ -1,18 +1,18 @@
 import type { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
-import type { BudgetState } from '../security/rate-limiter';
 import type { RequestScope } from '../request';
-import type { Services } from '../services';
+import type { GatewayServices } from './features';
 import { createLoaders, type Loaders } from './loaders';
 
-/** What every resolver receives. Request-scoped state lives here, never in module variables. */
+/**
+ * What every resolver receives. Request-scoped state lives here, never in module variables. Layers
+ * above add their own by declaration merging (the security layer's `budget`: security/cost.plugin.ts).
+ */
 export interface Context extends RequestScope {
-  services: Services;
+  services: GatewayServices;
   loaders: Loaders;
-  /** This request's cost and what is left of the token's budget (set before execution). */
-  budget?: BudgetState;
 }
 
-export function createContext(services: Services, logger: Logger, requestId: string, principal: Principal, idempotencyKey?: string): Context {
+export function createContext(services: GatewayServices, logger: Logger, requestId: string, principal: Principal, idempotencyKey?: string): Context {
   return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders(services) };
 }

@@ -174,8 +174,3 @@ function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldE
     return [...own, ...flattenValidationErrors(e.children ?? [], field)];
   });
 }
-
-/** The body for requests refused before GraphQL runs (bad JSON, wrong content type, too large). */
-export function httpErrorBody(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
-}

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Services } from '../services';
+import type { GatewayServices as Services } from './features';
 
 /**
  * A loader for rows by primary key: one query per tick for all the ids asked, results in key

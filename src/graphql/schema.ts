@@ -1,43 +1,23 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
-import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
-import { ArgumentValidationError, buildSchema, type ResolverData } from 'type-graphql';
-import { AuditResolver } from '../audit/audit.resolver';
-import { assertEveryRootFieldAuthorized, authChecker } from '../auth/auth-checker';
-import { TokenResolver } from '../auth/token.resolver';
-import { EXECUTION_NODE } from '../executions/execution.query';
-import { ExecutionResolver, TaskExecutionsResolver } from '../executions/execution.resolver';
-import { PoolHealthResolver } from '../health/pool-health.resolver';
-import { IntegrationResolver } from '../integrations/integration.resolver';
-import { MetricResolver } from '../metrics/metric.resolver';
-import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from '../security/input-limits';
-import type { InputLimits } from '../config';
-import { NodeResolver } from '../node/node.resolver';
-import { SecurityResolver } from '../security/security.resolver';
-import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from '../subscriptions/subscription.resolver';
-import { TASK_NODE } from '../tasks/task.query';
-import { TaskResolver } from '../tasks/task.resolver';
-import { TunnelResolver } from '../tunnel/tunnel.resolver';
-import { withPlannedFields } from './planner';
+import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { ArgumentValidationError, buildSchema, type BuildSchemaOptions, type ResolverData } from 'type-graphql';
+import { assertEveryRootFieldAuthorized, authChecker } from './auth-checker';
+import { withPlannedFields, type NodeSpec } from './planner';
 import { NODE_TYPE } from './node';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [
-  TaskResolver,
-  ExecutionResolver,
-  TaskExecutionsResolver,
-  IntegrationResolver,
-  MetricResolver,
-  TokenResolver,
-  AuditResolver,
-  SecurityResolver,
-  TunnelResolver,
-  PoolHealthResolver,
-  NodeResolver,
-  SubscriptionResolver,
-] as const;
+/** What the features hand to the schema (collected in src/services.ts): graphql/ names none of them. */
+export interface SchemaParts {
+  resolvers: readonly [Function, ...Function[]];
+  /** The node types the SQL planner answers (graphql/planner.ts). */
+  plannedNodes: readonly NodeSpec[];
+  /** type-graphql builds subscriptions only with one; see the subscriptions feature's own. */
+  pubSub: BuildSchemaOptions['pubSub'];
+  /** Run once per field call on all its arguments, before validation and the resolver: the input size caps (security/input-limits.ts). */
+  checkArguments?: (info: GraphQLResolveInfo, args: Record<string, unknown>) => void;
+}
 
-/** `inputLimits`: the INPUT_MAX_* caps (config.security.input), checked before any resolver runs. */
-export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
+export async function createSchema({ resolvers, plannedNodes, pubSub, checkArguments }: SchemaParts): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
   const checked = new WeakSet<object>();
   const schema = await buildSchema({
@@ -47,18 +27,18 @@ export async function createSchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMI
     validateFn: (value, type, data) => {
       // Called once per argument; the size caps look at all of a call's arguments at once.
       const { args, info } = data as ResolverData<object>;
-      if (!checked.has(args)) {
+      if (checkArguments && !checked.has(args)) {
         checked.add(args);
-        checkArgumentSizes(info, args, inputLimits);
+        checkArguments(info, args);
       }
       return validateInput(value, type);
     },
-    pubSub: NO_IN_MEMORY_PUBSUB,
+    pubSub,
   });
   // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
   // synchronously, so Node's is set here as the plain function it is.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
-  return withPlannedFields(schema, [TASK_NODE, EXECUTION_NODE]);
+  return withPlannedFields(schema, plannedNodes);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -1,12 +1,9 @@
-import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
-import { SystemMetric } from '../metrics/metric.entity';
+import type { MetricService, SystemSample as Sample } from '../metrics/metric.service';
 import type { GatewayMetrics, GatewayWindow } from './gateway-metrics';
 import type { HealthConfig } from '../config';
 import type { PoolHealthService } from './pool-health.service';
 import { HealthStatus, type PoolHealth } from './pool-health.types';
-
-type Sample = Pick<SystemMetric, 'category' | 'name' | 'value' | 'unit'>;
 
 /** The rows one health sample writes to system_metrics (category `database`). */
 export function databaseSamples(health: PoolHealth): Sample[] {
@@ -54,7 +51,8 @@ export class HealthMonitor {
     private readonly config: HealthConfig,
     private readonly health: PoolHealthService,
     private readonly metrics: GatewayMetrics,
-    private readonly dataSource: DataSource,
+    /** Where the samples go: through the metrics feature, like every other system_metrics row. */
+    private readonly store: MetricService,
     private readonly logger: Logger,
   ) {}
 
@@ -133,10 +131,7 @@ export class HealthMonitor {
     }
   }
 
-  private async write(samples: Sample[]): Promise<void> {
-    if (samples.length === 0) return;
-    const timestamp = new Date();
-    const repo = this.dataSource.getRepository(SystemMetric);
-    await repo.insert(samples.map((s) => repo.create({ ...s, dimensions: { source: 'health-monitor' }, timestamp })));
+  private write(samples: Sample[]): Promise<void> {
+    return this.store.recordSystemSamples(samples, { source: 'health-monitor' });
   }
 }

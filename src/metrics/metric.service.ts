@@ -13,6 +13,9 @@ import { checkSeries, type MetricBucket } from './metric.series';
 /** Rows one recordMetrics call may insert (in one statement). */
 export const MAX_METRICS_PER_CALL = 10_000;
 
+/** One figure the gateway records about itself. */
+export type SystemSample = Pick<SystemMetric, 'category' | 'name' | 'value' | 'unit'>;
+
 export interface SeriesQuery {
   name: string;
   from: Date;
@@ -93,6 +96,16 @@ export class MetricService {
       select: 'SELECT count(*)::int AS count FROM changed',
     });
     return this.idempotency.once(scope, idempotency, inputs, async (query) => Number((await runWrite(query, statement))[0].count));
+  }
+
+  /**
+   * The gateway's own samples (src/health/monitor.ts), in one INSERT: no caller, so neither audited
+   * nor idempotent, like any other bookkeeping the gateway does for itself.
+   */
+  async recordSystemSamples(samples: SystemSample[], dimensions: JSONObject, timestamp = new Date()): Promise<void> {
+    if (samples.length === 0) return;
+    const repo = this.db.getRepository(SystemMetric);
+    await repo.insert(samples.map((s) => repo.create({ ...s, dimensions, timestamp })));
   }
 
   /** Buckets aligned on `from`, aggregated in SQL; only buckets holding samples. */

@@ -8,6 +8,13 @@ import { asOutage } from '../graphql/errors';
 import { isHealthRead } from '../graphql/plugins/outage.plugin';
 import type { BudgetState, RateLimiter } from './rate-limiter';
 
+declare module '../graphql/context' {
+  interface Context {
+    /** This request's cost and what is left of the token's budget (set before execution). */
+    budget?: BudgetState;
+  }
+}
+
 export interface CostPluginOptions {
   /** Refuse operations costing more than this (GRAPHQL_MAX_COST). */
   maxCost: number;

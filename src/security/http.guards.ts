@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
-import { httpErrorBody } from '../graphql/errors';
+import { httpErrorBody } from '../http-kit';
 import { jsonDepthExceeds } from './limit.rules';
 
 /**

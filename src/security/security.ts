@@ -1,9 +1,15 @@
 import type { DataSource } from 'typeorm';
-import { Authenticator } from '../auth/authenticate';
+import { Authenticator, type TokenVerifier } from './authenticate';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
 import { LeasingRateLimiter, PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
+import type { SqlConsole } from './sql-console';
+
+/** What security needs of the services the composition root built (src/services.ts). */
+export interface SecurityServices {
+  tokens: TokenVerifier;
+  sql: SqlConsole;
+}
 
 /** The security machinery a gateway holds for its lifetime: who is calling, and their budgets. */
 export interface Security {
@@ -17,7 +23,7 @@ export interface Security {
  * needs only the runtime role's DML), and runSql's console role checked (production refuses an
  * unfit one, naming the fix).
  */
-export async function checkDatabaseRoles(config: Config, db: DataSource, services: Services, logger: Logger): Promise<void> {
+export async function checkDatabaseRoles(config: Config, db: DataSource, services: SecurityServices, logger: Logger): Promise<void> {
   const [me] = await db.query(
     `SELECT session_user AS "user", EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER')) AS "superuser"`,
   );
@@ -29,7 +35,7 @@ export async function checkDatabaseRoles(config: Config, db: DataSource, service
   await services.sql.checkRole(config.isProduction, logger);
 }
 
-export function createSecurity(config: Config, db: DataSource, services: Services, logger: Logger): Security {
+export function createSecurity(config: Config, db: DataSource, services: SecurityServices, logger: Logger): Security {
   const { security } = config;
   if (security.secrets.insecureDevelopmentKey) {
     logger.warn('SECRETS_KEYS is not set: integration credentials are encrypted with a public development key. Set SECRETS_KEYS before storing real credentials.');

@@ -28,7 +28,7 @@ import type { Logger } from '../logger';
 import { operationCost } from '../security/cost';
 import { createDocumentLimitRules } from '../security/limit.rules';
 import type { Security } from '../security/security';
-import type { Services } from '../services';
+import type { GatewayServices as Services } from '../graphql/features';
 import { ChangeHub } from './change-hub';
 import { ChangeListener, type ListenerState } from './change-listener';
 import { subscribeShared } from './shared-execution';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { systemPrincipal } from '../../src/auth/principal';
 import type { Role } from '../../src/auth/roles';
-import { TokenService } from '../../src/auth/token.service';
+import { TokenService } from '../../src/tokens/token.service';
 import { loadConfig } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
 import { createLogger, type Logger } from '../../src/logger';

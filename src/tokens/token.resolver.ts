@@ -3,7 +3,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, InputType, Int, Mutation, 
 import type { Context } from '../graphql/context';
 import { DateTimeScalar, UUIDScalar } from '../graphql/scalars';
 import { ApiToken } from './api-token.entity';
-import { Role } from './roles';
+import { Role } from '../auth/roles';
 
 @InputType({ description: 'A new API token. Its secret is returned once, by this mutation only.' })
 export class CreateApiTokenInput {

@@ -1,7 +1,7 @@
 import { getMetadataStorage, type AuthChecker } from 'type-graphql';
 import { DomainError } from '../errors';
 import type { RequestScope } from '../request';
-import { isRole, Role, roleSatisfies, ROLES } from './roles';
+import { isRole, Role, roleSatisfies, ROLES } from '../auth/roles';
 
 /**
  * The one auth checker for `@Authorized(Role.X)`: the principal's role must be X or above. A field

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { DateTimeScalar, UUIDScalar } from '../graphql/scalars';
-import { Role } from './roles';
+import { Role } from '../auth/roles';
 
 /** An API token issued by the gateway. Only its SHA-256 hash is stored; the token is shown once. */
 @ObjectType({ simpleResolvers: true, description: 'An API token issued by the gateway (its secret is shown only once, when created).' })

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Authorized, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { assertEveryRootFieldAuthorized } from './auth-checker';
-import { resolvers } from '../graphql/schema';
-import { Role } from './roles';
+import { resolvers } from '../services';
+import { Role } from '../auth/roles';
 
 describe('start-up authorization checks', () => {
   it('accept the real resolvers', () => {

@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { serviceUnavailable } from '../graphql/errors';
+import { asOutage, serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../config';
 import { requestStats } from '../request';
-import { ANONYMOUS_READER, type Principal } from './principal';
-import { isRole } from './roles';
-import { TOKEN_PREFIX, type TokenService } from './token.service';
+import { ANONYMOUS_READER, type Principal } from '../auth/principal';
+import { isRole, type Role } from '../auth/roles';
+
+/** How API tokens issued here begin (src/tokens/token.service.ts issues them). */
+export const TOKEN_PREFIX = 'tmg_';
+
+/** Checks an API token issued here; src/tokens/token.service.ts is the one the gateway uses. */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ token: { id: string; name: string; role: Role } } | { refused: string }>;
+}
 
 /** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
 export function unauthenticated(message: string): GraphQLError {
@@ -28,7 +35,7 @@ export class Authenticator {
 
   constructor(
     private readonly config: SecurityConfig['auth'],
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenVerifier,
   ) {
     const jwt = config.jwt;
     if (jwt?.secret) this.jwtKey = new TextEncoder().encode(jwt.secret);
@@ -55,6 +62,9 @@ export class Authenticator {
           this.lastVerified.delete(hash); // refused (revoked, expired): not even for health reads
           throw error;
         }
+        // Only an unreachable store is an outage; anything else is a fault of ours, answered as an
+        // internal error (logged with its cause under an error id by graphql/errors.ts).
+        if (!asOutage(error)) throw error;
         // A token verified before the outage may still ask poolHealth why; revocation applies again
         // as soon as the store answers.
         const known = this.lastVerified.get(hash);

@@ -7,10 +7,10 @@ import { Params } from '../graphql/sql';
 import { BadInputError, NotFoundError } from '../errors';
 import type { RequestScope } from '../request';
 import { ApiToken } from './api-token.entity';
-import type { Role } from './roles';
+import { TOKEN_PREFIX } from '../security/authenticate';
+import type { Role } from '../auth/roles';
 
 /** Issued tokens start with this, so they are told apart from JWTs (and found by secret scanners). */
-export const TOKEN_PREFIX = 'tmg_';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
