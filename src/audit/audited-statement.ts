@@ -1,6 +1,7 @@
 import type { DataSource, EntityTarget } from 'typeorm';
 import type { RequestScope } from '../request';
-import { columnMap, ident, type Params } from '../graphql/sql';
+import { entityColumns } from '../db/rows';
+import { ident, type Params } from '../db/sql';
 
 /** Masks a secret field's value in an audit row. */
 export const MASKED = '[secret]';
@@ -16,16 +17,16 @@ export interface WrittenTable {
   table: string;
   /** The audit log's name for it, e.g. "task". */
   entity: string;
-  columns: Map<string, string>;
+  columns: ReadonlyMap<string, string>;
   hidden: readonly string[];
   secret: readonly string[];
   versioned: boolean;
 }
 
 export function writtenTable(db: DataSource, target: EntityTarget<unknown>, entity: string, options: { hidden?: string[]; secret?: string[] } = {}): WrittenTable {
-  const columns = columnMap(db, target);
+  const { names: columns, table } = entityColumns(db, target);
   return {
-    table: db.getMetadata(target).tableName,
+    table,
     entity,
     columns,
     hidden: options.hidden ?? [],

@@ -4,7 +4,7 @@ import type { Ordering } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
-import type { Params } from '../graphql/sql';
+import type { Params } from '../db/sql';
 import { TASK_NODE } from '../tasks/task.query';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 

@@ -1,7 +1,7 @@
 import { Field, InputType } from 'type-graphql';
 import type { Ordering } from '../graphql/connection';
 import { inListSql } from '../graphql/filters';
-import { likePattern, type Params } from '../graphql/sql';
+import { likePattern, type Params } from '../db/sql';
 import { IntegrationHealth, IntegrationStatus, IntegrationType } from './integration.entity';
 
 @InputType({ description: 'Which integrations to return; the conditions given must all hold.' })

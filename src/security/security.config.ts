@@ -1,4 +1,5 @@
 import { bool, ConfigError, int, oneOf, str, type Env, type NodeEnv } from '../config';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/page-size';
 
 export type RateLimitStore = 'postgres' | 'redis';
 
@@ -37,7 +38,7 @@ export interface SecurityConfig {
     maxCost: number;
     /** Cost points a token may spend per minute, shared by every gateway instance. */
     budgetPerMinute: number;
-    /** Page size assumed for a connection asked without first/last. */
+    /** The page size of a list or connection asked without first/last (also what the cost limit assumes). */
     defaultPageSize: number;
     store: RateLimitStore;
     redisUrl?: string;
@@ -165,7 +166,7 @@ export function securityConfig(env: Env, nodeEnv: NodeEnv): SecurityConfig {
     limits: {
       maxCost: int(env, 'GRAPHQL_MAX_COST', 10_000, 1, 10_000_000),
       budgetPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100_000, 1, 1_000_000_000),
-      defaultPageSize: int(env, 'GRAPHQL_DEFAULT_PAGE_SIZE', 20, 1, 1_000),
+      defaultPageSize: int(env, 'GRAPHQL_DEFAULT_PAGE_SIZE', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
       store,
       redisUrl,
       maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 10_000),

@@ -6,7 +6,7 @@ import { TaskExecution } from '../executions/execution.entity';
 import type { Context } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
-import { Params } from '../graphql/sql';
+import { Params } from '../db/sql';
 import { SystemMetric } from '../metrics/metric.entity';
 import { Task } from '../tasks/task.entity';
 import { TaskFilter, taskFilterSql } from '../tasks/task.query';
@@ -114,7 +114,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true, description: 'A cursor from an earlier event: replay what changed since, then go live.' }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<TaskChangedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const task =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, Task, event.oldRow)
@@ -138,7 +138,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionChangedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const execution =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, TaskExecution, event.oldRow)
@@ -205,7 +205,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<MetricRecordedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const metric = await currentRow<SystemMetric>(event, () => ctx.services.metrics.findByIds([event.rowId]));
     return { cursor: encodeChangeCursor(event.seq), metric };
   }

@@ -7,7 +7,8 @@ import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
 import { plannedOne, plannedPage } from '../graphql/planner';
-import { columnMap, ident, Params, pgError, readQuery, selectList } from '../graphql/sql';
+import { entityColumns, query, type EntityColumns } from '../db/rows';
+import { Params, pgError, readQuery } from '../db/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskFieldsInput, UpdateTaskInput } from './task.inputs';
 import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
@@ -24,54 +25,38 @@ export interface TaskPageQuery {
   info?: GraphQLResolveInfo;
 }
 
-/** GraphQL fields of Task that are not columns, and the columns their resolvers need. */
-const FIELD_NEEDS: Record<string, string[]> = { parent: ['parentTaskId'] };
-
 /** Task rules: parent links, the status state machine, safe deletion; and the task reads of the dashboard API. */
 export class TaskService {
-  private cols?: Map<string, string>;
   private written?: WrittenTable;
 
   constructor(
     private readonly db: DataSource,
     private readonly idempotency: IdempotencyService,
+    /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    private readonly defaultPageSize: number,
   ) {}
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, Task, 'task'));
   }
 
-  private get columns(): Map<string, string> {
-    return (this.cols ??= columnMap(this.db, Task));
+  private get columns(): EntityColumns {
+    return entityColumns(this.db, Task);
   }
 
-  /** The select list for the GraphQL fields asked (the id always; no column nobody asked for). */
-  select(fields: Iterable<string>, alias = 't'): string[] {
-    const props = ['id'];
-    for (const f of fields) props.push(...(FIELD_NEEDS[f] ?? [f]));
-    return selectList(this.columns, alias, props);
+  /** Tasks by id with only the given fields read (every column without): one statement for all the ids. */
+  findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<Task[]> {
+    const select = this.columns.select('t', fields, TASK_NODE.needs);
+    return query<Task>(this.db, `SELECT ${select.join(', ')} FROM tasks t WHERE t.id = ANY($1::uuid[])`, [[...ids]]);
   }
 
-  private allColumns(alias?: string): string {
-    return [...this.columns].map(([prop, col]) => `${alias ? `${alias}.` : ''}${ident(col)} AS ${ident(prop)}`).join(', ');
-  }
-
-  findById(id: string): Promise<Task | null> {
-    return this.db.getRepository(Task).findOneBy({ id });
-  }
-
-  /** Tasks by id with only the given fields read: one statement for all the ids. */
-  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<Task[]> {
-    const select = fields ? this.select(fields).join(', ') : this.allColumns('t');
-    return this.db.query(`SELECT ${select} FROM tasks t WHERE t.id = ANY($1::uuid[])`, [[...ids]]);
-  }
-
-  private pageQuery(q: TaskPageQuery, extraWhere: string[] = []) {
+  private pageQuery(q: TaskPageQuery) {
     const ordering = taskOrdering(q.orderBy);
-    const plan = planPage(q.args, ordering);
+    const plan = planPage(q.args, ordering, this.defaultPageSize);
     const params = new Params();
     const filter = taskFilterSql(q.filter, params);
-    return { query: { from: 'tasks t', select: this.select(q.fields), where: [...extraWhere, ...(filter ? [filter] : [])], params, ordering }, plan };
+    const select = this.columns.select('t', q.fields, TASK_NODE.needs);
+    return { query: { from: 'tasks t', select, where: filter ? [filter] : [], params, ordering }, plan };
   }
 
   private get query() {
@@ -87,7 +72,7 @@ export class TaskService {
     const { query, plan } = this.pageQuery(q);
     if (q.info) {
       const { where, params, ordering } = query;
-      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan });
+      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan, defaultPageSize: this.defaultPageSize });
       if (connection) return connection;
     }
     return fetchPage<Task>(this.db, query, plan, q.withTotal);
@@ -96,7 +81,7 @@ export class TaskService {
   /** A task by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
   readTree(id: string, info: GraphQLResolveInfo): Promise<Task | null | undefined> {
     const params = new Params();
-    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params });
+    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params, defaultPageSize: this.defaultPageSize });
   }
 
   /** A page of subtasks for each parent, all in one statement. */
@@ -120,13 +105,12 @@ export class TaskService {
     const p = new Params();
     const names: string[] = [];
     const values: string[] = [];
-    const meta = this.db.getMetadata(Task);
     for (const [prop, value] of Object.entries(fields)) {
-      const column = meta.findColumnWithPropertyName(prop);
-      // undefined: not given; null on a NOT NULL column with a default: the default.
-      if (!column || value === undefined || (value === null && !column.isNullable)) continue;
-      names.push(ident(column.databaseName));
-      values.push(value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value));
+      // null on a NOT NULL column with a default: the default.
+      const a = value === null && !this.columns.columns.get(prop)?.nullable ? undefined : this.columns.assign(prop, value, p);
+      if (!a) continue;
+      names.push(a.column);
+      values.push(a.value);
     }
     const statement = auditedStatement(scope, this.table, {
       kind: 'insert',
@@ -154,11 +138,9 @@ export class TaskService {
     const idRef = `${p.add(id)}::uuid`;
     const set: string[] = [];
     const where: string[] = [];
-    const meta = this.db.getMetadata(Task);
     for (const [prop, value] of Object.entries(changes)) {
-      const column = meta.findColumnWithPropertyName(prop);
-      if (!column || value === undefined) continue;
-      set.push(`${ident(column.databaseName)} = ${value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value)}`);
+      const a = this.columns.assign(prop, value, p);
+      if (a) set.push(`${a.column} = ${a.value}`);
     }
     if (changes.parentTaskId) {
       // the new parent must not be the task itself or one of its descendants
@@ -216,7 +198,7 @@ export class TaskService {
     if (outcome.changed) return outcome.row;
     if (!outcome.current) throw new NotFoundError('task', id);
     if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('task', outcome.current, expectedVersion);
-    const [{ subtasks }] = await this.db.query(`SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
+    const [{ subtasks }] = await query<{ subtasks: number }>(this.db, `SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
     throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
   }
 
