@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { entityColumns } from '../db/rows';
 import { Params } from '../db/sql';
-import { fetchPage, planPage, type Connection, type ConnectionArgs, type Ordering } from '../graphql/connection';
+import type { Connection, Ordering } from '../graphql/connection';
+import { TableReads, type PageRequest } from '../graphql/reads';
 import { AuditEntry } from './audit.entity';
 
 export interface AuditFilter {
@@ -14,11 +14,8 @@ export interface AuditFilter {
   until?: Date;
 }
 
-export interface AuditPageQuery {
-  args: ConnectionArgs;
+export interface AuditPageQuery extends PageRequest {
   filter?: AuditFilter | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
 }
 
 /** Newest first, the id breaking ties: the (occurred_at, id) index serves every page. */
@@ -48,18 +45,19 @@ function auditFilterSql(f: AuditFilter | null | undefined, p: Params): string[] 
  * in the same statement as the change it describes.
  */
 export class AuditService {
-  constructor(
-    private readonly db: DataSource,
-    /** For a page asked without first (GRAPHQL_DEFAULT_PAGE_SIZE). */
-    private readonly defaultPageSize: number,
-  ) {}
+  private readonly reads: TableReads<AuditEntry>;
 
-  /** A keyset page, like every other connection (src/graphql/connection.ts). */
-  page(q: AuditPageQuery): Promise<Connection<AuditEntry>> {
-    const plan = planPage(q.args, AUDIT_ORDERING, this.defaultPageSize);
+  constructor(
+    db: DataSource,
+    /** For a page asked without first (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    defaultPageSize: number,
+  ) {
+    this.reads = new TableReads(db, { from: 'audit_log a', alias: 'a', entity: AuditEntry }, defaultPageSize);
+  }
+
+  /** A keyset page, like every other connection (src/graphql/reads.ts). */
+  async page(q: AuditPageQuery): Promise<Connection<AuditEntry>> {
     const params = new Params();
-    const where = auditFilterSql(q.filter, params);
-    const select = entityColumns(this.db, AuditEntry).select('a', q.fields);
-    return fetchPage<AuditEntry>(this.db, { from: 'audit_log a', select, where, params, ordering: AUDIT_ORDERING }, plan, q.withTotal);
+    return this.reads.page(q, { where: auditFilterSql(q.filter, params), params, ordering: AUDIT_ORDERING });
   }
 }

@@ -6,30 +6,32 @@ import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
 import { ConflictError, NotFoundError, StaleVersionError } from '../errors';
-import { fetchPage, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import type { Connection } from '../graphql/connection';
+import { TableReads, type PageRequest } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
 import { Params } from '../db/sql';
 import { ExternalIntegration, IntegrationStatus } from './integration.entity';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
 import { INTEGRATION_ORDERING, integrationFilterSql, type IntegrationFilter } from './integration.query';
 
-export interface IntegrationPageQuery {
-  args: ConnectionArgs;
+export interface IntegrationPageQuery extends PageRequest {
   filter?: IntegrationFilter | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
 }
 
 export class IntegrationService {
   private written?: WrittenTable;
+  private readonly reads: TableReads<ExternalIntegration>;
 
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretBox,
     private readonly idempotency: IdempotencyService,
     /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
-    private readonly defaultPageSize: number,
-  ) {}
+    defaultPageSize: number,
+  ) {
+    // the sealed configuration is never read for an answer
+    this.reads = new TableReads(db, { from: 'external_integrations i', alias: 'i', entity: ExternalIntegration, hidden: ['configuration'] }, defaultPageSize);
+  }
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, ExternalIntegration, 'external_integration', { hidden: ['configuration'] }));
@@ -40,22 +42,13 @@ export class IntegrationService {
   }
 
   /** Integrations by id with only the given fields read (every column but the configuration without). */
-  findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<ExternalIntegration[]> {
-    return query<ExternalIntegration>(this.db, `SELECT ${this.select(fields).join(', ')} FROM external_integrations i WHERE i.id = ANY($1::uuid[])`, [[...ids]]);
-  }
-
-  /** The sealed configuration is never read for an answer. */
-  private select(fields?: Iterable<string>): string[] {
-    const readable = [...(fields ?? this.columns.columns.keys())].filter((f) => f !== 'configuration');
-    return this.columns.select('i', readable);
+  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<ExternalIntegration[]> {
+    return this.reads.byIds(ids, fields);
   }
 
   async page(q: IntegrationPageQuery): Promise<Connection<ExternalIntegration>> {
-    const plan = planPage(q.args, INTEGRATION_ORDERING, this.defaultPageSize);
     const params = new Params();
-    const where = integrationFilterSql(q.filter, params);
-    const select = this.select(q.fields);
-    return fetchPage<ExternalIntegration>(this.db, { from: 'external_integrations i', select, where, params, ordering: INTEGRATION_ORDERING }, plan, q.withTotal);
+    return this.reads.page(q, { where: integrationFilterSql(q.filter, params), params, ordering: INTEGRATION_ORDERING });
   }
 
   /** One audited INSERT; the configuration is sealed first and never returned. */

@@ -5,36 +5,34 @@ import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
-import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { plannedOne, plannedPage } from '../graphql/planner';
+import type { Connection } from '../graphql/connection';
+import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
-import { Params, pgError, readQuery } from '../db/sql';
+import { Params, pgError } from '../db/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskFieldsInput, UpdateTaskInput } from './task.inputs';
 import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
 import { moveSql, refusedMove, TASK_TRANSITIONS } from './task.status';
 
 /** What a task list asks for: paging, filter, order, and which fields to read. */
-export interface TaskPageQuery {
-  args: ConnectionArgs;
+export interface TaskPageQuery extends PageRequest {
   filter?: TaskFilter | null;
   orderBy?: TaskOrder[] | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
-  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
-  info?: GraphQLResolveInfo;
 }
 
 /** Task rules: parent links, the status state machine, safe deletion; and the task reads of the dashboard API. */
 export class TaskService {
   private written?: WrittenTable;
+  private readonly reads: TableReads<Task>;
 
   constructor(
     private readonly db: DataSource,
     private readonly idempotency: IdempotencyService,
     /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
-    private readonly defaultPageSize: number,
-  ) {}
+    defaultPageSize: number,
+  ) {
+    this.reads = new TableReads(db, TASK_NODE, defaultPageSize);
+  }
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, Task, 'task'));
@@ -45,49 +43,30 @@ export class TaskService {
   }
 
   /** Tasks by id with only the given fields read (every column without): one statement for all the ids. */
-  findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<Task[]> {
-    const select = this.columns.select('t', fields, TASK_NODE.needs);
-    return query<Task>(this.db, `SELECT ${select.join(', ')} FROM tasks t WHERE t.id = ANY($1::uuid[])`, [[...ids]]);
+  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<Task[]> {
+    return this.reads.byIds(ids, fields);
   }
 
-  private pageQuery(q: TaskPageQuery) {
+  private rows(q: TaskPageQuery): RowSet {
     const ordering = taskOrdering(q.orderBy);
-    const plan = planPage(q.args, ordering, this.defaultPageSize);
     const params = new Params();
     const filter = taskFilterSql(q.filter, params);
-    const select = this.columns.select('t', q.fields, TASK_NODE.needs);
-    return { query: { from: 'tasks t', select, where: filter ? [filter] : [], params, ordering }, plan };
+    return { where: filter ? [filter] : [], params, ordering };
   }
 
-  private get query() {
-    return readQuery(this.db);
-  }
-
-  /**
-   * A page of tasks. With `info`: the page, its count and every relation selected below it in one
-   * statement (src/graphql/planner.ts); without, or when the selection cannot be planned: one
-   * statement, plus one COUNT when totalCount is asked, and the relations through their loaders.
-   */
+  /** A page of tasks; with `info`, the page and everything selected below it in one statement (see TableReads.page). */
   async page(q: TaskPageQuery): Promise<Connection<Task>> {
-    const { query, plan } = this.pageQuery(q);
-    if (q.info) {
-      const { where, params, ordering } = query;
-      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan, defaultPageSize: this.defaultPageSize });
-      if (connection) return connection;
-    }
-    return fetchPage<Task>(this.db, query, plan, q.withTotal);
+    return this.reads.page(q, this.rows(q));
   }
 
   /** A task by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
   readTree(id: string, info: GraphQLResolveInfo): Promise<Task | null | undefined> {
-    const params = new Params();
-    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params, defaultPageSize: this.defaultPageSize });
+    return this.reads.tree(id, info);
   }
 
   /** A page of subtasks for each parent, all in one statement. */
   async subtaskPages(parentIds: readonly string[], q: TaskPageQuery): Promise<Connection<Task>[]> {
-    const { query, plan } = this.pageQuery(q);
-    return fetchPagesByParent<Task>(this.db, query, 't.parent_task_id', parentIds, plan, q.withTotal);
+    return this.reads.pagesByParent('parent_task_id', parentIds, q, this.rows(q));
   }
 
   /**
