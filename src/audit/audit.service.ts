@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Params } from '../db/sql';
-import type { Connection, Ordering } from '../graphql/connection';
+import { newestFirst, type Connection } from '../graphql/connection';
 import { TableReads, type PageRequest } from '../graphql/reads';
 import { AuditEntry } from './audit.entity';
 
@@ -19,13 +19,7 @@ export interface AuditPageQuery extends PageRequest {
 }
 
 /** Newest first, the id breaking ties: the (occurred_at, id) index serves every page. */
-export const AUDIT_ORDERING: Ordering = {
-  signature: 'audit:OCCURRED_AT.DESC',
-  keys: [
-    { sql: 'a.occurred_at', type: 'timestamptz', nullable: false, direction: 'DESC' },
-    { sql: 'a.id', type: 'uuid', nullable: false, direction: 'DESC' },
-  ],
-};
+export const AUDIT_ORDERING = newestFirst('audit', 'a', 'occurred_at', false);
 
 function auditFilterSql(f: AuditFilter | null | undefined, p: Params): string[] {
   if (!f) return [];

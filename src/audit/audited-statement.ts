@@ -1,4 +1,5 @@
 import type { DataSource, EntityTarget } from 'typeorm';
+import { NotFoundError, StaleVersionError } from '../errors';
 import type { RequestScope } from '../request';
 import { entityColumns } from '../db/rows';
 import { ident, type Params } from '../db/sql';
@@ -170,6 +171,24 @@ export function diffSql(before: string, after: string, secret: string): string {
 
 /** What an audited update or delete did: the row as changed, or as it is now and as the request found it. */
 export type WriteOutcome<T> = { changed: true; row: T } | { changed: false; current: T; seen: T | null } | { changed: false; current: null; seen: null };
+
+/**
+ * The row a versioned update or delete changed. When it changed nothing: NOT_FOUND if the row is
+ * gone, CONFLICT if it is not at `expectedVersion`; otherwise the row as it is now and as the
+ * request found it, for the caller to say why.
+ */
+export function changedRow<T extends { version: number; status?: string | null }>(
+  outcome: WriteOutcome<T>,
+  entity: string,
+  id: string,
+  expectedVersion: number | null | undefined,
+): { row: T } | { current: T; seen: T | null } {
+  if (outcome.changed) return { row: outcome.row };
+  const { current, seen } = outcome;
+  if (!current) throw new NotFoundError(entity, id);
+  if (expectedVersion != null && current.version !== expectedVersion) throw new StaleVersionError(entity, current, expectedVersion);
+  return { current, seen };
+}
 
 export function outcomeOf<T>(rows: Record<string, unknown>[]): WriteOutcome<T> {
   const [first] = rows;

@@ -103,6 +103,20 @@ export interface Ordering {
   keys: SortKey[];
 }
 
+/**
+ * Newest first by a timestamp column, the id breaking ties: `newestFirst('execution', 'e', 'created_at')`.
+ * The signature (`execution:CREATED_AT.DESC`) is stored in the cursors, so it must not change.
+ */
+export function newestFirst(name: string, alias: string, column: string, nullable = true): Ordering {
+  return {
+    signature: `${name}:${column.toUpperCase()}.DESC`,
+    keys: [
+      { sql: `${alias}.${column}`, type: 'timestamptz', nullable, direction: 'DESC' },
+      { sql: `${alias}.id`, type: 'uuid', nullable: false, direction: 'DESC' },
+    ],
+  };
+}
+
 /** Validated paging arguments. */
 export interface PagePlan {
   limit: number;

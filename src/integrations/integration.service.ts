@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
-import { ConflictError, NotFoundError, StaleVersionError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import type { Connection } from '../graphql/connection';
 import { TableReads, type PageRequest } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
@@ -103,11 +103,8 @@ export class IntegrationService {
       expectedVersion,
       params: p,
     });
-    const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
-    if (outcome.changed) return outcome.row;
-    if (!outcome.current) throw new NotFoundError('integration', id);
-    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('integration', outcome.current, expectedVersion);
-    return outcome.current; // nothing to change
+    const result = changedRow(outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement)), 'integration', id, expectedVersion);
+    return 'row' in result ? result.row : result.current; // current: nothing to change
   }
 
   /** Deletes it and returns it as it was (without its configuration). */

@@ -1,10 +1,10 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
-import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import type { Connection } from '../graphql/connection';
 import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
@@ -144,10 +144,9 @@ export class TaskService {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
       throw error;
     }
-    if (outcome.changed) return outcome.row;
-    const { current, seen } = outcome;
-    if (!current) throw new NotFoundError('task', id);
-    if (expectedVersion != null && current.version !== expectedVersion) throw new StaleVersionError('task', current, expectedVersion);
+    const result = changedRow(outcome, 'task', id, expectedVersion);
+    if ('row' in result) return result.row;
+    const { current, seen } = result;
     if (status !== undefined && current.status !== status && !TASK_TRANSITIONS[current.status].includes(status)) throw refusedMove(current, seen, status);
     if (changes.parentTaskId) throw new BadInputError('parentTaskId', 'a task cannot be its own ancestor');
     return current; // nothing to change
@@ -173,10 +172,8 @@ export class TaskService {
       expectedVersion,
       params: p,
     });
-    const outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
-    if (outcome.changed) return outcome.row;
-    if (!outcome.current) throw new NotFoundError('task', id);
-    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('task', outcome.current, expectedVersion);
+    const result = changedRow(outcomeOf<Task>(await runWrite(poolQuery(this.db), statement)), 'task', id, expectedVersion);
+    if ('row' in result) return result.row;
     const [{ subtasks }] = await query<{ subtasks: number }>(this.db, `SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
     throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
   }
