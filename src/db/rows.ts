@@ -3,7 +3,7 @@ import { ident, type Params } from './sql';
 
 /**
  * Typed rows from one place. TypeORM's entity metadata knows every property ↔ column mapping;
- * the hand-written statements (keyset pages, audited writes, the read planner) alias each column
+ * the hand-written statements (keyset pages, rows by id, audited writes) alias each column
  * to its property name, so a row comes back already shaped like the entity. The maps are worked
  * out once per data source and entity, not per row or per request.
  */
@@ -49,10 +49,10 @@ export class EntityColumns {
    * The column and parameter reference for one property's value (JSONB sent as JSON, null as
    * NULL); undefined for a property that is no column or a value not given.
    */
-  assign(property: string, value: unknown, p: Params): { column: string; value: string; nullable: boolean } | undefined {
+  assign(property: string, value: unknown, p: Params): { column: string; value: string } | undefined {
     const c = this.columns.get(property);
     if (!c || value === undefined) return undefined;
-    return { column: ident(c.name), value: value === null ? 'NULL' : c.type === 'jsonb' ? p.json(value) : p.add(value), nullable: c.nullable };
+    return { column: ident(c.name), value: value === null ? 'NULL' : c.type === 'jsonb' ? p.json(value) : p.add(value) };
   }
 
   private list(alias: string, properties: Iterable<string>): string[] {
