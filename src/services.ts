@@ -41,17 +41,18 @@ import { TunnelService } from './tunnel/tunnel.service';
 /** The domain services, created once per gateway around its DataSource. */
 /** `control` is the small bookkeeping pool (see db/database.ts); tokens are checked through it. */
 export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled(), control: DataSource = db) {
-  const audit = new AuditService(db);
+  const pageSize = config.security.limits.defaultPageSize;
+  const audit = new AuditService(db, pageSize);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const idempotency = new IdempotencyService(db, config.writes.idempotencyTtlHours);
-  const tasks = new TaskService(db, idempotency);
+  const tasks = new TaskService(db, idempotency, pageSize);
   return {
     audit,
     idempotency,
     tasks,
-    executions: new ExecutionService(db, tasks, idempotency),
-    integrations: new IntegrationService(db, secrets, idempotency),
-    metrics: new MetricService(db, idempotency),
+    executions: new ExecutionService(db, tasks, idempotency, pageSize),
+    integrations: new IntegrationService(db, secrets, idempotency, pageSize),
+    metrics: new MetricService(db, idempotency, pageSize),
     tokens: new TokenService(control, config.security.auth.tokenCacheSeconds),
     sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,

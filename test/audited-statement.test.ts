@@ -3,7 +3,7 @@ import { auditedStatement, insertedRows, outcomeOf, writtenTable, type AuditedWr
 import { systemPrincipal } from '../src/auth/principal';
 import { ExternalIntegration } from '../src/integrations/integration.entity';
 import { SystemMetric } from '../src/metrics/metric.entity';
-import { Params } from '../src/graphql/sql';
+import { Params } from '../src/db/sql';
 import { createLogger } from '../src/logger';
 import { Task } from '../src/tasks/task.entity';
 import { startTestGateway, type TestGateway } from './support/gateway';

@@ -158,7 +158,7 @@ describe('health monitor', () => {
       const { logger, entries } = captureLogs();
       const health = new PoolHealthService(t.gateway.dataSource, config.db, config.health, logger);
       const metrics = new GatewayMetrics(() => health.poolCounters());
-      return { monitor: new HealthMonitor(config.health, health, metrics, new MetricService(t.gateway.dataSource, new IdempotencyService(t.gateway.dataSource, 24)), logger), metrics, health, entries };
+      return { monitor: new HealthMonitor(config.health, health, metrics, new MetricService(t.gateway.dataSource, new IdempotencyService(t.gateway.dataSource, 24), config.security.limits.defaultPageSize), logger), metrics, health, entries };
     }
 
     it('logs a warning when pool utilisation crosses its threshold and an info line when it recovers', async () => {

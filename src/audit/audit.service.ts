@@ -1,32 +1,8 @@
 import type { DataSource } from 'typeorm';
+import { Params } from '../db/sql';
+import { newestFirst, type Connection } from '../graphql/connection';
+import { TableReads, type PageRequest } from '../graphql/reads';
 import { AuditEntry } from './audit.entity';
-
-/**
- * Reads the audit trail. Its rows are written only by the statements of `auditedStatement`, each
- * in the same statement as the change it describes.
- */
-export class AuditService {
-  constructor(private readonly db: DataSource) {}
-
-  /** Newest first, keyset-paginated on (occurred_at, id). */
-  async list(filter: AuditFilter, first: number, after?: { occurredAt: Date; id: string }): Promise<{ rows: AuditEntry[]; totalCount: () => Promise<number> }> {
-    const base = () => {
-      const qb = this.db.getRepository(AuditEntry).createQueryBuilder('a');
-      if (filter.actorId) qb.andWhere('a.actor_id = :actorId', { actorId: filter.actorId });
-      if (filter.operation) qb.andWhere('a.operation = :operation', { operation: filter.operation });
-      if (filter.entity) qb.andWhere('a.entity = :entity', { entity: filter.entity });
-      if (filter.entityId) qb.andWhere('a.entity_id = :entityId', { entityId: filter.entityId });
-      if (filter.requestId) qb.andWhere('a.request_id = :requestId', { requestId: filter.requestId });
-      if (filter.since) qb.andWhere('a.occurred_at >= :since', { since: filter.since });
-      if (filter.until) qb.andWhere('a.occurred_at < :until', { until: filter.until });
-      return qb;
-    };
-    const page = base();
-    if (after) page.andWhere('(a.occurred_at, a.id) < (:afterAt, :afterId)', { afterAt: after.occurredAt, afterId: after.id });
-    const rows = await page.orderBy('a.occurred_at', 'DESC').addOrderBy('a.id', 'DESC').take(first + 1).getMany();
-    return { rows, totalCount: () => base().getCount() };
-  }
-}
 
 export interface AuditFilter {
   actorId?: string;
@@ -36,4 +12,46 @@ export interface AuditFilter {
   requestId?: string;
   since?: Date;
   until?: Date;
+}
+
+export interface AuditPageQuery extends PageRequest {
+  filter?: AuditFilter | null;
+}
+
+/** Newest first, the id breaking ties: the (occurred_at, id) index serves every page. */
+export const AUDIT_ORDERING = newestFirst('audit', 'a', 'occurred_at', false);
+
+function auditFilterSql(f: AuditFilter | null | undefined, p: Params): string[] {
+  if (!f) return [];
+  const c: string[] = [];
+  if (f.actorId) c.push(`a.actor_id = ${p.add(f.actorId)}`);
+  if (f.operation) c.push(`a.operation = ${p.add(f.operation)}`);
+  if (f.entity) c.push(`a.entity = ${p.add(f.entity)}`);
+  if (f.entityId) c.push(`a.entity_id = ${p.add(f.entityId)}`);
+  if (f.requestId) c.push(`a.request_id = ${p.add(f.requestId)}`);
+  if (f.since) c.push(`a.occurred_at >= ${p.add(f.since)}::timestamptz`);
+  if (f.until) c.push(`a.occurred_at < ${p.add(f.until)}::timestamptz`);
+  return c;
+}
+
+/**
+ * Reads the audit trail. Its rows are written only by the statements of `auditedStatement`, each
+ * in the same statement as the change it describes.
+ */
+export class AuditService {
+  private readonly reads: TableReads<AuditEntry>;
+
+  constructor(
+    db: DataSource,
+    /** For a page asked without first (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    defaultPageSize: number,
+  ) {
+    this.reads = new TableReads(db, { from: 'audit_log a', alias: 'a', entity: AuditEntry }, defaultPageSize);
+  }
+
+  /** A keyset page, like every other connection (src/graphql/reads.ts). */
+  async page(q: AuditPageQuery): Promise<Connection<AuditEntry>> {
+    const params = new Params();
+    return this.reads.page(q, { where: auditFilterSql(q.filter, params), params, ordering: AUDIT_ORDERING });
+  }
 }

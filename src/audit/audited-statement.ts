@@ -1,6 +1,8 @@
 import type { DataSource, EntityTarget } from 'typeorm';
+import { NotFoundError, StaleVersionError } from '../errors';
 import type { RequestScope } from '../request';
-import { columnMap, ident, type Params } from '../graphql/sql';
+import { entityColumns } from '../db/rows';
+import { ident, type Params } from '../db/sql';
 
 /** Masks a secret field's value in an audit row. */
 export const MASKED = '[secret]';
@@ -16,16 +18,16 @@ export interface WrittenTable {
   table: string;
   /** The audit log's name for it, e.g. "task". */
   entity: string;
-  columns: Map<string, string>;
+  columns: ReadonlyMap<string, string>;
   hidden: readonly string[];
   secret: readonly string[];
   versioned: boolean;
 }
 
 export function writtenTable(db: DataSource, target: EntityTarget<unknown>, entity: string, options: { hidden?: string[]; secret?: string[] } = {}): WrittenTable {
-  const columns = columnMap(db, target);
+  const { names: columns, table } = entityColumns(db, target);
   return {
-    table: db.getMetadata(target).tableName,
+    table,
     entity,
     columns,
     hidden: options.hidden ?? [],
@@ -169,6 +171,24 @@ export function diffSql(before: string, after: string, secret: string): string {
 
 /** What an audited update or delete did: the row as changed, or as it is now and as the request found it. */
 export type WriteOutcome<T> = { changed: true; row: T } | { changed: false; current: T; seen: T | null } | { changed: false; current: null; seen: null };
+
+/**
+ * The row a versioned update or delete changed. When it changed nothing: NOT_FOUND if the row is
+ * gone, CONFLICT if it is not at `expectedVersion`; otherwise the row as it is now and as the
+ * request found it, for the caller to say why.
+ */
+export function changedRow<T extends { version: number; status?: string | null }>(
+  outcome: WriteOutcome<T>,
+  entity: string,
+  id: string,
+  expectedVersion: number | null | undefined,
+): { row: T } | { current: T; seen: T | null } {
+  if (outcome.changed) return { row: outcome.row };
+  const { current, seen } = outcome;
+  if (!current) throw new NotFoundError(entity, id);
+  if (expectedVersion != null && current.version !== expectedVersion) throw new StaleVersionError(entity, current, expectedVersion);
+  return { current, seen };
+}
 
 export function outcomeOf<T>(rows: Record<string, unknown>[]): WriteOutcome<T> {
   const [first] = rows;

@@ -38,7 +38,7 @@ export interface SecurityConfig {
     maxCost: number;
     /** Cost points a token may spend per minute, shared by every gateway instance. */
     budgetPerMinute: number;
-    /** Page size assumed for a connection asked without first/last. */
+    /** The page size of a list or connection asked without first/last (also what the cost limit assumes). */
     defaultPageSize: number;
     store: RateLimitStore;
     redisUrl?: string;

@@ -1,4 +1,5 @@
 import type { Variable } from './variable';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size';
 
 /**
  * Every environment variable the gateway reads, once: its kind, default, bounds, meaning and
@@ -144,8 +145,8 @@ export const VARIABLES = {
   GRAPHQL_MAX_COST: { section: 'Limits', kind: 'integer', min: 1, max: 10_000_000, default: 10_000, description: 'most points one operation may cost (docs/security.md, "Query cost and rate limits")' },
   RATE_LIMIT_PER_MINUTE: { section: 'Limits', kind: 'integer', min: 1, max: 1_000_000_000, default: 100_000, description: 'points each token may spend per minute, across all gateway instances' },
   GRAPHQL_DEFAULT_PAGE_SIZE: {
-    section: 'Limits', kind: 'integer', min: 1, max: 1_000, default: 20,
-    description: 'page size assumed for a connection asked without first/last and without a default of its own',
+    section: 'Limits', kind: 'integer', min: 1, max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE,
+    description: 'rows a list or connection returns when asked without first/last; the cost limit assumes it too',
   },
   RATE_LIMIT_STORE: {
     section: 'Limits', kind: 'enum', values: ['postgres', 'redis'],

@@ -1,10 +1,10 @@
 import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import type { Ordering } from '../graphql/connection';
+import { newestFirst } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
-import type { Params } from '../graphql/sql';
+import type { Params } from '../db/sql';
 import { TASK_NODE } from '../tasks/task.query';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 
@@ -32,13 +32,7 @@ export class ExecutionFilter {
 }
 
 /** Executions list newest first, the id breaking ties. */
-export const EXECUTION_ORDERING: Ordering = {
-  signature: 'execution:CREATED_AT.DESC',
-  keys: [
-    { sql: 'e.created_at', type: 'timestamptz', nullable: true, direction: 'DESC' },
-    { sql: 'e.id', type: 'uuid', nullable: false, direction: 'DESC' },
-  ],
-};
+export const EXECUTION_ORDERING = newestFirst('execution', 'e', 'created_at');
 
 export function executionFilterSql(f: ExecutionFilter | null | undefined, p: Params): string[] {
   if (!f) return [];

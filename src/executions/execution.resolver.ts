@@ -69,14 +69,14 @@ export class ExecutionResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
   appendExecutionLog(@Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution> {
-    clearExecutionLoaders(ctx, input.id);
+    clearExecutionLoaders(ctx);
     return ctx.services.executions.appendLog(ctx, input.id, input.entries, idempotencyOf(ctx, info, input.idempotencyKey));
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
   finishExecution(@Arg('input', () => FinishExecutionInput) input: FinishExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
-    clearExecutionLoaders(ctx, input.id);
+    clearExecutionLoaders(ctx);
     return ctx.services.executions.finish(ctx, input);
   }
 }

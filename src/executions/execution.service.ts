@@ -1,13 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
-import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { plannedOne, plannedPage } from '../graphql/planner';
-import { columnMap, ident, Params, readQuery, selectList } from '../graphql/sql';
+import type { Connection } from '../graphql/connection';
+import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
+import { query } from '../db/rows';
+import { Params } from '../db/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
@@ -20,95 +21,59 @@ const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
 /** Entries one appendExecutionLog call may add. */
 export const MAX_LOG_ENTRIES = 1000;
 
-/** GraphQL fields of TaskExecution that are not columns, and the columns their resolvers need. */
-const FIELD_NEEDS: Record<string, string[]> = { task: ['taskId'] };
-
-export interface ExecutionPageQuery {
-  args: ConnectionArgs;
+export interface ExecutionPageQuery extends PageRequest {
   filter?: ExecutionFilter | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
-  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
-  info?: GraphQLResolveInfo;
 }
 
 /** Execution rules: runs start on open tasks and finish exactly once; and the execution reads. */
 export class ExecutionService {
-  private cols?: Map<string, string>;
   private written?: WrittenTable;
+  private readonly reads: TableReads<TaskExecution>;
 
   constructor(
     private readonly db: DataSource,
     private readonly tasks: TaskService,
     private readonly idempotency: IdempotencyService,
-  ) {}
+    /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    defaultPageSize: number,
+  ) {
+    this.reads = new TableReads(db, EXECUTION_NODE, defaultPageSize);
+  }
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, TaskExecution, 'task_execution'));
   }
 
-  private get columns(): Map<string, string> {
-    return (this.cols ??= columnMap(this.db, TaskExecution));
-  }
-
-  /** The select list for the GraphQL fields asked: `logs` and `agentConfig` only when asked. */
-  select(fields: Iterable<string>, alias = 'e'): string[] {
-    const props = ['id'];
-    for (const f of fields) props.push(...(FIELD_NEEDS[f] ?? [f]));
-    return selectList(this.columns, alias, props);
-  }
-
-  private allColumns(): string {
-    return [...this.columns].map(([prop, col]) => `${ident(col)} AS ${ident(prop)}`).join(', ');
-  }
-
-  findById(id: string): Promise<TaskExecution | null> {
-    return this.db.getRepository(TaskExecution).findOneBy({ id });
-  }
-
+  /** Executions by id with only the given fields read (no `logs` unless asked; every column without). */
   async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<TaskExecution[]> {
-    if (!fields) return this.db.getRepository(TaskExecution).findBy({ id: In([...ids]) });
-    return this.db.query(`SELECT ${this.select(fields).join(', ')} FROM task_executions e WHERE e.id = ANY($1::uuid[])`, [[...ids]]);
+    return this.reads.byIds(ids, fields);
   }
 
-  private pageQuery(q: ExecutionPageQuery) {
-    const plan = planPage(q.args, EXECUTION_ORDERING);
+  private rows(q: ExecutionPageQuery): RowSet {
     const params = new Params();
-    const where = executionFilterSql(q.filter, params);
-    return { query: { from: 'task_executions e', select: this.select(q.fields), where, params, ordering: EXECUTION_ORDERING }, plan };
+    return { where: executionFilterSql(q.filter, params), params, ordering: EXECUTION_ORDERING };
   }
 
-  private get query() {
-    return readQuery(this.db);
-  }
-
-  /** A page of executions; with `info`, planned into one statement with what is selected below it (see TaskService.page). */
+  /** A page of executions; with `info`, planned into one statement with what is selected below it (see TableReads.page). */
   async page(q: ExecutionPageQuery): Promise<Connection<TaskExecution>> {
-    const { query, plan } = this.pageQuery(q);
-    if (q.info) {
-      const { where, params, ordering } = query;
-      const connection = await plannedPage<TaskExecution>(this.query, q.info, { spec: EXECUTION_NODE, where, params, ordering, plan });
-      if (connection) return connection;
-    }
-    return fetchPage<TaskExecution>(this.db, query, plan, q.withTotal);
+    return this.reads.page(q, this.rows(q));
   }
 
   /** An execution by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
   readTree(id: string, info: GraphQLResolveInfo): Promise<TaskExecution | null | undefined> {
-    const params = new Params();
-    return plannedOne<TaskExecution>(this.query, info, { spec: EXECUTION_NODE, where: [`e.id = ${params.add(id)}::uuid`], params });
+    return this.reads.tree(id, info);
   }
 
   /** "The first N executions of each of these tasks": one statement (LATERAL), whatever the number of tasks. */
   async pagesByTask(taskIds: readonly string[], q: ExecutionPageQuery): Promise<Connection<TaskExecution>[]> {
-    const { query, plan } = this.pageQuery(q);
-    return fetchPagesByParent<TaskExecution>(this.db, query, 'e.task_id', taskIds, plan, q.withTotal);
+    return this.reads.pagesByParent('task_id', taskIds, q, this.rows(q));
   }
 
   /** The newest execution of each task (or null), in one statement. */
   async latestByTask(taskIds: readonly string[], fields: Iterable<string>): Promise<(TaskExecution | null)[]> {
-    const rows: (TaskExecution & { __task: string })[] = await this.db.query(
-      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "__task", ${this.select(fields).join(', ')}
+    const rows = await query<TaskExecution & { __task: string }>(
+      this.db,
+      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "__task", ${this.reads.select(fields).join(', ')}
        FROM task_executions e WHERE e.task_id = ANY($1::uuid[])
        ORDER BY e.task_id, e.created_at DESC NULLS LAST, e.id DESC`,
       [[...taskIds]],
@@ -119,7 +84,8 @@ export class ExecutionService {
 
   /** How many executions each task has, in one statement. */
   async countByTask(taskIds: readonly string[]): Promise<number[]> {
-    const rows: { task: string; count: number }[] = await this.db.query(
+    const rows = await query<{ task: string; count: number }>(
+      this.db,
       `SELECT task_id::text AS task, count(*)::int AS count FROM task_executions WHERE task_id = ANY($1::uuid[]) GROUP BY 1`,
       [[...taskIds]],
     );

@@ -1,16 +1,15 @@
 import type { ClassType } from 'type-graphql';
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import type { DataSource } from 'typeorm';
+import { MAX_PAGE_SIZE } from '../config/page-size';
+import { query } from '../db/rows';
+import type { Params } from '../db/sql';
 import { BadInputError } from '../errors';
 import { decodeCursor, encodeCursor, type KeyType } from './cursor';
-import type { Params } from './sql';
-
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 @ArgsType()
 export class ConnectionArgs {
-  @Field(() => Int, { nullable: true, description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); ${DEFAULT_PAGE_SIZE} when neither first nor last is given (the last ${DEFAULT_PAGE_SIZE} when only \`before\` is).` })
+  @Field(() => Int, { nullable: true, description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); the server's default page size when neither first nor last is given (the last ones when only \`before\` is).` })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'An endCursor (or any edge cursor) of this connection.' })
@@ -23,20 +22,27 @@ export class ConnectionArgs {
   before?: string | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
-export class PageInfo {
-  @Field({ description: 'Paging forwards: more rows follow. Paging backwards: true when `before` was given.' })
-  hasNextPage!: boolean;
+/** Relay page information; `name` other than PageInfo only for a type the schema already published under its own name. */
+function pageInfoType(name: string) {
+  @ObjectType(name, { simpleResolvers: true, description: 'Relay page information.' })
+  class PageInfoType {
+    @Field({ description: 'Paging forwards: more rows follow. Paging backwards: true when `before` was given.' })
+    hasNextPage!: boolean;
 
-  @Field({ description: 'Paging backwards: more rows precede. Paging forwards: true when `after` was given.' })
-  hasPreviousPage!: boolean;
+    @Field({ description: 'Paging backwards: more rows precede. Paging forwards: true when `after` was given.' })
+    hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true })
-  startCursor!: string | null;
+    @Field(() => String, { nullable: true })
+    startCursor!: string | null;
 
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
+    @Field(() => String, { nullable: true })
+    endCursor!: string | null;
+  }
+  return PageInfoType;
 }
+
+export const PageInfo = pageInfoType('PageInfo');
+export type PageInfo = InstanceType<typeof PageInfo>;
 
 export interface Edge<T> {
   cursor: string;
@@ -51,8 +57,12 @@ export interface Connection<T> {
   totalCount?: number;
 }
 
-/** Builds the `XEdge` and `XConnection` object types for a node type. */
-export function connectionType<T extends object>(node: ClassType<T>, name: string, description: string): ClassType<Connection<T>> {
+/**
+ * Builds the `XEdge` and `XConnection` object types for a node type. `pageInfoName` keeps the name
+ * of a page-info type published before all connections shared PageInfo (the audit log's).
+ */
+export function connectionType<T extends object>(node: ClassType<T>, name: string, description: string, pageInfoName?: string): ClassType<Connection<T>> {
+  const pageInfo = pageInfoName ? pageInfoType(pageInfoName) : PageInfo;
   @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field({ description: 'Opaque; pass it as after/before.' })
@@ -70,7 +80,7 @@ export function connectionType<T extends object>(node: ClassType<T>, name: strin
     @Field(() => [node], { description: 'The nodes of `edges`, for clients that need no cursors.' })
     nodes!: T[];
 
-    @Field(() => PageInfo)
+    @Field(() => pageInfo)
     pageInfo!: PageInfo;
 
     @Field(() => Int, { description: 'All rows matching the filter, ignoring paging; counted only when asked for.' })
@@ -93,6 +103,20 @@ export interface Ordering {
   keys: SortKey[];
 }
 
+/**
+ * Newest first by a timestamp column, the id breaking ties: `newestFirst('execution', 'e', 'created_at')`.
+ * The signature (`execution:CREATED_AT.DESC`) is stored in the cursors, so it must not change.
+ */
+export function newestFirst(name: string, alias: string, column: string, nullable = true): Ordering {
+  return {
+    signature: `${name}:${column.toUpperCase()}.DESC`,
+    keys: [
+      { sql: `${alias}.${column}`, type: 'timestamptz', nullable, direction: 'DESC' },
+      { sql: `${alias}.id`, type: 'uuid', nullable: false, direction: 'DESC' },
+    ],
+  };
+}
+
 /** Validated paging arguments. */
 export interface PagePlan {
   limit: number;
@@ -101,7 +125,8 @@ export interface PagePlan {
   before?: (string | null)[];
 }
 
-export function planPage(args: ConnectionArgs, ordering: Ordering): PagePlan {
+/** `defaultSize`: the configured page size for a connection asked without first/last (see db/page-size.ts). */
+export function planPage(args: ConnectionArgs, ordering: Ordering, defaultSize: number): PagePlan {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw new BadInputError('first', 'give first or last, not both');
   for (const [field, value] of [['first', first], ['last', last]] as const) {
@@ -111,7 +136,7 @@ export function planPage(args: ConnectionArgs, ordering: Ordering): PagePlan {
   }
   const types = ordering.keys.map((k) => k.type);
   return {
-    limit: first ?? last ?? DEFAULT_PAGE_SIZE,
+    limit: first ?? last ?? defaultSize,
     // `before` alone means the page just before it, as `last: 20` would
     backward: last != null || (first == null && before != null && after == null),
     after: after != null ? decodeCursor('after', after, ordering.signature, types) : undefined,
@@ -273,10 +298,10 @@ export function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan,
 export async function fetchPage<T>(db: DataSource, q: PageQuery, plan: PagePlan, withTotal: boolean): Promise<Connection<T>> {
   const countWhere = [...q.where];
   const countParams = [...q.params.values]; // the filter's parameters, before the keyset adds its own
-  const rows: Record<string, unknown>[] = await db.query(pageSql(q, plan), q.params.values);
+  const rows = await query<Record<string, unknown>>(db, pageSql(q, plan), q.params.values);
   let total: number | undefined;
   if (withTotal) {
-    const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM ${q.from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`, countParams);
+    const [{ count }] = await query<{ count: number }>(db, `SELECT count(*)::int AS count FROM ${q.from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`, countParams);
     total = count;
   }
   return toConnection<T>(rows, plan, q.ordering, total);
@@ -299,7 +324,8 @@ export async function fetchPagesByParent<T>(
   const countParams = [...q.params.values];
   const ids = q.params.add([...parentIds]);
   const inner = pageSql(q, plan, [`${parentColumn} = p.__parent`]);
-  const rows: Record<string, unknown>[] = await db.query(
+  const rows = await query<Record<string, unknown>>(
+    db,
     `SELECT p.__parent::text AS "__parent", x.* FROM unnest(${ids}::uuid[]) AS p(__parent) CROSS JOIN LATERAL (${inner}) x`,
     q.params.values,
   );
@@ -309,7 +335,8 @@ export async function fetchPagesByParent<T>(
   let totals: Map<string, number> | undefined;
   if (withTotal) {
     const idsParam = `$${countParams.length + 1}`;
-    const counts: { parent: string; count: number }[] = await db.query(
+    const counts = await query<{ parent: string; count: number }>(
+      db,
       `SELECT ${parentColumn}::text AS parent, count(*)::int AS count FROM ${q.from} WHERE ${[...countWhere, `${parentColumn} = ANY(${idsParam}::uuid[])`].join(' AND ')} GROUP BY 1`,
       [...countParams, [...parentIds]],
     );

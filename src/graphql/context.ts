@@ -14,5 +14,5 @@ export interface Context extends RequestScope {
 }
 
 export function createContext(services: GatewayServices, logger: Logger, requestId: string, principal: Principal, idempotencyKey?: string): Context {
-  return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders(services) };
+  return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders() };
 }

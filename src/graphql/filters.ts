@@ -1,6 +1,6 @@
 import { Field, InputType, Int } from 'type-graphql';
 import { DateTimeScalar } from './scalars';
-import type { Params } from './sql';
+import type { Params } from '../db/sql';
 
 @InputType({ description: 'Bounds on an integer; the bounds given must all hold. NULLs never match.' })
 export class IntRange {

@@ -1,29 +1,19 @@
 import DataLoader from 'dataloader';
-import type { GatewayServices as Services } from './features';
 
 /**
- * A loader for rows by primary key: one query per tick for all the ids asked, results in key
- * order, `null` for a miss.
+ * The request's DataLoaders, built lazily: each (kind, shape) gets its own loader the first time a
+ * resolver asks for it, so a request builds only the loaders it uses. The shape is what the batch
+ * depends on besides the key (a relation's arguments, the columns read): all the parents that ask
+ * the same thing share one batch — one statement per relation field, whatever the page size.
+ * Built fresh for every request (in the context), so nothing cached leaks between requests.
  */
-export function byIdLoader<T extends { id: string }>(fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T | null> {
-  return new DataLoader<string, T | null>(async (ids) => {
-    const byId = new Map((await fetch(ids)).map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
-}
-
-/**
- * Loaders whose batch depends on more than the key: the relation's arguments and the columns the
- * query selects. Each (kind, arguments, columns) gets its own DataLoader, so all the parents that
- * ask the same thing share one batch — one statement per relation field, whatever the page size.
- */
-export class LoaderRegistry {
-  private readonly loaders = new Map<string, DataLoader<any, any>>();
+export class Loaders {
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
 
   get<K, V>(kind: string, shape: unknown, create: () => DataLoader<K, V>): DataLoader<K, V> {
     const key = `${kind}\u0000${JSON.stringify(shape)}`;
-    let loader = this.loaders.get(key);
-    if (!loader) this.loaders.set(key, (loader = create()));
+    let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
+    if (!loader) this.loaders.set(key, (loader = create()) as DataLoader<unknown, unknown>);
     return loader;
   }
 
@@ -33,15 +23,30 @@ export class LoaderRegistry {
   }
 }
 
-/** Built fresh for every request (in the context), so nothing cached leaks between requests. */
-export function createLoaders(services: Services) {
-  return {
-    taskById: byIdLoader((ids) => services.tasks.findByIds(ids)),
-    executionById: byIdLoader((ids) => services.executions.findByIds(ids)),
-    integrationById: byIdLoader((ids) => services.integrations.findByIds(ids)),
-    metricById: byIdLoader((ids) => services.metrics.findByIds(ids)),
-    /** Relation loaders keyed by arguments and selected columns (see the feature `*.loaders.ts`). */
-    relations: new LoaderRegistry(),
-  };
+export function createLoaders(): Loaders {
+  return new Loaders();
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * The one by-id loader: rows of `kind` by primary key reading only `fields` (every column when
+ * null), one statement per tick for all the ids asked, results in key order, `null` for a miss.
+ */
+export function byIdLoader<T extends { id: string }>(
+  loaders: Loaders,
+  kind: string,
+  fields: Iterable<string> | null,
+  fetch: (ids: readonly string[], fields: string[] | undefined) => Promise<T[]>,
+): DataLoader<string, T | null> {
+  const cols = fields ? sortedFields(fields) : undefined;
+  return loaders.get(`${kind}.byId`, cols ?? null, () =>
+    new DataLoader<string, T | null>(async (ids) => {
+      const byId = new Map((await fetch(ids, cols)).map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  );
+}
+
+/** Field names in a stable order, so that equal selections share a loader. */
+export function sortedFields(fields: Iterable<string>): string[] {
+  return [...new Set(fields)].sort();
+}

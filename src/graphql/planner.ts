@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { getMetadataArgsStorage } from 'typeorm';
 import { pageSql, planPage, toConnection, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageReads } from './connection';
-import { ident, Params } from './sql';
+import { ident, Params, type ReadQuery } from '../db/sql';
 
 /**
  * The read planner: a root field (`task(id)`, `tasks(...)`) and every relation selected below it
@@ -265,7 +265,7 @@ function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean)
  * `SELECT r.*, (relation) AS "@key", ... FROM (base) r` for a level: `base` selects its
  * properties from the level's table. Relations whose arguments fail are left out (see above).
  */
-function levelSql(level: Level, base: string, depth: number, p: Params, info: GraphQLResolveInfo, shapings: Shaping[]): string {
+function levelSql(level: Level, base: string, depth: number, p: Params, info: GraphQLResolveInfo, shapings: Shaping[], pageSize: number): string {
   if (level.relations.length === 0) return base;
   const r = `r${depth}`;
   const extra: string[] = [];
@@ -283,7 +283,7 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
     const select = child.select;
     if (relation.kind === 'one' || relation.kind === 'first') {
       const order = relation.kind === 'first' ? ` ORDER BY ${relation.orderBy()} LIMIT 1` : '';
-      const inner = levelSql(child, `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`, depth + 1, p, info, children);
+      const inner = levelSql(child, `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`, depth + 1, p, info, children, pageSize);
       extra.push(`(SELECT row_to_json(j) FROM (${inner}) j) AS ${ident(key)}`);
       shapings.push({ key, kind: relation.kind, children });
       continue;
@@ -297,9 +297,9 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
       const values = getArgumentValues(rel.field, rel.node, info.variableValues);
       const q = relation.query(values, p);
       ordering = q.ordering;
-      plan = planPage(values as ConnectionArgs, ordering);
+      plan = planPage(values as ConnectionArgs, ordering, pageSize);
       const where = [relation.on(r), ...q.where];
-      const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children);
+      const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children, pageSize);
       sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(key)}`;
       if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(`#${rel.key}`)}`;
     } catch {
@@ -359,9 +359,11 @@ export interface PlannedRoot {
   spec: NodeSpec;
   where: string[];
   params: Params;
+  /** For a nested page asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+  defaultPageSize: number;
 }
 
-type Query = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
+type Query = ReadQuery;
 
 /** A root connection in one statement, or undefined when its selection cannot be planned. */
 export async function plannedPage<T>(
@@ -375,10 +377,10 @@ export async function plannedPage<T>(
   const countSql = `SELECT count(*)::int FROM ${spec.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   const shapings: Shaping[] = [];
   const base = pageSql({ from: spec.from, select: selection.level.select, where, params: p, ordering }, plan, [], selection.reads);
-  const sql = `SELECT (SELECT coalesce(json_agg(j), '[]'::json) FROM (${levelSql(selection.level, base, 0, p, info, shapings)}) j) AS rows${
+  const sql = `SELECT (SELECT coalesce(json_agg(j), '[]'::json) FROM (${levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize)}) j) AS rows${
     selection.total ? `, (${countSql}) AS total` : ''
   }`;
-  const [row] = await query(sql, p.values);
+  const [row] = await query<{ rows: Record<string, any>[]; total?: number }>(sql, p.values);
   shape(row.rows, shapings);
   return toConnection<T>(row.rows, plan, ordering, selection.total ? row.total : undefined);
 }
@@ -390,7 +392,7 @@ export async function plannedOne<T>(query: Query, info: GraphQLResolveInfo, root
   const { spec, where, params: p } = root;
   const shapings: Shaping[] = [];
   const base = `SELECT ${selection.level.select.join(', ')} FROM ${spec.from} WHERE ${where.join(' AND ')}`;
-  const [row] = await query(`SELECT (SELECT row_to_json(j) FROM (${levelSql(selection.level, base, 0, p, info, shapings)}) j) AS node`, p.values);
+  const [row] = await query<{ node: T | null }>(`SELECT (SELECT row_to_json(j) FROM (${levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize)}) j) AS node`, p.values);
   if (row.node) shape([row.node], shapings);
   return row.node ?? null;
 }

@@ -1,7 +1,7 @@
 import { Field, InputType } from 'type-graphql';
-import type { Ordering } from '../graphql/connection';
+import { newestFirst } from '../graphql/connection';
 import { inListSql } from '../graphql/filters';
-import { likePattern, type Params } from '../graphql/sql';
+import { likePattern, type Params } from '../db/sql';
 import { IntegrationHealth, IntegrationStatus, IntegrationType } from './integration.entity';
 
 @InputType({ description: 'Which integrations to return; the conditions given must all hold.' })
@@ -12,13 +12,7 @@ export class IntegrationFilter {
   @Field(() => String, { nullable: true, description: 'Case-insensitive text in the name.' }) search?: string | null;
 }
 
-export const INTEGRATION_ORDERING: Ordering = {
-  signature: 'integration:CREATED_AT.DESC',
-  keys: [
-    { sql: 'i.created_at', type: 'timestamptz', nullable: true, direction: 'DESC' },
-    { sql: 'i.id', type: 'uuid', nullable: false, direction: 'DESC' },
-  ],
-};
+export const INTEGRATION_ORDERING = newestFirst('integration', 'i', 'created_at');
 
 export function integrationFilterSql(f: IntegrationFilter | null | undefined, p: Params): string[] {
   if (!f) return [];

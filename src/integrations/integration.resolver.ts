@@ -3,6 +3,7 @@ import { Arg, Args, Authorized, Ctx, Field, Info, InputType, Mutation, Query, Re
 import { Role } from '../auth/roles';
 import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
+import { byIdLoader } from '../graphql/loaders';
 import { UUIDScalar } from '../graphql/scalars';
 import { connectionSelection } from '../graphql/selection';
 import { ExternalIntegration, IntegrationStatus } from './integration.entity';
@@ -11,6 +12,11 @@ import { IntegrationFilter } from './integration.query';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 
 export const ExternalIntegrationConnection = connectionType(ExternalIntegration, 'ExternalIntegration', 'A page of integrations, newest first (Relay connection).');
+
+/** Integrations by id (never their configuration), one statement per tick. */
+export function integrationByIdLoader(ctx: Context) {
+  return byIdLoader(ctx.loaders, 'integration', null, (ids) => ctx.services.integrations.findByIds(ids));
+}
 
 @InputType()
 export class IntegrationIdInput {
@@ -23,7 +29,7 @@ export class IntegrationResolver {
   @Authorized(Role.VIEWER)
   @Query(() => ExternalIntegration, { nullable: true, description: 'An integration by id, or null.' })
   integration(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<ExternalIntegration | null> {
-    return ctx.loaders.integrationById.load(id);
+    return integrationByIdLoader(ctx).load(id);
   }
 
   @Authorized(Role.VIEWER)
@@ -47,28 +53,28 @@ export class IntegrationResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration)
   updateIntegration(@Arg('input', () => UpdateIntegrationInput) input: UpdateIntegrationInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    ctx.loaders.integrationById.clear(input.id);
+    ctx.loaders.clear('integration.');
     return ctx.services.integrations.update(ctx, input);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration, { description: 'Sets status ACTIVE.' })
   enableIntegration(@Arg('input', () => IntegrationIdInput) input: IntegrationIdInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    ctx.loaders.integrationById.clear(input.id);
+    ctx.loaders.clear('integration.');
     return ctx.services.integrations.setStatus(ctx, input.id, IntegrationStatus.ACTIVE);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration, { description: 'Sets status DISABLED.' })
   disableIntegration(@Arg('input', () => IntegrationIdInput) input: IntegrationIdInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    ctx.loaders.integrationById.clear(input.id);
+    ctx.loaders.clear('integration.');
     return ctx.services.integrations.setStatus(ctx, input.id, IntegrationStatus.DISABLED);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration, { description: 'Deletes an integration (and its stored credentials); returns it as it was.' })
   deleteIntegration(@Arg('input', () => IntegrationIdInput) input: IntegrationIdInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
-    ctx.loaders.integrationById.clear(input.id);
+    ctx.loaders.clear('integration.');
     return ctx.services.integrations.delete(ctx, input.id);
   }
 }

@@ -1,53 +1,54 @@
-import { In, type DataSource } from 'typeorm';
-import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import type { DataSource } from 'typeorm';
+import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
-import { ConflictError, NotFoundError, StaleVersionError } from '../errors';
-import { fetchPage, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { columnMap, ident, Params, selectList } from '../graphql/sql';
+import { ConflictError, NotFoundError } from '../errors';
+import type { Connection } from '../graphql/connection';
+import { TableReads, type PageRequest } from '../graphql/reads';
+import { entityColumns, query, type EntityColumns } from '../db/rows';
+import { Params } from '../db/sql';
 import { ExternalIntegration, IntegrationStatus } from './integration.entity';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from './integration.inputs';
 import { INTEGRATION_ORDERING, integrationFilterSql, type IntegrationFilter } from './integration.query';
 
-export interface IntegrationPageQuery {
-  args: ConnectionArgs;
+export interface IntegrationPageQuery extends PageRequest {
   filter?: IntegrationFilter | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
 }
 
 export class IntegrationService {
-  private cols?: Map<string, string>;
   private written?: WrittenTable;
+  private readonly reads: TableReads<ExternalIntegration>;
 
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretBox,
     private readonly idempotency: IdempotencyService,
-  ) {}
+    /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    defaultPageSize: number,
+  ) {
+    // the sealed configuration is never read for an answer
+    this.reads = new TableReads(db, { from: 'external_integrations i', alias: 'i', entity: ExternalIntegration, hidden: ['configuration'] }, defaultPageSize);
+  }
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, ExternalIntegration, 'external_integration', { hidden: ['configuration'] }));
   }
 
-  private get columns(): Map<string, string> {
-    return (this.cols ??= columnMap(this.db, ExternalIntegration));
+  private get columns(): EntityColumns {
+    return entityColumns(this.db, ExternalIntegration);
   }
 
-  findByIds(ids: readonly string[]): Promise<ExternalIntegration[]> {
-    return this.db.getRepository(ExternalIntegration).findBy({ id: In([...ids]) });
+  /** Integrations by id with only the given fields read (every column but the configuration without). */
+  async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<ExternalIntegration[]> {
+    return this.reads.byIds(ids, fields);
   }
 
   async page(q: IntegrationPageQuery): Promise<Connection<ExternalIntegration>> {
-    const plan = planPage(q.args, INTEGRATION_ORDERING);
     const params = new Params();
-    const where = integrationFilterSql(q.filter, params);
-    const fields = [...q.fields].filter((f) => f !== 'configuration');
-    const select = selectList(this.columns, 'i', ['id', ...fields]);
-    return fetchPage<ExternalIntegration>(this.db, { from: 'external_integrations i', select, where, params, ordering: INTEGRATION_ORDERING }, plan, q.withTotal);
+    return this.reads.page(q, { where: integrationFilterSql(q.filter, params), params, ordering: INTEGRATION_ORDERING });
   }
 
   /** One audited INSERT; the configuration is sealed first and never returned. */
@@ -58,10 +59,10 @@ export class IntegrationService {
     const names: string[] = [];
     const refs: string[] = [];
     for (const [prop, value] of Object.entries(values)) {
-      const column = this.columns.get(prop);
-      if (!column || value == null) continue;
-      names.push(ident(column));
-      refs.push(prop === 'configuration' ? p.json(value) : p.add(value));
+      const a = value === null ? undefined : this.columns.assign(prop, value, p);
+      if (!a) continue;
+      names.push(a.column);
+      refs.push(a.value);
     }
     const statement = auditedStatement(scope, this.table, {
       kind: 'insert',
@@ -90,9 +91,8 @@ export class IntegrationService {
     const idRef = `${p.add(id)}::uuid`;
     const set: string[] = [];
     for (const [prop, value] of Object.entries(values)) {
-      const column = this.columns.get(prop);
-      if (!column || value === undefined) continue;
-      set.push(`${ident(column)} = ${value === null ? 'NULL' : prop === 'configuration' ? p.json(value) : p.add(value)}`);
+      const a = this.columns.assign(prop, value, p);
+      if (a) set.push(`${a.column} = ${a.value}`);
     }
     const statement = auditedStatement(scope, this.table, {
       kind: 'update',
@@ -103,11 +103,8 @@ export class IntegrationService {
       expectedVersion,
       params: p,
     });
-    const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
-    if (outcome.changed) return outcome.row;
-    if (!outcome.current) throw new NotFoundError('integration', id);
-    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('integration', outcome.current, expectedVersion);
-    return outcome.current; // nothing to change
+    const result = changedRow(outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement)), 'integration', id, expectedVersion);
+    return 'row' in result ? result.row : result.current; // current: nothing to change
   }
 
   /** Deletes it and returns it as it was (without its configuration). */
@@ -125,11 +122,11 @@ export class IntegrationService {
    * with the version read, so a concurrent change is never overwritten (that row is tried again).
    */
   async rotateSecrets(scope: RequestScope): Promise<{ rotated: number; checked: number }> {
-    const ids: { id: string }[] = await this.db.query(`SELECT id FROM external_integrations ORDER BY id`);
+    const ids = await query<{ id: string }>(this.db, `SELECT id FROM external_integrations ORDER BY id`);
     let rotated = 0;
     for (const { id } of ids) {
       for (;;) {
-        const [row] = await this.db.query(`SELECT configuration, version FROM external_integrations WHERE id = $1`, [id]);
+        const [row] = await query<Pick<ExternalIntegration, 'configuration' | 'version'>>(this.db, `SELECT configuration, version FROM external_integrations WHERE id = $1`, [id]);
         if (!row || !this.secrets.needsRotation(row.configuration)) break;
         try {
           await this.change(scope, 'rotateSecrets', id, this.sealed(this.secrets.open(row.configuration)), row.version);

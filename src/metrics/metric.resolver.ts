@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
+import { byIdLoader } from '../graphql/loaders';
 import { ListArgs } from '../graphql/list.args';
 import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import { SystemMetric } from './metric.entity';
@@ -11,12 +12,17 @@ import { MAX_METRICS_PER_CALL } from './metric.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 
+/** Metric samples by id, one statement per tick. */
+export function metricByIdLoader(ctx: Context) {
+  return byIdLoader(ctx.loaders, 'metric', null, (ids) => ctx.services.metrics.findByIds(ids));
+}
+
 @Resolver(() => SystemMetric)
 export class MetricResolver {
   @Authorized(Role.VIEWER)
   @Query(() => SystemMetric, { nullable: true, description: 'A metric sample by id, or null.' })
   metric(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context): Promise<SystemMetric | null> {
-    return ctx.loaders.metricById.load(id);
+    return metricByIdLoader(ctx).load(id);
   }
 
   @Authorized(Role.VIEWER)

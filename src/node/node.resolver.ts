@@ -3,6 +3,10 @@ import { Role } from '../auth/roles';
 import { BadInputError } from '../errors';
 import type { Context } from '../graphql/context';
 import { Node, NODE_TYPE } from '../graphql/node';
+import { executionByIdLoader } from '../executions/execution.loaders';
+import { integrationByIdLoader } from '../integrations/integration.resolver';
+import { metricByIdLoader } from '../metrics/metric.resolver';
+import { taskByIdLoader } from '../tasks/task.loaders';
 import type { NodeTypeName } from './node.service';
 
 /** Most ids one nodes() call takes. */
@@ -10,10 +14,10 @@ export const MAX_NODE_IDS = 100;
 
 /** Loads the rows of one type by id through the request's loaders: one statement per type. */
 const LOADERS: Record<NodeTypeName, (ctx: Context, ids: string[]) => Promise<(object | Error | null)[]>> = {
-  Task: (ctx, ids) => ctx.loaders.taskById.loadMany(ids),
-  TaskExecution: (ctx, ids) => ctx.loaders.executionById.loadMany(ids),
-  ExternalIntegration: (ctx, ids) => ctx.loaders.integrationById.loadMany(ids),
-  SystemMetric: (ctx, ids) => ctx.loaders.metricById.loadMany(ids),
+  Task: (ctx, ids) => taskByIdLoader(ctx, null).loadMany(ids),
+  TaskExecution: (ctx, ids) => executionByIdLoader(ctx, null).loadMany(ids),
+  ExternalIntegration: (ctx, ids) => integrationByIdLoader(ctx).loadMany(ids),
+  SystemMetric: (ctx, ids) => metricByIdLoader(ctx).loadMany(ids),
 };
 
 /**

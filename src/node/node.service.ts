@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { query } from '../db/rows';
 
 /** The tables whose rows are Relay nodes, by GraphQL type name. */
 export const NODE_TABLES = {
@@ -21,7 +22,7 @@ export class NodeService {
     const sql = Object.entries(NODE_TABLES)
       .map(([type, table]) => `SELECT id::text AS id, '${type}' AS type FROM ${table} WHERE id = ANY($1::uuid[])`)
       .join(' UNION ALL ');
-    const rows: { id: string; type: NodeTypeName }[] = await this.db.query(sql, [wanted]);
+    const rows = await query<{ id: string; type: NodeTypeName }>(this.db, sql, [wanted]);
     return new Map(rows.map((r) => [r.id, r.type]));
   }
 }

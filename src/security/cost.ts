@@ -15,17 +15,13 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { MAX_PAGE_SIZE } from '../config/page-size';
 
 export interface CostOptions {
   /** Page size assumed for a list field with first/last arguments when none is given. */
   defaultPageSize: number;
   /** Extra points for each root mutation field (a write costs more than a read). */
   mutationCost?: number;
-  /**
-   * A first/last above this counts as this (default 100): argument validation refuses such a
-   * request anyway, with a better message than a cost error.
-   */
-  maxPageSize?: number;
 }
 
 /**
@@ -81,7 +77,9 @@ export function costOf(
       let value: unknown = argNode ? valueFromASTUntyped(argNode.value, variables) : undefined;
       if (value === undefined || value === null) value = argDef.defaultValue;
       const n = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : options.defaultPageSize;
-      size = Math.max(size ?? 0, Math.min(n, options.maxPageSize ?? 100));
+      // above the maximum counts as the maximum: argument validation refuses such a request
+      // anyway, with a better message than a cost error
+      size = Math.max(size ?? 0, Math.min(n, MAX_PAGE_SIZE));
     }
     return size ?? 1;
   };

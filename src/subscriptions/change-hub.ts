@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { query } from '../db/rows';
 import { CHANGE_COLUMNS, cursorExpired, toChangeEvent, type ChangeEvent } from './change-log';
 
 const REPLAY_PAGE = 500;
@@ -93,14 +94,15 @@ export class ChangeHub {
   }
 
   private async checkWindow(after: number): Promise<void> {
-    const [state] = await this.db.query(`SELECT purged_through::text AS purged FROM change_log_state WHERE id = 1`);
+    const [state] = await query<{ purged: string }>(this.db, `SELECT purged_through::text AS purged FROM change_log_state WHERE id = 1`);
     if (after < Number(state?.purged ?? 0)) throw cursorExpired(this.replayHours);
   }
 
   private async replayPage(interest: ChangeInterest, after: number): Promise<{ events: ChangeEvent[]; last: number; full: boolean }> {
     // Every row after the cursor counts for `last` (so a page of non-matching rows still advances),
     // but only matching rows are returned.
-    const rows: Record<string, any>[] = await this.db.query(
+    const rows = await query<Record<string, unknown> & { seq: string; __match: boolean }>(
+      this.db,
       `SELECT ${CHANGE_COLUMNS}, (${interest.table === '*' ? 'TRUE' : `c.table_name = '${interest.table}'`} AND ${interest.replayWhere}) AS "__match"
        FROM change_log c WHERE c.seq > $1 ORDER BY c.seq LIMIT ${REPLAY_PAGE}`,
       [after, ...interest.replayParams],

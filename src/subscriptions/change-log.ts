@@ -23,7 +23,7 @@ export interface ChangeEvent {
 export const CHANGE_COLUMNS = `seq::text AS seq, table_name AS "table", row_id AS "rowId", operation, task_id AS "taskId", status,
   metric_name AS "metricName", log_index AS "logIndex", old_row AS "oldRow", occurred_at AS "occurredAt"`;
 
-export function toChangeEvent(row: Record<string, any>): ChangeEvent {
+export function toChangeEvent(row: Record<string, unknown>): ChangeEvent {
   return { ...row, seq: Number(row.seq) } as ChangeEvent;
 }
 

@@ -6,7 +6,8 @@ import { TaskExecution } from '../executions/execution.entity';
 import type { Context } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
-import { Params } from '../graphql/sql';
+import { query } from '../db/rows';
+import { Params } from '../db/sql';
 import { SystemMetric } from '../metrics/metric.entity';
 import { Task } from '../tasks/task.entity';
 import { TaskFilter, taskFilterSql } from '../tasks/task.query';
@@ -88,7 +89,7 @@ export class SubscriptionResolver {
             const p = new Params();
             const idList = p.add(ids);
             const where = taskFilterSql(filter, p);
-            passing = new Set((await ctx.db.query(`SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)).map((r: { id: string }) => r.id));
+            passing = new Set((await query<{ id: string }>(ctx.db, `SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)).map((r) => r.id));
           }
           for (const event of present) {
             void sharedRead(event, 'row', async () => rows.get(event.rowId) ?? null);
@@ -101,7 +102,7 @@ export class SubscriptionResolver {
                 const p = new Params();
                 const source = event.operation === 'DELETE' ? `jsonb_populate_record(NULL::tasks, ${p.json(event.oldRow)})` : `(SELECT * FROM tasks WHERE id = ${p.add(event.rowId)}::uuid)`;
                 const where = taskFilterSql(filter, p);
-                const rows = await ctx.db.query(`SELECT 1 FROM ${source} t WHERE ${where}`, p.values);
+                const rows = await query(ctx.db, `SELECT 1 FROM ${source} t WHERE ${where}`, p.values);
                 return rows.length > 0;
               })
           : undefined,
@@ -114,7 +115,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true, description: 'A cursor from an earlier event: replay what changed since, then go live.' }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<TaskChangedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const task =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, Task, event.oldRow)
@@ -138,7 +139,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionChangedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const execution =
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, TaskExecution, event.oldRow)
@@ -156,7 +157,7 @@ export class SubscriptionResolver {
       matches: (e) => e.operation === 'LOG' && e.rowId === args.executionId,
       // A replayed page: the execution's logs read once for all its entries.
       prefetch: async (events) => {
-        const [row] = await ctx.db.query(`SELECT logs FROM task_executions WHERE id = $1::uuid`, [args.executionId]);
+        const [row] = await query<{ logs: unknown }>(ctx.db, `SELECT logs FROM task_executions WHERE id = $1::uuid`, [args.executionId]);
         const logs: unknown[] = Array.isArray(row?.logs) ? row.logs : [];
         for (const event of events) void sharedRead(event, 'entry', async () => [{ entry: logs[event.logIndex as number] ?? null }]);
       },
@@ -169,7 +170,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionLogEntry> {
     const [row] = await sharedRead(event, 'entry', () =>
-      ctx.db.query(`SELECT logs -> $2::int AS entry FROM task_executions WHERE id = $1::uuid`, [event.rowId, event.logIndex]),
+      query<{ entry: unknown }>(ctx.db, `SELECT logs -> $2::int AS entry FROM task_executions WHERE id = $1::uuid`, [event.rowId, event.logIndex]),
     );
     return { cursor: encodeChangeCursor(event.seq), executionId: event.rowId, index: event.logIndex as number, entry: row?.entry ?? null };
   }
@@ -188,7 +189,7 @@ export class SubscriptionResolver {
         accept: dimensions
           ? (event) =>
               sharedRead(event, key, async () => {
-                const rows = await ctx.db.query(`SELECT 1 FROM system_metrics WHERE id = $1::uuid AND dimensions @> $2::jsonb`, [
+                const rows = await query(ctx.db, `SELECT 1 FROM system_metrics WHERE id = $1::uuid AND dimensions @> $2::jsonb`, [
                   event.rowId,
                   JSON.stringify(dimensions),
                 ]);
@@ -205,7 +206,7 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<MetricRecordedEvent> {
-    ctx.loaders = createLoaders(ctx.services);
+    ctx.loaders = createLoaders();
     const metric = await currentRow<SystemMetric>(event, () => ctx.services.metrics.findByIds([event.rowId]));
     return { cursor: encodeChangeCursor(event.seq), metric };
   }

@@ -5,7 +5,7 @@ import type { Ordering, SortKey } from '../graphql/connection';
 import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
-import { likePattern, type Params } from '../graphql/sql';
+import { likePattern, type Params } from '../db/sql';
 import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, LATEST_EXECUTION_ORDER } from '../executions/execution.query';
 import { Task, TaskStatus } from './task.entity';
 

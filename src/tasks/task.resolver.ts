@@ -77,7 +77,7 @@ export class TaskResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine. With expectedVersion, only if nobody changed it since you read it.' })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    clearTaskLoaders(ctx, input.id);
+    clearTaskLoaders(ctx);
     return ctx.services.tasks.update(ctx, input);
   }
 
@@ -86,15 +86,15 @@ export class TaskResolver {
     description: `Moves a task along the state machine: ${describeMoves()}. Moving to the current status changes nothing. A move that lost a race with another writer is a CONFLICT with the current status.`,
   })
   async updateTaskStatus(@Arg('input', () => UpdateTaskStatusInput) input: UpdateTaskStatusInput, @Ctx() ctx: Context): Promise<Task> {
-    clearTaskLoaders(ctx, input.id);
+    clearTaskLoaders(ctx);
     return ctx.services.tasks.updateStatus(ctx, input.id, input.status, input.expectedVersion);
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Deletes a task without subtasks, with its executions; returns it as it was.' })
   async deleteTask(@Arg('input', () => DeleteTaskInput) input: DeleteTaskInput, @Ctx() ctx: Context): Promise<Task> {
-    clearTaskLoaders(ctx, input.id);
-    ctx.loaders.relations.clear('execution.');
+    clearTaskLoaders(ctx);
+    ctx.loaders.clear('execution.');
     return ctx.services.tasks.delete(ctx, input.id, input.expectedVersion);
   }
 }

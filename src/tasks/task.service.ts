@@ -1,108 +1,72 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
-import { BadInputError, ConflictError, NotFoundError, StaleVersionError } from '../errors';
-import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
-import { plannedOne, plannedPage } from '../graphql/planner';
-import { columnMap, ident, Params, pgError, readQuery, selectList } from '../graphql/sql';
+import { BadInputError, ConflictError, NotFoundError } from '../errors';
+import type { Connection } from '../graphql/connection';
+import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
+import { entityColumns, query, type EntityColumns } from '../db/rows';
+import { Params, pgError } from '../db/sql';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskFieldsInput, UpdateTaskInput } from './task.inputs';
 import { TASK_NODE, taskFilterSql, taskOrdering, type TaskFilter, type TaskOrder } from './task.query';
 import { moveSql, refusedMove, TASK_TRANSITIONS } from './task.status';
 
 /** What a task list asks for: paging, filter, order, and which fields to read. */
-export interface TaskPageQuery {
-  args: ConnectionArgs;
+export interface TaskPageQuery extends PageRequest {
   filter?: TaskFilter | null;
   orderBy?: TaskOrder[] | null;
-  fields: Iterable<string>;
-  withTotal: boolean;
-  /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */
-  info?: GraphQLResolveInfo;
 }
-
-/** GraphQL fields of Task that are not columns, and the columns their resolvers need. */
-const FIELD_NEEDS: Record<string, string[]> = { parent: ['parentTaskId'] };
 
 /** Task rules: parent links, the status state machine, safe deletion; and the task reads of the dashboard API. */
 export class TaskService {
-  private cols?: Map<string, string>;
   private written?: WrittenTable;
+  private readonly reads: TableReads<Task>;
 
   constructor(
     private readonly db: DataSource,
     private readonly idempotency: IdempotencyService,
-  ) {}
+    /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
+    defaultPageSize: number,
+  ) {
+    this.reads = new TableReads(db, TASK_NODE, defaultPageSize);
+  }
 
   private get table(): WrittenTable {
     return (this.written ??= writtenTable(this.db, Task, 'task'));
   }
 
-  private get columns(): Map<string, string> {
-    return (this.cols ??= columnMap(this.db, Task));
+  private get columns(): EntityColumns {
+    return entityColumns(this.db, Task);
   }
 
-  /** The select list for the GraphQL fields asked (the id always; no column nobody asked for). */
-  select(fields: Iterable<string>, alias = 't'): string[] {
-    const props = ['id'];
-    for (const f of fields) props.push(...(FIELD_NEEDS[f] ?? [f]));
-    return selectList(this.columns, alias, props);
-  }
-
-  private allColumns(alias?: string): string {
-    return [...this.columns].map(([prop, col]) => `${alias ? `${alias}.` : ''}${ident(col)} AS ${ident(prop)}`).join(', ');
-  }
-
-  findById(id: string): Promise<Task | null> {
-    return this.db.getRepository(Task).findOneBy({ id });
-  }
-
-  /** Tasks by id with only the given fields read: one statement for all the ids. */
+  /** Tasks by id with only the given fields read (every column without): one statement for all the ids. */
   async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<Task[]> {
-    const select = fields ? this.select(fields).join(', ') : this.allColumns('t');
-    return this.db.query(`SELECT ${select} FROM tasks t WHERE t.id = ANY($1::uuid[])`, [[...ids]]);
+    return this.reads.byIds(ids, fields);
   }
 
-  private pageQuery(q: TaskPageQuery, extraWhere: string[] = []) {
+  private rows(q: TaskPageQuery): RowSet {
     const ordering = taskOrdering(q.orderBy);
-    const plan = planPage(q.args, ordering);
     const params = new Params();
     const filter = taskFilterSql(q.filter, params);
-    return { query: { from: 'tasks t', select: this.select(q.fields), where: [...extraWhere, ...(filter ? [filter] : [])], params, ordering }, plan };
+    return { where: filter ? [filter] : [], params, ordering };
   }
 
-  private get query() {
-    return readQuery(this.db);
-  }
-
-  /**
-   * A page of tasks. With `info`: the page, its count and every relation selected below it in one
-   * statement (src/graphql/planner.ts); without, or when the selection cannot be planned: one
-   * statement, plus one COUNT when totalCount is asked, and the relations through their loaders.
-   */
+  /** A page of tasks; with `info`, the page and everything selected below it in one statement (see TableReads.page). */
   async page(q: TaskPageQuery): Promise<Connection<Task>> {
-    const { query, plan } = this.pageQuery(q);
-    if (q.info) {
-      const { where, params, ordering } = query;
-      const connection = await plannedPage<Task>(this.query, q.info, { spec: TASK_NODE, where, params, ordering, plan });
-      if (connection) return connection;
-    }
-    return fetchPage<Task>(this.db, query, plan, q.withTotal);
+    return this.reads.page(q, this.rows(q));
   }
 
   /** A task by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
   readTree(id: string, info: GraphQLResolveInfo): Promise<Task | null | undefined> {
-    const params = new Params();
-    return plannedOne<Task>(this.query, info, { spec: TASK_NODE, where: [`t.id = ${params.add(id)}::uuid`], params });
+    return this.reads.tree(id, info);
   }
 
   /** A page of subtasks for each parent, all in one statement. */
   async subtaskPages(parentIds: readonly string[], q: TaskPageQuery): Promise<Connection<Task>[]> {
-    const { query, plan } = this.pageQuery(q);
-    return fetchPagesByParent<Task>(this.db, query, 't.parent_task_id', parentIds, plan, q.withTotal);
+    return this.reads.pagesByParent('parent_task_id', parentIds, q, this.rows(q));
   }
 
   /**
@@ -120,13 +84,12 @@ export class TaskService {
     const p = new Params();
     const names: string[] = [];
     const values: string[] = [];
-    const meta = this.db.getMetadata(Task);
     for (const [prop, value] of Object.entries(fields)) {
-      const column = meta.findColumnWithPropertyName(prop);
-      // undefined: not given; null on a NOT NULL column with a default: the default.
-      if (!column || value === undefined || (value === null && !column.isNullable)) continue;
-      names.push(ident(column.databaseName));
-      values.push(value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value));
+      // null on a NOT NULL column with a default: the default.
+      const a = value === null && !this.columns.columns.get(prop)?.nullable ? undefined : this.columns.assign(prop, value, p);
+      if (!a) continue;
+      names.push(a.column);
+      values.push(a.value);
     }
     const statement = auditedStatement(scope, this.table, {
       kind: 'insert',
@@ -154,11 +117,9 @@ export class TaskService {
     const idRef = `${p.add(id)}::uuid`;
     const set: string[] = [];
     const where: string[] = [];
-    const meta = this.db.getMetadata(Task);
     for (const [prop, value] of Object.entries(changes)) {
-      const column = meta.findColumnWithPropertyName(prop);
-      if (!column || value === undefined) continue;
-      set.push(`${ident(column.databaseName)} = ${value === null ? 'NULL' : column.type === 'jsonb' ? p.json(value) : p.add(value)}`);
+      const a = this.columns.assign(prop, value, p);
+      if (a) set.push(`${a.column} = ${a.value}`);
     }
     if (changes.parentTaskId) {
       // the new parent must not be the task itself or one of its descendants
@@ -183,10 +144,9 @@ export class TaskService {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
       throw error;
     }
-    if (outcome.changed) return outcome.row;
-    const { current, seen } = outcome;
-    if (!current) throw new NotFoundError('task', id);
-    if (expectedVersion != null && current.version !== expectedVersion) throw new StaleVersionError('task', current, expectedVersion);
+    const result = changedRow(outcome, 'task', id, expectedVersion);
+    if ('row' in result) return result.row;
+    const { current, seen } = result;
     if (status !== undefined && current.status !== status && !TASK_TRANSITIONS[current.status].includes(status)) throw refusedMove(current, seen, status);
     if (changes.parentTaskId) throw new BadInputError('parentTaskId', 'a task cannot be its own ancestor');
     return current; // nothing to change
@@ -212,11 +172,9 @@ export class TaskService {
       expectedVersion,
       params: p,
     });
-    const outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
-    if (outcome.changed) return outcome.row;
-    if (!outcome.current) throw new NotFoundError('task', id);
-    if (expectedVersion != null && outcome.current.version !== expectedVersion) throw new StaleVersionError('task', outcome.current, expectedVersion);
-    const [{ subtasks }] = await this.db.query(`SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
+    const result = changedRow(outcomeOf<Task>(await runWrite(poolQuery(this.db), statement)), 'task', id, expectedVersion);
+    if ('row' in result) return result.row;
+    const [{ subtasks }] = await query<{ subtasks: number }>(this.db, `SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
     throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
   }
 

@@ -1,5 +1,5 @@
 import { BadInputError, ConflictError, type DomainError } from '../errors';
-import type { Params } from '../graphql/sql';
+import type { Params } from '../db/sql';
 import { TaskStatus } from './task.entity';
 
 /**

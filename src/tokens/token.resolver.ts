@@ -1,5 +1,6 @@
 import { Max, MaxLength, Matches, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, InputType, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../config/page-size';
 import type { Context } from '../graphql/context';
 import { DateTimeScalar, UUIDScalar } from '../graphql/scalars';
 import { ApiToken } from './api-token.entity';
@@ -51,9 +52,9 @@ export class Viewer {
 
 @ArgsType()
 class ApiTokensArgs {
-  @Field(() => Int, { defaultValue: 20, description: '1 to 100.' })
+  @Field(() => Int, { defaultValue: DEFAULT_PAGE_SIZE, description: `1 to ${MAX_PAGE_SIZE}.` })
   @Min(1)
-  @Max(100)
+  @Max(MAX_PAGE_SIZE)
   first!: number;
 
   @Field({ defaultValue: false })

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { IsNull, type DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
-import { Params } from '../graphql/sql';
+import { Params } from '../db/sql';
 import { BadInputError, NotFoundError } from '../errors';
 import type { RequestScope } from '../request';
 import { ApiToken } from './api-token.entity';

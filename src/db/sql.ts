@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import { QueryFailedError, type DataSource, type EntityTarget } from 'typeorm';
+import type { Pool, QueryResultRow } from 'pg';
+import { QueryFailedError, type DataSource } from 'typeorm';
 
 /** Positional parameters for one hand-written statement: `p.add(value)` returns `$n`. */
 export class Params {
@@ -21,38 +21,9 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Property name → column name for an entity, from TypeORM's metadata (so renames follow the entity). */
-export function columnMap(db: DataSource, entity: EntityTarget<unknown>): Map<string, string> {
-  return new Map(db.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName]));
-}
-
-/**
- * The select list for the given entity properties, aliased to the property names so that a raw
- * row is already shaped like the entity. Properties that are not columns are ignored.
- */
-export function selectList(columns: Map<string, string>, alias: string, properties: Iterable<string>): string[] {
-  const list: string[] = [];
-  for (const property of new Set(properties)) {
-    const column = columns.get(property);
-    if (column) list.push(`${alias}.${ident(column)} AS ${ident(property)}`);
-  }
-  return list;
-}
-
 /** Escapes LIKE wildcards so that a search for "50%" means the text "50%". */
 export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-/** Runs one statement and returns its rows and row count, whatever the command (UPDATE ... RETURNING included). */
-export async function run<T = Record<string, any>>(db: DataSource, sql: string, params: unknown[] = []): Promise<{ rows: T[]; affected: number }> {
-  const runner = db.createQueryRunner();
-  try {
-    const result = await runner.query(sql, params, true);
-    return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
-  } finally {
-    await runner.release();
-  }
 }
 
 /** The PostgreSQL error code and constraint of a failed statement, if it is one. */
@@ -64,14 +35,15 @@ export function pgError(error: unknown): { code?: string; constraint?: string } 
 /** Distinct statements prepared per data source; beyond it statements run unnamed (planned each time). */
 export const MAX_PREPARED_STATEMENTS = 500;
 
-export type ReadQuery = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
+/** Runs one read statement; `Row` is what its select list makes of a row (see rows.ts). */
+export type ReadQuery = <Row = Record<string, unknown>>(sql: string, params: unknown[]) => Promise<Row[]>;
 const readers = new WeakMap<DataSource, ReadQuery>();
 
 /**
  * Runs read statements as named prepared statements on the data source's pg pool: PostgreSQL
  * parses and plans each text once per connection and then only binds new parameter values (the
- * planner's texts repeat per document; a nested read planned 0.3-0.4 ms of a ~2 ms run on every
- * request). Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The
+ * planner's texts repeat per document, and planning a nested read is a large part of running it).
+ * Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The
  * number of texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's
  * memory with prepared statements.
  */
@@ -84,8 +56,8 @@ export function readQuery(db: DataSource): ReadQuery {
     const names = new Map<string, string>();
     const slowMs = db.options.maxQueryExecutionTime;
     reader = !pool
-      ? (sql, params) => db.query(sql, params)
-      : async (sql, params) => {
+      ? <Row>(sql: string, params: unknown[]): Promise<Row[]> => db.query(sql, params)
+      : async <Row>(sql: string, params: unknown[]): Promise<Row[]> => {
           let name = names.get(sql);
           if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_read_${names.size}`));
           // As TypeORM's runner does: a failed connect is thrown as it is, a failed statement as a
@@ -97,7 +69,7 @@ export function readQuery(db: DataSource): ReadQuery {
           db.logger.logQuery(sql, params);
           const started = performance.now();
           try {
-            const result = await client.query({ name, text: sql, values: params });
+            const result = await client.query<Row & QueryResultRow>({ name, text: sql, values: params });
             const ms = performance.now() - started;
             if (slowMs && ms > slowMs) db.logger.logQuerySlow(ms, sql, params);
             client.off('error', ignore);
