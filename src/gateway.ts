@@ -62,7 +62,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const live = await startLiveUpdates({ httpServer, schema, config, logger, security, services, db: database.dataSource, registry: metrics.registry });
     closers.push(() => live.drain());
     health.watchListener(() => live.listenerState());
-    const apollo = createApolloServer(schema, config, logger, security, [createMetricsPlugin(metrics)]);
+    const apollo = createApolloServer(schema, config, logger, security, [createMetricsPlugin(metrics), live.plugin]);
     await apollo.start();
     httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, [createProbeRoute(health, metrics, logger, () => drain.draining)]));
     await new Promise<void>((resolve, reject) => {

@@ -16,6 +16,8 @@ export interface SubscriptionsConfig {
   keepAliveMs: number;
   /** ms a socket may stay open without a connection_init. */
   initTimeoutMs: number;
+  /** ms between reads of the change log while this instance has a live subscription (none while it has none). */
+  pollMs: number;
   /** Origins (scheme://host[:port]) allowed besides the gateway's own, for browser clients. */
   allowedOrigins: string[];
 }
@@ -42,6 +44,7 @@ export function subscriptionsConfig(env: Env): SubscriptionsConfig {
     maxQueuedEvents: int(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1_000, 10, 1_000_000),
     keepAliveMs: int(env, 'SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     initTimeoutMs: int(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 5_000, 100, 600_000),
+    pollMs: int(env, 'SUBSCRIPTION_POLL_MS', 50, 10, 10_000),
     allowedOrigins: origins.map((o) => o.replace(/\/$/, '')),
   };
 }
