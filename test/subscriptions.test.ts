@@ -376,3 +376,21 @@ it('50 concurrent creates through two instances arrive once each, in seq (commit
   expect(s.events).toHaveLength(50);
   s.stop();
 });
+
+it("a mutation through the subscriber's own instance is read at once, not at the next poll", async () => {
+  const c = await startTestGateway({ SUBSCRIPTION_POLL_MS: '10000' }, { database: a.db });
+  try {
+    const s = connect(c.baseUrl, c.adminToken);
+    open.push(s);
+    const r = s.subscribe(TASK_CHANGED, { filter: { search: 'own write' } });
+    await subscriptionsActive(c.baseUrl, 1);
+    const id = await createTask(c, 'own write');
+    // The first poll is 10 s after the subscription started: the event comes from the read that
+    // follows the mutation's response.
+    const [event] = await r.next(1, 5_000);
+    expect(event.taskChanged.taskId).toBe(id);
+    r.stop();
+  } finally {
+    await c.close();
+  }
+}, 30_000);
