@@ -73,6 +73,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
         createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
         createMetricsPlugin(metrics),
+        live.plugin,
       ],
     });
     await apollo.start();

@@ -41,7 +41,7 @@ describe('one statement per read operation', () => {
     const { data, sql } = await one(bench.list.query);
     const rows = await t.db.query(`SELECT id, title, priority, created_at FROM tasks WHERE status = 'pending' ORDER BY priority DESC NULLS FIRST, id DESC LIMIT 50`);
     expect(data.tasks.nodes).toEqual(rows.map((r) => ({ id: r.id, title: r.title, status: 'PENDING', priority: r.priority, createdAt: iso(r.created_at) })));
-    expect(sql).toMatch(/json_agg/);
+    expect(sql).toMatch(/LEFT JOIN LATERAL/); // the planner's statement (rows at the root, no JSON: no relation selected)
   });
 
   it('nested: tasks with their executions', async () => {
@@ -117,12 +117,13 @@ describe('what PostgreSQL builds', () => {
 
   it('builds one SELECT: relations as correlated subqueries aggregated to JSON, parameters for every value', async () => {
     const { sql } = await one(`{ tasks(first: 2, filter: { search: "x' OR 1=1 --" }) { totalCount nodes { id parent { title } executions(first: 3) { totalCount nodes { id } } executionCount } } }`);
-    expect(sql).toMatch(/^SELECT \(SELECT coalesce\(json_agg\(j\), '\[\]'::json\) FROM \(SELECT r0\.\*, /);
+    // the root's rows as rows, with totalCount from a one-row join (an empty page keeps it)
+    expect(sql).toMatch(/^SELECT r\.\*, c\."\$total" FROM \(SELECT \(SELECT count\(\*\)::int FROM tasks t WHERE .*\) AS "\$total"\) c LEFT JOIN LATERAL \(SELECT r0\.\*, /);
     expect(sql).toMatch(/\(SELECT row_to_json\(j\) FROM \(SELECT .* FROM tasks t WHERE t\.id = r0\."parentTaskId"\) j\) AS "@parent"/);
     expect(sql).toMatch(/e\.task_id = r0\."id"/);
     expect(sql).toMatch(/AS "#executions"/);
     expect(sql).toMatch(/AS "@executionCount"/);
-    expect(sql).toMatch(/\) AS total$/);
+    expect(sql).toMatch(/\) r ON TRUE$/);
     expect(sql).not.toMatch(/OR 1=1/);
     // neither cursors nor hasNextPage read: no cursor columns, no row beyond each page
     expect(sql).not.toMatch(/__k0/);
@@ -131,6 +132,24 @@ describe('what PostgreSQL builds', () => {
     const paged = await one(`{ tasks(first: 2) { pageInfo { hasNextPage endCursor } nodes { id } } }`);
     expect(paged.sql).toMatch(/AS "__k0"/);
     expect(paged.sql).toMatch(/LIMIT 3\)/);
+  });
+
+  it('an empty page still has its totalCount; a relation aliased `total` keeps its own', async () => {
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM tasks`);
+    const BY_AGE = `orderBy: [{ field: CREATED_AT, direction: DESC }]`;
+    const all = await one(`{ tasks(first: 100, ${BY_AGE}) { nodes { id } pageInfo { endCursor hasNextPage } } }`);
+    expect(all.data.tasks.nodes).toHaveLength(n); // the whole table: after its last cursor, nothing
+    const empty = await one(`query($after: String) { tasks(first: 5, after: $after, ${BY_AGE}) { totalCount nodes { id } pageInfo { hasNextPage } } }`, {
+      after: all.data.tasks.pageInfo.endCursor,
+    });
+    expect(empty.data.tasks).toEqual({ totalCount: n, nodes: [], pageInfo: { hasNextPage: false } });
+    const aliased = await one(`{ tasks(first: 3, filter: { isRoot: true }) { totalCount nodes { id total: subtasks(first: 1) { totalCount } } } }`);
+    const [{ roots }] = await t.db.query(`SELECT count(*)::int AS roots FROM tasks WHERE parent_task_id IS NULL`);
+    expect(aliased.data.tasks.totalCount).toBe(roots);
+    for (const node of aliased.data.tasks.nodes) {
+      const [{ subs }] = await t.db.query(`SELECT count(*)::int AS subs FROM tasks WHERE parent_task_id = $1`, [node.id]);
+      expect(node.total.totalCount).toBe(subs);
+    }
   });
 });
 

@@ -79,7 +79,7 @@ afterAll(async () => {
 
 const QUERY = `subscription($after: String) { taskChanged(filter: { search: "restart-" }, after: $after) { cursor taskId task { title } } }`;
 
-it('the LISTEN connection comes back after a database restart; a subscriber resuming with its last cursor gets every event once, in order', async () => {
+it('the change-log connection comes back after a database restart; a subscriber resuming with its last cursor gets every event once, in order', async () => {
   const stays = connect(baseUrl, token);
   const leaves = connect(baseUrl, token);
   open.push(stays, leaves);
@@ -111,7 +111,7 @@ it('the LISTEN connection comes back after a database restart; a subscriber resu
   });
   const health = (await down.json()).data.poolHealth;
   expect(health.listener.status).toBe('RECONNECTING');
-  expect(health.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^subscriptions: the LISTEN connection is reconnecting/)]));
+  expect(health.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^subscriptions: the change-log connection is reconnecting/)]));
 
   pg = await startPg();
   // Written at once, before the listener is back: its catch-up read after reconnecting finds them.

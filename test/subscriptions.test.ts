@@ -289,7 +289,7 @@ it('closes a consumer that stops reading (4008: its send buffer passed the cap) 
   }
 }, 30_000);
 
-it('shows sockets, subscriptions and the LISTEN connection in /metrics and poolHealth', async () => {
+it('shows sockets, subscriptions and the change-log connection in /metrics and poolHealth', async () => {
   const health = await b.gql(`{ poolHealth { listener { status lastSeq reconnects listeningSince lastError } } }`);
   expect(health.body.data.poolHealth.listener).toMatchObject({ status: 'LISTENING', reconnects: 0, lastError: null });
   expect(health.body.data.poolHealth.listener.lastSeq).toBeGreaterThan(0);
@@ -315,4 +315,82 @@ it('on stop, sends what is in flight, then closes sockets with 1012 (reconnect e
   const resumed = sub(b).subscribe(TASK_CHANGED, { after: r.events[0].taskChanged.cursor });
   expect((await resumed.next(1))[0].taskChanged.taskId).toBe(later);
   resumed.stop();
+}, 30_000);
+
+/** A counter or gauge from a gateway's /metrics. */
+async function metric(t: TestGateway, name: string): Promise<number> {
+  const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
+  if (!match) throw new Error(`${name} is not in /metrics`);
+  return Number(match[1]);
+}
+
+it('an instance without subscriptions reads nothing; its first subscription starts reading from then on, and a row inserted by plain SQL reaches it', async () => {
+  const c = await startTestGateway({ SUBSCRIPTION_POLL_MS: '20' }, { database: a.db });
+  try {
+    const idle = await metric(c, 'graphql_subscription_log_reads_total');
+    expect(await metric(c, 'graphql_subscription_listener_polling')).toBe(0);
+    // Changes through this instance and by SQL while no one is subscribed: still no read.
+    await createTask(c, 'before anyone subscribed');
+    await a.db.query(`INSERT INTO tasks (title) VALUES ('sql, before anyone subscribed')`);
+    await new Promise((r) => setTimeout(r, 300)); // 15 poll intervals
+    expect(await metric(c, 'graphql_subscription_log_reads_total')).toBe(idle);
+
+    const s = connect(c.baseUrl, c.adminToken);
+    open.push(s);
+    const r = s.subscribe(TASK_CHANGED);
+    await subscriptionsActive(c.baseUrl, 1);
+    expect(await metric(c, 'graphql_subscription_listener_polling')).toBe(1);
+    // Another connection, plain SQL, nothing through any gateway: the poll finds it.
+    const [row] = await a.db.query(`INSERT INTO tasks (title) VALUES ('inserted by SQL while subscribed') RETURNING id`);
+    const [event] = await r.next(1);
+    expect(event.taskChanged).toMatchObject({ operation: 'CREATED', taskId: row.id, task: { title: 'inserted by SQL while subscribed' } });
+    expect(await metric(c, 'graphql_subscription_log_reads_total')).toBeGreaterThan(idle);
+
+    // The last subscription ends: reading stops.
+    r.stop();
+    const until = Date.now() + 5_000;
+    while ((await metric(c, 'graphql_subscriptions_active')) > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+    expect(await metric(c, 'graphql_subscription_listener_polling')).toBe(0);
+    const after = await metric(c, 'graphql_subscription_log_reads_total');
+    await a.db.query(`INSERT INTO tasks (title) VALUES ('sql, after the last subscription')`);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(await metric(c, 'graphql_subscription_log_reads_total')).toBe(after);
+    expect(r.events).toHaveLength(1);
+  } finally {
+    await c.close();
+  }
+}, 30_000);
+
+it('50 concurrent creates through two instances arrive once each, in seq (commit) order', async () => {
+  const s = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'concurrent-' } });
+  await subscriptionsActive(b.baseUrl, 1);
+  const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => createTask(i % 2 ? a : b, `concurrent-${i}`)));
+  const events = (await s.next(50)).map((e) => e.taskChanged);
+  const inSeqOrder = await a.db.query(`SELECT row_id FROM change_log WHERE table_name = 'tasks' AND operation = 'INSERT' AND row_id = ANY($1) ORDER BY seq`, [ids]);
+  expect(events.map((e) => e.taskId)).toEqual(inSeqOrder.map((r) => r.row_id));
+  expect(new Set(events.map((e) => e.taskId))).toEqual(new Set(ids));
+  const seqs = events.map((e) => Number(Buffer.from(e.cursor, 'base64url').toString().replace('chg:', '')));
+  expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+  await new Promise((r) => setTimeout(r, 200));
+  expect(s.events).toHaveLength(50);
+  s.stop();
+});
+
+it("a mutation through the subscriber's own instance is read at once, not at the next poll", async () => {
+  const c = await startTestGateway({ SUBSCRIPTION_POLL_MS: '10000' }, { database: a.db });
+  try {
+    const s = connect(c.baseUrl, c.adminToken);
+    open.push(s);
+    const r = s.subscribe(TASK_CHANGED, { filter: { search: 'own write' } });
+    await subscriptionsActive(c.baseUrl, 1);
+    const id = await createTask(c, 'own write');
+    // The first poll is 10 s after the subscription started: the event comes from the read that
+    // follows the mutation's response.
+    const [event] = await r.next(1, 5_000);
+    expect(event.taskChanged.taskId).toBe(id);
+    r.stop();
+  } finally {
+    await c.close();
+  }
 }, 30_000);

@@ -17,6 +17,8 @@ export interface SubscriptionsConfig {
   keepAliveMs: number;
   /** ms a socket may stay open without a connection_init. */
   initTimeoutMs: number;
+  /** ms between reads of the change log while this instance has a live subscription (none while it has none). */
+  pollMs: number;
   /** Origins (scheme://host[:port]) allowed besides the gateway's own, for browser clients. */
   allowedOrigins: string[];
 }
@@ -43,6 +45,7 @@ export function subscriptionsConfig(r: Reader): SubscriptionsConfig {
     maxQueuedEvents: r.int('SUBSCRIPTION_MAX_QUEUED_EVENTS'),
     keepAliveMs: r.int('SUBSCRIPTION_KEEPALIVE_MS'),
     initTimeoutMs: r.int('SUBSCRIPTION_INIT_TIMEOUT_MS'),
+    pollMs: r.int('SUBSCRIPTION_POLL_MS'),
     allowedOrigins: origins.map((o) => o.replace(/\/$/, '')),
   };
 }

@@ -232,6 +232,7 @@ export const VARIABLES = {
     description: 'milliseconds between keep-alive pings (0: none); a socket that does not answer within as long is dropped',
   },
   SUBSCRIPTION_INIT_TIMEOUT_MS: { section: 'Subscriptions', kind: 'integer', min: 100, max: 600_000, default: 5_000, description: 'milliseconds a socket may stay open without sending connection_init' },
+  SUBSCRIPTION_POLL_MS: { section: 'Subscriptions', kind: 'integer', min: 10, max: 10_000, default: 50, description: 'milliseconds between reads of the change log while this instance has a live subscription (no reads while it has none)' },
   SUBSCRIPTION_ALLOWED_ORIGINS: {
     section: 'Subscriptions', kind: 'text', format: 'comma-separated scheme://host[:port]', example: 'https://dashboard.example.com',
     description: "browser origins allowed besides the gateway's own",

@@ -19,8 +19,8 @@ import { ident, Params, type ReadQuery } from '../db/sql';
  * The read planner: a root field (`task(id)`, `tasks(...)`) and every relation selected below it
  * become ONE statement. Each level is a keyset page (or a row) whose relations are correlated
  * subqueries aggregated to JSON (`json_agg`, `row_to_json`), as PostGraphile and Hasura plan it;
- * PostgreSQL hands back the whole tree as one JSON value with timestamps already in the DateTime
- * text. The selection part of a plan (which columns, which relations, which child levels) is worked
+ * PostgreSQL hands back the root's rows, each with its relations as JSON values, timestamps already
+ * in the DateTime text. The selection part of a plan (which columns, which relations, which child levels) is worked
  * out once per document and operation (keyed by the root's field nodes, which Apollo's document
  * cache keeps); each request only evaluates the arguments into SQL and parameters.
  *
@@ -377,12 +377,22 @@ export async function plannedPage<T>(
   const countSql = `SELECT count(*)::int FROM ${spec.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   const shapings: Shaping[] = [];
   const base = pageSql({ from: spec.from, select: selection.level.select, where, params: p, ordering }, plan, [], selection.reads);
-  const sql = `SELECT (SELECT coalesce(json_agg(j), '[]'::json) FROM (${levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize)}) j) AS rows${
-    selection.total ? `, (${countSql}) AS total` : ''
-  }`;
-  const [row] = await query<{ rows: Record<string, any>[]; total?: number }>(sql, p.values);
-  shape(row.rows, shapings);
-  return toConnection<T>(row.rows, plan, ordering, selection.total ? row.total : undefined);
+  // The root's rows come back as rows (PostgreSQL builds JSON only for the relations below them):
+  // one row of totalCount (`$total`: no response key has a `$`), joined to the page, so an empty
+  // page still carries its count (its one row has a null id). The page keeps its order through the join (one outer row: a nested loop).
+  const sql = `SELECT r.*, c."$total" FROM (SELECT ${selection.total ? `(${countSql})` : 'NULL::int'} AS "$total") c LEFT JOIN LATERAL (${levelSql(
+    selection.level,
+    base,
+    0,
+    p,
+    info,
+    shapings,
+    root.defaultPageSize,
+  )}) r ON TRUE`;
+  const result = await query<Record<string, any>>(sql, p.values);
+  const rows = result[0].id === null ? [] : result;
+  shape(rows, shapings);
+  return toConnection<T>(rows, plan, ordering, selection.total ? result[0].$total : undefined);
 }
 
 /** A root row (`WHERE` given) in one statement; null when none matches, undefined when not plannable. */
@@ -392,7 +402,7 @@ export async function plannedOne<T>(query: Query, info: GraphQLResolveInfo, root
   const { spec, where, params: p } = root;
   const shapings: Shaping[] = [];
   const base = `SELECT ${selection.level.select.join(', ')} FROM ${spec.from} WHERE ${where.join(' AND ')}`;
-  const [row] = await query<{ node: T | null }>(`SELECT (SELECT row_to_json(j) FROM (${levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize)}) j) AS node`, p.values);
-  if (row.node) shape([row.node], shapings);
-  return row.node ?? null;
+  const [row] = await query<Record<string, any>>(levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize), p.values);
+  if (row) shape([row], shapings);
+  return (row as T | undefined) ?? null;
 }

@@ -60,7 +60,7 @@ export class PoolHealthService {
     this.listeners.push(listener);
   }
 
-  /** Where poolHealth reads the state of the subscriptions' LISTEN connection. */
+  /** Where poolHealth reads the state of the subscriptions' change-log connection. */
   watchListener(state: () => ListenerStats): void {
     this.listenerState = state;
   }
@@ -102,7 +102,7 @@ export class PoolHealthService {
     if (pool.waiting > 0) reasons.push(`${pool.waiting} request(s) waiting for a pool connection`);
     const listener = this.listenerState?.() ?? null;
     if (listener && listener.status !== 'LISTENING' && listener.status !== 'STOPPED') {
-      reasons.push(`subscriptions: the LISTEN connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`);
+      reasons.push(`subscriptions: the change-log connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`);
     }
     if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
 

@@ -58,9 +58,9 @@ export class HealthThresholdsInfo {
   @Field(() => Int, { description: 'How long a check waits for the database before calling it down, ms.' }) checkTimeoutMs!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'The dedicated LISTEN connection that feeds GraphQL subscriptions (never from the pool).' })
+@ObjectType({ simpleResolvers: true, description: 'The dedicated connection that reads the change log for GraphQL subscriptions (never from the pool).' })
 export class ListenerStats {
-  @Field({ description: 'CONNECTING, LISTENING, RECONNECTING (lost; retrying with backoff) or STOPPED.' }) status!: string;
+  @Field({ description: 'CONNECTING, LISTENING (connected), RECONNECTING (lost; retrying with backoff) or STOPPED.' }) status!: string;
   @Field(() => Float, { description: 'The highest change-log seq read.' }) lastSeq!: number;
   @Field(() => Int, { description: 'Connections made again after losing one.' }) reconnects!: number;
   @Field(() => DateTimeScalar, { nullable: true }) listeningSince!: Date | null;
@@ -76,7 +76,7 @@ export class PoolHealth {
   @Field(() => MigrationStats) migrations!: MigrationStats;
   @Field(() => [ReplicaStats]) replicas!: ReplicaStats[];
   @Field(() => HealthThresholdsInfo) thresholds!: HealthThresholdsInfo;
-  @Field(() => ListenerStats, { nullable: true, description: 'The LISTEN connection of GraphQL subscriptions; null when this gateway runs none.' })
+  @Field(() => ListenerStats, { nullable: true, description: 'The change-log connection of GraphQL subscriptions; null when this gateway runs none.' })
   listener!: ListenerStats | null;
   @Field(() => DateTimeScalar) checkedAt!: Date;
 }

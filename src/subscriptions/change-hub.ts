@@ -20,6 +20,14 @@ export interface ChangeInterest {
   prefetch?(events: ChangeEvent[]): Promise<void>;
 }
 
+/** What feeds the hub (ChangeListener): it reads the change log only while the hub has subscriptions. */
+export interface ChangeFeed {
+  /** Start reading from the newest change (before the first subscription registers). */
+  activate(): Promise<void>;
+  /** Stop reading (the last subscription ended). */
+  deactivate(): void;
+}
+
 export interface SubscribeOptions {
   /** Replay changes with seq > after first (a decoded cursor). */
   after?: number;
@@ -42,6 +50,7 @@ export class ChangeHub {
     private readonly db: DataSource,
     private readonly replayHours: number,
     private readonly maxQueued: number,
+    private readonly feed: ChangeFeed,
     /** Called as each live event is handed to a subscription (the delivery-latency histogram). */
     private readonly onDeliver: (event: ChangeEvent) => void = () => undefined,
   ) {}
@@ -72,6 +81,7 @@ export class ChangeHub {
    * the buffer is drained skipping what the replay already delivered.
    */
   async subscribe(interest: ChangeInterest, options: SubscribeOptions): Promise<AsyncIterableIterator<ChangeEvent>> {
+    if (this.count === 0) await this.feed.activate();
     const sub = new ChangeSubscription(interest, this.maxQueued, options.onOverflow, () => this.remove(sub), this.onDeliver, (after) => this.replayPage(interest, after));
     let set = this.byTable.get(interest.table);
     if (!set) this.byTable.set(interest.table, (set = new Set()));
@@ -90,7 +100,9 @@ export class ChangeHub {
   }
 
   private remove(sub: ChangeSubscription): void {
-    if (this.byTable.get(sub.interest.table)?.delete(sub)) this.count -= 1;
+    if (!this.byTable.get(sub.interest.table)?.delete(sub)) return;
+    this.count -= 1;
+    if (this.count === 0) this.feed.deactivate();
   }
 
   private async checkWindow(after: number): Promise<void> {

@@ -2,35 +2,52 @@ import { Client, type ClientConfig } from 'pg';
 import type { Logger } from '../logger';
 import { CHANGE_COLUMNS, toChangeEvent, type ChangeEvent } from './change-log';
 
-export const CHANGE_CHANNEL = 'taskmaster_changes';
 const PAGE = 1_000;
-/** Read the change log this often even without a notification: a lost NOTIFY costs at most this, and a dead connection is noticed. */
-const POLL_MS = 5_000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
-/** Delete change-log rows older than the replay window this often. */
+/** Delete change-log rows older than the replay window this often (with or without subscribers: the log must not grow). */
 const PURGE_EVERY_MS = 10 * 60_000;
 
 export type ListenerStatus = 'CONNECTING' | 'LISTENING' | 'RECONNECTING' | 'STOPPED';
 
 export interface ListenerState {
+  /** LISTENING: connected, reading the change log whenever this instance has a live subscription. */
   status: ListenerStatus;
   /** The highest change-log seq read so far. */
   lastSeq: number;
   /** Connections made after losing one. */
   reconnects: number;
-  /** When the current connection started listening (null while not listening). */
+  /** When the current connection was made (null while not connected). */
   listeningSince: Date | null;
   /** Why the last connection failed (no host, port or credentials). */
   lastError: string | null;
 }
 
+export interface ChangeListenerOptions {
+  clientConfig: ClientConfig;
+  replayHours: number;
+  /** ms between reads while active (SUBSCRIPTION_POLL_MS). */
+  pollMs: number;
+  logger: Logger;
+  /** The newest seq in the change log, read through the request pool (works while this connection is being re-made). */
+  head(): Promise<number>;
+  deliver(events: ChangeEvent[]): void;
+  /** Called once per statement that reads the change log (the reads counter in /metrics). */
+  onRead?(): void;
+}
+
 /**
- * One dedicated connection per gateway (never from the request pool) that LISTENs on
- * `taskmaster_changes`. A notification only wakes it: it then reads the change log after the last
- * seq it saw, on the same connection, and hands the rows on in seq order. As seq order is commit
- * order (see the migration), reading `seq > last` never skips a row. When the connection drops (a
- * database restart) it reconnects with backoff, LISTENs again and reads what it missed.
+ * One dedicated connection per gateway (never from the request pool) that reads the change log
+ * after the last seq it saw and hands the rows on in seq order. As seq order is commit order (see
+ * migrations/1764900000000-ChangeLog.ts), reading `seq > last` never skips a row, whoever wrote it:
+ * this gateway, another instance, plain SQL.
+ *
+ * It reads only while this instance has a live subscription (`activate` / `deactivate`, from
+ * ChangeHub): every SUBSCRIPTION_POLL_MS, and at once when `poke`d after one of this instance's
+ * own writes committed. An idle gateway sends no statement for subscriptions at all, and writers
+ * pay nothing for them (there is no NOTIFY: PostgreSQL commits notifying transactions one at a
+ * time). When the connection drops (a database restart) it reconnects with backoff and reads what
+ * it missed.
  */
 export class ChangeListener {
   private client?: Client;
@@ -41,64 +58,90 @@ export class ChangeListener {
   private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
-  private lastPurge = 0;
-  /** Not yet connected once: the first connection reads where the log ends. */
-  private starting = false;
+  private purgeTimer?: NodeJS.Timeout;
+  private active = false;
+  private activating?: Promise<void>;
+  /** Connected once already: a later connection counts as a reconnect. */
+  private connectedOnce = false;
 
-  constructor(
-    private readonly clientConfig: ClientConfig,
-    private readonly replayHours: number,
-    private readonly logger: Logger,
-    private readonly deliver: (events: ChangeEvent[]) => void,
-  ) {}
+  constructor(private readonly o: ChangeListenerOptions) {}
 
   get status(): ListenerState {
     return { ...this.state };
   }
 
+  /** Whether it is reading the change log (this instance has a live subscription). */
+  get polling(): boolean {
+    return this.active;
+  }
+
   /**
-   * Connects and starts from the newest change. A failure does not stop the gateway (the change log
-   * may not be migrated yet, or the database not reachable): it is logged, shown in poolHealth, and
-   * retried with backoff.
+   * Connects. A failure does not stop the gateway (the database may not be reachable yet): it is
+   * logged, shown in poolHealth, and retried with backoff.
    */
   async start(): Promise<void> {
-    this.pollTimer = setInterval(() => this.read(), POLL_MS);
-    this.pollTimer.unref();
+    this.purgeTimer = setInterval(() => this.purge(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
     try {
-      await this.connect(true);
+      await this.connect();
+      this.purge();
     } catch (error) {
       this.state = { ...this.state, status: 'RECONNECTING', lastError: describe(error as Error) };
-      this.logger.error('subscriptions: the change listener could not start; retrying (are the migrations applied?)', { reason: describe(error as Error) });
-      this.starting = true;
+      this.o.logger.error('subscriptions: the change listener could not connect; retrying', { reason: describe(error as Error) });
       this.scheduleReconnect();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.deactivate();
     this.state.status = 'STOPPED';
     this.state.listeningSince = null;
     clearTimeout(this.retryTimer);
-    clearInterval(this.pollTimer);
+    clearInterval(this.purgeTimer);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
 
-  private async connect(first: boolean): Promise<void> {
-    const client = new Client({ ...this.clientConfig, application_name: 'taskmaster-gateway-listen', keepAlive: true, query_timeout: 15_000 });
+  /**
+   * Starts reading, from the newest change: called before the first subscription of an idle
+   * instance registers, so it receives every change committed after it subscribed (and nothing
+   * older; a subscription with `after` replays older ones itself). Concurrent calls share one read.
+   */
+  activate(): Promise<void> {
+    if (this.active) return Promise.resolve();
+    return (this.activating ??= (async () => {
+      try {
+        const head = await this.o.head();
+        this.state.lastSeq = Math.max(this.state.lastSeq, head);
+        this.active = true;
+        this.pollTimer = setInterval(() => this.read(), this.o.pollMs);
+        this.pollTimer.unref();
+      } finally {
+        this.activating = undefined;
+      }
+    })());
+  }
+
+  /** Stops reading (the last subscription ended). The next `activate` starts from the newest change again. */
+  deactivate(): void {
+    this.active = false;
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** Reads now (one of this instance's writes committed), if anyone is subscribed. */
+  poke(): void {
+    if (this.active) this.read();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ ...this.o.clientConfig, application_name: 'taskmaster-gateway-changes', keepAlive: true, query_timeout: 15_000 });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection closed')));
-    client.on('notification', (message) => {
-      if (message.channel === CHANGE_CHANNEL) this.read();
-    });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
-      if (first) {
-        const { rows } = await client.query<{ seq: string }>(`SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`);
-        this.state.lastSeq = Number(rows[0].seq);
-      }
     } catch (error) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -111,8 +154,12 @@ export class ChangeListener {
     this.client = client;
     this.attempt = 0;
     this.state = { ...this.state, status: 'LISTENING', listeningSince: new Date(), lastError: null };
-    if (!first) this.logger.info('subscriptions: change listener reconnected; reading what it missed', { lastSeq: this.state.lastSeq });
-    this.read(); // what was committed while no one was listening
+    if (this.connectedOnce) {
+      this.state.reconnects += 1;
+      this.o.logger.info('subscriptions: change listener reconnected; reading what it missed', { lastSeq: this.state.lastSeq });
+    }
+    this.connectedOnce = true;
+    this.poke(); // what was committed while the connection was down
   }
 
   private lost(client: Client, error: Error): void {
@@ -121,7 +168,7 @@ export class ChangeListener {
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     this.state = { ...this.state, status: 'RECONNECTING', listeningSince: null, lastError: describe(error) };
-    this.logger.warn('subscriptions: change listener lost its connection; reconnecting', { reason: describe(error) });
+    this.o.logger.warn('subscriptions: change listener lost its connection; reconnecting', { reason: describe(error) });
     this.scheduleReconnect();
   }
 
@@ -129,17 +176,10 @@ export class ChangeListener {
     if (this.stopped) return;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt++);
     this.retryTimer = setTimeout(() => {
-      const first = this.starting;
-      this.connect(first).then(
-        () => {
-          this.starting = false;
-          if (!first && !this.stopped) this.state.reconnects += 1;
-        },
-        (error: Error) => {
-          this.state.lastError = describe(error);
-          this.scheduleReconnect();
-        },
-      );
+      this.connect().catch((error: Error) => {
+        this.state.lastError = describe(error);
+        this.scheduleReconnect();
+      });
     }, delay);
     this.retryTimer.unref();
   }
@@ -151,26 +191,29 @@ export class ChangeListener {
       return;
     }
     const client = this.client;
-    if (!client) return;
+    if (!client || !this.active) return;
     this.reading = true;
     (async () => {
       do {
         this.readAgain = false;
-        for (;;) {
+        while (this.active) {
+          this.o.onRead?.();
           const { rows } = await client.query(`SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [this.state.lastSeq]);
-          if (rows.length === 0) break;
-          const now = Date.now();
-          const events = rows.map((row) => ({ ...toChangeEvent(row), receivedAt: now }));
-          this.state.lastSeq = events[events.length - 1].seq;
-          this.deliver(events);
+          // activate() may have moved lastSeq past some of these while the statement ran.
+          const fresh = rows.filter((row) => Number(row.seq) > this.state.lastSeq);
+          if (fresh.length > 0 && this.active) {
+            const now = Date.now();
+            const events = fresh.map((row) => ({ ...toChangeEvent(row), receivedAt: now }));
+            this.state.lastSeq = events[events.length - 1].seq;
+            this.o.deliver(events);
+          }
           if (rows.length < PAGE) break;
         }
-      } while (this.readAgain && this.client === client);
-      await this.purge(client);
+      } while (this.readAgain && this.client === client && this.active);
     })()
       .catch((error: Error) => {
         // A broken connection also raises 'error'/'end', which reconnects; the next read starts from lastSeq.
-        if (this.client === client) this.logger.warn('subscriptions: reading the change log failed', { reason: describe(error) });
+        if (this.client === client) this.o.logger.warn('subscriptions: reading the change log failed', { reason: describe(error) });
       })
       .finally(() => {
         this.reading = false;
@@ -179,15 +222,19 @@ export class ChangeListener {
   }
 
   /** Deletes change-log rows older than the replay window; purged_through says up to where. */
-  private async purge(client: Client): Promise<void> {
-    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
-    this.lastPurge = Date.now();
-    await client.query(
-      `WITH gone AS (DELETE FROM change_log WHERE occurred_at < now() - make_interval(hours => $1) RETURNING seq)
-       UPDATE change_log_state SET purged_through = greatest(purged_through, (SELECT max(seq) FROM gone))
-       WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)`,
-      [this.replayHours],
-    );
+  private purge(): void {
+    const client = this.client;
+    if (!client) return;
+    client
+      .query(
+        `WITH gone AS (DELETE FROM change_log WHERE occurred_at < now() - make_interval(hours => $1) RETURNING seq)
+         UPDATE change_log_state SET purged_through = greatest(purged_through, (SELECT max(seq) FROM gone))
+         WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)`,
+        [this.o.replayHours],
+      )
+      .catch((error: Error) => {
+        if (this.client === client) this.o.logger.warn('subscriptions: purging the change log failed', { reason: describe(error) });
+      });
   }
 }
 

@@ -12,16 +12,17 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ClientConfig } from 'pg';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
 import type { Config } from '../config';
-import { createContext } from '../graphql/context';
+import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
 import type { Logger } from '../logger';
@@ -66,6 +67,8 @@ type Ctx = WsContext<Record<string, unknown>, { socket: WebSocket; request: Inco
 
 export interface LiveUpdates {
   listenerState(): ListenerState;
+  /** For Apollo (HTTP): after a mutation through this instance, its subscribers get the change at once rather than at the next poll. */
+  plugin: ApolloServerPlugin<Context>;
   /** Stops reading changes, lets queued events go out, then closes every socket with 1012. */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -84,8 +87,9 @@ export interface LiveUpdatesOptions {
 
 /**
  * GraphQL subscriptions over the graphql-ws protocol on the HTTP server's port and path: the same
- * schema, tokens, roles and document limits as HTTP. Events come from the change log through one
- * LISTEN connection (ChangeListener) and are fanned out in process (ChangeHub).
+ * schema, tokens, roles and document limits as HTTP. Events come from the change log, read on one
+ * dedicated connection while this instance has a live subscription (ChangeListener), and are fanned
+ * out in process (ChangeHub).
  */
 export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdates> {
   const { config, logger, security, services, schema } = o;
@@ -99,8 +103,23 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [o.registry],
   });
-  const hub = new ChangeHub(o.db, sc.replayHours, sc.maxQueuedEvents, (event: ChangeEvent) => latency.observe(Math.max(0, Date.now() - new Date(event.occurredAt).getTime()) / 1000));
-  const listener = new ChangeListener(listenClientConfig(o.db), sc.replayHours, logger, (events) => hub.publish(events));
+  const reads = new Counter({
+    name: 'graphql_subscription_log_reads_total',
+    help: 'Statements that read the change log for live subscriptions (only while this instance has one).',
+    registers: [o.registry],
+  });
+  const listener = new ChangeListener({
+    clientConfig: listenClientConfig(o.db),
+    replayHours: sc.replayHours,
+    pollMs: sc.pollMs,
+    logger,
+    head: async () => Number((await o.db.query(`SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq),
+    deliver: (events) => hub.publish(events),
+    onRead: () => reads.inc(),
+  });
+  const hub = new ChangeHub(o.db, sc.replayHours, sc.maxQueuedEvents, listener, (event: ChangeEvent) =>
+    latency.observe(Math.max(0, Date.now() - new Date(event.occurredAt).getTime()) / 1000),
+  );
   await listener.start();
 
   const sockets = new Set<SocketState>();
@@ -116,7 +135,8 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     });
   gauge('graphql_ws_sockets', 'Open GraphQL WebSockets (graphql-ws) on this instance.', () => sockets.size);
   gauge('graphql_subscriptions_active', 'Subscriptions running on this instance.', () => hub.size);
-  gauge('graphql_subscription_listener_up', '1 while the change listener (LISTEN connection) is listening, else 0.', () => (listener.status.status === 'LISTENING' ? 1 : 0));
+  gauge('graphql_subscription_listener_up', "1 while the change listener's connection is up, else 0.", () => (listener.status.status === 'LISTENING' ? 1 : 0));
+  gauge('graphql_subscription_listener_polling', '1 while the change listener reads the change log (this instance has a live subscription), else 0.', () => (listener.polling ? 1 : 0));
 
   const close = (state: SocketState, code: number, reason: string) => {
     if (state.socket.readyState !== state.socket.OPEN) return;
@@ -358,13 +378,24 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
 
   return {
     listenerState: () => listener.status,
+    plugin: {
+      // Costs nothing per request while this instance has no subscription.
+      async requestDidStart() {
+        if (!listener.polling) return;
+        return {
+          async willSendResponse({ operation }) {
+            if (operation?.operation === 'mutation') listener.poke(); // its writes have committed
+          },
+        };
+      },
+    },
     drain,
   };
 }
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
-/** The LISTEN connection's settings: the gateway's database, outside its pool. */
+/** The change listener's connection settings: the gateway's database, outside its pool. */
 function listenClientConfig(db: DataSource): ClientConfig {
   const options = db.options as PostgresOptions;
   return {
