@@ -5,8 +5,6 @@ import tseslint from 'typescript-eslint';
 
 /** The few adapters where `any` is the honest type; everywhere else `any` is an error. */
 const anyAllowed = [
-  // A real dynamic import() of an ES module from the CommonJS build: the module's type is not known here.
-  'src/db/embedded.ts',
   // JSON scalar values: TypeORM's partial-entity types cannot map `unknown`.
   'src/graphql/scalars.ts',
 ];

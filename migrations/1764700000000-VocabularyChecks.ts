@@ -21,11 +21,11 @@ export class VocabularyChecks1764700000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const problems: string[] = [];
     for (const v of VOCABULARIES) {
-      const rows: { value: string; count: number }[] = await q.query(
+      const rows = (await q.query(
         `SELECT "${v.column}" AS value, count(*)::int AS count FROM ${v.table}
          WHERE "${v.column}" IS NOT NULL AND "${v.column}" <> ALL($1::text[]) GROUP BY 1 ORDER BY 1`,
         [v.values],
-      );
+      )) as { value: string; count: number }[];
       if (rows.length === 0) continue;
       const found = rows.map((r) => `'${r.value}' (${r.count} row${r.count === 1 ? '' : 's'})`).join(', ');
       problems.push(

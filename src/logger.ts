@@ -17,7 +17,8 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>, 
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.printf(({ timestamp, level, message, stack, ...rest }) => {
           const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-          return `${timestamp} ${level} ${message}${extra}${stack ? `\n${stack}` : ''}`;
+          // timestamp and stack are the strings the timestamp and errors formats put there.
+          return `${String(timestamp)} ${level} ${String(message)}${extra}${typeof stack === 'string' && stack ? `\n${stack}` : ''}`;
         }),
       );
   return winston.createLogger({ level: config.logLevel, format, transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})] });

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   startupLogger = logger;
+  // eslint-disable-next-line prefer-const -- shutdown (below) reads it before start-up assigns it: a const would throw on a signal while starting
   let gateway: Gateway | undefined;
   let stopping: string | undefined;
   // Registered before start-up: a signal while starting stops the gateway once it has started
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     }, config.shutdown.timeoutMs + 5_000).unref();
     gateway.stop().then(
       ({ clean }) => process.exit(clean ? 0 : 1),
-      (error) => {
+      (error: unknown) => {
         logger.error('error while stopping', { error });
         process.exit(1);
       },
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     // Found while starting (the tunnel's credentials file, the generated config): still a configuration error.
     console.error(`Invalid configuration: ${error.message}`);

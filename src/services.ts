@@ -64,6 +64,7 @@ export type Services = ReturnType<typeof createServices>;
 
 declare module './graphql/features' {
   /** `ctx.services` in every resolver: what createServices built. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging needs an interface; a type alias cannot augment one
   interface GatewayServices extends Services {}
 }
 

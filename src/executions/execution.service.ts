@@ -78,7 +78,7 @@ export class ExecutionService {
        ORDER BY e.task_id, e.created_at DESC NULLS LAST, e.id DESC`,
       [[...taskIds]],
     );
-    const byTask = new Map(rows.map(({ __task, ...row }) => [__task, row as TaskExecution]));
+    const byTask = new Map(rows.map(({ __task, ...row }) => [__task, row]));
     return taskIds.map((id) => byTask.get(id) ?? null);
   }
 

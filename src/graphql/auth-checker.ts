@@ -1,4 +1,4 @@
-import { getMetadataStorage, type AuthChecker } from 'type-graphql';
+import { getMetadataStorage, type AuthChecker, type ClassType } from 'type-graphql';
 import { DomainError } from '../errors';
 import type { RequestScope } from '../request';
 import { isRole, Role, roleSatisfies, ROLES } from '../auth/roles';
@@ -28,12 +28,12 @@ function lowest(roles: Role[]): Role {
  * Fails start-up when a root Query or Mutation field of these resolvers has no @Authorized: a new
  * operation is closed until someone decides who may call it.
  */
-export function assertEveryRootFieldAuthorized(resolvers: readonly Function[]): void {
+export function assertEveryRootFieldAuthorized(resolvers: readonly ClassType[]): void {
   const storage = getMetadataStorage();
   const authorized = new Set(storage.authorizedFields.map((f) => `${f.target.name}.${f.fieldName}`));
   const classAuthorized = new Set(storage.authorizedResolver.map((r) => r.target));
   const open = [...storage.queries, ...storage.mutations, ...storage.subscriptions]
-    .filter((r) => resolvers.includes(r.target))
+    .filter((r) => resolvers.some((resolver) => resolver === r.target))
     .filter((r) => !classAuthorized.has(r.target) && !authorized.has(`${r.target.name}.${r.methodName}`))
     .map((r) => `${r.target.name}.${r.methodName}`);
   if (open.length > 0) {

@@ -1,4 +1,4 @@
-import { getIntrospectionQuery, GraphQLError, Kind, parse, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { getIntrospectionQuery, GraphQLError, Kind, parse, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 
 /** More selections than this, once fragments are expanded, is refused before depth is measured. */
@@ -15,7 +15,8 @@ export const MAX_EXPANDED_SELECTIONS = 20_000;
  * graphql-depth-limit measure the (now bounded) document.
  */
 export function createDepthLimitRule(maxDepth: number) {
-  const rule = depthLimit(maxDepth);
+  // @types/graphql-depth-limit says `any`; the package returns a validation rule.
+  const rule = depthLimit(maxDepth) as ValidationRule;
   return (context: ValidationContext): ASTVisitor => {
     const size = expandedSize(context.getDocument());
     if (size === 'unsound') return {};
@@ -49,7 +50,7 @@ export function createDepthLimitRule(maxDepth: number) {
         },
       },
     }) as ValidationContext;
-    return rule(once) as unknown as ASTVisitor;
+    return rule(once);
   };
 }
 

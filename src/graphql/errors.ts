@@ -14,6 +14,12 @@ import type { Logger } from '../logger';
  */
 const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']);
 
+/** The code a client sees on an error (`extensions.code`); INTERNAL_SERVER_ERROR when it has none. */
+export function errorCode(error: { readonly extensions?: Readonly<Record<string, unknown>> }): string {
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+}
+
 export function createFormatError(logger: Logger, isProduction: boolean) {
   const format = formatErrorUnclipped(logger, isProduction);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {

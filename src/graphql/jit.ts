@@ -43,7 +43,7 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
           if (!operation) return execute({ schema, document: rc.document, variableValues: rc.request.variables, operationName: rc.request.operationName });
           const variables = rc.request.variables ?? {};
           let byOperation = plans.get(rc.document);
-          if (!byOperation) plans.set(rc.document, (byOperation = new Map()));
+          if (!byOperation) plans.set(rc.document, (byOperation = new Map<string, CompiledQuery | typeof GRAPHQL_JS>()));
           const name = rc.operationName ?? '';
           let plan = byOperation.get(name);
           if (!plan) {

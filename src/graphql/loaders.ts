@@ -13,7 +13,7 @@ export class Loaders {
   get<K, V>(kind: string, shape: unknown, create: () => DataLoader<K, V>): DataLoader<K, V> {
     const key = `${kind}\u0000${JSON.stringify(shape)}`;
     let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
-    if (!loader) this.loaders.set(key, (loader = create()) as DataLoader<unknown, unknown>);
+    if (!loader) this.loaders.set(key, (loader = create()));
     return loader;
   }
 

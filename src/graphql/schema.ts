@@ -1,6 +1,6 @@
 import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'class-validator';
 import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
-import { ArgumentValidationError, buildSchema, type BuildSchemaOptions, type ResolverData } from 'type-graphql';
+import { ArgumentValidationError, buildSchema, type BuildSchemaOptions, type ClassType } from 'type-graphql';
 import { assertEveryRootFieldAuthorized, authChecker } from './auth-checker';
 import { withPlannedFields, type NodeSpec } from './planner';
 import { NODE_TYPE } from './node';
@@ -8,7 +8,7 @@ import { DateTimeScalar } from './scalars';
 
 /** What the features hand to the schema (collected in src/services.ts): graphql/ names none of them. */
 export interface SchemaParts {
-  resolvers: readonly [Function, ...Function[]];
+  resolvers: readonly [ClassType, ...ClassType[]];
   /** The node types the SQL planner answers (graphql/planner.ts). */
   plannedNodes: readonly NodeSpec[];
   /** type-graphql builds subscriptions only with one; see the subscriptions feature's own. */
@@ -26,7 +26,7 @@ export async function createSchema({ resolvers, plannedNodes, pubSub, checkArgum
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: (value, type, data) => {
       // Called once per argument; the size caps look at all of a call's arguments at once.
-      const { args, info } = data as ResolverData<object>;
+      const { args, info } = data;
       if (checkArguments && !checked.has(args)) {
         checked.add(args);
         checkArguments(info, args);
@@ -45,7 +45,7 @@ export async function createSchema({ resolvers, plannedNodes, pubSub, checkArgum
 // null must still meet the field's rules (title: null is refused).
 const VALIDATOR: ValidatorOptions = { forbidUnknownValues: false, skipMissingProperties: false, validationError: { target: false, value: false } };
 
-const hasRules = new Map<Function, boolean>();
+const hasRules = new Map<object, boolean>();
 
 /**
  * class-validator on the arguments whose class declares rules; the others (paging arguments,
@@ -58,7 +58,8 @@ async function validateInput(value: unknown, type: unknown): Promise<void> {
   if (rules === undefined) hasRules.set(type, (rules = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0));
   if (!rules) return;
   try {
-    await Promise.all((Array.isArray(value) ? value : [value]).filter((v) => v !== null && typeof v === 'object').map((v) => validateOrReject(v, VALIDATOR)));
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    await Promise.all(values.filter((v): v is object => v !== null && typeof v === 'object').map((v) => validateOrReject(v, VALIDATOR)));
   } catch (errors) {
     throw new ArgumentValidationError(errors as ConstructorParameters<typeof ArgumentValidationError>[0]);
   }

@@ -1,4 +1,4 @@
-import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
 /**
  * The fields selected under a path of the current field (e.g. `['edges', 'node']`), through
@@ -9,7 +9,7 @@ export function selectedFields(info: GraphQLResolveInfo, path: readonly string[]
   // The same field nodes come back for every row of a list and, through Apollo's document cache, for
   // every request with the same document: work each selection out once.
   let byPath = memo.get(info.fieldNodes);
-  if (!byPath) memo.set(info.fieldNodes, (byPath = new Map()));
+  if (!byPath) memo.set(info.fieldNodes, (byPath = new Map<string, Set<string>>()));
   const key = path.join('.');
   let fields = byPath.get(key);
   if (!fields) byPath.set(key, (fields = collect(info, path)));
@@ -32,8 +32,8 @@ function fieldsIn(sets: SelectionSetNode[], fragments: Record<string, FragmentDe
   const out: FieldNode[] = [];
   for (const set of sets) {
     for (const s of set.selections) {
-      if (s.kind === 'Field') out.push(s);
-      else if (s.kind === 'InlineFragment') out.push(...fieldsIn([s.selectionSet], fragments, seen));
+      if (s.kind === Kind.FIELD) out.push(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) out.push(...fieldsIn([s.selectionSet], fragments, seen));
       else if (!seen.has(s.name.value) && fragments[s.name.value]) {
         seen.add(s.name.value);
         out.push(...fieldsIn([fragments[s.name.value].selectionSet], fragments, seen));

@@ -29,6 +29,18 @@ SELECT current_setting('server_version') AS server_version,
          WHERE state = 'active' AND datname = current_database() AND pid <> pg_backend_pid()) AS longest_query_seconds,
        to_regclass($1) IS NOT NULL AS has_migrations_table`;
 
+/** A row of STATS_SQL (the casts there make the numbers JavaScript numbers). */
+interface StatsRow {
+  server_version: string;
+  size_bytes: number;
+  connections: number;
+  max_connections: number;
+  cache_hit_ratio: number | null;
+  deadlocks: number | null;
+  longest_query_seconds: number;
+  has_migrations_table: boolean;
+}
+
 /**
  * Looks at the database through a connection of its own, never the gateway's pool, so that a
  * saturated pool cannot make a health check wait. Every look has a deadline: past it the database
@@ -103,7 +115,7 @@ export class DatabaseProbe {
     result.responseTimeMs = Math.round((performance.now() - started) * 100) / 100;
     result.connected = true;
     try {
-      const { rows } = await client.query(STATS_SQL, [this.migrationsTable]);
+      const { rows } = await client.query<StatsRow>(STATS_SQL, [this.migrationsTable]);
       const row = rows[0];
       result.serverVersion = row.server_version;
       result.sizeBytes = row.size_bytes;
@@ -113,7 +125,7 @@ export class DatabaseProbe {
       result.deadlocks = row.deadlocks;
       result.longestQuerySeconds = Math.round(row.longest_query_seconds * 1000) / 1000;
       result.appliedMigrations = row.has_migrations_table
-        ? (await client.query(`SELECT name FROM ${quoteTable(this.migrationsTable)} ORDER BY id`)).rows.map((r) => r.name as string)
+        ? (await client.query<{ name: string }>(`SELECT name FROM ${quoteTable(this.migrationsTable)} ORDER BY id`)).rows.map((r) => r.name)
         : [];
     } catch (error) {
       // Statistics are best effort (a restricted role may not read them); reachability is what counts.

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode } from 'graphql';
+import { Kind, type DocumentNode } from 'graphql';
 import type { Context } from '../graphql/context';
+import { errorCode } from '../graphql/errors';
 import type { GatewayMetrics } from './gateway-metrics';
 
 /** Counts and times every GraphQL request by operation name and outcome for /metrics and the monitor. */
@@ -12,7 +13,7 @@ export function createMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin
         async willSendResponse({ operationName, request, document, errors, response }) {
           // The formatted errors carry the codes the client sees (raw resolver errors have none yet).
           const sent = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const codes = [...new Set((sent ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+          const codes = [...new Set((sent ?? errors ?? []).map(errorCode))];
           const status = response.http.status ?? 200;
           if (codes.length === 0 && status >= 500) codes.push('INTERNAL_SERVER_ERROR');
           // A request refused in validation never resolves its operation: name it from the document.
@@ -25,6 +26,6 @@ export function createMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin
 }
 
 function soleOperationName(document: DocumentNode | undefined): string | undefined {
-  const operations = document?.definitions.filter((d) => d.kind === 'OperationDefinition') ?? [];
-  return operations.length === 1 && operations[0].kind === 'OperationDefinition' ? operations[0].name?.value : undefined;
+  const operations = document?.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION) ?? [];
+  return operations.length === 1 && operations[0].kind === Kind.OPERATION_DEFINITION ? operations[0].name?.value : undefined;
 }

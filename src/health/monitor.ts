@@ -59,8 +59,9 @@ export class HealthMonitor {
   start(): void {
     if (!this.config.monitorEnabled) return;
     void this.metrics.takeWindow(); // the first performance window starts now (synchronously)
-    this.timers.push(setInterval(() => this.tick('health', () => this.sampleHealth()), this.config.checkIntervalMs));
-    this.timers.push(setInterval(() => this.tick('performance', () => this.samplePerformance()), this.config.performanceIntervalMs));
+    // tick never rejects: a failed sample is logged there.
+    this.timers.push(setInterval(() => void this.tick('health', () => this.sampleHealth()), this.config.checkIntervalMs));
+    this.timers.push(setInterval(() => void this.tick('performance', () => this.samplePerformance()), this.config.performanceIntervalMs));
     for (const timer of this.timers) timer.unref();
     this.logger.info('health monitor started', {
       checkIntervalMs: this.config.checkIntervalMs,

@@ -43,7 +43,7 @@ export class PoolHealthService {
       {
         ...(options.url
           ? { connectionString: options.url }
-          : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password as string | undefined }),
+          : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password }),
         ssl: options.ssl as never,
         application_name: 'taskmaster-gateway-health',
         statement_timeout: Math.max(health.checkTimeoutMs * 5, 5_000),

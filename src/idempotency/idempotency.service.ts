@@ -110,7 +110,8 @@ export class IdempotencyService {
 
   /** Deletes expired keys; returns how many. */
   async deleteExpired(): Promise<number> {
-    const [, count] = await this.db.query(`DELETE FROM idempotency_keys WHERE expires_at <= now()`);
+    // TypeORM answers a DELETE on PostgreSQL with [rows, row count].
+    const [, count] = await this.db.query<[unknown[], number]>(`DELETE FROM idempotency_keys WHERE expires_at <= now()`);
     return count;
   }
 

@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
-import { DateTimeScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+import { DateTimeScalar, type JSONObject } from '../graphql/scalars';
 
 export enum IntegrationType {
   CODEGEN = 'codegen',

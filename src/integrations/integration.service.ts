@@ -144,7 +144,7 @@ export class IntegrationService {
   /** The stored form of a configuration: sealed under the active key, with its masked hint. */
   private sealed(configuration: JSONObject): { configuration: JSONObject; credentialsHint: string | null; hasCredentials: boolean } {
     return {
-      configuration: this.secrets.seal(configuration) as JSONObject,
+      configuration: this.secrets.seal(configuration),
       credentialsHint: credentialsHint(configuration),
       hasCredentials: Object.keys(configuration).length > 0,
     };

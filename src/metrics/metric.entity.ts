@@ -1,7 +1,7 @@
 import { Field, ID, Float, ObjectType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+import { DateTimeScalar, JSONObjectScalar, type JSONObject } from '../graphql/scalars';
 
 /** DECIMAL(15,6) comes back from pg as a string; numbers in that range are exact as doubles. */
 const decimalToNumber = {

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { OperationTypeNode } from 'graphql';
 import type { Context } from '../graphql/context';
 import { unauthenticated } from './authenticate';
 
@@ -11,7 +12,7 @@ export function createAnonymousWritePlugin(): ApolloServerPlugin<Context> {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          if (contextValue.principal.kind === 'anonymous' && operation && operation.operation !== 'query') {
+          if (contextValue.principal.kind === 'anonymous' && operation && operation.operation !== OperationTypeNode.QUERY) {
             throw unauthenticated('Authentication required for mutations: send Authorization: Bearer <token>');
           }
         },

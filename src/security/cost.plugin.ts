@@ -37,7 +37,7 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
   const costFor = (rc: GraphQLRequestContext<Context>): number => {
     const document = rc.document!;
     let byOperation = costs.get(document);
-    if (!byOperation) costs.set(document, (byOperation = new Map()));
+    if (!byOperation) costs.set(document, (byOperation = new Map<string, number>()));
     const name = rc.operationName ?? '';
     let cost = byOperation.get(name);
     if (cost === undefined) {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildSchema as buildSdl, parse, type OperationDefinitionNode } from 'graphql';
+import { buildSchema as buildSdl, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { operationCost } from './cost';
 
 const schema = buildSdl(`
@@ -12,7 +12,7 @@ const schema = buildSdl(`
 
 function cost(query: string, variables?: Record<string, unknown>, defaultPageSize = 10): number {
   const document = parse(query);
-  const op = document.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode;
+  const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
   return operationCost(schema, document, op, variables, { defaultPageSize });
 }
 

@@ -5,6 +5,7 @@ import {
   isLeafType,
   isObjectType,
   Kind,
+  OperationTypeNode,
   valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
@@ -127,7 +128,7 @@ export function costOf(
   const root = schema.getRootType(operation.operation);
   if (!root) return { cost: 0, byVariables: false };
   let cost = selectionsCost(operation.selectionSet, root);
-  if (operation.operation === 'mutation') {
+  if (operation.operation === OperationTypeNode.MUTATION) {
     cost += (options.mutationCost ?? 10) * operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
   }
   return { cost, byVariables };

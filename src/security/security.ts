@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { query } from '../db/rows';
 import { Authenticator, type TokenVerifier } from './authenticate';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -24,7 +25,8 @@ export interface Security {
  * unfit one, naming the fix).
  */
 export async function checkDatabaseRoles(config: Config, db: DataSource, services: SecurityServices, logger: Logger): Promise<void> {
-  const [me] = await db.query(
+  const [me] = await query<{ user: string; superuser: boolean }>(
+    db,
     `SELECT session_user AS "user", EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER')) AS "superuser"`,
   );
   if (me?.superuser && !config.db.embedded) {

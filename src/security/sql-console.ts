@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryArrayConfig, type QueryArrayResult, type QueryConfig } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { ConfigError } from '../config';
 import { dataSourceOptions } from '../db/data-source';
@@ -9,6 +9,12 @@ import type { SecurityConfig } from '../config';
 import { checkStatement, WRAPPABLE_KEYWORDS } from './sql-statement';
 
 export type SqlTruncation = 'ROWS' | 'CELL_BYTES' | 'ANSWER_BYTES';
+
+/**
+ * A statement sent with the extended protocol (parse, bind, execute), which takes one statement
+ * only: PostgreSQL itself refuses `a; b`. pg reads `queryMode`; @types/pg does not declare it.
+ */
+type Extended<C extends QueryConfig> = C & { queryMode: 'extended' };
 
 export interface SqlResult {
   columns: string[];
@@ -103,18 +109,20 @@ export class SqlConsole {
       await client.query('BEGIN TRANSACTION READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.config.statementTimeoutMs)}`);
       const cap = this.config.rowLimit;
-      let result;
+      let result: QueryArrayResult<unknown[]>;
       let wrapped: { columns: string[]; long: boolean[] } | undefined;
       if (WRAPPABLE_KEYWORDS.has(statement.keyword)) {
         wrapped = await this.describe(client, statement.text);
         const query = wrapped ? this.wrap(statement.text, wrapped.long) : statement.text;
-        await client.query({ text: `DECLARE run_sql NO SCROLL CURSOR FOR ${query}`, queryMode: 'extended' } as never);
-        result = await client.query({ text: `FETCH FORWARD ${cap + 1} FROM run_sql`, rowMode: 'array' });
+        const declare: Extended<QueryConfig> = { text: `DECLARE run_sql NO SCROLL CURSOR FOR ${query}`, queryMode: 'extended' };
+        await client.query(declare);
+        result = await client.query<unknown[]>({ text: `FETCH FORWARD ${cap + 1} FROM run_sql`, rowMode: 'array' });
       } else {
-        result = await client.query({ text: statement.text, rowMode: 'array', queryMode: 'extended' } as never);
+        const run: Extended<QueryArrayConfig> = { text: statement.text, rowMode: 'array', queryMode: 'extended' };
+        result = await client.query<unknown[]>(run);
       }
-      const columns = wrapped?.columns ?? (result.fields ?? []).map((f: { name: string }) => f.name);
-      return this.shape(columns, wrapped?.long, result.rows as unknown[][]);
+      const columns = wrapped?.columns ?? (result.fields ?? []).map((f) => f.name);
+      return this.shape(columns, wrapped?.long, result.rows);
     } catch (error) {
       throw this.explain(error);
     } finally {
@@ -127,9 +135,10 @@ export class SqlConsole {
 
   /** The query's columns without running it (LIMIT 0 plans, fetches nothing). */
   private async describe(client: PoolClient, text: string): Promise<{ columns: string[]; long: boolean[] } | undefined> {
-    const { fields } = await client.query({ text: `SELECT * FROM (${text}\n) AS q LIMIT 0`, queryMode: 'extended' } as { text: string });
+    const plan: Extended<QueryConfig> = { text: `SELECT * FROM (${text}\n) AS q LIMIT 0`, queryMode: 'extended' };
+    const { fields } = await client.query(plan);
     if (fields.length === 0) return undefined;
-    return { columns: fields.map((f: { name: string }) => f.name), long: fields.map((f: { dataTypeID: number }) => !SHORT_TYPES.has(f.dataTypeID)) };
+    return { columns: fields.map((f) => f.name), long: fields.map((f) => !SHORT_TYPES.has(f.dataTypeID)) };
   }
 
   /**
@@ -166,7 +175,10 @@ export class SqlConsole {
         let cut = false;
         if (long?.[c]) {
           const prefix = values[k++];
-          if (prefix !== null) (value = prefix), (cut = true);
+          if (prefix !== null) {
+            value = prefix;
+            cut = true;
+          }
         } else if (long === undefined && typeof value === 'string' && Buffer.byteLength(value) > cellBytes) {
           cut = true; // SHOW / EXPLAIN output, not wrapped in SQL: short by nature, cut here
         }

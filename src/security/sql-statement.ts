@@ -45,9 +45,13 @@ export function checkStatement(sql: string): ScannedStatement {
       let nest = 1;
       i += 2;
       while (i < n && nest > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (nest++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (nest--, (i += 2));
-        else i++;
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          nest++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          nest--;
+          i += 2;
+        } else i++;
       }
     } else if (c === "'") {
       const escapes = /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
@@ -63,8 +67,10 @@ export function checkStatement(sql: string): ScannedStatement {
       let name = '';
       i++;
       while (i < n) {
-        if (sql[i] === '"' && sql[i + 1] === '"') (name += '"', (i += 2));
-        else if (sql[i] === '"') break;
+        if (sql[i] === '"' && sql[i + 1] === '"') {
+          name += '"';
+          i += 2;
+        } else if (sql[i] === '"') break;
         else name += sql[i++];
       }
       i++;

@@ -6,7 +6,7 @@ import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
 import { likePattern, type Params } from '../db/sql';
-import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, LATEST_EXECUTION_ORDER } from '../executions/execution.query';
+import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, LATEST_EXECUTION_ORDER, type ExecutionFilter } from '../executions/execution.query';
 import { Task, TaskStatus } from './task.entity';
 
 /** Limits on a TaskFilter: filter objects in all (the root included) and depth of and/or/not. */
@@ -217,6 +217,15 @@ function jsonPathSql(j: JsonPathFilter, p: Params): string {
  * Task for the read planner (src/graphql/planner.ts): the relations of Task it plans into the root's
  * statement. `r` is the parent row's derived table (columns named by property).
  */
+/** The arguments of Task.subtasks and Task.executions as the planner hands them over (already checked against the schema). */
+interface SubtaskArgs {
+  orderBy?: readonly TaskOrder[] | null;
+  filter?: TaskFilter | null;
+}
+interface ExecutionArgs {
+  filter?: ExecutionFilter | null;
+}
+
 export const TASK_NODE: NodeSpec = {
   type: 'Task',
   from: 'tasks t',
@@ -230,8 +239,9 @@ export const TASK_NODE: NodeSpec = {
       target: () => TASK_NODE,
       on: (r) => `t.parent_task_id = ${r}."id"`,
       query: (args, p) => {
-        const ordering = taskOrdering(args.orderBy);
-        const filter = taskFilterSql(args.filter, p);
+        const { orderBy, filter: given } = args as SubtaskArgs;
+        const ordering = taskOrdering(orderBy);
+        const filter = taskFilterSql(given, p);
         return { where: filter ? [filter] : [], ordering };
       },
     },
@@ -239,7 +249,7 @@ export const TASK_NODE: NodeSpec = {
       kind: 'page',
       target: () => EXECUTION_NODE,
       on: (r) => `e.task_id = ${r}."id"`,
-      query: (args, p) => ({ where: executionFilterSql(args.filter, p), ordering: EXECUTION_ORDERING }),
+      query: (args, p) => ({ where: executionFilterSql((args as ExecutionArgs).filter, p), ordering: EXECUTION_ORDERING }),
     },
     latestExecution: { kind: 'first', target: () => EXECUTION_NODE, on: (r) => `e.task_id = ${r}."id"`, orderBy: () => LATEST_EXECUTION_ORDER },
     executionCount: { kind: 'count', sql: (r) => `SELECT count(*)::int FROM task_executions e WHERE e.task_id = ${r}."id"` },

@@ -158,7 +158,7 @@ export class TaskService {
    * changes nothing (an agent may repeat itself).
    */
   updateStatus(scope: RequestScope, id: string, to: TaskStatus, expectedVersion?: number | null): Promise<Task> {
-    return this.update(scope, { id, status: to, expectedVersion } as UpdateTaskInput, 'updateTaskStatus');
+    return this.update(scope, { id, status: to, expectedVersion }, 'updateTaskStatus');
   }
 
   /** Deletes a task without subtasks (its executions go with it, ON DELETE CASCADE); one audited DELETE. */

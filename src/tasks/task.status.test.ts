@@ -20,7 +20,7 @@ describe('task state machine', () => {
     if (TASK_TRANSITIONS[from].includes(to)) {
       const completedAt = transition(from, to, earlier, now);
       if (['completed', 'failed', 'cancelled'].includes(to)) expect(completedAt).toBe(now);
-      else if (to === 'pending') expect(completedAt).toBeNull();
+      else if (to === TaskStatus.PENDING) expect(completedAt).toBeNull();
       else expect(completedAt).toBe(earlier);
     } else {
       expect(() => transition(from, to, null, now)).toThrow(/cannot move to/);

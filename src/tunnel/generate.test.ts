@@ -1,7 +1,6 @@
 import { loadConfig, type Env } from '../config';
 import { BANNER, generateTunnelYaml, sourceOf } from './generate';
 import { buildTunnelConfig, TunnelConfigError, buildValidTunnelConfig } from './tunnel.service';
-import type { EnabledTunnelConfig } from '../config';
 import { planTunnel } from './plan';
 import { validateTunnelYaml } from './validate';
 

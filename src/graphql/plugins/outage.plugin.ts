@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, type OperationDefinitionNode } from 'graphql';
 import type { Context } from '../context';
 import { RETRY_AFTER_SECONDS, serviceUnavailable } from '../errors';
 
@@ -9,7 +9,7 @@ const HEALTH_FIELDS = new Set(['poolHealth', '__typename']);
 /** A query that reads health only: what a token verified before an outage may still do during it. */
 export function isHealthRead(operation: OperationDefinitionNode | undefined): boolean {
   return (
-    operation?.operation === 'query' &&
+    operation?.operation === OperationTypeNode.QUERY &&
     operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && HEALTH_FIELDS.has(s.name.value))
   );
 }

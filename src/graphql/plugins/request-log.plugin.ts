@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { requestStats } from '../../request';
 import type { Context } from '../context';
+import { errorCode } from '../errors';
 
 export interface RequestLogOptions {
   /** Also send the statement count to the client as `X-SQL-Statements` (default false). */
@@ -23,7 +24,7 @@ export function createRequestLogPlugin({ sqlCountHeader = false }: RequestLogOpt
           // The formatted errors carry the codes the client sees, the ones /metrics counts (raw
           // resolver errors have none yet).
           const sent = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const codes = [...new Set((sent ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+          const codes = [...new Set((sent ?? errors ?? []).map(errorCode))];
           contextValue.logger.info('graphql request', {
             operation: operationName ?? null,
             durationMs: Math.round((performance.now() - started) * 10) / 10,
