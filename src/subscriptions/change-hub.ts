@@ -32,7 +32,7 @@ export interface SubscribeOptions {
   /** Replay changes with seq > after first (a decoded cursor). */
   after?: number;
   /** Called when the subscription's queue passes its cap (the consumer is too slow). */
-  onOverflow(): void;
+  onOverflow: () => void;
 }
 
 /**

@@ -198,7 +198,7 @@ export class ChangeListener {
         this.readAgain = false;
         while (this.active) {
           this.o.onRead?.();
-          const { rows } = await client.query(`SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [this.state.lastSeq]);
+          const { rows } = await client.query<Record<string, unknown> & { seq: string }>(`SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [this.state.lastSeq]);
           // activate() may have moved lastSeq past some of these while the statement ran.
           const fresh = rows.filter((row) => Number(row.seq) > this.state.lastSeq);
           if (fresh.length > 0 && this.active) {

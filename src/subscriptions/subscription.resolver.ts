@@ -27,9 +27,18 @@ export interface SubscriptionContext extends Context {
   shareKey: string;
 }
 
-type Data = SubscribeResolverData<unknown, Record<string, any>, SubscriptionContext>;
+/** The arguments of every subscription field below (each takes some of them). */
+interface SubscriptionArgs {
+  filter?: object | null;
+  after?: string | null;
+  taskId?: string;
+  executionId?: string;
+  name?: string;
+  dimensions?: object | null;
+}
+type Data = SubscribeResolverData<unknown, SubscriptionArgs, SubscriptionContext>;
 
-function subscribe(interest: (args: Record<string, any>, ctx: SubscriptionContext) => ChangeInterest) {
+function subscribe(interest: (args: SubscriptionArgs, ctx: SubscriptionContext) => ChangeInterest) {
   return async ({ args, context }: Data) => {
     if (!context.changes) throw new Error('subscriptions are served over WebSocket (graphql-ws) at /graphql');
     // The filter's own rules (lengths, list sizes) now, rather than as an error on every event.
@@ -52,7 +61,7 @@ function imageOf<T>(ctx: SubscriptionContext, entity: new () => T, old: Record<s
   const row = {} as Record<string, unknown>;
   for (const column of ctx.db.getMetadata(entity).columns) {
     const value = old[column.databaseName];
-    row[column.propertyName] = value != null && column.type === 'timestamptz' ? new Date(String(value)) : column.type === 'decimal' && value != null ? Number(value) : (value ?? null);
+    row[column.propertyName] = value != null && column.type === 'timestamptz' ? new Date(value as string) : column.type === 'decimal' && value != null ? Number(value) : (value ?? null);
   }
   return row as T;
 }

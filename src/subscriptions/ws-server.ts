@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import {
   getOperationAST,
   GraphQLError,
+  OperationTypeNode,
   parse,
   specifiedRules,
   validate,
@@ -25,6 +26,7 @@ import type { Config } from '../config';
 import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
+import { query } from '../db/rows';
 import type { Logger } from '../logger';
 import { operationCost } from '../security/cost';
 import { createDocumentLimitRules } from '../security/limit.rules';
@@ -113,7 +115,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     replayHours: sc.replayHours,
     pollMs: sc.pollMs,
     logger,
-    head: async () => Number((await o.db.query(`SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq),
+    head: async () => Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq),
     deliver: (events) => hub.publish(events),
     onRead: () => reads.inc(),
   });
@@ -230,10 +232,10 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     const document = checked;
     const operation = getOperationAST(document, payload.operationName);
     if (!operation) return refuse('Give one operation, or name the one to run (operationName)', 'BAD_USER_INPUT');
-    if (operation.operation !== 'subscription') {
+    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
       return refuse('Only subscriptions run over WebSocket; send queries and mutations to POST /graphql', 'BAD_USER_INPUT');
     }
-    const variables = (payload.variables ?? undefined) as Record<string, unknown> | undefined;
+    const variables = payload.variables ?? undefined;
     const limits = config.security.limits;
     const cost = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
     if (cost > limits.maxCost) {
@@ -384,7 +386,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
         if (!listener.polling) return;
         return {
           async willSendResponse({ operation }) {
-            if (operation?.operation === 'mutation') listener.poke(); // its writes have committed
+            if (operation?.operation === OperationTypeNode.MUTATION) listener.poke(); // its writes have committed
           },
         };
       },
@@ -401,7 +403,7 @@ function listenClientConfig(db: DataSource): ClientConfig {
   return {
     ...(options.url
       ? { connectionString: options.url }
-      : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password as string | undefined }),
+      : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password }),
     ssl: options.ssl as ClientConfig['ssl'],
   };
 }
