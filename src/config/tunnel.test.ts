@@ -29,7 +29,7 @@ describe('tunnelConfig (environment -> TunnelConfig)', () => {
     expect(tunnelConfig({})).toEqual({ enabled: false, configFile: resolve('.data/cloudflared/config.yml') });
   });
 
-  it('has the defaults of the original design and cloudflared.md', () => {
+  it('has the defaults of the original design and of the cloudflared rules', () => {
     expect(enabled()).toEqual({
       enabled: true,
       tunnelId: ID,

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 
 /**
- * The three database roles (DESIGN.md, "Database roles"):
+ * The three database roles (docs/security.md, "Database roles"):
  *  - owner: owns the schema; migrations run as it. Never used by the running gateway.
  *  - runtime: the gateway's DB_USER. SELECT/INSERT/UPDATE/DELETE on the gateway's tables, no DDL.
  *  - console: runSql's RUN_SQL_DATABASE_URL user. SELECT on the domain tables only: not api_tokens,

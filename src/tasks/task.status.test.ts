@@ -6,7 +6,7 @@ const now = new Date('2026-01-01T00:00:00Z');
 const earlier = new Date('2025-12-31T00:00:00Z');
 
 describe('task state machine', () => {
-  it('allows exactly the moves of DESIGN.md', () => {
+  it('allows exactly the moves of the task state machine', () => {
     expect(TASK_TRANSITIONS).toEqual({
       pending: ['in_progress', 'cancelled'],
       in_progress: ['completed', 'failed', 'cancelled', 'pending'],

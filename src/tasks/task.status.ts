@@ -3,7 +3,7 @@ import type { Params } from '../db/sql';
 import { TaskStatus } from './task.entity';
 
 /**
- * The task state machine (DESIGN.md), the one definition: the GraphQL enum is `TaskStatus`, and the
+ * The task state machine (docs/api.md, "Writing"), the one definition: the GraphQL enum is `TaskStatus`, and the
  * TypeScript check, the SQL of a move and the mutation's description are all made from this table.
  * completed and cancelled are final.
  */
