@@ -47,9 +47,11 @@ export default tseslint.config(
     },
   },
   {
-    // Plain CommonJS config files (jest.config.js): no types to check.
+    // Plain JavaScript (jest.config.js, bench/*.cjs scripts run by node as they are): no types to check.
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { module: 'readonly', require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { globals: { module: 'readonly', require: 'readonly', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
   },
+  // CommonJS is what a .cjs file is.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
