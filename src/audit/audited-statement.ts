@@ -98,11 +98,12 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   const p = write.params;
   // Inside the statement rows keep their column names (so `o.completed_at` reads as in SQL); the
   // audit trail and the caller get property names (completedAt), as the GraphQL API spells them.
-  const image = (alias: string) => [...table.columns.values()].map((col) => `${alias}.${ident(col)}`).join(', ');
-  const json = (alias: string, columns = [...table.columns]) => `jsonb_build_object(${columns.map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`;
-  const visible = [...table.columns].filter(([prop]) => !table.hidden.includes(prop));
-  const output = (alias: string) =>
-    visible.map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`).join(', ');
+  // These lists depend only on the table and the alias: built once per table.
+  const visible = () => [...table.columns].filter(([prop]) => !table.hidden.includes(prop));
+  const image = (alias: string) => fragment(table, `image ${alias}`, () => [...table.columns.values()].map((col) => `${alias}.${ident(col)}`).join(', '));
+  const json = (alias: string, withHidden = true) =>
+    fragment(table, `json ${alias} ${withHidden}`, () => `jsonb_build_object(${(withHidden ? [...table.columns] : visible()).map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`);
+  const output = (alias: string) => fragment(table, `output ${alias}`, () => visible().map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`).join(', '));
   const { principal } = scope;
   const actor = [principal.kind, principal.id, principal.name, principal.role, write.operation, table.entity].map((v) => p.add(v)).join(', ');
   const requestId = p.add(scope.requestId);
@@ -114,7 +115,7 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
            SELECT clock_timestamp(), ${actor}, NULL, jsonb_build_object('count', jsonb_build_object('before', NULL, 'after', count(*))), ${requestId}
            FROM changed HAVING count(*) > 0`
       : `INSERT INTO audit_log (${auditColumns})
-           SELECT clock_timestamp(), ${actor}, c."id"::text, ${diffSql(null, json('c'), table.secret)}, ${requestId} FROM changed c`;
+           SELECT clock_timestamp(), ${actor}, c."id"::text, ${fragment(table, 'created', () => diffSql(null, json('c'), table.secret))}, ${requestId} FROM changed c`;
     return {
       sql: `WITH changed AS (${write.insert} RETURNING ${image('w')}),
         audit_row AS (${audit})
@@ -132,10 +133,10 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
     if (table.versioned) set.push(`"version" = o."version" + 1`);
     if (table.columns.has('updatedAt')) set.push(`${ident(table.columns.get('updatedAt') as string)} = now()`);
     change = `UPDATE ${table.table} AS w SET ${set.join(', ')} FROM locked o WHERE ${where.join(' AND ')} RETURNING ${image('w')}`;
-    diff = write.changes ?? diffSql(json('o'), json('c'), table.secret);
+    diff = write.changes ?? fragment(table, 'updated', () => diffSql(json('o'), json('c'), table.secret));
   } else {
     change = `DELETE FROM ${table.table} AS w USING locked o WHERE ${where.join(' AND ')} RETURNING ${image('w')}`;
-    diff = diffSql(json('o'), null, table.secret);
+    diff = fragment(table, 'deleted', () => diffSql(json('o'), null, table.secret));
   }
   const row = `SELECT ${image('r')} FROM ${table.table} r WHERE r."id" = ${write.id}`;
   return {
@@ -149,9 +150,20 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
         WHERE d.changes <> '{}'::jsonb)
       SELECT 'changed' AS "__outcome", NULL::jsonb AS "__seen", ${output('c')} FROM changed c
       UNION ALL
-      SELECT 'current', (SELECT ${json('s', visible)} FROM seen s), ${output('o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM changed)`,
+      SELECT 'current', (SELECT ${json('s', false)} FROM seen s), ${output('o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM changed)`,
     params: p.values,
   };
+}
+
+const fragments = new WeakMap<WrittenTable, Map<string, string>>();
+
+/** A piece of SQL that depends only on the table, built on first use. */
+function fragment(table: WrittenTable, key: string, build: () => string): string {
+  let byKey = fragments.get(table);
+  if (!byKey) fragments.set(table, (byKey = new Map()));
+  let sql = byKey.get(key);
+  if (sql === undefined) byKey.set(key, (sql = build()));
+  return sql;
 }
 
 /**
