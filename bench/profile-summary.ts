@@ -1,6 +1,11 @@
 // Sums a V8 CPU profile (`node --cpu-prof`) by where the time goes: self time of each sample
 // attributed to a layer by the script that holds the function (or by its name, for V8 built-ins).
-// Usage: node -r @swc-node/register bench/profile-summary.ts FILE.cpuprofile [--top N]
+// Usage: node -r @swc-node/register bench/profile-summary.ts FILE.cpuprofile [--top N] [--requests N]
+// With --requests (the requests the profile covers, e.g. the `.requests` file bench/cpu-prof-window.cjs
+// writes), each layer is also given in ms per request. Samples in `writev` itself are counted apart:
+// on a busy 2-core machine writing to a local PostgreSQL or client socket wakes the reader, which
+// often runs first while this thread waits, so their wall time is mostly not this process's CPU
+// (RESULTS.md, round 6).
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -44,6 +49,7 @@ function layer(node: ProfileNode): string {
 
 const [file, ...rest] = process.argv.slice(2);
 const top = Number(rest[rest.indexOf('--top') + 1]) || 15;
+const requests = rest.includes('--requests') ? Number(rest[rest.indexOf('--requests') + 1]) : 0;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, ProfileNode>();
@@ -69,6 +75,7 @@ const byLayer = new Map<string, number>();
 const byFunction = new Map<string, number>();
 let total = 0;
 let idle = 0;
+let writev = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   const node = byId.get(id)!;
@@ -78,13 +85,18 @@ profile.samples.forEach((id, i) => {
     idle += dt;
     return;
   }
+  if (node.callFrame.functionName === 'writev' && !node.callFrame.url) {
+    writev += dt;
+    return;
+  }
   total += dt;
   byLayer.set(l, (byLayer.get(l) ?? 0) + dt);
   const fn = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/src\//, 'src/')}:${node.callFrame.lineNumber + 1}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
 });
 const pct = (v: number) => ((100 * v) / total).toFixed(1).padStart(5);
-console.log(`busy ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s`);
-for (const [l, v] of [...byLayer].sort((a, b) => b[1] - a[1])) console.log(`${pct(v)} %  ${l}`);
+const perRequest = (v: number) => (requests ? `  ${(v / 1e3 / requests).toFixed(3).padStart(6)} ms/req` : '');
+console.log(`busy ${(total / 1e6).toFixed(2)} s${perRequest(total)}, idle ${(idle / 1e6).toFixed(2)} s, in writev (not counted as busy) ${(writev / 1e6).toFixed(2)} s${perRequest(writev)}`);
+for (const [l, v] of [...byLayer].sort((a, b) => b[1] - a[1])) console.log(`${pct(v)} %${perRequest(v)}  ${l}`);
 console.log(`\ntop ${top} functions (self time):`);
 for (const [f, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)} %  ${f}`);

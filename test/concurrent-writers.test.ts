@@ -116,6 +116,23 @@ describe('idempotency keys', () => {
     expect(await rowsTitled('bad key')).toBe(before);
   });
 
+  it('a create answers with the fields it reads; a keyed repeat may read fields the first request did not', async () => {
+    const READ = `query($id: UUID!) { task(id: $id) { id title status priority version requirements createdAt updatedAt parent { id } } }`;
+    const full = `mutation($input: CreateTaskInput!) { createTask(input: $input) { id title status priority version requirements createdAt updatedAt parent { id } } }`;
+    const plain = await t.gql(full, { input: { title: `reads ${randomUUID()}`, priority: 4, requirements: { a: null } } });
+    expect(plain.body.errors).toBeUndefined();
+    const stored = await t.gql(READ, { id: plain.body.data.createTask.id });
+    expect(plain.body.data.createTask).toEqual(stored.body.data.task);
+
+    const key = randomUUID();
+    const first = await t.gql(`mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }`, { input: { title: `keyed reads ${key}`, idempotencyKey: key } });
+    const again = await t.gql(full, { input: { title: `keyed reads ${key}`, idempotencyKey: key } });
+    expect(again.body.errors).toBeUndefined();
+    expect(again.body.data.createTask.id).toBe(first.body.data.createTask.id);
+    expect(again.body.data.createTask).toEqual((await t.gql(READ, { id: first.body.data.createTask.id })).body.data.task);
+    expect(await rowsTitled(`keyed reads ${key}`)).toBe(1);
+  });
+
   it('scopes a header key to each mutation field of an operation (its alias or name)', async () => {
     const key = randomUUID();
     const doc = `mutation { a: createTask(input: { title: "alias a ${key}" }) { id } b: createTask(input: { title: "alias b ${key}" }) { id } }`;

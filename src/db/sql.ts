@@ -35,31 +35,32 @@ export function pgError(error: unknown): { code?: string; constraint?: string } 
 /** Distinct statements prepared per data source; beyond it statements run unnamed (planned each time). */
 export const MAX_PREPARED_STATEMENTS = 500;
 
-/** Runs one read statement; `Row` is what its select list makes of a row (see rows.ts). */
-export type ReadQuery = <Row = Record<string, unknown>>(sql: string, params: unknown[]) => Promise<Row[]>;
-const readers = new WeakMap<DataSource, ReadQuery>();
+/** Runs one statement on a pooled connection (autocommit); `Row` is what its select list makes of a row (see rows.ts). */
+export type PreparedQuery = <Row = Record<string, unknown>>(sql: string, params: unknown[]) => Promise<Row[]>;
+const runners = new WeakMap<DataSource, PreparedQuery>();
 
 /**
- * Runs read statements as named prepared statements on the data source's pg pool: PostgreSQL
- * parses and plans each text once per connection and then only binds new parameter values (the
- * planner's texts repeat per document, and planning a nested read is a large part of running it).
- * Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The
- * number of texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's
- * memory with prepared statements.
+ * Runs statements as named prepared statements on the data source's pg pool: PostgreSQL parses
+ * and plans each text once per connection and then only binds new parameter values. The planner's
+ * reads repeat their text per document, and the audited writes (src/audit/audited-statement.ts)
+ * per mutation and set of fields given; parsing and planning are a large part of running either.
+ * Statements still go through TypeORM's logger (X-SQL-Statements, slow-query log). The number of
+ * texts prepared is capped, so clients varying their filters cannot fill PostgreSQL's memory with
+ * prepared statements.
  */
 const ignore = (): void => undefined;
 
-export function readQuery(db: DataSource): ReadQuery {
-  let reader = readers.get(db);
-  if (!reader) {
+export function preparedQuery(db: DataSource): PreparedQuery {
+  let runner = runners.get(db);
+  if (!runner) {
     const pool = (db.driver as unknown as { master?: Pool }).master;
     const names = new Map<string, string>();
     const slowMs = db.options.maxQueryExecutionTime;
-    reader = !pool
+    runner = !pool
       ? <Row>(sql: string, params: unknown[]): Promise<Row[]> => db.query(sql, params)
       : async <Row>(sql: string, params: unknown[]): Promise<Row[]> => {
           let name = names.get(sql);
-          if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_read_${names.size}`));
+          if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `tm_${names.size}`));
           // As TypeORM's runner does: a failed connect is thrown as it is, a failed statement as a
           // QueryFailedError (with the statement, for the error log) after logQueryError.
           const client = await pool.connect();
@@ -86,7 +87,7 @@ export function readQuery(db: DataSource): ReadQuery {
             throw new QueryFailedError(sql, params, error as Error);
           }
         };
-    readers.set(db, reader);
+    runners.set(db, runner);
   }
-  return reader;
+  return runner;
 }

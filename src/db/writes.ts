@@ -1,5 +1,6 @@
 import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
 import { OutcomeUnknownError } from '../errors';
+import { preparedQuery } from './sql';
 
 /** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
 export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -12,20 +13,12 @@ export function runnerQuery(runner: QueryRunner): Query {
   };
 }
 
-/** A statement on a pooled connection of its own (autocommit). */
+/**
+ * A statement on a pooled connection of its own (autocommit), as a named prepared statement
+ * (src/db/sql.ts): a connection lost under it is handed back broken there.
+ */
 export function poolQuery(db: DataSource): Query {
-  return async (sql, params) => {
-    const runner = db.createQueryRunner();
-    let broken: unknown;
-    try {
-      return await runnerQuery(runner)(sql, params);
-    } catch (error) {
-      if (isConnectionLost(error)) broken = error;
-      throw error;
-    } finally {
-      await releaseRunner(runner, broken);
-    }
-  };
+  return preparedQuery(db);
 }
 
 /**

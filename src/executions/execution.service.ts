@@ -134,7 +134,7 @@ export class ExecutionService {
       id: `${p.add(id)}::uuid`,
       set: [`logs = coalesce(o.logs, '[]'::jsonb) || ${p.json(entries)}`],
       // Audited as a count: the log itself may be long, and is in the row.
-      changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${Math.floor(entries.length)}))`,
+      changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${p.add(entries.length)}::int))`,
       params: p,
     });
     return this.idempotency.once(scope, idempotency, { id, entries }, async (query) => {

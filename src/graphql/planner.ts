@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { getMetadataArgsStorage } from 'typeorm';
 import { pageSql, planPage, toConnection, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageReads } from './connection';
-import { ident, Params, type ReadQuery } from '../db/sql';
+import { ident, Params, type PreparedQuery } from '../db/sql';
 
 /**
  * The read planner: a root field (`task(id)`, `tasks(...)`) and every relation selected below it
@@ -363,7 +363,7 @@ export interface PlannedRoot {
   defaultPageSize: number;
 }
 
-type Query = ReadQuery;
+type Query = PreparedQuery;
 
 /** A root connection in one statement, or undefined when its selection cannot be planned. */
 export async function plannedPage<T>(

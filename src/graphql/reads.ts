@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { entityColumns, query } from '../db/rows';
-import { Params, readQuery } from '../db/sql';
+import { Params, preparedQuery } from '../db/sql';
 import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageQuery } from './connection';
 import { plannedOne, plannedPage, type NodeSpec } from './planner';
 
@@ -66,7 +66,7 @@ export class TableReads<T extends { id: string }> {
     const { query: q, plan } = this.pageQuery(r, rows);
     const spec = this.spec;
     if (r.info && spec) {
-      const connection = await plannedPage<T>(readQuery(this.db), r.info, { spec, ...rows, plan, defaultPageSize: this.defaultPageSize });
+      const connection = await plannedPage<T>(preparedQuery(this.db), r.info, { spec, ...rows, plan, defaultPageSize: this.defaultPageSize });
       if (connection) return connection;
     }
     return fetchPage<T>(this.db, q, plan, r.withTotal);
@@ -83,7 +83,7 @@ export class TableReads<T extends { id: string }> {
     const spec = this.spec;
     if (!spec) return undefined;
     const params = new Params();
-    return plannedOne<T>(readQuery(this.db), info, { spec, where: [`${spec.alias}.id = ${params.add(id)}::uuid`], params, defaultPageSize: this.defaultPageSize });
+    return plannedOne<T>(preparedQuery(this.db), info, { spec, where: [`${spec.alias}.id = ${params.add(id)}::uuid`], params, defaultPageSize: this.defaultPageSize });
   }
 
   private get spec(): NodeSpec | undefined {

@@ -11,9 +11,14 @@ import { isRole, type Role } from '../auth/roles';
 /** How API tokens issued here begin (src/tokens/token.service.ts issues them). */
 export const TOKEN_PREFIX = 'tmg_';
 
-/** Checks an API token issued here; src/tokens/token.service.ts is the one the gateway uses. */
+/** How an API token is stored and looked up: its SHA-256, never the token itself. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Checks an API token issued here, by its hashToken; src/tokens/token.service.ts is the one the gateway uses. */
 export interface TokenVerifier {
-  verify(token: string): Promise<{ token: { id: string; name: string; role: Role } } | { refused: string }>;
+  verify(hash: string): Promise<{ token: { id: string; name: string; role: Role } } | { refused: string }>;
 }
 
 /** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
@@ -52,9 +57,9 @@ export class Authenticator {
     const credential = match[1];
     // Security bookkeeping is not counted as the request's own SQL (X-SQL-Statements).
     if (credential.startsWith(TOKEN_PREFIX)) {
-      const hash = createHash('sha256').update(credential).digest('base64url');
+      const hash = hashToken(credential);
       try {
-        const principal = await requestStats.exit(() => this.apiToken(credential));
+        const principal = await requestStats.exit(() => this.apiToken(hash));
         this.lastVerified.set(hash, principal);
         return principal;
       } catch (error) {
@@ -76,8 +81,8 @@ export class Authenticator {
     throw unauthenticated('Unknown token: API tokens start with tmg_, and no JWT issuer is configured');
   }
 
-  private async apiToken(credential: string): Promise<Principal> {
-    const result = await this.tokens.verify(credential);
+  private async apiToken(hash: string): Promise<Principal> {
+    const result = await this.tokens.verify(hash);
     if ('refused' in result) throw unauthenticated(`Invalid token: ${result.refused}`);
     return { kind: 'token', id: result.token.id, name: result.token.name, role: result.token.role };
   }

@@ -60,7 +60,7 @@ export class TaskResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Creates a task (one INSERT).' })
   async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
-    const task = await ctx.services.tasks.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
+    const task = await ctx.services.tasks.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey), 'parentTaskId', selectedFields(info));
     clearTaskLoaders(ctx);
     return task;
   }
@@ -69,7 +69,7 @@ export class TaskResolver {
   @Mutation(() => Task, { description: 'Creates a subtask of an existing task.' })
   async createSubtask(@Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
     const { parentId, ...fields } = input;
-    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, idempotencyOf(ctx, info, input.idempotencyKey), 'parentId');
+    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, idempotencyOf(ctx, info, input.idempotencyKey), 'parentId', selectedFields(info));
     clearTaskLoaders(ctx);
     return task;
   }

@@ -72,13 +72,15 @@ export class TaskService {
   /**
    * One INSERT ... RETURNING, its audit row written by the same statement. A missing parent is
    * found by the foreign key rather than by a separate look-up. With an idempotency key, a repeat
-   * gets the first answer (src/idempotency).
+   * gets the first answer (src/idempotency). `reads`: the GraphQL fields the caller reads of the
+   * new task (every column without).
    */
   async create(
     scope: RequestScope,
     input: TaskFieldsInput & { parentTaskId?: string | null; idempotencyKey?: string | null },
     idempotency?: IdempotencyRequest,
     parentField = 'parentTaskId',
+    reads?: Iterable<string>,
   ): Promise<Task> {
     const { idempotencyKey: _key, ...fields } = input;
     const p = new Params();
@@ -96,6 +98,10 @@ export class TaskService {
       operation: parentField === 'parentId' ? 'createSubtask' : 'createTask',
       insert: `INSERT INTO tasks AS w (${names.join(', ')}) VALUES (${values.join(', ')})`,
       params: p,
+      // Without a key the row goes only to this response: just what it reads. A keyed answer is
+      // stored for repeats that may read other fields: all of it.
+      select:
+        idempotency || !reads ? undefined : `SELECT 'changed' AS "__outcome", ${this.columns.select('c', reads, TASK_NODE.needs).join(', ')} FROM changed c`,
     });
     try {
       return await this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<Task>(await runWrite(query, statement))[0]);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { IsNull, type DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
@@ -7,14 +7,8 @@ import { Params } from '../db/sql';
 import { BadInputError, NotFoundError } from '../errors';
 import type { RequestScope } from '../request';
 import { ApiToken } from './api-token.entity';
-import { TOKEN_PREFIX } from '../security/authenticate';
+import { hashToken, TOKEN_PREFIX } from '../security/authenticate';
 import type { Role } from '../auth/roles';
-
-/** Issued tokens start with this, so they are told apart from JWTs (and found by secret scanners). */
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 export interface IssueTokenInput {
   name: string;
@@ -94,8 +88,8 @@ export class TokenService {
   }
 
   /** The live token with this secret, or why not. Records last use at most once a minute. */
-  async verify(token: string): Promise<{ token: ApiToken } | { refused: string }> {
-    const hash = hashToken(token);
+  /** `hash`: hashToken of the token (the authenticator has worked it out already). */
+  async verify(hash: string): Promise<{ token: ApiToken } | { refused: string }> {
     const now = Date.now();
     const cached = this.verified.get(hash);
     if (cached && cached.until > now) return live(cached.token, now);
