@@ -1,5 +1,3 @@
-/* global console */
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script for plain node */
 // Preload (`node -r ./bench/cpu-prof-window.cjs ...`): the first SIGUSR2 starts a V8 CPU profile,
 // the second writes it to $CPU_PROF_OUT (default ./window.cpuprofile) with the number of HTTP
 // requests the process served in between, so a profile covers the load only (no start-up) and

@@ -1,5 +1,3 @@
-/* global console */
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script for plain node */
 // PostgreSQL backend CPU per statement (utime+stime of the backend from /proc, Linux, server on this
 // machine) for the `create` shape's audited INSERT: main's form before round 6 and this one, unnamed
 // and as named prepared statements, against a bare INSERT (the peer's, no audit row). Every

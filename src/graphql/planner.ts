@@ -2,6 +2,7 @@ import {
   getArgumentValues,
   getNamedType,
   isLeafType,
+  Kind,
   print,
   type GraphQLSchema,
   type FieldNode,
@@ -12,7 +13,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getMetadataArgsStorage } from 'typeorm';
-import { pageSql, planPage, toConnection, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageReads } from './connection';
+import { pageSql, planPage, toConnection, type Connection, type Ordering, type PagePlan, type PageReads } from './connection';
 import { ident, Params, type PreparedQuery } from '../db/sql';
 
 /**
@@ -39,17 +40,22 @@ export interface NodeSpec {
   from: string;
   alias: string;
   /** The entity: its columns (GraphQL field = property) come from TypeORM's metadata. */
-  entity: Function;
+  entity: EntityClass;
   /** Fields that are not columns, and the columns their resolvers read (the DataLoader path). */
   needs: Record<string, string[]>;
   relations: Record<string, Relation>;
 }
 
+/** A TypeORM entity class (its columns come from the decorators' metadata). */
+export type EntityClass = abstract new (...args: never[]) => object;
+
+type Row = Record<string, unknown>;
+
 /** `parent` is the SQL reference to the parent row's derived table (its columns are the properties). */
 export type Relation =
   | { kind: 'one'; target: () => NodeSpec; on: (parent: string) => string }
   | { kind: 'first'; target: () => NodeSpec; on: (parent: string) => string; orderBy: () => string }
-  | { kind: 'page'; target: () => NodeSpec; on: (parent: string) => string; query: (args: Record<string, any>, p: Params) => { where: string[]; ordering: Ordering } }
+  | { kind: 'page'; target: () => NodeSpec; on: (parent: string) => string; query: (args: Record<string, unknown>, p: Params) => { where: string[]; ordering: Ordering } }
   | { kind: 'count'; sql: (parent: string) => string };
 
 /** What one selection asks of one node type: the properties to read and the relations. */
@@ -98,10 +104,10 @@ interface Column {
   sql: string;
   timestamp: boolean;
 }
-const columnCache = new Map<Function, Map<string, Column>>();
+const columnCache = new Map<EntityClass, Map<string, Column>>();
 
 /** GraphQL field (= entity property) → column, from TypeORM's decorators. */
-function columnsOf(entity: Function): Map<string, Column> {
+function columnsOf(entity: EntityClass): Map<string, Column> {
   let columns = columnCache.get(entity);
   if (!columns) {
     columns = new Map();
@@ -136,11 +142,11 @@ function collectFields(
 ): FieldNode[] {
   for (const set of sets) {
     for (const s of set.selections) {
-      if (s.kind === 'Field') out.push(s);
+      if (s.kind === Kind.FIELD) out.push(s);
       else {
-        const fragment = s.kind === 'InlineFragment' ? s : fragments[s.name.value];
+        const fragment = s.kind === Kind.INLINE_FRAGMENT ? s : fragments[s.name.value];
         if (!fragment) throw new Unplannable();
-        if (s.kind === 'FragmentSpread') {
+        if (s.kind === Kind.FRAGMENT_SPREAD) {
           if (seen.has(s.name.value)) continue;
           seen.add(s.name.value);
         }
@@ -232,8 +238,8 @@ interface ConnectionPlan {
 function collectFieldsAnyType(sets: readonly SelectionSetNode[], fragments: Record<string, FragmentDefinitionNode>, out: FieldNode[] = []): FieldNode[] {
   for (const set of sets) {
     for (const s of set.selections) {
-      if (s.kind === 'Field') out.push(s);
-      else if (s.kind === 'InlineFragment') collectFieldsAnyType([s.selectionSet], fragments, out);
+      if (s.kind === Kind.FIELD) out.push(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) collectFieldsAnyType([s.selectionSet], fragments, out);
       else if (fragments[s.name.value]) collectFieldsAnyType([fragments[s.name.value].selectionSet], fragments, out);
     }
   }
@@ -297,7 +303,7 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
       const values = getArgumentValues(rel.field, rel.node, info.variableValues);
       const q = relation.query(values, p);
       ordering = q.ordering;
-      plan = planPage(values as ConnectionArgs, ordering, pageSize);
+      plan = planPage(values, ordering, pageSize);
       const where = [relation.on(r), ...q.where];
       const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children, pageSize);
       sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(key)}`;
@@ -313,16 +319,17 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
 }
 
 /** Turns each planned relation's JSON into what its resolver returns, all the way down. */
-function shape(rows: Record<string, any>[], shapings: Shaping[]): void {
+function shape(rows: Row[], shapings: Shaping[]): void {
   if (shapings.length === 0) return;
   for (const row of rows) {
     for (const s of shapings) {
       const key = s.key;
       const value = row[key];
       if (s.kind === 'page') {
-        shape(value, s.children);
-        row[key] = toConnection(value, s.plan!, s.ordering!, s.total ? row[`#${key.slice(1)}`] : undefined);
-      } else if (value && s.children.length > 0) shape([value], s.children);
+        const page = value as Row[];
+        shape(page, s.children);
+        row[key] = toConnection(page, s.plan!, s.ordering!, s.total ? (row[`#${key.slice(1)}`] as number) : undefined);
+      } else if (value && s.children.length > 0) shape([value as Row], s.children);
     }
   }
 }
@@ -389,10 +396,10 @@ export async function plannedPage<T>(
     shapings,
     root.defaultPageSize,
   )}) r ON TRUE`;
-  const result = await query<Record<string, any>>(sql, p.values);
+  const result = await query<Row & { $total: number | null }>(sql, p.values);
   const rows = result[0].id === null ? [] : result;
   shape(rows, shapings);
-  return toConnection<T>(rows, plan, ordering, selection.total ? result[0].$total : undefined);
+  return toConnection<T>(rows, plan, ordering, selection.total ? (result[0].$total ?? undefined) : undefined);
 }
 
 /** A root row (`WHERE` given) in one statement; null when none matches, undefined when not plannable. */
@@ -402,7 +409,7 @@ export async function plannedOne<T>(query: Query, info: GraphQLResolveInfo, root
   const { spec, where, params: p } = root;
   const shapings: Shaping[] = [];
   const base = `SELECT ${selection.level.select.join(', ')} FROM ${spec.from} WHERE ${where.join(' AND ')}`;
-  const [row] = await query<Record<string, any>>(levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize), p.values);
+  const [row] = await query<Row>(levelSql(selection.level, base, 0, p, info, shapings, root.defaultPageSize), p.values);
   if (row) shape([row], shapings);
   return (row as T | undefined) ?? null;
 }
