@@ -37,11 +37,30 @@ export const ANCHOR = '2026-01-01T00:00:00Z';
 
 /** Metric names the series shape can ask for; the first `metricNames` of them are seeded. */
 export const METRIC_NAMES = [
-  'gateway.request_ms', 'gateway.requests', 'gateway.errors', 'db.pool_active', 'db.pool_idle',
-  'db.pool_waiting', 'db.query_ms', 'agent.run_ms', 'agent.tokens', 'agent.failures',
-  'queue.depth', 'queue.wait_ms', 'ci.build_ms', 'ci.test_ms', 'ci.failures',
-  'github.api_calls', 'linear.api_calls', 'claude.latency_ms', 'codegen.latency_ms', 'host.cpu_pct',
-  'host.mem_pct', 'host.disk_pct', 'host.net_in', 'host.net_out',
+  'gateway.request_ms',
+  'gateway.requests',
+  'gateway.errors',
+  'db.pool_active',
+  'db.pool_idle',
+  'db.pool_waiting',
+  'db.query_ms',
+  'agent.run_ms',
+  'agent.tokens',
+  'agent.failures',
+  'queue.depth',
+  'queue.wait_ms',
+  'ci.build_ms',
+  'ci.test_ms',
+  'ci.failures',
+  'github.api_calls',
+  'linear.api_calls',
+  'claude.latency_ms',
+  'codegen.latency_ms',
+  'host.cpu_pct',
+  'host.mem_pct',
+  'host.disk_pct',
+  'host.net_in',
+  'host.net_out',
 ];
 
 /**
@@ -80,13 +99,40 @@ function pick(values: readonly string[], index: string): string {
 const TASK_TYPES = ['general', 'bugfix', 'feature', 'refactor', 'docs', 'infra'];
 // Weighted: 30 % pending, 20 % in progress, 35 % completed, 10 % failed, 5 % cancelled.
 const TASK_STATUS_20 = [
-  'pending', 'pending', 'pending', 'pending', 'pending', 'pending',
-  'in_progress', 'in_progress', 'in_progress', 'in_progress',
-  'completed', 'completed', 'completed', 'completed', 'completed', 'completed', 'completed',
-  'failed', 'failed', 'cancelled',
+  'pending',
+  'pending',
+  'pending',
+  'pending',
+  'pending',
+  'pending',
+  'in_progress',
+  'in_progress',
+  'in_progress',
+  'in_progress',
+  'completed',
+  'completed',
+  'completed',
+  'completed',
+  'completed',
+  'completed',
+  'completed',
+  'failed',
+  'failed',
+  'cancelled',
 ];
 const AGENTS = ['codegen', 'claude', 'github-actions', 'linear-bot', 'reviewer'];
-const EXEC_STATUS_10 = ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'failed', 'running', 'pending', 'cancelled'];
+const EXEC_STATUS_10 = [
+  'succeeded',
+  'succeeded',
+  'succeeded',
+  'succeeded',
+  'succeeded',
+  'failed',
+  'failed',
+  'running',
+  'pending',
+  'cancelled',
+];
 const ASSIGNEES = ['agent-alpha', 'agent-beta', 'agent-gamma', 'agent-delta', 'ci-runner'];
 const INTEGRATION_TYPES = ['codegen', 'github', 'linear', 'claude', 'custom'];
 const CATEGORIES = ['gateway', 'database', 'agent', 'queue', 'ci', 'integration', 'host'];

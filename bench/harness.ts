@@ -130,7 +130,8 @@ export function loadQueryFile(path: string): QueryFile {
     throw new BenchError(`query file ${path}: expected { "name": ..., "shapes": { "list": { "query": ... }, ... } }`);
   }
   for (const [shape, def] of Object.entries(file.shapes)) {
-    if (!(SHAPES as readonly string[]).includes(shape)) throw new BenchError(`query file ${path}: unknown shape "${shape}" (known: ${SHAPES.join(', ')})`);
+    if (!(SHAPES as readonly string[]).includes(shape))
+      throw new BenchError(`query file ${path}: unknown shape "${shape}" (known: ${SHAPES.join(', ')})`);
     if (!def || typeof def.query !== 'string') throw new BenchError(`query file ${path}: shape "${shape}" needs a "query" string`);
   }
   return file;
@@ -181,7 +182,8 @@ class SqlCounter {
   ) {}
 
   static async open(dbUrl: string | undefined): Promise<SqlCounter> {
-    if (!dbUrl) return new SqlCounter(undefined, false, 'no --db-url: statements from the server\'s X-SQL-Statements header where it sends one');
+    if (!dbUrl)
+      return new SqlCounter(undefined, false, "no --db-url: statements from the server's X-SQL-Statements header where it sends one");
     const client = new Client({ connectionString: dbUrl, application_name: 'taskmaster-bench' });
     await client.connect();
     try {
@@ -289,7 +291,12 @@ function backendCpuSpent(before: Map<number, number>, after: Map<number, number>
 async function settle(endpoints: Endpoint[], counter: SqlCounter): Promise<void> {
   for (const endpoint of endpoints) {
     try {
-      await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: '{"query":"{ __typename }"}', signal: AbortSignal.timeout(60_000) });
+      await fetch(endpoint.url, {
+        method: 'POST',
+        headers: endpoint.headers,
+        body: '{"query":"{ __typename }"}',
+        signal: AbortSignal.timeout(60_000),
+      });
     } catch {
       // An endpoint that does not answer shows up in its own figures.
     }
@@ -447,7 +454,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const endpoints = [options.ours, ...(options.peer ? [options.peer] : [])];
   for (const endpoint of endpoints) {
     const missing = options.shapes.filter((shape) => !endpoint.queries.shapes[shape]);
-    if (missing.length > 0) throw new BenchError(`${endpoint.queriesPath} has no quer${missing.length === 1 ? 'y' : 'ies'} for ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new BenchError(`${endpoint.queriesPath} has no quer${missing.length === 1 ? 'y' : 'ies'} for ${missing.join(', ')}`);
   }
   const startedAt = new Date().toISOString();
   const runId = `bench-${Date.now().toString(36)}`;
@@ -458,7 +466,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const result: ShapeResult = {};
       for (const endpoint of endpoints) result[endpoint.label] = await measure(endpoint, shape, options, counter, runId);
       // Comparing the speed of failures says nothing: a ratio only when both answered every request.
-      if (result.ours && result.peer && errorCount(result.ours) === 0 && errorCount(result.peer) === 0 && result.peer.rps > 0 && result.peer.latencyMs.p95 > 0) {
+      if (
+        result.ours &&
+        result.peer &&
+        errorCount(result.ours) === 0 &&
+        errorCount(result.peer) === 0 &&
+        result.peer.rps > 0 &&
+        result.peer.latencyMs.p95 > 0
+      ) {
         result.ratio = { rps: round(result.ours.rps / result.peer.rps), p95: round(result.ours.latencyMs.p95 / result.peer.latencyMs.p95) };
       }
       shapes[shape] = result;
@@ -466,11 +481,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   } finally {
     await counter.close();
   }
-  const sources = new Set(Object.values(shapes).flatMap((s) => [s?.ours?.sql.source, s?.peer?.sql.source]).filter((x) => x !== undefined));
+  const sources = new Set(
+    Object.values(shapes)
+      .flatMap((s) => [s?.ours?.sql.source, s?.peer?.sql.source])
+      .filter((x) => x !== undefined),
+  );
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
-    settings: { durationSec: options.durationSec, warmupSec: options.warmupSec, connections: options.connections, sample: options.sample, shapes: options.shapes },
+    settings: {
+      durationSec: options.durationSec,
+      warmupSec: options.warmupSec,
+      connections: options.connections,
+      sample: options.sample,
+      shapes: options.shapes,
+    },
     machine: {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -482,14 +507,29 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ours: { url: options.ours.url, queries: options.ours.queriesPath, name: options.ours.queries.name },
       ...(options.peer ? { peer: { url: options.peer.url, queries: options.peer.queriesPath, name: options.peer.queries.name } } : {}),
     },
-    sqlCounter: { method: sources.size === 1 ? ([...sources][0]) : 'mixed', note: counter.note },
+    sqlCounter: { method: sources.size === 1 ? [...sources][0] : 'mixed', note: counter.note },
     shapes,
   };
 }
 
 /** The result as a plain-text table, one line per shape and endpoint, then the ratios. */
 export function formatTable(result: BenchResult): string {
-  const head = ['shape', 'target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'requests', 'non-2xx', 'gql err', 'sock err', 'sql/req', 'xact/req', 'node ms/req', 'pg ms/req'];
+  const head = [
+    'shape',
+    'target',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'requests',
+    'non-2xx',
+    'gql err',
+    'sock err',
+    'sql/req',
+    'xact/req',
+    'node ms/req',
+    'pg ms/req',
+  ];
   const rows: string[][] = [];
   const ratios: string[][] = [];
   for (const shape of result.settings.shapes) {
@@ -519,7 +559,8 @@ export function formatTable(result: BenchResult): string {
     else if (r.ours && r.peer) ratios.push([shape, 'errors', 'errors']);
   }
   const lines = [table(head, rows)];
-  if (ratios.length > 0) lines.push('', 'ours / peer (req/s ≥ 1.00 and p95 ≤ 1.00 mean ours is ahead):', table(['shape', 'req/s ratio', 'p95 ratio'], ratios));
+  if (ratios.length > 0)
+    lines.push('', 'ours / peer (req/s ≥ 1.00 and p95 ≤ 1.00 mean ours is ahead):', table(['shape', 'req/s ratio', 'p95 ratio'], ratios));
   lines.push('', `SQL counted by: ${result.sqlCounter.note}`);
   return lines.join('\n');
 }

@@ -5,7 +5,10 @@
 const { Client } = require('pg');
 const fs = require('fs');
 const TICK = 10; // ms per clock tick (CLK_TCK 100)
-const cpu = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * TICK; };
+const cpu = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK;
+};
 const F = `WHERE t.created_at < '2026-01-01'`;
 const EXEC = `SELECT e.id AS "id", e.status AS "status", e.agent_type AS "agentType", to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt" FROM task_executions e WHERE e.task_id = r0."id" ORDER BY e.created_at DESC, e.id DESC LIMIT $1`;
 const ROOT = `SELECT t.id AS "id", t.title AS "title" FROM tasks t ${F} ORDER BY t.created_at DESC, t.id DESC LIMIT $2`;

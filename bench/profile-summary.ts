@@ -21,13 +21,28 @@ interface Profile {
 }
 
 const LAYERS: [string, RegExp][] = [
-  ['HTTP framework (express, body parsing, node:http)', /node_modules\/(express|body-parser|router|raw-body|iconv-lite|qs|send|finalhandler|on-finished|type-is|content-type|mime|negotiator|accepts|depd|@as-integrations)|node:(_http|http|net|stream|internal\/streams|internal\/http|events|buffer|string_decoder|zlib)/],
+  [
+    'HTTP framework (express, body parsing, node:http)',
+    /node_modules\/(express|body-parser|router|raw-body|iconv-lite|qs|send|finalhandler|on-finished|type-is|content-type|mime|negotiator|accepts|depd|@as-integrations)|node:(_http|http|net|stream|internal\/streams|internal\/http|events|buffer|string_decoder|zlib)/,
+  ],
   ['Apollo pipeline and plugins', /@apollo\/|src\/graphql\/(apollo|plugins)|src\/auth\/anonymous/],
   ['auth, budget, cost', /src\/(auth|security)\/(?!redact)/],
-  ['logging (winston)', /node_modules\/(winston|logform|triple-beam|readable-stream|safe-stable-stringify|@colors|fecha)|src\/logger|src\/security\/redact/],
-  ['executor (graphql-jit, graphql-js)', /node_modules\/(graphql-jit|graphql|fast-json-stringify|generate-function|lodash)|src\/graphql\/jit/],
-  ['resolvers, type-graphql, validation', /node_modules\/(type-graphql|class-validator|class-transformer|reflect-metadata|graphql-scalars)|src\/(tasks|executions|integrations|metrics)\/.*(resolver|loaders)|src\/graphql\/(selection|scalars|loaders|context)|dataloader/],
-  ['planning and services (our SQL building)', /src\/(tasks|executions|integrations|metrics)\/.*(service|query)|src\/graphql\/(connection|sql|cursor|filters|planner)|src\/db\/|src\/audit/],
+  [
+    'logging (winston)',
+    /node_modules\/(winston|logform|triple-beam|readable-stream|safe-stable-stringify|@colors|fecha)|src\/logger|src\/security\/redact/,
+  ],
+  [
+    'executor (graphql-jit, graphql-js)',
+    /node_modules\/(graphql-jit|graphql|fast-json-stringify|generate-function|lodash)|src\/graphql\/jit/,
+  ],
+  [
+    'resolvers, type-graphql, validation',
+    /node_modules\/(type-graphql|class-validator|class-transformer|reflect-metadata|graphql-scalars)|src\/(tasks|executions|integrations|metrics)\/.*(resolver|loaders)|src\/graphql\/(selection|scalars|loaders|context)|dataloader/,
+  ],
+  [
+    'planning and services (our SQL building)',
+    /src\/(tasks|executions|integrations|metrics)\/.*(service|query)|src\/graphql\/(connection|sql|cursor|filters|planner)|src\/db\/|src\/audit/,
+  ],
   ['pg driver and row parsing (pg, TypeORM)', /node_modules\/(pg|pg-protocol|pg-types|pg-pool|postgres-|pgpass|typeorm)/],
 ];
 
@@ -64,7 +79,12 @@ function attribute(node: ProfileNode): string | null {
   const own = layer(node);
   const p = parent.get(node.id);
   if (STARTUP.test(node.callFrame.url)) known = null;
-  else if (p && (own.startsWith('native: ') || own === 'node core (other)' || own === 'HTTP framework (express, body parsing, node:http)' && node.callFrame.url.startsWith('node:'))) {
+  else if (
+    p &&
+    (own.startsWith('native: ') ||
+      own === 'node core (other)' ||
+      (own === 'HTTP framework (express, body parsing, node:http)' && node.callFrame.url.startsWith('node:')))
+  ) {
     const up = attribute(p);
     known = up === null ? null : up === 'other' || up === '(root)' ? own : up;
   } else known = own;
@@ -96,7 +116,9 @@ profile.samples.forEach((id, i) => {
 });
 const pct = (v: number) => ((100 * v) / total).toFixed(1).padStart(5);
 const perRequest = (v: number) => (requests ? `  ${(v / 1e3 / requests).toFixed(3).padStart(6)} ms/req` : '');
-console.log(`busy ${(total / 1e6).toFixed(2)} s${perRequest(total)}, idle ${(idle / 1e6).toFixed(2)} s, in writev (not counted as busy) ${(writev / 1e6).toFixed(2)} s${perRequest(writev)}`);
+console.log(
+  `busy ${(total / 1e6).toFixed(2)} s${perRequest(total)}, idle ${(idle / 1e6).toFixed(2)} s, in writev (not counted as busy) ${(writev / 1e6).toFixed(2)} s${perRequest(writev)}`,
+);
 for (const [l, v] of [...byLayer].sort((a, b) => b[1] - a[1])) console.log(`${pct(v)} %${perRequest(v)}  ${l}`);
 console.log(`\ntop ${top} functions (self time):`);
 for (const [f, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)} %  ${f}`);

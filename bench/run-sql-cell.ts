@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const admin = new Client({ connectionString: base.toString() });
   await admin.connect();
-  if ((await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'bench_runsql'`)).rowCount === 0) await admin.query('CREATE DATABASE bench_runsql');
+  if ((await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'bench_runsql'`)).rowCount === 0)
+    await admin.query('CREATE DATABASE bench_runsql');
   const floorStart = process.hrtime.bigint();
   await admin.query(`SELECT octet_length(repeat('x', ${BYTES}))`);
   const floorMs = Number(process.hrtime.bigint() - floorStart) / 1e6;
@@ -32,12 +33,23 @@ async function main(): Promise<void> {
   const setup = new Client({ connectionString: url });
   await setup.connect();
   await setup.query(`CREATE TABLE IF NOT EXISTS bench_big_cell (v text)`);
-  if ((await setup.query(`SELECT 1 FROM bench_big_cell`)).rowCount === 0) await setup.query(`INSERT INTO bench_big_cell SELECT repeat('x', ${BYTES})`);
+  if ((await setup.query(`SELECT 1 FROM bench_big_cell`)).rowCount === 0)
+    await setup.query(`INSERT INTO bench_big_cell SELECT repeat('x', ${BYTES})`);
   const storedStart = process.hrtime.bigint();
   await setup.query(`SELECT octet_length(v) FROM bench_big_cell`);
   const storedFloorMs = Number(process.hrtime.bigint() - storedStart) / 1e6;
   await setup.end();
-  const config = loadConfig({ DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', RUN_SQL_ENABLED: 'true', RUN_SQL_ALLOW_SUPERUSER: 'true', RUN_SQL_TIMEOUT_MS: '60000', HEALTH_MONITOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '1000000' });
+  const config = loadConfig({
+    DATABASE_URL: url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    RUN_SQL_ENABLED: 'true',
+    RUN_SQL_ALLOW_SUPERUSER: 'true',
+    RUN_SQL_TIMEOUT_MS: '60000',
+    HEALTH_MONITOR_ENABLED: 'false',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+  });
   const gateway = await startGateway(config, createLogger(config));
   try {
     const token = await createApiTokenForBench(gateway.dataSource);
@@ -47,23 +59,25 @@ async function main(): Promise<void> {
       ['stored', 'SELECT v AS big FROM bench_big_cell', storedFloorMs],
     ];
     for (const [kind, sql, floor] of queries)
-    for (let run = 1; run <= 3; run++) {
-      global.gc?.();
-      const rssBefore = process.memoryUsage().rss;
-      let rssMax = rssBefore;
-      const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 5);
-      const started = process.hrtime.bigint();
-      const res = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: 'query($sql: String!) { runSql(sql: $sql) { truncatedBy rows } }', variables: { sql } }),
-      });
-      const body = (await res.json()) as { data?: { runSql: { truncatedBy: string[]; rows: { big: string }[] } } };
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      clearInterval(sampler);
-      const cell = body.data?.runSql.rows[0].big ?? '';
-      rows.push(`${kind} cell, run ${run}: ${ms.toFixed(0)} ms (PostgreSQL alone ${floor.toFixed(0)} ms), cell ${cell.length} bytes, truncatedBy ${String(body.data?.runSql.truncatedBy)}, RSS growth ${((rssMax - rssBefore) / 1048576).toFixed(1)} MB`);
-    }
+      for (let run = 1; run <= 3; run++) {
+        global.gc?.();
+        const rssBefore = process.memoryUsage().rss;
+        let rssMax = rssBefore;
+        const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 5);
+        const started = process.hrtime.bigint();
+        const res = await fetch(gateway.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: 'query($sql: String!) { runSql(sql: $sql) { truncatedBy rows } }', variables: { sql } }),
+        });
+        const body = (await res.json()) as { data?: { runSql: { truncatedBy: string[]; rows: { big: string }[] } } };
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        clearInterval(sampler);
+        const cell = body.data?.runSql.rows[0].big ?? '';
+        rows.push(
+          `${kind} cell, run ${run}: ${ms.toFixed(0)} ms (PostgreSQL alone ${floor.toFixed(0)} ms), cell ${cell.length} bytes, truncatedBy ${String(body.data?.runSql.truncatedBy)}, RSS growth ${((rssMax - rssBefore) / 1048576).toFixed(1)} MB`,
+        );
+      }
     console.log(rows.join('\n'));
   } finally {
     await gateway.stop();

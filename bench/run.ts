@@ -77,9 +77,13 @@ async function main(): Promise<void> {
   });
   if (values.help) throw new UsageError('');
   if (!values.url) throw new UsageError('--url is required');
-  const shapes = values.shapes.split(',').map((s) => s.trim()).filter(Boolean);
+  const shapes = values.shapes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const shape of shapes) {
-    if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shapes: unknown shape "${shape}" (known: ${SHAPES.join(', ')})`);
+    if (!(SHAPES as readonly string[]).includes(shape))
+      throw new UsageError(`--shapes: unknown shape "${shape}" (known: ${SHAPES.join(', ')})`);
   }
   if (shapes.length === 0) throw new UsageError('--shapes: name at least one shape');
   const ours: Endpoint = {

@@ -74,7 +74,9 @@ async function ensureDatabase(config: ReturnType<typeof loadConfig>): Promise<st
   const adminUrl = config.db.url ? new URL(config.db.url) : undefined;
   if (adminUrl) adminUrl.pathname = '/postgres';
   const admin = new Client({
-    ...(adminUrl ? { connectionString: adminUrl.toString() } : { host: config.db.host, port: config.db.port, user: config.db.user, password: config.db.password, database: 'postgres' }),
+    ...(adminUrl
+      ? { connectionString: adminUrl.toString() }
+      : { host: config.db.host, port: config.db.port, user: config.db.user, password: config.db.password, database: 'postgres' }),
     ssl: options.ssl as never,
   });
   await admin.connect();
@@ -99,7 +101,9 @@ async function main(): Promise<void> {
     try {
       const [{ count }] = (await runner.query('SELECT count(*)::int AS count FROM tasks')) as { count: number }[];
       if (count > 0 && !/bench/i.test(name) && !force) {
-        throw new UsageError(`database "${name}" already holds ${count} tasks and its name lacks "bench": pass --force to replace its data`);
+        throw new UsageError(
+          `database "${name}" already holds ${count} tasks and its name lacks "bench": pass --force to replace its data`,
+        );
       }
       const started = Date.now();
       console.log(`seeding ${name}: ${JSON.stringify(sizes)}`);

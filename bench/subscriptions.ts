@@ -64,7 +64,11 @@ async function ensureDatabase(url: string): Promise<void> {
 
 function run(script: string, scriptArgs: string[], env: Record<string, string>): Promise<string> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...scriptArgs], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...scriptArgs], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -90,7 +94,13 @@ async function startGateway(name: string, env: Record<string, string>): Promise<
   });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 600 || child.exitCode !== null) throw new Error(`gateway ${name} did not start`);
     await sleep(100);
   }
@@ -202,7 +212,10 @@ async function scenario(instances: Instance[], token: string, n: number, tag: st
   while (deliveries < expected && Date.now() < until) await sleep(50);
   const seconds = (Date.now() - started) / 1000;
   await Promise.all(clients.map(async (c) => c.dispose()));
-  await waitActive(instances, instances.map(() => 0));
+  await waitActive(
+    instances,
+    instances.map(() => 0),
+  );
   return {
     subscribers: n,
     instances: instances.length,
@@ -230,7 +243,10 @@ async function main(): Promise<void> {
     SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN: '100000',
     DB_RUN_MIGRATIONS: 'true',
   };
-  const token = await run('scripts/token-create.ts', ['--role', 'operator', '--name', `bench-subs-${Date.now()}`], { ...env, NODE_ENV: 'development' });
+  const token = await run('scripts/token-create.ts', ['--role', 'operator', '--name', `bench-subs-${Date.now()}`], {
+    ...env,
+    NODE_ENV: 'development',
+  });
   const a = await startGateway('A', env);
   const b = await startGateway('B', env);
   const results: ScenarioResult[] = [];

@@ -37,7 +37,12 @@ export function summarize(results: BenchResult[]): string {
       const errors = runs.reduce((n, t) => n + errorCount(t), 0);
       const sql = runs.map((t) => t.sql.perRequest).filter((x): x is number => x !== null);
       const xact = runs.map((t) => t.sql.transactionsPerRequest).filter((x): x is number => x !== null);
-      const source = runs[0].sql.source === 'x-sql-statements' ? ' (header)' : runs[0].sql.source === 'pg_stat_statements' ? ' (pg_stat_statements)' : '';
+      const source =
+        runs[0].sql.source === 'x-sql-statements'
+          ? ' (header)'
+          : runs[0].sql.source === 'pg_stat_statements'
+            ? ' (pg_stat_statements)'
+            : '';
       lines.push(
         `| ${shape} | ${label} | ${median(runs.map((t) => t.rps)).toFixed(0)} [${runs.map((t) => t.rps.toFixed(0)).join(', ')}] | ` +
           `${median(runs.map((t) => t.latencyMs.p50)).toFixed(1)} | ${median(runs.map((t) => t.latencyMs.p95)).toFixed(1)} | ${median(runs.map((t) => t.latencyMs.p99)).toFixed(1)} | ` +

@@ -2,11 +2,31 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The vocabularies of the GraphQL enums as this migration knows them (the entities' @Check say the same). */
 const VOCABULARIES = [
-  { table: 'tasks', column: 'status', constraint: 'tasks_status_check', values: ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] },
-  { table: 'task_executions', column: 'status', constraint: 'task_executions_status_check', values: ['pending', 'running', 'succeeded', 'failed', 'cancelled'] },
-  { table: 'external_integrations', column: 'integration_type', constraint: 'external_integrations_integration_type_check', values: ['codegen', 'github', 'linear', 'claude', 'custom'] },
+  {
+    table: 'tasks',
+    column: 'status',
+    constraint: 'tasks_status_check',
+    values: ['pending', 'in_progress', 'completed', 'failed', 'cancelled'],
+  },
+  {
+    table: 'task_executions',
+    column: 'status',
+    constraint: 'task_executions_status_check',
+    values: ['pending', 'running', 'succeeded', 'failed', 'cancelled'],
+  },
+  {
+    table: 'external_integrations',
+    column: 'integration_type',
+    constraint: 'external_integrations_integration_type_check',
+    values: ['codegen', 'github', 'linear', 'claude', 'custom'],
+  },
   { table: 'external_integrations', column: 'status', constraint: 'external_integrations_status_check', values: ['active', 'disabled'] },
-  { table: 'external_integrations', column: 'health_status', constraint: 'external_integrations_health_status_check', values: ['unknown', 'healthy', 'degraded', 'down'] },
+  {
+    table: 'external_integrations',
+    column: 'health_status',
+    constraint: 'external_integrations_health_status_check',
+    values: ['unknown', 'healthy', 'degraded', 'down'],
+  },
 ];
 
 /**

@@ -104,7 +104,9 @@ export class ChangeLog1764900000000 implements MigrationInterface {
         RETURN NULL;
       END $fn$`);
     for (const table of ['tasks', 'task_executions', 'system_metrics']) {
-      await q.query(`CREATE TRIGGER change_log_${table} AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION change_log_${table}()`);
+      await q.query(
+        `CREATE TRIGGER change_log_${table} AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION change_log_${table}()`,
+      );
     }
   }
 

@@ -26,7 +26,12 @@ function adminClientConfig(config: Config, database: string): ClientConfig {
   const base: ClientConfig = options.url
     ? (() => {
         const url = new URL(options.url);
-        return { host: decodeURIComponent(url.hostname), port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) || undefined };
+        return {
+          host: decodeURIComponent(url.hostname),
+          port: Number(url.port || 5432),
+          user: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password) || undefined,
+        };
       })()
     : { host: options.host, port: options.port, user: options.username, password: options.password };
   return { ...base, ...(adminUser ? { user: adminUser, password: adminPassword } : {}), database, ssl: options.ssl as never };
@@ -69,21 +74,36 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
     const runtime = runtimeUser(config);
     const consoleUrl = config.security.runSql.databaseUrl ? new URL(config.security.runSql.databaseUrl) : undefined;
     for (const name of [config.security.roles.ownerUser, runtime.name, consoleUrl?.username].filter(Boolean) as string[]) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(decodeURIComponent(name))) throw new Error(`role name "${name.slice(0, 63)}" must be letters, digits and _ (it appears in connection options)`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(decodeURIComponent(name)))
+        throw new Error(`role name "${name.slice(0, 63)}" must be letters, digits and _ (it appears in connection options)`);
     }
     const plan: RolePlan = {
       database: target,
       owner: { name: config.security.roles.ownerUser, password: config.security.roles.ownerPassword },
       runtime: runtime.name === adminName ? undefined : runtime,
-      console: consoleUrl ? { name: decodeURIComponent(consoleUrl.username), password: decodeURIComponent(consoleUrl.password) || undefined } : undefined,
+      console: consoleUrl
+        ? { name: decodeURIComponent(consoleUrl.username), password: decodeURIComponent(consoleUrl.password) || undefined }
+        : undefined,
       consoleStatementTimeoutMs: config.security.runSql.statementTimeoutMs,
     };
     await applyRoles(admin, plan);
     // Migrations as the owner (the administrator switches to it), so what they create is the owner's.
     const asAdmin = adminClientConfig(config, target);
-    const db = { ...config.db, url: undefined, embedded: undefined, host: asAdmin.host as string, port: asAdmin.port as number, name: target, user: asAdmin.user as string, password: asAdmin.password as string | undefined };
+    const db = {
+      ...config.db,
+      url: undefined,
+      embedded: undefined,
+      host: asAdmin.host as string,
+      port: asAdmin.port as number,
+      name: target,
+      user: asAdmin.user as string,
+      password: asAdmin.password as string | undefined,
+    };
     const options = dataSourceOptions(db);
-    const migrator = new DataSource({ ...options, extra: { ...(options.extra as Record<string, unknown>), max: 1, options: `-c role=${plan.owner.name}` } });
+    const migrator = new DataSource({
+      ...options,
+      extra: { ...(options.extra as Record<string, unknown>), max: 1, options: `-c role=${plan.owner.name}` },
+    });
     await migrator.initialize();
     try {
       const applied = await migrator.runMigrations({ transaction: 'each' });
@@ -92,8 +112,13 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
       await migrator.destroy();
     }
     await applyRoles(admin, plan); // grants on what the migrations created
-    logger.info(`roles ready on ${target}: owner ${plan.owner.name}, runtime ${plan.runtime?.name ?? '(none: DB_USER is the administrator)'}, console ${plan.console?.name ?? '(none: RUN_SQL_DATABASE_URL unset)'}`);
-    if (!plan.runtime) logger.warn(`the gateway's DB_USER "${runtime.name}" is the administrator: set DB_USER/DB_PASSWORD to a runtime role (e.g. taskmaster_app) and DB_ADMIN_USER/DB_ADMIN_PASSWORD to the administrator, then run db:init again`);
+    logger.info(
+      `roles ready on ${target}: owner ${plan.owner.name}, runtime ${plan.runtime?.name ?? '(none: DB_USER is the administrator)'}, console ${plan.console?.name ?? '(none: RUN_SQL_DATABASE_URL unset)'}`,
+    );
+    if (!plan.runtime)
+      logger.warn(
+        `the gateway's DB_USER "${runtime.name}" is the administrator: set DB_USER/DB_PASSWORD to a runtime role (e.g. taskmaster_app) and DB_ADMIN_USER/DB_ADMIN_PASSWORD to the administrator, then run db:init again`,
+      );
   } finally {
     await admin.end();
     await embedded?.close();

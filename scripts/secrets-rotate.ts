@@ -21,7 +21,9 @@ async function main(): Promise<void> {
       logger,
       principal: systemPrincipal('secrets:rotate'),
     });
-    console.log(`secrets:rotate: ${rotated} of ${checked} integration configurations re-encrypted under key "${config.security.secrets.activeKeyId}"`);
+    console.log(
+      `secrets:rotate: ${rotated} of ${checked} integration configurations re-encrypted under key "${config.security.secrets.activeKeyId}"`,
+    );
   } finally {
     await database.close();
   }

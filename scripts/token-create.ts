@@ -34,7 +34,9 @@ async function main(): Promise<void> {
       { name, role: values.role, expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null },
       'token:create',
     );
-    console.error(`Issued ${apiToken.role} token "${apiToken.name}" (id ${apiToken.id}${apiToken.expiresAt ? `, expires ${apiToken.expiresAt.toISOString()}` : ''}).`);
+    console.error(
+      `Issued ${apiToken.role} token "${apiToken.name}" (id ${apiToken.id}${apiToken.expiresAt ? `, expires ${apiToken.expiresAt.toISOString()}` : ''}).`,
+    );
     console.error('It is shown only now; send it as: Authorization: Bearer <token>');
     console.log(token);
   } finally {

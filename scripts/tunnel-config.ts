@@ -31,7 +31,9 @@ function main(argv: string[]): number {
     return 0;
   }
   if (config.port === 0) {
-    console.error('PORT=0: the port is chosen when the gateway starts, so the GraphQL origin is not known yet; set PORT to preview the config.');
+    console.error(
+      'PORT=0: the port is chosen when the gateway starts, so the GraphQL origin is not known yet; set PORT to preview the config.',
+    );
     return 1;
   }
   checkCredentialsFile(config.tunnel.credentialsFile, config.tunnel.tunnelId);

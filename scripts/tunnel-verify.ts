@@ -33,13 +33,17 @@ function main(): number {
   if (process.argv.includes('--list')) {
     for (const c of TUNNEL_CASES) {
       const { issues } = answer(c);
-      console.log(`${issues.length === 0 ? 'valid' : `refused [${[...new Set(issues.map((i) => i.rule))].join(', ')}]`}  ${printable(c.name)}`);
+      console.log(
+        `${issues.length === 0 ? 'valid' : `refused [${[...new Set(issues.map((i) => i.rule))].join(', ')}]`}  ${printable(c.name)}`,
+      );
     }
     return 0;
   }
   const binary = process.env.CLOUDFLARED;
   if (!binary || !existsSync(binary)) {
-    console.error(`tunnel:verify needs a cloudflared binary: CLOUDFLARED=/path/to/cloudflared npm run tunnel:verify${binary ? ` (${binary} does not exist)` : ''}`);
+    console.error(
+      `tunnel:verify needs a cloudflared binary: CLOUDFLARED=/path/to/cloudflared npm run tunnel:verify${binary ? ` (${binary} does not exist)` : ''}`,
+    );
     return 2;
   }
   const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
@@ -51,7 +55,9 @@ function main(): number {
     TUNNEL_CASES.forEach((c, i) => {
       const { text, issues } = answer(c);
       if (issues.length > 0) {
-        console.log(`skip  ${printable(c.name)}: the generator refuses it [${issues[0].rule}]${c.expect === 'valid' ? '  <-- expected valid!' : ''}`);
+        console.log(
+          `skip  ${printable(c.name)}: the generator refuses it [${issues[0].rule}]${c.expect === 'valid' ? '  <-- expected valid!' : ''}`,
+        );
         if (c.expect === 'valid') failed++;
         return;
       }
@@ -59,7 +65,10 @@ function main(): number {
       writeFileSync(file, text);
       let output: string;
       try {
-        output = execFileSync(binary, ['tunnel', '--config', file, 'ingress', 'validate'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        output = execFileSync(binary, ['tunnel', '--config', file, 'ingress', 'validate'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (error) {
         const e = error as { stdout?: string; stderr?: string; status?: number };
         output = `${e.stdout ?? ''}${e.stderr ?? ''} (exit ${e.status})`;

@@ -45,11 +45,14 @@ export class ConflictError extends DomainError {
 /** A stale expectedVersion: CONFLICT with the row's current version (and status, where it has one). */
 export class StaleVersionError extends ConflictError {
   constructor(entity: string, current: { version: number; status?: string | null }, expected: number) {
-    super(`expectedVersion: the ${entity} is at version ${current.version}, not ${expected}: someone changed it since you read it; re-read it and retry`, {
-      field: 'expectedVersion',
-      currentVersion: current.version,
-      ...(current.status != null ? { currentStatus: current.status.toUpperCase() } : {}),
-    });
+    super(
+      `expectedVersion: the ${entity} is at version ${current.version}, not ${expected}: someone changed it since you read it; re-read it and retry`,
+      {
+        field: 'expectedVersion',
+        currentVersion: current.version,
+        ...(current.status != null ? { currentStatus: current.status.toUpperCase() } : {}),
+      },
+    );
   }
 }
 

@@ -54,7 +54,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
     const security = createSecurity(config, control, services, logger);
-    closers.push(() => security.close(), () => control.destroy());
+    closers.push(
+      () => security.close(),
+      () => control.destroy(),
+    );
     await checkDatabaseRoles(config, database.dataSource, services, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
@@ -62,7 +65,16 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     answerClientErrorsWithJson(httpServer);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
     // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
-    const live = await startLiveUpdates({ httpServer, schema, config, logger, security, services, db: database.dataSource, registry: metrics.registry });
+    const live = await startLiveUpdates({
+      httpServer,
+      schema,
+      config,
+      logger,
+      security,
+      services,
+      db: database.dataSource,
+      registry: metrics.registry,
+    });
     closers.push(() => live.drain());
     health.watchListener(() => live.listenerState());
     const limits = config.security.limits;
@@ -78,7 +90,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     });
     await apollo.start();
     const routes = [createProbeRoute(health, metrics, logger, () => drain.draining), ...(config.ide.enabled ? [createIdeRoute()] : [])];
-    httpServer.on('request', createHttpHandler(apollo, services, config, logger, security, { routes, noteOutage: () => health.noteUnavailable() }));
+    httpServer.on(
+      'request',
+      createHttpHandler(apollo, services, config, logger, security, { routes, noteOutage: () => health.noteUnavailable() }),
+    );
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -109,7 +124,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         // WebSockets first: they get a close frame (1012, reconnect elsewhere with the cursor) after
         // their queued events; the HTTP drain below would cut their sockets without one.
         await live.drain();
-        logger.info(`stopping: no new connections; answering the ${drain.running().length} request(s) in flight (deadline in ${deadline - Date.now()} ms)`);
+        logger.info(
+          `stopping: no new connections; answering the ${drain.running().length} request(s) in flight (deadline in ${deadline - Date.now()} ms)`,
+        );
         const clean = await drain.close(deadline);
         if (!clean) {
           const cut = drain.running();

@@ -66,13 +66,15 @@ export class HttpDrain {
     for (const [socket, requests] of this.requestsBySocket) {
       if (requests === 0) socket.writableLength === 0 ? socket.destroy() : socket.end();
     }
-    const drained = this.requestsBySocket.size === 0 || (await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    }));
+    const drained =
+      this.requestsBySocket.size === 0 ||
+      (await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }));
     if (drained) this.server.close(); // nothing left to destroy; clears http.Server's own timers
     return drained;
   }

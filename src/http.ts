@@ -30,7 +30,8 @@ function legacyStatus(req: IncomingMessage, status: number, type: string | undef
   if (!/\bapplication\/json\b/i.test(accept) || /application\/graphql-response\+json/i.test(accept)) return status;
   try {
     const parsed = JSON.parse(body.string as string) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
-    const refused = parsed.data === undefined && parsed.errors?.length && parsed.errors.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
+    const refused =
+      parsed.data === undefined && parsed.errors?.length && parsed.errors.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
     return refused ? 200 : status;
   } catch {
     return status;
@@ -73,7 +74,9 @@ export function createHttpHandler(
         raw = await readBody(req, config.graphql.bodyLimitBytes);
       } catch (error) {
         if (!(error instanceof BodyTooLargeError)) throw error;
-        sendJson(res, 413, httpErrorBody(`The request body is larger than ${config.graphql.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'), { Connection: 'close' });
+        sendJson(res, 413, httpErrorBody(`The request body is larger than ${config.graphql.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'), {
+          Connection: 'close',
+        });
         return;
       }
       const text = raw.toString('utf8');
@@ -85,7 +88,11 @@ export function createHttpHandler(
       }
     }
     if (jsonTooDeep(body, req.method === 'GET' ? url.searchParams.get('variables') : null, config.security.limits.maxJsonDepth)) {
-      sendJson(res, 400, httpErrorBody(`A JSON value in the request is nested deeper than ${config.security.limits.maxJsonDepth} levels`, 'BAD_REQUEST'));
+      sendJson(
+        res,
+        400,
+        httpErrorBody(`A JSON value in the request is nested deeper than ${config.security.limits.maxJsonDepth} levels`, 'BAD_REQUEST'),
+      );
       return;
     }
     const headers = new HeaderMap();
@@ -147,7 +154,10 @@ export function createHttpHandler(
         const errorId = randomUUID();
         logger.error('unhandled HTTP error', { requestId, errorId, error });
         if (res.headersSent) res.destroy();
-        else sendJson(res, 500, { errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] });
+        else
+          sendJson(res, 500, {
+            errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }],
+          });
       });
     });
   };

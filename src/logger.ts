@@ -21,5 +21,9 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'isProduction'>, 
           return `${String(timestamp)} ${level} ${String(message)}${extra}${typeof stack === 'string' && stack ? `\n${stack}` : ''}`;
         }),
       );
-  return winston.createLogger({ level: config.logLevel, format, transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})] });
+  return winston.createLogger({
+    level: config.logLevel,
+    format,
+    transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})],
+  });
 }

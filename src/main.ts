@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   if (stopping) drain(gateway, stopping);
 
   function drain(gateway: Gateway, signal: string): void {
-    logger.info(`${signal} received: draining (SHUTDOWN_DELAY_MS=${config.shutdown.delayMs}, SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs})`);
+    logger.info(
+      `${signal} received: draining (SHUTDOWN_DELAY_MS=${config.shutdown.delayMs}, SHUTDOWN_TIMEOUT_MS=${config.shutdown.timeoutMs})`,
+    );
     // Should closing the pools hang past the deadline, the process still ends.
     setTimeout(() => {
       logger.error('shutdown did not finish within SHUTDOWN_TIMEOUT_MS + 5 s: exiting');

@@ -40,7 +40,13 @@ import { TunnelService } from './tunnel/tunnel.service';
 
 /** The domain services, created once per gateway around its DataSource. */
 /** `control` is the small bookkeeping pool (see db/database.ts); tokens are checked through it. */
-export function createServices(db: DataSource, config: Config, logger: Logger, tunnel: TunnelService = TunnelService.disabled(), control: DataSource = db) {
+export function createServices(
+  db: DataSource,
+  config: Config,
+  logger: Logger,
+  tunnel: TunnelService = TunnelService.disabled(),
+  control: DataSource = db,
+) {
   const pageSize = config.security.limits.defaultPageSize;
   const audit = new AuditService(db, pageSize);
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);

@@ -90,8 +90,12 @@ describe('architecture: layers one way (src/)', () => {
   });
 
   it('has no import running back up: the shared machinery imports no feature, nothing imports the root', () => {
-    const exempt = (e: ImportEdge) => (e.from === ENTITY_CATALOGUE && e.to.endsWith('.entity.ts'));
-    expect(edges.filter((e) => upward(e) && !exempt(e)).map((e) => `${name(e)}: ${FLOORS[floorOf(e.from)].name} -> ${FLOORS[floorOf(e.to)].name}`)).toEqual([]);
+    const exempt = (e: ImportEdge) => e.from === ENTITY_CATALOGUE && e.to.endsWith('.entity.ts');
+    expect(
+      edges
+        .filter((e) => upward(e) && !exempt(e))
+        .map((e) => `${name(e)}: ${FLOORS[floorOf(e.from)].name} -> ${FLOORS[floorOf(e.to)].name}`),
+    ).toEqual([]);
   });
 
   it('has no import cycle', () => {

@@ -32,16 +32,37 @@ describe('audit of the dashboard mutations', () => {
     expect(again.body.errors).toBeUndefined();
     expect(await t.db.query(`SELECT id FROM audit_log WHERE operation = 'updateTaskStatus'`)).toHaveLength(1);
 
-    const execution = (await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`, { id: parent })).body.data.startExecution.id;
-    const appended = await mutate(`mutation($id: UUID!, $e: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $e }) { id } }`, { id: execution, e: ["a", { b: 1 }] });
-    expect(appended.row).toMatchObject({ operation: 'appendExecutionLog', entity: 'task_execution', entity_id: execution, changes: { logs: { appended: 2 } } });
+    const execution = (
+      await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`, { id: parent })
+    ).body.data.startExecution.id;
+    const appended = await mutate(`mutation($id: UUID!, $e: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $e }) { id } }`, {
+      id: execution,
+      e: ['a', { b: 1 }],
+    });
+    expect(appended.row).toMatchObject({
+      operation: 'appendExecutionLog',
+      entity: 'task_execution',
+      entity_id: execution,
+      changes: { logs: { appended: 2 } },
+    });
     const finished = await mutate(`mutation($id: UUID!) { finishExecution(input: { id: $id, status: FAILED }) { id } }`, { id: execution });
     expect(finished.row.changes.status).toEqual({ before: 'running', after: 'failed' });
 
-    const metrics = await mutate(`mutation { recordMetrics(input: [{ category: "ci", name: "a", value: 1 }, { category: "ci", name: "b", value: 2 }]) { count } }`);
-    expect(metrics.row).toMatchObject({ operation: 'recordMetrics', entity: 'system_metric', entity_id: null, changes: { count: { before: null, after: 2 } } });
+    const metrics = await mutate(
+      `mutation { recordMetrics(input: [{ category: "ci", name: "a", value: 1 }, { category: "ci", name: "b", value: 2 }]) { count } }`,
+    );
+    expect(metrics.row).toMatchObject({
+      operation: 'recordMetrics',
+      entity: 'system_metric',
+      entity_id: null,
+      changes: { count: { before: null, after: 2 } },
+    });
 
-    const integration = (await t.gql(`mutation { createIntegration(input: { type: GITHUB, name: "gh", configuration: { token: "ghp_x0123456789abcdef" } }) { id } }`)).body.data.createIntegration.id;
+    const integration = (
+      await t.gql(
+        `mutation { createIntegration(input: { type: GITHUB, name: "gh", configuration: { token: "ghp_x0123456789abcdef" } }) { id } }`,
+      )
+    ).body.data.createIntegration.id;
     const disabled = await mutate(`mutation($id: UUID!) { disableIntegration(input: { id: $id }) { id } }`, { id: integration });
     expect(disabled.row).toMatchObject({ operation: 'disableIntegration', changes: { status: { before: 'active', after: 'disabled' } } });
     const enabled = await mutate(`mutation($id: UUID!) { enableIntegration(input: { id: $id }) { id } }`, { id: integration });

@@ -42,16 +42,31 @@ describe('audit trail', () => {
     });
     expect(created.rows[0].changes.title).toEqual({ before: null, after: 'audited' });
 
-    const updated = await mutate(`mutation($id: UUID!) { updateTask(input: { id: $id, priority: 5, status: IN_PROGRESS }) { id } }`, { id: taskId }, asOperator);
+    const updated = await mutate(
+      `mutation($id: UUID!) { updateTask(input: { id: $id, priority: 5, status: IN_PROGRESS }) { id } }`,
+      { id: taskId },
+      asOperator,
+    );
     expect(updated.rows).toHaveLength(1);
     expect(updated.rows[0]).toMatchObject({ operation: 'updateTask', entity_id: taskId });
-    expect(updated.rows[0].changes).toMatchObject({ priority: { before: 2, after: 5 }, status: { before: 'pending', after: 'in_progress' } });
+    expect(updated.rows[0].changes).toMatchObject({
+      priority: { before: 2, after: 5 },
+      status: { before: 'pending', after: 'in_progress' },
+    });
     expect(updated.rows[0].changes.title).toBeUndefined(); // unchanged fields are left out
 
-    const started = await mutate(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`, { id: taskId }, asOperator);
+    const started = await mutate(
+      `mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`,
+      { id: taskId },
+      asOperator,
+    );
     const executionId = started.res.body.data.startExecution.id;
     expect(started.rows[0]).toMatchObject({ operation: 'startExecution', entity: 'task_execution', entity_id: executionId });
-    const finished = await mutate(`mutation($id: UUID!) { finishExecution(input: { id: $id, status: SUCCEEDED }) { id } }`, { id: executionId }, asOperator);
+    const finished = await mutate(
+      `mutation($id: UUID!) { finishExecution(input: { id: $id, status: SUCCEEDED }) { id } }`,
+      { id: executionId },
+      asOperator,
+    );
     expect(finished.rows[0]).toMatchObject({ operation: 'finishExecution', entity_id: executionId });
     expect(finished.rows[0].changes.status).toEqual({ before: 'running', after: 'succeeded' });
 
@@ -60,7 +75,11 @@ describe('audit trail', () => {
       {},
       asOperator,
     );
-    expect(metric.rows[0]).toMatchObject({ operation: 'recordMetric', entity: 'system_metric', entity_id: metric.res.body.data.recordMetric.id });
+    expect(metric.rows[0]).toMatchObject({
+      operation: 'recordMetric',
+      entity: 'system_metric',
+      entity_id: metric.res.body.data.recordMetric.id,
+    });
 
     const deleted = await mutate(`mutation($id: UUID!) { deleteTask(input: { id: $id }) { id } }`, { id: taskId }, asOperator);
     expect(deleted.rows[0]).toMatchObject({ operation: 'deleteTask', entity_id: taskId });
@@ -68,20 +87,36 @@ describe('audit trail', () => {
   });
 
   it('audits integration and token mutations with secrets masked', async () => {
-    const created = await mutate(`mutation { createIntegration(input: { type: GITHUB, name: "gh", configuration: { token: "ghp_auditsecret0123456789" } }) { id } }`);
+    const created = await mutate(
+      `mutation { createIntegration(input: { type: GITHUB, name: "gh", configuration: { token: "ghp_auditsecret0123456789" } }) { id } }`,
+    );
     const id = created.res.body.data.createIntegration.id;
-    expect(created.rows[0]).toMatchObject({ operation: 'createIntegration', entity: 'external_integration', entity_id: id, actor_role: 'admin' });
+    expect(created.rows[0]).toMatchObject({
+      operation: 'createIntegration',
+      entity: 'external_integration',
+      entity_id: id,
+      actor_role: 'admin',
+    });
     expect(created.rows[0].changes.configuration).toEqual({ before: null, after: '[secret]' });
-    const updated = await mutate(`mutation($id: UUID!) { updateIntegration(input: { id: $id, configuration: { token: "ghp_othersecret0123456789" }, rateLimitPerMinute: 5 }) { id } }`, { id });
+    const updated = await mutate(
+      `mutation($id: UUID!) { updateIntegration(input: { id: $id, configuration: { token: "ghp_othersecret0123456789" }, rateLimitPerMinute: 5 }) { id } }`,
+      { id },
+    );
     expect(updated.rows[0].changes.rateLimitPerMinute).toEqual({ before: 60, after: 5 });
     expect(JSON.stringify(await auditRows())).not.toMatch(/auditsecret|othersecret/);
 
     const token = await mutate(`mutation { createApiToken(input: { name: "bot", role: VIEWER }) { token apiToken { id } } }`);
     const secret = token.res.body.data.createApiToken.token;
-    expect(token.rows[0]).toMatchObject({ operation: 'createApiToken', entity: 'api_token', entity_id: token.res.body.data.createApiToken.apiToken.id });
+    expect(token.rows[0]).toMatchObject({
+      operation: 'createApiToken',
+      entity: 'api_token',
+      entity_id: token.res.body.data.createApiToken.apiToken.id,
+    });
     expect(token.rows[0].changes.tokenHash).toEqual({ before: null, after: '[secret]' });
     expect(JSON.stringify(token.rows)).not.toContain(secret);
-    const revoked = await mutate(`mutation($id: UUID!) { revokeApiToken(input: { id: $id }) { id } }`, { id: token.res.body.data.createApiToken.apiToken.id });
+    const revoked = await mutate(`mutation($id: UUID!) { revokeApiToken(input: { id: $id }) { id } }`, {
+      id: token.res.body.data.createApiToken.apiToken.id,
+    });
     expect(revoked.rows[0]).toMatchObject({ operation: 'revokeApiToken' });
   });
 
@@ -111,18 +146,26 @@ describe('audit trail', () => {
   });
 
   it('serves Query.auditLog to admins as a filtered, paginated connection', async () => {
-    const page1 = await t.gql(`{ auditLog(first: 2, filter: { entity: "task" }) { totalCount edges { cursor node { operation entity actorId } } pageInfo { hasNextPage endCursor } } }`);
+    const page1 = await t.gql(
+      `{ auditLog(first: 2, filter: { entity: "task" }) { totalCount edges { cursor node { operation entity actorId } } pageInfo { hasNextPage endCursor } } }`,
+    );
     expect(page1.body.errors).toBeUndefined();
     const conn = page1.body.data.auditLog;
     expect(conn.edges).toHaveLength(2);
     expect(conn.totalCount).toBeGreaterThan(2);
     expect(conn.pageInfo.hasNextPage).toBe(true);
     expect(conn.edges.every((e: any) => e.node.entity === 'task')).toBe(true);
-    const page2 = await t.gql(`query($after: String) { auditLog(first: 2, after: $after, filter: { entity: "task" }) { edges { cursor } } }`, { after: conn.pageInfo.endCursor });
+    const page2 = await t.gql(
+      `query($after: String) { auditLog(first: 2, after: $after, filter: { entity: "task" }) { edges { cursor } } }`,
+      { after: conn.pageInfo.endCursor },
+    );
     const seen = new Set(conn.edges.map((e: any) => e.cursor));
     expect(page2.body.data.auditLog.edges.some((e: any) => seen.has(e.cursor))).toBe(false);
 
-    const byActor = await t.gql(`query($a: String) { auditLog(first: 100, filter: { actorId: $a, operation: "createTask" }) { nodes { actorName operation } } }`, { a: operatorId });
+    const byActor = await t.gql(
+      `query($a: String) { auditLog(first: 100, filter: { actorId: $a, operation: "createTask" }) { nodes { actorName operation } } }`,
+      { a: operatorId },
+    );
     expect(byActor.body.data.auditLog.nodes).toEqual([{ actorName: 'agent-7', operation: 'createTask' }]);
 
     const bad = await t.gql(`{ auditLog(after: "nonsense") { totalCount } }`);

@@ -10,7 +10,11 @@ import { startTestGateway, type TestGateway } from './support/gateway';
 
 /** The one audited write path: a change and its audit row in one statement, the before-image from the locked row. */
 let t: TestGateway;
-const scope = { requestId: 'req-audited', logger: createLogger({ logLevel: 'error', isProduction: false }), principal: systemPrincipal('test') };
+const scope = {
+  requestId: 'req-audited',
+  logger: createLogger({ logLevel: 'error', isProduction: false }),
+  principal: systemPrincipal('test'),
+};
 beforeAll(async () => {
   t = await startTestGateway();
 });
@@ -32,17 +36,32 @@ const auditOf = (entityId: string) => t.db.query(`SELECT * FROM audit_log WHERE 
 describe('auditedStatement', () => {
   it('writes the audit row of an INSERT, UPDATE and DELETE in the same statement', async () => {
     const [created] = insertedRows<Task>(
-      await run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title, priority) VALUES (${p.add('one statement')}, ${p.add(3)})`, params: p })),
+      await run('task', (p) => ({
+        kind: 'insert',
+        operation: 'createTask',
+        insert: `INSERT INTO tasks AS w (title, priority) VALUES (${p.add('one statement')}, ${p.add(3)})`,
+        params: p,
+      })),
     );
     expect(created).toMatchObject({ title: 'one statement', priority: 3, status: 'pending', version: 1 });
     let rows = await auditOf(created.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ operation: 'createTask', entity: 'task', actor_id: 'system:test', request_id: 'req-audited' });
-    expect(rows[0].changes).toMatchObject({ id: { before: null, after: created.id }, title: { before: null, after: 'one statement' }, version: { before: null, after: 1 } });
+    expect(rows[0].changes).toMatchObject({
+      id: { before: null, after: created.id },
+      title: { before: null, after: 'one statement' },
+      version: { before: null, after: 1 },
+    });
     expect(rows[0].changes.description).toBeUndefined(); // null fields are not changes
 
     const updated = outcomeOf<Task>(
-      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: [`priority = ${p.add(9)}`], params: p })),
+      await run('task', (p) => ({
+        kind: 'update',
+        operation: 'updateTask',
+        id: `${p.add(created.id)}::uuid`,
+        set: [`priority = ${p.add(9)}`],
+        params: p,
+      })),
     );
     expect(updated).toMatchObject({ changed: true, row: { priority: 9, version: 2 } });
     rows = await auditOf(created.id);
@@ -52,22 +71,40 @@ describe('auditedStatement', () => {
 
     // refused by its condition: no change, no audit row; the row as it is now comes back
     const refused = outcomeOf<Task>(
-      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: ['priority = 1'], where: [`o.status = 'completed'`], params: p })),
+      await run('task', (p) => ({
+        kind: 'update',
+        operation: 'updateTask',
+        id: `${p.add(created.id)}::uuid`,
+        set: ['priority = 1'],
+        where: [`o.status = 'completed'`],
+        params: p,
+      })),
     );
     expect(refused).toMatchObject({ changed: false, current: { priority: 9, version: 2 }, seen: { priority: 9, version: 2 } });
     // a stale version is refused the same way
     const stale = outcomeOf<Task>(
-      await run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(created.id)}::uuid`, set: ['priority = 1'], expectedVersion: 1, params: p })),
+      await run('task', (p) => ({
+        kind: 'update',
+        operation: 'updateTask',
+        id: `${p.add(created.id)}::uuid`,
+        set: ['priority = 1'],
+        expectedVersion: 1,
+        params: p,
+      })),
     );
     expect(stale).toMatchObject({ changed: false, current: { version: 2 } });
     expect(await auditOf(created.id)).toHaveLength(2);
 
-    const deleted = outcomeOf<Task>(await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p })));
+    const deleted = outcomeOf<Task>(
+      await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p })),
+    );
     expect(deleted).toMatchObject({ changed: true, row: { id: created.id } });
     rows = await auditOf(created.id);
     expect(rows[2].changes.title).toEqual({ before: 'one statement', after: null });
     // a missing row: nothing at all
-    expect(outcomeOf(await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p })))).toEqual({
+    expect(
+      outcomeOf(await run('task', (p) => ({ kind: 'delete', operation: 'deleteTask', id: `${p.add(created.id)}::uuid`, params: p }))),
+    ).toEqual({
       changed: false,
       current: null,
       seen: null,
@@ -75,15 +112,30 @@ describe('auditedStatement', () => {
   });
 
   it('takes the before-image from the row it locks: a change that waited for another writer diffs against that writer’s row', async () => {
-    const [task] = insertedRows<Task>(await run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title) VALUES (${p.add('locked')})`, params: p })));
+    const [task] = insertedRows<Task>(
+      await run('task', (p) => ({
+        kind: 'insert',
+        operation: 'createTask',
+        insert: `INSERT INTO tasks AS w (title) VALUES (${p.add('locked')})`,
+        params: p,
+      })),
+    );
     const holder = await t.db.query(`SELECT 1`); // warm the test connection
     expect(holder).toHaveLength(1);
     // another writer holds the row, changes it, and commits while our statement waits
     await t.db.query('BEGIN');
     await t.db.query(`UPDATE tasks SET priority = 7, version = version + 1 WHERE id = $1`, [task.id]);
-    const waiting = run('task', (p) => ({ kind: 'update', operation: 'updateTask', id: `${p.add(task.id)}::uuid`, set: [`priority = ${p.add(8)}`], params: p }));
+    const waiting = run('task', (p) => ({
+      kind: 'update',
+      operation: 'updateTask',
+      id: `${p.add(task.id)}::uuid`,
+      set: [`priority = ${p.add(8)}`],
+      params: p,
+    }));
     for (;;) {
-      const [w] = await t.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      const [w] = await t.db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
       if (w.n > 0) break;
     }
     await t.db.query('COMMIT');
@@ -97,7 +149,12 @@ describe('auditedStatement', () => {
   it('rolls back with a statement that fails', async () => {
     const before = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
     await expect(
-      run('task', (p) => ({ kind: 'insert', operation: 'createTask', insert: `INSERT INTO tasks AS w (title, parent_task_id) VALUES ('x', ${p.add(randomUUID())})`, params: p })),
+      run('task', (p) => ({
+        kind: 'insert',
+        operation: 'createTask',
+        insert: `INSERT INTO tasks AS w (title, parent_task_id) VALUES ('x', ${p.add(randomUUID())})`,
+        params: p,
+      })),
     ).rejects.toThrow(/foreign key/);
     expect(await t.db.query('SELECT count(*)::int AS n FROM audit_log')).toEqual(before);
   });

@@ -8,14 +8,23 @@ const key = new TextEncoder().encode(JWT_SECRET);
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ JWT_SECRET, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'taskmaster', JWT_ROLE_CLAIM: 'app.role', LOG_LEVEL: 'warn' });
+  t = await startTestGateway({
+    JWT_SECRET,
+    JWT_ISSUER: 'https://idp.test',
+    JWT_AUDIENCE: 'taskmaster',
+    JWT_ROLE_CLAIM: 'app.role',
+    LOG_LEVEL: 'warn',
+  });
 });
 afterAll(() => t.close());
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const VIEWER_QUERY = '{ viewer { kind id name role } }';
 
-function jwt(claims: Record<string, unknown>, options: { audience?: string; issuer?: string; expiresIn?: string; secret?: Uint8Array } = {}) {
+function jwt(
+  claims: Record<string, unknown>,
+  options: { audience?: string; issuer?: string; expiresIn?: string; secret?: Uint8Array } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('user-42')
@@ -47,7 +56,9 @@ describe('API tokens', () => {
   });
 
   it('issues a token once through createApiToken, stores only its hash, and authenticates with it', async () => {
-    const res = await t.gql(`mutation { createApiToken(input: { name: "ci", role: OPERATOR }) { token apiToken { id name role tokenPrefix } } }`);
+    const res = await t.gql(
+      `mutation { createApiToken(input: { name: "ci", role: OPERATOR }) { token apiToken { id name role tokenPrefix } } }`,
+    );
     expect(res.body.errors).toBeUndefined();
     const { token, apiToken } = res.body.data.createApiToken;
     expect(token).toMatch(/^tmg_[\w-]{40,}$/);
@@ -122,7 +133,9 @@ describe('API tokens', () => {
   });
 
   it('refuses an expiry in the past when issuing', async () => {
-    const res = await t.gql(`mutation { createApiToken(input: { name: "old", role: VIEWER, expiresAt: "2020-01-01T00:00:00Z" }) { token } }`);
+    const res = await t.gql(
+      `mutation { createApiToken(input: { name: "old", role: VIEWER, expiresAt: "2020-01-01T00:00:00Z" }) { token } }`,
+    );
     expect(res.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresAt' });
   });
 });
@@ -140,11 +153,19 @@ describe('JWTs', () => {
   });
 
   it('refuses a bad signature, a wrong audience, a wrong issuer, an expired JWT and alg: none', async () => {
-    await expect401(bearer(await jwt({ app: { role: 'admin' } }, { secret: new TextEncoder().encode('another-secret-of-at-least-32-bytes!!') })), /signature/);
+    await expect401(
+      bearer(await jwt({ app: { role: 'admin' } }, { secret: new TextEncoder().encode('another-secret-of-at-least-32-bytes!!') })),
+      /signature/,
+    );
     await expect401(bearer(await jwt({ app: { role: 'admin' } }, { audience: 'someone-else' })), /aud/);
     await expect401(bearer(await jwt({ app: { role: 'admin' } }, { issuer: 'https://evil.test' })), /iss/);
     await expect401(bearer(await jwt({ app: { role: 'admin' } }, { expiresIn: '-1m' })), /expired/);
-    const none = new UnsecuredJWT({ app: { role: 'admin' } }).setSubject('x').setIssuer('https://idp.test').setAudience('taskmaster').setExpirationTime('5m').encode();
+    const none = new UnsecuredJWT({ app: { role: 'admin' } })
+      .setSubject('x')
+      .setIssuer('https://idp.test')
+      .setAudience('taskmaster')
+      .setExpirationTime('5m')
+      .encode();
     expect(none.split('.')[2]).toBe('');
     await expect401(bearer(none), /JWT/);
   });
@@ -159,7 +180,9 @@ describe('anonymous reads', () => {
   it('are off by default, may be opened in development, and never cover writes', async () => {
     const dev = await startTestGateway({ NODE_ENV: 'development', AUTH_ANONYMOUS_READ: 'true' });
     try {
-      const read = await dev.gql(`{ task(id: "3f1c2a7e-9b0d-4c5e-8f6a-1b2c3d4e5f60") { id } viewer { kind role } }`, undefined, { authorization: '' });
+      const read = await dev.gql(`{ task(id: "3f1c2a7e-9b0d-4c5e-8f6a-1b2c3d4e5f60") { id } viewer { kind role } }`, undefined, {
+        authorization: '',
+      });
       expect(read.status).toBe(200);
       expect(read.body.data.viewer).toEqual({ kind: 'anonymous', role: 'VIEWER' });
       const write = await dev.gql(`mutation { createTask(input: { title: "anon" }) { id } }`, undefined, { authorization: '' });
@@ -176,7 +199,9 @@ describe('anonymous reads', () => {
   });
 
   it('cannot be turned on in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_ANONYMOUS_READ: 'true', SECRETS_KEYS: `k:${Buffer.alloc(32).toString('base64')}` })).toThrow(/AUTH_ANONYMOUS_READ/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', AUTH_ANONYMOUS_READ: 'true', SECRETS_KEYS: `k:${Buffer.alloc(32).toString('base64')}` }),
+    ).toThrow(/AUTH_ANONYMOUS_READ/);
   });
 });
 
@@ -194,16 +219,31 @@ describe('JWTs from a JWKS URL', () => {
     const port = (idp.address() as { port: number }).port;
     const g = await startTestGateway({ JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_AUDIENCE: 'taskmaster' });
     try {
-      const good = await new SignJWT({ role: 'viewer' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('svc-1').setAudience('taskmaster').setExpirationTime('5m').sign(privateKey);
+      const good = await new SignJWT({ role: 'viewer' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('svc-1')
+        .setAudience('taskmaster')
+        .setExpirationTime('5m')
+        .sign(privateKey);
       const ok = await g.gql(VIEWER_QUERY, undefined, bearer(good));
       expect(ok.body.data?.viewer).toEqual({ kind: 'jwt', id: 'svc-1', name: 'svc-1', role: 'VIEWER' });
 
       const other = await generateKeyPair('RS256');
-      const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('x').setAudience('taskmaster').setExpirationTime('5m').sign(other.privateKey);
+      const forged = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('x')
+        .setAudience('taskmaster')
+        .setExpirationTime('5m')
+        .sign(other.privateKey);
       expect((await g.gql(VIEWER_QUERY, undefined, bearer(forged))).status).toBe(401);
 
       // algorithm confusion: an HMAC token "signed" with the public key must not pass
-      const hmac = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setSubject('x').setAudience('taskmaster').setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
+      const hmac = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .setSubject('x')
+        .setAudience('taskmaster')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(JSON.stringify(jwk)));
       const confused = await g.gql(VIEWER_QUERY, undefined, bearer(hmac));
       expect(confused.status).toBe(401);
       expect(confused.body.errors?.[0].message).toMatch(/algorithm/);

@@ -121,12 +121,24 @@ describe('bench', () => {
   it(`measures ${ANSWERABLE.join(', ')} with requests, latency and SQL counts and no errors; reports ${UNANSWERABLE.join(', ') || 'nothing else'} as errors`, async () => {
     const out = join(dir, 'result.json');
     const { stdout } = await node('bench/run.ts', [
-      '--url', `${t.baseUrl}/graphql`,
-      '--token', token,
-      '--shapes', SHAPES.join(','),
-      '--duration', '1', '--warmup', '0', '--connections', '2', '--sample', '3',
-      '--db-url', t.db.url,
-      '--out', out,
+      '--url',
+      `${t.baseUrl}/graphql`,
+      '--token',
+      token,
+      '--shapes',
+      SHAPES.join(','),
+      '--duration',
+      '1',
+      '--warmup',
+      '0',
+      '--connections',
+      '2',
+      '--sample',
+      '3',
+      '--db-url',
+      t.db.url,
+      '--out',
+      out,
     ]);
     expect(stdout).toContain('req/s');
     const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
@@ -134,7 +146,11 @@ describe('bench', () => {
     for (const shape of UNANSWERABLE) {
       const ours = result.shapes[shape]?.ours;
       expect(ours!.requests).toBeGreaterThan(0);
-      expect({ shape, refused: ours!.graphqlErrors, sample: ours!.sample.graphqlErrors }).toEqual({ shape, refused: ours!.requests, sample: 3 });
+      expect({ shape, refused: ours!.graphqlErrors, sample: ours!.sample.graphqlErrors }).toEqual({
+        shape,
+        refused: ours!.requests,
+        sample: 3,
+      });
     }
     for (const shape of ANSWERABLE) {
       const ours = result.shapes[shape]?.ours;
@@ -142,7 +158,13 @@ describe('bench', () => {
       expect(ours!.requests).toBeGreaterThan(0);
       expect(ours!.rps).toBeGreaterThan(0);
       expect(ours!.latencyMs.p95).toBeGreaterThanOrEqual(ours!.latencyMs.p50);
-      expect({ shape, non2xx: ours!.non2xx, socketErrors: ours!.socketErrors, graphqlErrors: ours!.graphqlErrors, sample: ours!.sample }).toEqual({
+      expect({
+        shape,
+        non2xx: ours!.non2xx,
+        socketErrors: ours!.socketErrors,
+        graphqlErrors: ours!.graphqlErrors,
+        sample: ours!.sample,
+      }).toEqual({
         shape,
         non2xx: 0,
         socketErrors: 0,
@@ -169,14 +191,34 @@ describe('bench', () => {
         name: 'broken',
         shapes: {
           list: { query: '{ noSuchField }' },
-          byId: { query: 'query($id: UUID!) { task(id: $id) { id } }', variables: { id: '00000000-0000-4000-8000-000000000000' }, check: ['task.id'] },
+          byId: {
+            query: 'query($id: UUID!) { task(id: $id) { id } }',
+            variables: { id: '00000000-0000-4000-8000-000000000000' },
+            check: ['task.id'],
+          },
         },
       }),
     );
     const out = join(dir, 'broken-result.json');
     await node('bench/run.ts', [
-      '--url', `${t.baseUrl}/graphql`, '--token', token, '--queries', queries, '--shapes', 'list,byId',
-      '--duration', '0.5', '--warmup', '0', '--connections', '2', '--sample', '2', '--out', out,
+      '--url',
+      `${t.baseUrl}/graphql`,
+      '--token',
+      token,
+      '--queries',
+      queries,
+      '--shapes',
+      'list,byId',
+      '--duration',
+      '0.5',
+      '--warmup',
+      '0',
+      '--connections',
+      '2',
+      '--sample',
+      '2',
+      '--out',
+      out,
     ]);
     const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
     const list = result.shapes.list!.ours!;

@@ -54,7 +54,8 @@ it('change_log_add logs the row under the advisory lock, as its owner, without p
 });
 
 it('down() restores the NOTIFY; up() removes it again', async () => {
-  while ((await ds.query(`SELECT 1 FROM typeorm_migrations WHERE name = 'ChangeLogWithoutNotify1765000000000'`)).length > 0) await ds.undoLastMigration();
+  while ((await ds.query(`SELECT 1 FROM typeorm_migrations WHERE name = 'ChangeLogWithoutNotify1765000000000'`)).length > 0)
+    await ds.undoLastMigration();
   expect(await notificationsForAnInsert('notify again')).toBe(1);
   expect((await fn()).prosecdef).toBe(true);
   await ds.runMigrations();

@@ -24,7 +24,8 @@ const UPDATE = `mutation($input: UpdateTaskInput!) { updateTask(input: $input) {
 const MOVE = `mutation($input: UpdateTaskStatusInput!) { updateTaskStatus(input: $input) { id status version } }`;
 const READ = `query($id: UUID!) { task(id: $id) { id status version metadata } }`;
 
-const rowsTitled = async (title: string) => (await t.db.query(`SELECT count(*)::int AS n FROM tasks WHERE title = $1`, [title]))[0].n as number;
+const rowsTitled = async (title: string) =>
+  (await t.db.query(`SELECT count(*)::int AS n FROM tasks WHERE title = $1`, [title]))[0].n as number;
 const createTask = async (title: string) => (await t.gql(CREATE, { input: { title } })).body.data.createTask;
 const readTask = async (id: string) => (await t.gql(READ, { id })).body.data.task;
 
@@ -70,15 +71,23 @@ describe('idempotency keys', () => {
   it('50 concurrent createTask with one key: exactly 1 row, 50 identical answers; another title: CONFLICT; after the TTL the key is free again', async () => {
     const key = randomUUID();
     const title = `idempotent ${key}`;
-    const answers = await Promise.all(Array.from({ length: 50 }, () => t.gql(CREATE, { input: { title, priority: 3 } }, { 'idempotency-key': key })));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => t.gql(CREATE, { input: { title, priority: 3 } }, { 'idempotency-key': key })),
+    );
     const statuses = answers.map((a) => a.status);
     const bodies = new Set(answers.map((a) => JSON.stringify(a.body.data)));
     const rows = await rowsTitled(title);
-    console.log(`[figures] 50 concurrent createTask, one Idempotency-Key: HTTP ${[...new Set(statuses)].join(',')}, distinct answers ${bodies.size}, rows ${rows}`);
+    console.log(
+      `[figures] 50 concurrent createTask, one Idempotency-Key: HTTP ${[...new Set(statuses)].join(',')}, distinct answers ${bodies.size}, rows ${rows}`,
+    );
     expect(answers.every((a) => a.body.errors === undefined)).toBe(true);
     expect(bodies.size).toBe(1);
     expect(rows).toBe(1);
-    expect(await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'createTask' AND changes->'title'->>'after' = $1`, [title])).toEqual([{ n: 1 }]);
+    expect(
+      await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'createTask' AND changes->'title'->>'after' = $1`, [
+        title,
+      ]),
+    ).toEqual([{ n: 1 }]);
 
     const other = await t.gql(CREATE, { input: { title: 'another title', priority: 3 } }, { 'idempotency-key': key });
     expect(other.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey', idempotencyKey: key });
@@ -86,7 +95,10 @@ describe('idempotency keys', () => {
     expect(await rowsTitled('another title')).toBe(0);
 
     // past its TTL the key is free again: the same request writes a second row
-    await t.db.query(`UPDATE idempotency_keys SET created_at = created_at - interval '25 hours', expires_at = expires_at - interval '25 hours' WHERE idempotency_key = $1`, [key]);
+    await t.db.query(
+      `UPDATE idempotency_keys SET created_at = created_at - interval '25 hours', expires_at = expires_at - interval '25 hours' WHERE idempotency_key = $1`,
+      [key],
+    );
     const again = await t.gql(CREATE, { input: { title, priority: 3 } }, { 'idempotency-key': key });
     expect(again.body.errors).toBeUndefined();
     expect(again.body.data.createTask.id).not.toBe(answers[0].body.data.createTask.id);
@@ -125,7 +137,9 @@ describe('idempotency keys', () => {
     expect(plain.body.data.createTask).toEqual(stored.body.data.task);
 
     const key = randomUUID();
-    const first = await t.gql(`mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }`, { input: { title: `keyed reads ${key}`, idempotencyKey: key } });
+    const first = await t.gql(`mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }`, {
+      input: { title: `keyed reads ${key}`, idempotencyKey: key },
+    });
     const again = await t.gql(full, { input: { title: `keyed reads ${key}`, idempotencyKey: key } });
     expect(again.body.errors).toBeUndefined();
     expect(again.body.data.createTask.id).toBe(first.body.data.createTask.id);
@@ -160,7 +174,10 @@ describe('idempotency keys', () => {
     await twice(`mutation($p: UUID!) { createSubtask(input: { parentId: $p, title: "keyed child" }) { id } }`, { p: parent.id });
     expect(await count(`SELECT count(*)::int AS n FROM tasks WHERE parent_task_id = $1`, [parent.id])).toBe(1);
 
-    const { startExecution } = await twice(`mutation($t: UUID!) { startExecution(input: { taskId: $t, agentType: "codegen" }) { id status } }`, { t: parent.id });
+    const { startExecution } = await twice(
+      `mutation($t: UUID!) { startExecution(input: { taskId: $t, agentType: "codegen" }) { id status } }`,
+      { t: parent.id },
+    );
     expect(await count(`SELECT count(*)::int AS n FROM task_executions WHERE task_id = $1`, [parent.id])).toBe(1);
 
     await twice(`mutation($e: UUID!) { appendExecutionLog(input: { id: $e, entries: ["once"] }) { id logs } }`, { e: startExecution.id });
@@ -169,7 +186,10 @@ describe('idempotency keys', () => {
     await twice(`mutation { recordMetric(input: { category: "ci", name: "keyed.single", value: 1.5 }) { id value } }`, {});
     expect(await count(`SELECT count(*)::int AS n FROM system_metrics WHERE metric_name = 'keyed.single'`)).toBe(1);
 
-    await twice(`mutation { recordMetrics(input: [{ category: "ci", name: "keyed.batch", value: 1 }, { category: "ci", name: "keyed.batch", value: 2 }]) { count } }`, {});
+    await twice(
+      `mutation { recordMetrics(input: [{ category: "ci", name: "keyed.batch", value: 1 }, { category: "ci", name: "keyed.batch", value: 2 }]) { count } }`,
+      {},
+    );
     expect(await count(`SELECT count(*)::int AS n FROM system_metrics WHERE metric_name = 'keyed.batch'`)).toBe(2);
 
     await twice(`mutation { createIntegration(input: { type: GITHUB, name: "keyed", configuration: { token: "t" } }) { id version } }`, {});
@@ -185,7 +205,9 @@ describe('optimistic concurrency', () => {
     // each agent reads the task and adds its own key to metadata, sending the version it read
     const attempt = async (i: number) => {
       const seen = await readTask(task.id);
-      const res = await t.gql(UPDATE, { input: { id: task.id, metadata: { ...seen.metadata, [`agent${i}`]: i }, expectedVersion: seen.version } });
+      const res = await t.gql(UPDATE, {
+        input: { id: task.id, metadata: { ...seen.metadata, [`agent${i}`]: i }, expectedVersion: seen.version },
+      });
       return { i, seen, errors: res.body.errors };
     };
     const first = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(i)));
@@ -245,10 +267,15 @@ describe('optimistic concurrency', () => {
     const created = await t.gql(`mutation { createIntegration(input: { type: LINEAR, name: "v", configuration: {} }) { id version } }`);
     const id = created.body.data.createIntegration.id;
     const UPD = `mutation($input: UpdateIntegrationInput!) { updateIntegration(input: $input) { name version } }`;
-    expect((await t.gql(UPD, { input: { id, name: 'v2', expectedVersion: 1 } })).body.data.updateIntegration).toEqual({ name: 'v2', version: 2 });
+    expect((await t.gql(UPD, { input: { id, name: 'v2', expectedVersion: 1 } })).body.data.updateIntegration).toEqual({
+      name: 'v2',
+      version: 2,
+    });
     const stale = await t.gql(UPD, { input: { id, name: 'v3', expectedVersion: 1 } });
     expect(stale.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', currentVersion: 2 });
-    expect(await t.db.query(`SELECT integration_name AS name, version FROM external_integrations WHERE id = $1`, [id])).toEqual([{ name: 'v2', version: 2 }]);
+    expect(await t.db.query(`SELECT integration_name AS name, version FROM external_integrations WHERE id = $1`, [id])).toEqual([
+      { name: 'v2', version: 2 },
+    ]);
   });
 });
 
@@ -262,7 +289,10 @@ describe('racing status moves', () => {
   const gqlStatus = (s: TaskStatus) => s.toUpperCase();
 
   async function auditChain(id: string) {
-    const rows = await t.db.query(`SELECT operation, changes FROM audit_log WHERE entity = 'task' AND entity_id = $1 ORDER BY occurred_at, id`, [id]);
+    const rows = await t.db.query(
+      `SELECT operation, changes FROM audit_log WHERE entity = 'task' AND entity_id = $1 ORDER BY occurred_at, id`,
+      [id],
+    );
     return rows.filter((r) => r.operation !== 'createTask');
   }
 
@@ -275,9 +305,13 @@ describe('racing status moves', () => {
       Array.from({ length: 100 }, async (_, i) => {
         const seen = await readTask(task.id);
         // with a version: a move legal from what it read; without: any open status (some illegal)
-        const options = withVersion ? (OPEN_MOVES[seen.status.toLowerCase() as TaskStatus] ?? []) : [TaskStatus.IN_PROGRESS, TaskStatus.FAILED, TaskStatus.PENDING];
+        const options = withVersion
+          ? (OPEN_MOVES[seen.status.toLowerCase() as TaskStatus] ?? [])
+          : [TaskStatus.IN_PROGRESS, TaskStatus.FAILED, TaskStatus.PENDING];
         const to = options[i % options.length];
-        const res = await t.gql(MOVE, { input: { id: task.id, status: gqlStatus(to), ...(withVersion ? { expectedVersion: seen.version } : {}) } });
+        const res = await t.gql(MOVE, {
+          input: { id: task.id, status: gqlStatus(to), ...(withVersion ? { expectedVersion: seen.version } : {}) },
+        });
         if (res.body.errors) refusals.push(res.body.errors[0].extensions as never);
         else wins++;
       }),
@@ -334,7 +368,12 @@ describe('racing status moves', () => {
     await other.query('COMMIT');
     await other.end();
     const lost = await racing;
-    expect(lost.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'status', currentStatus: 'CANCELLED', currentVersion: 2 });
+    expect(lost.body.errors?.[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      field: 'status',
+      currentStatus: 'CANCELLED',
+      currentVersion: 2,
+    });
     expect(lost.body.errors?.[0].message).toMatch(/moved from PENDING to CANCELLED meanwhile/);
 
     // the task is cancelled now, and the client can know it: moving it is illegal whatever the race

@@ -83,10 +83,13 @@ describe('SQL statements per request', () => {
   });
 
   it('plans latestExecution, executionCount and nested totalCount into the same statement', async () => {
-    const q = (n: number) => `{ tasks(first: ${n}) { nodes { id executionCount latestExecution { agentType } executions(first: 1) { totalCount nodes { id } } } } }`;
+    const q = (n: number) =>
+      `{ tasks(first: ${n}) { nodes { id executionCount latestExecution { agentType } executions(first: 1) { totalCount nodes { id } } } } }`;
     const [a, b] = [await t.gql(q(3)), await t.gql(q(100))];
     const nodes = ok(b).tasks.nodes;
-    expect(nodes.every((n: any) => n.executionCount === 3 && n.executions.totalCount === 3 && n.latestExecution.agentType === 'ci')).toBe(true);
+    expect(nodes.every((n: any) => n.executionCount === 3 && n.executions.totalCount === 3 && n.latestExecution.agentType === 'ci')).toBe(
+      true,
+    );
     expect(statements(a)).toBe(1);
     expect(statements(b)).toBe(1);
   });
@@ -139,32 +142,36 @@ describe('keyset paging through 1,000 tasks with first/last: 37', () => {
     }
   }`;
 
-  it.each(ORDERS.map((o) => [o.sql, o] as const))('returns every task once, in order: %s', async (_name, { orderBy, sql }) => {
-    const expected = (await t.db.query(`SELECT id FROM tasks ORDER BY ${sql}`)).map((r) => r.id);
-    expect(expected.length).toBeGreaterThanOrEqual(1000);
+  it.each(ORDERS.map((o) => [o.sql, o] as const))(
+    'returns every task once, in order: %s',
+    async (_name, { orderBy, sql }) => {
+      const expected = (await t.db.query(`SELECT id FROM tasks ORDER BY ${sql}`)).map((r) => r.id);
+      expect(expected.length).toBeGreaterThanOrEqual(1000);
 
-    const forwards: string[] = [];
-    let after: string | undefined;
-    for (let i = 0; ; i++) {
-      const { tasks } = ok(await t.gql(page, { first: 37, after, orderBy }));
-      forwards.push(...tasks.edges.map((e: any) => e.node.id));
-      expect(tasks.pageInfo.hasPreviousPage).toBe(i > 0);
-      expect(tasks.pageInfo.endCursor).toBe(tasks.edges.at(-1)?.cursor ?? null);
-      if (!tasks.pageInfo.hasNextPage) break;
-      after = tasks.pageInfo.endCursor;
-    }
-    expect(forwards).toEqual(expected);
+      const forwards: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; ; i++) {
+        const { tasks } = ok(await t.gql(page, { first: 37, after, orderBy }));
+        forwards.push(...tasks.edges.map((e: any) => e.node.id));
+        expect(tasks.pageInfo.hasPreviousPage).toBe(i > 0);
+        expect(tasks.pageInfo.endCursor).toBe(tasks.edges.at(-1)?.cursor ?? null);
+        if (!tasks.pageInfo.hasNextPage) break;
+        after = tasks.pageInfo.endCursor;
+      }
+      expect(forwards).toEqual(expected);
 
-    const backwards: string[][] = [];
-    let before: string | undefined;
-    for (;;) {
-      const { tasks } = ok(await t.gql(page, { last: 37, before, orderBy }));
-      backwards.unshift(tasks.edges.map((e: any) => e.node.id));
-      if (!tasks.pageInfo.hasPreviousPage) break;
-      before = tasks.pageInfo.startCursor;
-    }
-    expect(backwards.flat()).toEqual(expected);
-  }, 120_000);
+      const backwards: string[][] = [];
+      let before: string | undefined;
+      for (;;) {
+        const { tasks } = ok(await t.gql(page, { last: 37, before, orderBy }));
+        backwards.unshift(tasks.edges.map((e: any) => e.node.id));
+        if (!tasks.pageInfo.hasPreviousPage) break;
+        before = tasks.pageInfo.startCursor;
+      }
+      expect(backwards.flat()).toEqual(expected);
+    },
+    120_000,
+  );
 
   it('pages subtasks and executions with cursors too', async () => {
     const [{ id: parent }] = await t.db.query(`SELECT parent_task_id AS id FROM tasks WHERE parent_task_id IS NOT NULL LIMIT 1`);
@@ -184,19 +191,28 @@ describe('keyset paging through 1,000 tasks with first/last: 37', () => {
 
 describe('nested keyset paging (LATERAL, NULL keys)', () => {
   it('pages the executions of many tasks at once, forwards and backwards, including tasks whose runs have no created_at', async () => {
-    await t.db.query(`UPDATE task_executions SET created_at = NULL WHERE agent_type = 'claude' AND task_id IN (SELECT id FROM tasks WHERE priority = 1)`);
+    await t.db.query(
+      `UPDATE task_executions SET created_at = NULL WHERE agent_type = 'claude' AND task_id IN (SELECT id FROM tasks WHERE priority = 1)`,
+    );
     try {
       const q = `query($after: String, $before: String, $first: Int, $last: Int) {
         tasks(first: 100, orderBy: [{ field: TITLE, direction: ASC }]) { nodes { id executions(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { agentType } } pageInfo { hasNextPage hasPreviousPage } } } }
       }`;
       const expected = async (id: string) =>
-        (await t.db.query(`SELECT agent_type FROM task_executions WHERE task_id = $1 ORDER BY created_at DESC NULLS FIRST, id DESC`, [id])).map((r) => r.agent_type);
+        (
+          await t.db.query(`SELECT agent_type FROM task_executions WHERE task_id = $1 ORDER BY created_at DESC NULLS FIRST, id DESC`, [id])
+        ).map((r) => r.agent_type);
       const first = ok(await t.gql(q, { first: 1 })).tasks.nodes;
       for (const task of first.slice(0, 40)) {
         const seen = [task.executions.edges[0].node.agentType];
         let cursor = task.executions.edges[0].cursor;
         for (;;) {
-          const res = ok(await t.gql(`query($id: UUID!, $after: String) { task(id: $id) { executions(first: 1, after: $after) { edges { cursor node { agentType } } pageInfo { hasNextPage } } } }`, { id: task.id, after: cursor }));
+          const res = ok(
+            await t.gql(
+              `query($id: UUID!, $after: String) { task(id: $id) { executions(first: 1, after: $after) { edges { cursor node { agentType } } pageInfo { hasNextPage } } } }`,
+              { id: task.id, after: cursor },
+            ),
+          );
           const page = res.task.executions;
           if (page.edges.length === 0) break;
           seen.push(page.edges[0].node.agentType);
@@ -212,7 +228,9 @@ describe('nested keyset paging (LATERAL, NULL keys)', () => {
         expect(task.executions.pageInfo.hasPreviousPage).toBe(true);
       }
     } finally {
-      await t.db.query(`UPDATE task_executions e SET created_at = coalesce(t.created_at, '2026-03-01') + interval '2 minutes' FROM tasks t WHERE e.task_id = t.id AND e.created_at IS NULL`);
+      await t.db.query(
+        `UPDATE task_executions e SET created_at = coalesce(t.created_at, '2026-03-01') + interval '2 minutes' FROM tasks t WHERE e.task_id = t.id AND e.created_at IS NULL`,
+      );
     }
   });
 });
@@ -224,7 +242,10 @@ describe('TaskFilter compared with plain SQL', () => {
     let total: number | undefined;
     for (;;) {
       const { tasks } = ok(
-        await t.gql(`query($f: TaskFilter, $after: String) { tasks(first: 100, after: $after, filter: $f) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }`, { f: filter, after }),
+        await t.gql(
+          `query($f: TaskFilter, $after: String) { tasks(first: 100, after: $after, filter: $f) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }`,
+          { f: filter, after },
+        ),
       );
       total = tasks.totalCount;
       out.push(...tasks.nodes.map((n: any) => n.id));
@@ -234,7 +255,8 @@ describe('TaskFilter compared with plain SQL', () => {
     expect(out).toHaveLength(total!);
     return out.sort();
   }
-  const sqlIds = async (where: string, params: unknown[] = []) => (await t.db.query(`SELECT id FROM tasks WHERE ${where}`, params)).map((r) => r.id).sort();
+  const sqlIds = async (where: string, params: unknown[] = []) =>
+    (await t.db.query(`SELECT id FROM tasks WHERE ${where}`, params)).map((r) => r.id).sort();
 
   const cases: [string, unknown, string][] = [
     ['status', { status: ['PENDING', 'FAILED'] }, `status IN ('pending', 'failed')`],
@@ -242,32 +264,66 @@ describe('TaskFilter compared with plain SQL', () => {
     ['assignedTo', { assignedTo: ['alice', 'carol'] }, `assigned_to IN ('alice', 'carol')`],
     ['priority range', { priority: { gte: 3, lt: 7 } }, `priority >= 3 AND priority < 7`],
     ['priority gt/lte', { priority: { gt: 8, lte: 10 } }, `priority > 8 AND priority <= 10`],
-    ['createdAt range', { createdAt: { gte: '2026-01-01T10:00:00Z', lt: '2026-01-02T00:00:00Z' } }, `created_at >= '2026-01-01T10:00:00Z' AND created_at < '2026-01-02T00:00:00Z'`],
+    [
+      'createdAt range',
+      { createdAt: { gte: '2026-01-01T10:00:00Z', lt: '2026-01-02T00:00:00Z' } },
+      `created_at >= '2026-01-01T10:00:00Z' AND created_at < '2026-01-02T00:00:00Z'`,
+    ],
     ['updatedAt range', { updatedAt: { gt: '2026-02-01T00:10:00Z' } }, `updated_at > '2026-02-01T00:10:00Z'`],
     ['isRoot', { isRoot: true }, `parent_task_id IS NULL`],
     ['not root', { isRoot: false }, `parent_task_id IS NOT NULL`],
     ['search, case-insensitive', { search: 'alpha' }, `title ILIKE '%alpha%' OR description ILIKE '%alpha%'`],
-    ['search with wildcards taken literally', { search: '50%' }, `strpos(lower(title), '50%') > 0 OR strpos(lower(description), '50%') > 0`],
+    [
+      'search with wildcards taken literally',
+      { search: '50%' },
+      `strpos(lower(title), '50%') > 0 OR strpos(lower(description), '50%') > 0`,
+    ],
     ['search with underscore', { search: '50_' }, `strpos(lower(title), '50_') > 0 OR strpos(lower(description), '50_') > 0`],
     ['requirementsContains', { requirementsContains: { lang: 'ts' } }, `requirements @> '{"lang": "ts"}'`],
     ['metadataContains', { metadataContains: { team: 'core', level: 'high' } }, `metadata @> '{"team": "core", "level": "high"}'`],
-    ['jsonPath number gt', { jsonPath: { path: ['estimate', 'hours'], gt: 3 } }, `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric > 3`],
-    ['jsonPath number range', { jsonPath: { path: ['estimate', 'hours'], gte: 2.5, lt: 6 } }, `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric BETWEEN 2.5 AND 5.99999`],
-    ['jsonPath number ne', { jsonPath: { path: ['estimate', 'hours'], ne: 4 } }, `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric <> 4`],
+    [
+      'jsonPath number gt',
+      { jsonPath: { path: ['estimate', 'hours'], gt: 3 } },
+      `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric > 3`,
+    ],
+    [
+      'jsonPath number range',
+      { jsonPath: { path: ['estimate', 'hours'], gte: 2.5, lt: 6 } },
+      `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric BETWEEN 2.5 AND 5.99999`,
+    ],
+    [
+      'jsonPath number ne',
+      { jsonPath: { path: ['estimate', 'hours'], ne: 4 } },
+      `jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric <> 4`,
+    ],
     ['jsonPath string eq', { jsonPath: { path: ['level'], eq: 'high' } }, `metadata->>'level' = 'high'`],
     ['jsonPath string gt', { jsonPath: { path: ['level'], gt: 'low' } }, `metadata->>'level' > 'low'`],
-    ['jsonPath string on a mixed path', { jsonPath: { path: ['estimate', 'hours'], eq: 'unknown' } }, `metadata #> '{estimate,hours}' = '"unknown"'`],
+    [
+      'jsonPath string on a mixed path',
+      { jsonPath: { path: ['estimate', 'hours'], eq: 'unknown' } },
+      `metadata #> '{estimate,hours}' = '"unknown"'`,
+    ],
     ['jsonPath boolean', { jsonPath: { path: ['flags', 'urgent'], eq: true } }, `metadata #> '{flags,urgent}' = 'true'`],
     ['jsonPath boolean ne', { jsonPath: { path: ['estimate', 'hours'], ne: true } }, `metadata #> '{estimate,hours}' = 'false'`],
     ['jsonPath exists', { jsonPath: { path: ['estimate'], exists: false } }, `NOT metadata ? 'estimate'`],
     ['jsonPath on requirements', { jsonPath: { field: 'REQUIREMENTS', path: ['db'], eq: 'pg' } }, `requirements->>'db' = 'pg'`],
-    ['fields of one object are ANDed', { status: ['PENDING'], type: 'general', priority: { lt: 5 } }, `status = 'pending' AND type = 'general' AND priority < 5`],
+    [
+      'fields of one object are ANDed',
+      { status: ['PENDING'], type: 'general', priority: { lt: 5 } },
+      `status = 'pending' AND type = 'general' AND priority < 5`,
+    ],
     ['or', { or: [{ status: ['COMPLETED'] }, { priority: { gt: 8 } }] }, `status = 'completed' OR priority > 8`],
     ['and', { and: [{ assignedTo: ['bob'] }, { isRoot: false }] }, `assigned_to = 'bob' AND parent_task_id IS NOT NULL`],
     ['not, complement including NULLs', { not: { priority: { gt: 5 } } }, `NOT (priority > 5) OR priority IS NULL`],
     [
       'nested composition',
-      { or: [{ and: [{ type: 'bugfix' }, { not: { assignedTo: ['alice'] } }] }, { jsonPath: { path: ['estimate', 'hours'], lte: 1 }, search: 'alpha' }], not: { status: ['CANCELLED'] } },
+      {
+        or: [
+          { and: [{ type: 'bugfix' }, { not: { assignedTo: ['alice'] } }] },
+          { jsonPath: { path: ['estimate', 'hours'], lte: 1 }, search: 'alpha' },
+        ],
+        not: { status: ['CANCELLED'] },
+      },
       `((type = 'bugfix' AND assigned_to IS DISTINCT FROM 'alice')
         OR (jsonb_typeof(metadata #> '{estimate,hours}') = 'number' AND (metadata #>> '{estimate,hours}')::numeric <= 1 AND (title ILIKE '%alpha%' OR description ILIKE '%alpha%')))
        AND status <> 'cancelled'`,
@@ -283,7 +339,13 @@ describe('TaskFilter compared with plain SQL', () => {
 
   it('passes hostile text as data, never as SQL', async () => {
     const hostile = `x'); DROP TABLE tasks; --`;
-    for (const filter of [{ search: hostile }, { type: hostile }, { assignedTo: [hostile] }, { jsonPath: { path: [hostile, "a'b"], eq: hostile } }, { metadataContains: { [hostile]: hostile } }]) {
+    for (const filter of [
+      { search: hostile },
+      { type: hostile },
+      { assignedTo: [hostile] },
+      { jsonPath: { path: [hostile, "a'b"], eq: hostile } },
+      { metadataContains: { [hostile]: hostile } },
+    ]) {
       expect(await ids(filter)).toEqual([]);
     }
     expect((await t.db.query(`SELECT count(*)::int AS n FROM tasks`))[0].n).toBeGreaterThanOrEqual(1000);
@@ -310,10 +372,16 @@ describe('TaskFilter compared with plain SQL', () => {
       `SELECT count(*)::int AS count FROM task_executions WHERE status IN ('succeeded', 'failed') AND agent_type IN ('claude', 'ci') AND created_at >= '2026-01-01T05:00:00Z'`,
     );
     expect(res.executions.totalCount).toBe(count);
-    const one = ok(await t.gql(`query($f: ExecutionFilter) { executions(filter: $f) { nodes { task { id } agentType } } }`, { f: { taskId } }));
+    const one = ok(
+      await t.gql(`query($f: ExecutionFilter) { executions(filter: $f) { nodes { task { id } agentType } } }`, { f: { taskId } }),
+    );
     expect(one.executions.nodes.map((n: any) => n.agentType)).toEqual(['ci', 'claude', 'codegen']);
     expect(one.executions.nodes.every((n: any) => n.task.id === taskId)).toBe(true);
-    const nested = ok(await t.gql(`query($id: UUID!) { task(id: $id) { executions(filter: { agentType: ["claude"] }) { nodes { agentType } } } }`, { id: taskId }));
+    const nested = ok(
+      await t.gql(`query($id: UUID!) { task(id: $id) { executions(filter: { agentType: ["claude"] }) { nodes { agentType } } } }`, {
+        id: taskId,
+      }),
+    );
     expect(nested.task.executions.nodes).toEqual([{ agentType: 'claude' }]);
   });
 });
@@ -328,9 +396,15 @@ describe('refused input changes nothing', () => {
     ['first and last together', `{ tasks(first: 5, last: 5) { nodes { id } } }`],
     ['a malformed cursor', `{ tasks(after: "not-a-cursor!") { nodes { id } } }`],
     ['a cursor that is base64 of garbage', `{ tasks(after: "${Buffer.from('[1,2').toString('base64url')}") { nodes { id } } }`],
-    ['a cursor with a forged value', `{ tasks(after: "${Buffer.from(JSON.stringify(['task:CREATED_AT.DESC', "x'; DROP TABLE tasks", 'y'])).toString('base64url')}") { nodes { id } } }`],
+    [
+      'a cursor with a forged value',
+      `{ tasks(after: "${Buffer.from(JSON.stringify(['task:CREATED_AT.DESC', "x'; DROP TABLE tasks", 'y'])).toString('base64url')}") { nodes { id } } }`,
+    ],
     ['a nested connection over the maximum', `{ tasks(first: 2) { nodes { executions(first: 1000) { nodes { id } } } } }`],
-    ['a repeated orderBy field', `{ tasks(orderBy: [{ field: TITLE, direction: ASC }, { field: TITLE, direction: DESC }]) { nodes { id } } }`],
+    [
+      'a repeated orderBy field',
+      `{ tasks(orderBy: [{ field: TITLE, direction: ASC }, { field: TITLE, direction: DESC }]) { nodes { id } } }`,
+    ],
     ['a jsonPath with mixed types', `{ tasks(filter: { jsonPath: { path: ["a"], gt: 1, lt: "z" } }) { nodes { id } } }`],
     ['a jsonPath ordering booleans', `{ tasks(filter: { jsonPath: { path: ["a"], gt: true } }) { nodes { id } } }`],
     ['a jsonPath comparing objects', `{ tasks(filter: { jsonPath: { path: ["a"], eq: { b: 1 } } }) { nodes { id } } }`],
@@ -368,7 +442,9 @@ describe('docs/api.md', () => {
     const { readFileSync } = await import('node:fs');
     const doc = readFileSync(`${__dirname}/../docs/api.md`, 'utf8');
     const section = doc.slice(doc.indexOf('## Reading and writing'), doc.indexOf('## Concurrent writers'));
-    const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]).filter((q) => !q.trimStart().startsWith('mutation'));
+    const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)]
+      .map((m) => m[1])
+      .filter((q) => !q.trimStart().startsWith('mutation'));
     expect(blocks).toHaveLength(2);
     for (const query of blocks) {
       const res = await t.gql(query);
@@ -384,7 +460,9 @@ describe('paging defaults', () => {
     expect(first.nodes.map((n: any) => n.id)).toEqual(all.slice(0, 20));
     expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false });
     const at = ok(await t.gql(`{ tasks(first: 50) { edges { cursor } } }`)).tasks.edges[49].cursor;
-    const before = ok(await t.gql(`query($b: String) { tasks(before: $b) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }`, { b: at })).tasks;
+    const before = ok(
+      await t.gql(`query($b: String) { tasks(before: $b) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }`, { b: at }),
+    ).tasks;
     expect(before.nodes.map((n: any) => n.id)).toEqual(all.slice(29, 49));
     expect(before.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
     const zero = ok(await t.gql(`{ tasks(first: 0) { nodes { id } pageInfo { hasNextPage } } }`)).tasks;

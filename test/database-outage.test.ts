@@ -15,7 +15,6 @@ import { freePort, startPgCluster, type PgCluster } from './support/pg-cluster';
  * that it can stop it; the gateway is never restarted.
  */
 
-
 const logs = captureLogs('info');
 let dir: string;
 let unverified: string;
@@ -35,7 +34,11 @@ async function gql(query: string, bearer = token) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
     body: JSON.stringify({ query }),
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), ...((await res.json()) as { data?: any; errors?: { message: string; extensions: { code: string } }[] }) };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    ...((await res.json()) as { data?: any; errors?: { message: string; extensions: { code: string } }[] }),
+  };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -106,14 +109,20 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
   expect(ready.ms).toBeLessThan(1_000);
   // Anyone may call /ready: a reason code, nothing about the driver, host or port; details in the log.
   expect(await ready.value.json()).toEqual({ status: 'not ready', reason: 'database_unreachable' });
-  expect(logs.entries.find((e) => e.message === 'not ready: database_unreachable')).toMatchObject({ level: 'warn', detail: { error: expect.any(String) } });
+  expect(logs.entries.find((e) => e.message === 'not ready: database_unreachable')).toMatchObject({
+    level: 'warn',
+    detail: { error: expect.any(String) },
+  });
 
   // The operator's token was verified moments ago and is remembered (AUTH_TOKEN_CACHE_SECONDS), so
   // poolHealth answers over GraphQL: UNHEALTHY within the deadline, without the connection string.
   const health = await timed(() => gql('{ poolHealth { status reasons database { connected responseTimeMs serverVersion } } }'));
   expect(health.ms).toBeLessThan(1_000);
   expect(health.value.status).toBe(200);
-  expect(health.value.data.poolHealth).toMatchObject({ status: 'UNHEALTHY', database: { connected: false, responseTimeMs: null, serverVersion: null } });
+  expect(health.value.data.poolHealth).toMatchObject({
+    status: 'UNHEALTHY',
+    database: { connected: false, responseTimeMs: null, serverVersion: null },
+  });
   expect(health.value.data.poolHealth.reasons[0]).toMatch(/^database unreachable: /);
   expect(JSON.stringify(health.value)).not.toContain('postgres:postgres');
 
@@ -167,10 +176,18 @@ it('reports the outage within 1 s, keeps running, and recovers when the database
 }, 60_000);
 
 /** Driver, host, port or SQL text that must never reach a client. */
-const LEAKS = /ECONNREFUSED|ECONNRESET|127\.0\.0\.1|localhost|terminating connection|administrator command|database system is|QueryFailedError|timeout exceeded|Connection terminated|\bSELECT\b|\bINSERT\b|postgres/i;
+const LEAKS =
+  /ECONNREFUSED|ECONNRESET|127\.0\.0\.1|localhost|terminating connection|administrator command|database system is|QueryFailedError|timeout exceeded|Connection terminated|\bSELECT\b|\bINSERT\b|postgres/i;
 
 it('under 20-connection mixed load through a stop and a restart: every error a 503 with Retry-After and no driver text, poolHealth UNHEALTHY throughout', async () => {
-  interface Seen { phase: 'up' | 'down' | 'restarting' | 'back'; kind: string; status: number; retryAfter: string | null; text: string; body: any }
+  interface Seen {
+    phase: 'up' | 'down' | 'restarting' | 'back';
+    kind: string;
+    status: number;
+    retryAfter: string | null;
+    text: string;
+    body: any;
+  }
   const seen: Seen[] = [];
   let phase: Seen['phase'] = 'up';
   let stop = false;
@@ -203,9 +220,14 @@ it('under 20-connection mixed load through a stop and a restart: every error a 5
   pg = undefined;
   phase = 'down';
   // Long enough for the token cache (1 s) to expire many times over and a new rate-limit lease to be needed.
-  await eventually(async () => seen.filter((s) => s.phase === 'down' && s.kind === 'health').length >= 40 && count('down') >= 200, 60_000).catch((error) => {
+  await eventually(
+    async () => seen.filter((s) => s.phase === 'down' && s.kind === 'health').length >= 40 && count('down') >= 200,
+    60_000,
+  ).catch((error) => {
     const tally = seen.filter((s) => s.phase === 'down').map((s) => `${s.kind}:${s.status}`);
-    throw new Error(`${error.message}: ${JSON.stringify(Object.entries(tally.reduce<Record<string, number>>((a, k) => ({ ...a, [k]: (a[k] ?? 0) + 1 }), {})))}`);
+    throw new Error(
+      `${error.message}: ${JSON.stringify(Object.entries(tally.reduce<Record<string, number>>((a, k) => ({ ...a, [k]: (a[k] ?? 0) + 1 }), {})))}`,
+    );
   });
   const ready = await fetch(`${baseUrl}/ready`);
   expect([ready.status, await ready.json()]).toEqual([503, { status: 'not ready', reason: 'database_unreachable' }]);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   // Accepts, reads and never speaks.
   hung = createServer((socket) => {
     sockets.push(socket);
-    socket.on('close', () => closed.add(socket)).on('error', () => undefined).resume();
+    socket
+      .on('close', () => closed.add(socket))
+      .on('error', () => undefined)
+      .resume();
   });
   await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', () => resolve()));
   hungPort = (hung.address() as { port: number }).port;
@@ -36,7 +39,13 @@ async function freePort(): Promise<number> {
 }
 
 it('calls a server that never answers down at the deadline, and drops the connection', async () => {
-  const probe = new DatabaseProbe({ host: '127.0.0.1', port: hungPort, user: 'postgres', password: 'hunter2-secret' }, 'typeorm_migrations', 300, logger, ['hunter2-secret']);
+  const probe = new DatabaseProbe(
+    { host: '127.0.0.1', port: hungPort, user: 'postgres', password: 'hunter2-secret' },
+    'typeorm_migrations',
+    300,
+    logger,
+    ['hunter2-secret'],
+  );
   const started = Date.now();
   const result = await probe.probe();
   expect(Date.now() - started).toBeLessThan(1_000);
@@ -61,7 +70,13 @@ it('shares one look among concurrent callers', async () => {
 
 it('reports a port where nothing listens at once, without the password', async () => {
   const port = await freePort();
-  const probe = new DatabaseProbe({ connectionString: `postgres://postgres:hunter2-secret@127.0.0.1:${port}/x` }, 'typeorm_migrations', 800, logger, ['hunter2-secret']);
+  const probe = new DatabaseProbe(
+    { connectionString: `postgres://postgres:hunter2-secret@127.0.0.1:${port}/x` },
+    'typeorm_migrations',
+    800,
+    logger,
+    ['hunter2-secret'],
+  );
   const result = await probe.probe();
   expect(result.connected).toBe(false);
   expect(result.error).toMatch(/ECONNREFUSED/);

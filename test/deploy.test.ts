@@ -44,7 +44,8 @@ describe('docker/docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['cloudflared', 'db', 'gateway', 'migrate']);
     expect(compose.services.db.image).toMatch(/^postgres:\d+/);
     expect(compose.services.cloudflared.image).toMatch(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+$/);
-    for (const name of ['gateway', 'migrate']) expect(compose.services[name].build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
+    for (const name of ['gateway', 'migrate'])
+      expect(compose.services[name].build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
   });
 
   it('names only variables that .env.example lists', () => {

@@ -13,7 +13,12 @@ import { startTestGateway, type TestGateway } from './support/gateway';
  */
 const ROOT = join(__dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Lines outside fenced code blocks, with their line numbers. */
 function prose(text: string): { line: string; n: number }[] {
@@ -36,7 +41,12 @@ const slug = (heading: string) =>
     .replace(/ /g, '-');
 
 /** Cells of a table row: split on pipes that are not escaped (GitHub splits inside code spans too). */
-const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '').split(/(?<!\\)\|/);
+const cells = (row: string) =>
+  row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '')
+    .split(/(?<!\\)\|/);
 
 describe.each([
   ['docs/configuration.md', configurationDoc],
@@ -58,12 +68,20 @@ describe.each(DOCS)('%s', (file) => {
       const table = [];
       while (i < lines.length && lines[i].line.startsWith('|')) table.push(lines[i++]);
       const width = cells(table[0].line).length;
-      if (table.length < 2 || !/^\|( *:?-{3,}:? *\|)+$/.test(table[1].line.trim())) problems.push(`line ${table[0].n}: a table without a separator row under its header`);
-      else if (cells(table[1].line).length !== width) problems.push(`line ${table[1].n}: the separator has ${cells(table[1].line).length} cells, the header ${width}`);
-      for (const row of table.slice(2)) if (cells(row.line).length !== width) problems.push(`line ${row.n}: ${cells(row.line).length} cells, the header has ${width} (escape a | in a value as \\|)`);
+      if (table.length < 2 || !/^\|( *:?-{3,}:? *\|)+$/.test(table[1].line.trim()))
+        problems.push(`line ${table[0].n}: a table without a separator row under its header`);
+      else if (cells(table[1].line).length !== width)
+        problems.push(`line ${table[1].n}: the separator has ${cells(table[1].line).length} cells, the header ${width}`);
+      for (const row of table.slice(2))
+        if (cells(row.line).length !== width)
+          problems.push(`line ${row.n}: ${cells(row.line).length} cells, the header has ${width} (escape a | in a value as \\|)`);
       for (const row of table) {
-        const outsideCode = row.line.split('`').filter((_, k) => k % 2 === 0).join(' ');
-        if (/<[a-z][\w-]*>/i.test(outsideCode)) problems.push(`line ${row.n}: a <name> outside a code span is taken for HTML and not shown (write &lt; or use backticks)`);
+        const outsideCode = row.line
+          .split('`')
+          .filter((_, k) => k % 2 === 0)
+          .join(' ');
+        if (/<[a-z][\w-]*>/i.test(outsideCode))
+          problems.push(`line ${row.n}: a <name> outside a code span is taken for HTML and not shown (write &lt; or use backticks)`);
       }
     }
     expect(problems).toEqual([]);
@@ -71,7 +89,9 @@ describe.each(DOCS)('%s', (file) => {
 
   it('names only npm scripts that package.json has, in its shell blocks', () => {
     const scripts: Record<string, string> = JSON.parse(read('package.json')).scripts;
-    const named = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => [...m[1].matchAll(/\bnpm (?:run (?:-s )?)?([\w:-]+)/g)].map((n) => n[1]));
+    const named = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+      [...m[1].matchAll(/\bnpm (?:run (?:-s )?)?([\w:-]+)/g)].map((n) => n[1]),
+    );
     expect(named.filter((name) => !['install', 'ci'].includes(name) && scripts[name] === undefined)).toEqual([]);
   });
 
@@ -87,7 +107,9 @@ describe.each(DOCS)('%s', (file) => {
           continue;
         }
         if (anchor && linked.endsWith('.md')) {
-          const headings = prose(readFileSync(linked, 'utf8')).flatMap(({ line: l }) => (/^#+ /.test(l) ? [slug(l.replace(/^#+ /, ''))] : []));
+          const headings = prose(readFileSync(linked, 'utf8')).flatMap(({ line: l }) =>
+            /^#+ /.test(l) ? [slug(l.replace(/^#+ /, ''))] : [],
+          );
           if (!headings.includes(anchor)) broken.push(`line ${n}: ${target} (no such heading)`);
         }
       }
@@ -130,7 +152,9 @@ describe("the README's commands", () => {
       const before = (await t.db.query(`SELECT count(*)::int AS n FROM tasks`))[0].n;
       for (const command of curls) {
         // The README's token line, as npm run token:create would print it (test/seed.test.ts runs that script).
-        const { stdout } = await run('bash', ['-c', command.replace(/localhost:4000/g, `127.0.0.1:${port}`)], { env: { ...process.env, TOKEN: t.adminToken } });
+        const { stdout } = await run('bash', ['-c', command.replace(/localhost:4000/g, `127.0.0.1:${port}`)], {
+          env: { ...process.env, TOKEN: t.adminToken },
+        });
         const body = JSON.parse(stdout);
         expect([command.slice(0, 100), body.errors]).toEqual([command.slice(0, 100), undefined]);
         expect(body.data).toBeDefined();

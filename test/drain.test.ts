@@ -18,7 +18,8 @@ import { TEST_SECRETS_KEYS } from './support/gateway';
  * deadline is cancelled and the process says so and exits non-zero.
  */
 const ROOT = join(__dirname, '..');
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
 
 interface Proc {
   child: ChildProcess;
@@ -60,11 +61,25 @@ function post(agent: Agent, port: number, token: string, id: string, query: stri
   const body = JSON.stringify({ query });
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': id, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'x-request-id': id,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         res.resume();
         res.once('end', () => resolve({ id, status: res.statusCode, mutation: query.startsWith('mutation') }));
-        res.once('error', (e: NodeJS.ErrnoException) => resolve({ id, error: e.code ?? e.message, mutation: query.startsWith('mutation') }));
+        res.once('error', (e: NodeJS.ErrnoException) =>
+          resolve({ id, error: e.code ?? e.message, mutation: query.startsWith('mutation') }),
+        );
       },
     );
     req.once('error', (e: NodeJS.ErrnoException) => resolve({ id, error: e.code ?? e.message, mutation: query.startsWith('mutation') }));
@@ -127,7 +142,10 @@ it('drains on SIGTERM under 64-connection mixed load: no resets of requests read
     const worker = async (w: number) => {
       while (!stop) {
         n += 1;
-        const query = n % 3 === 0 ? `mutation { createTask(input: { title: "drain ${w}-${n}" }) { id } }` : '{ tasks(first: 5) { nodes { id title executions(first: 2) { nodes { id } } } } }';
+        const query =
+          n % 3 === 0
+            ? `mutation { createTask(input: { title: "drain ${w}-${n}" }) { id } }`
+            : '{ tasks(first: 5) { nodes { id title executions(first: 2) { nodes { id } } } } }';
         const outcome = await post(agent, port, token, `drain-${w}-${n}`, query);
         outcomes.push(outcome);
         // Once the server refuses connections it is gone: this client stops.
@@ -135,7 +153,10 @@ it('drains on SIGTERM under 64-connection mixed load: no resets of requests read
         if (!signalled && outcomes.length >= 300) {
           signalled = true;
           gw.child.kill('SIGTERM');
-          fetch(`http://127.0.0.1:${port}/ready`).then((r) => readyDuringDrain.push(r.status), () => undefined);
+          fetch(`http://127.0.0.1:${port}/ready`).then(
+            (r) => readyDuringDrain.push(r.status),
+            () => undefined,
+          );
         }
       }
     };
@@ -184,7 +205,9 @@ it('cancels a statement still running at SHUTDOWN_TIMEOUT_MS, answers its reques
     const slow = post(agent, port, token, 'slow-1', `mutation { updateTask(input: { id: "${id}", title: "blocked" }) { id } }`);
     // Wait until PostgreSQL runs the statement (waiting on the row lock).
     for (let i = 0; i < 200; i += 1) {
-      const waiting = await db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND state = 'active'`);
+      const waiting = await db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND state = 'active'`,
+      );
       if (waiting.length > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -194,7 +217,9 @@ it('cancels a statement still running at SHUTDOWN_TIMEOUT_MS, answers its reques
     agent.destroy();
     expect(code).toBe(1);
     const cut = gw.lines().find((l) => /shutdown deadline/.test(l.message));
-    expect(cut?.message).toMatch(/SHUTDOWN_TIMEOUT_MS=1500 reached: cancelled 1 running statement\(s\); cut 1 request\(s\) in flight: POST \/graphql/);
+    expect(cut?.message).toMatch(
+      /SHUTDOWN_TIMEOUT_MS=1500 reached: cancelled 1 running statement\(s\); cut 1 request\(s\) in flight: POST \/graphql/,
+    );
     // The cancelled statement's request was answered, not reset.
     expect(outcome.error).toBeUndefined();
     expect(outcome.status).toBeDefined();

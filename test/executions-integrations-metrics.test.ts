@@ -16,7 +16,13 @@ describe('executions', () => {
     );
     expect(started.body.errors).toBeUndefined();
     const execution = started.body.data.startExecution;
-    expect(execution).toMatchObject({ status: 'RUNNING', completedAt: null, agentConfig: { model: 'x' }, logs: [], task: { id: taskId, title: 'run me' } });
+    expect(execution).toMatchObject({
+      status: 'RUNNING',
+      completedAt: null,
+      agentConfig: { model: 'x' },
+      logs: [],
+      task: { id: taskId, title: 'run me' },
+    });
     expect(execution.startedAt).not.toBeNull();
 
     const finished = await t.gql(
@@ -26,7 +32,9 @@ describe('executions', () => {
     expect(finished.body.data.finishExecution).toMatchObject({ status: 'FAILED', errorDetails: { reason: 'timeout' } });
     expect(finished.body.data.finishExecution.completedAt).not.toBeNull();
 
-    const again = await t.gql(`mutation($id: UUID!) { finishExecution(input: { id: $id, status: SUCCEEDED }) { status } }`, { id: execution.id });
+    const again = await t.gql(`mutation($id: UUID!) { finishExecution(input: { id: $id, status: SUCCEEDED }) { status } }`, {
+      id: execution.id,
+    });
     expect(again.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
     const [row] = await t.db.query('SELECT status, error_details FROM task_executions WHERE id = $1', [execution.id]);
     expect(row).toEqual({ status: 'failed', error_details: { reason: 'timeout' } });
@@ -52,7 +60,13 @@ describe('integrations', () => {
       { c: { token: secret, org: 'acme' } },
     );
     expect(created.body.errors).toBeUndefined();
-    expect(created.body.data.createIntegration).toMatchObject({ type: 'GITHUB', name: 'GitHub', status: 'ACTIVE', healthStatus: 'UNKNOWN', rateLimitPerMinute: 60 });
+    expect(created.body.data.createIntegration).toMatchObject({
+      type: 'GITHUB',
+      name: 'GitHub',
+      status: 'ACTIVE',
+      healthStatus: 'UNKNOWN',
+      rateLimitPerMinute: 60,
+    });
     expect(JSON.stringify(created.body)).not.toContain(secret);
 
     const asked = await t.gql(`{ integrations { id configuration } }`);
@@ -60,7 +74,10 @@ describe('integrations', () => {
     expect(asked.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
     const id = created.body.data.createIntegration.id;
-    const updated = await t.gql(`mutation($id: UUID!) { updateIntegration(input: { id: $id, status: DISABLED, healthStatus: DOWN, rateLimitPerMinute: 10 }) { status healthStatus rateLimitPerMinute } }`, { id });
+    const updated = await t.gql(
+      `mutation($id: UUID!) { updateIntegration(input: { id: $id, status: DISABLED, healthStatus: DOWN, rateLimitPerMinute: 10 }) { status healthStatus rateLimitPerMinute } }`,
+      { id },
+    );
     expect(updated.body.data.updateIntegration).toEqual({ status: 'DISABLED', healthStatus: 'DOWN', rateLimitPerMinute: 10 });
     const [row] = await t.db.query('SELECT integration_type, status, configuration FROM external_integrations WHERE id = $1', [id]);
     expect(row).toMatchObject({ integration_type: 'github', status: 'disabled' });

@@ -23,7 +23,11 @@ async function send(init: { method?: string; path?: string; headers?: Record<str
   const started = performance.now();
   const res = await fetch(`${t.baseUrl}${init.path ?? '/graphql'}`, {
     method: init.method ?? 'POST',
-    headers: { authorization: `Bearer ${t.adminToken}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      authorization: `Bearer ${t.adminToken}`,
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
     body: init.body,
   });
   const text = await res.text();
@@ -62,18 +66,26 @@ function nest(depth: number, inner: string, wrap: (s: string) => string): string
 
 describe('hostile requests', () => {
   it('a depth bomb', async () => {
-    await expectRefused(await post(`{ task(id: "${UNKNOWN}") { ${nest(40, 'id', (s) => `parent { ${s} }`)} } }`), 400, 'GRAPHQL_VALIDATION_FAILED');
+    await expectRefused(
+      await post(`{ task(id: "${UNKNOWN}") { ${nest(40, 'id', (s) => `parent { ${s} }`)} } }`),
+      400,
+      'GRAPHQL_VALIDATION_FAILED',
+    );
   });
 
   it('an alias bomb', async () => {
-    const fields = Array.from({ length: 500 }, (_, i) => `a${i}: __typename`).join(" ");
+    const fields = Array.from({ length: 500 }, (_, i) => `a${i}: __typename`).join(' ');
     const res = await post(`{ ${fields} }`);
     await expectRefused(res, 400, 'GRAPHQL_VALIDATION_FAILED');
     expect(res.body.errors.map((e: any) => e.message).join(' ')).toMatch(/aliases/);
   });
 
   it('a fragment cycle', async () => {
-    await expectRefused(await post(`{ task(id: "${UNKNOWN}") { ...A } } fragment A on Task { parent { ...B } } fragment B on Task { parent { ...A } }`), 400, 'GRAPHQL_VALIDATION_FAILED');
+    await expectRefused(
+      await post(`{ task(id: "${UNKNOWN}") { ...A } } fragment A on Task { parent { ...B } } fragment B on Task { parent { ...A } }`),
+      400,
+      'GRAPHQL_VALIDATION_FAILED',
+    );
   });
 
   it('a fragment bomb (each fragment spreading the next twice)', async () => {
@@ -95,12 +107,21 @@ describe('hostile requests', () => {
   });
 
   it('a huge string', async () => {
-    await expectRefused(await post(`mutation($t: String!) { createTask(input: { title: $t }) { id } }`, { t: 'x'.repeat(3_000_000) }), 413, 'PAYLOAD_TOO_LARGE');
+    await expectRefused(
+      await post(`mutation($t: String!) { createTask(input: { title: $t }) { id } }`, { t: 'x'.repeat(3_000_000) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
     expect(await t.db.query('SELECT id FROM tasks')).toHaveLength(0);
   });
 
   it('a huge list', async () => {
-    await expectRefused(await post(`mutation($c: JSON) { createTask(input: { title: "x", acceptanceCriteria: $c }) { id } }`, { c: Array.from({ length: 400_000 }, (_, i) => i) }), 413);
+    await expectRefused(
+      await post(`mutation($c: JSON) { createTask(input: { title: "x", acceptanceCriteria: $c }) { id } }`, {
+        c: Array.from({ length: 400_000 }, (_, i) => i),
+      }),
+      413,
+    );
   });
 
   it('a deeply nested JSON variable (10,000 levels)', async () => {
@@ -125,7 +146,10 @@ describe('hostile requests', () => {
 
   it('a mutation over GET', async () => {
     const query = encodeURIComponent('mutation { createTask(input: { title: "via GET" }) { id } }');
-    await expectRefused(await send({ method: 'GET', path: `/graphql?query=${query}`, headers: { 'apollo-require-preflight': 'true' } }), 405);
+    await expectRefused(
+      await send({ method: 'GET', path: `/graphql?query=${query}`, headers: { 'apollo-require-preflight': 'true' } }),
+      405,
+    );
     expect(await t.db.query('SELECT id FROM tasks')).toHaveLength(0);
   });
 
@@ -155,11 +179,22 @@ describe('hostile requests', () => {
   it('an oversized header', async () => {
     const res = await new Promise<Raw>((resolve, reject) => {
       const started = performance.now();
-      const req = httpRequest(`${t.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-filler': 'x'.repeat(40_000) } }, (r) => {
-        let text = '';
-        r.on('data', (c) => (text += c));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, contentType: String(r.headers['content-type']), body: JSON.parse(text), ms: performance.now() - started }));
-      });
+      const req = httpRequest(
+        `${t.baseUrl}/graphql`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'x-filler': 'x'.repeat(40_000) } },
+        (r) => {
+          let text = '';
+          r.on('data', (c) => (text += c));
+          r.on('end', () =>
+            resolve({
+              status: r.statusCode ?? 0,
+              contentType: String(r.headers['content-type']),
+              body: JSON.parse(text),
+              ms: performance.now() - started,
+            }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end('{"query":"{ __typename }"}');
     });

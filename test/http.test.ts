@@ -25,7 +25,8 @@ describe('GraphQL over HTTP', () => {
   // The graphql-http audit suite: every MUST must pass; SHOULDs are listed where Apollo differs.
   const audits = serverAudits({
     url: () => `${t.baseUrl}/graphql`,
-    fetchFn: (input: string | URL, init: RequestInit = {}) => fetch(input, { ...init, headers: { ...auth(), ...(init.headers as Record<string, string>) } }),
+    fetchFn: (input: string | URL, init: RequestInit = {}) =>
+      fetch(input, { ...init, headers: { ...auth(), ...(init.headers as Record<string, string>) } }),
   });
   for (const audit of audits.filter((a) => a.name.startsWith('MUST'))) {
     it(audit.name, async () => {
@@ -58,7 +59,10 @@ describe('GraphQL over HTTP', () => {
     const legacy = await post(JSON.stringify({ query: '{ nope }' }), { 'content-type': 'application/json', accept: 'application/json' });
     expect(legacy.status).toBe(200);
     expect((await legacy.json()).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const coercion = await post(JSON.stringify({ query: 'query($id: UUID!) { task(id: $id) { id } }', variables: { id: 7 } }), { 'content-type': 'application/json', accept: 'application/json' });
+    const coercion = await post(JSON.stringify({ query: 'query($id: UUID!) { task(id: $id) { id } }', variables: { id: 7 } }), {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    });
     expect(coercion.status).toBe(200);
     expect((await coercion.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
@@ -84,7 +88,9 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('marks answers as not cacheable, over GET and POST, errors included', async () => {
-    const get = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { nodes { id } } }')}`, { headers: { ...auth(), 'apollo-require-preflight': 'true' } });
+    const get = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ tasks { nodes { id } } }')}`, {
+      headers: { ...auth(), 'apollo-require-preflight': 'true' },
+    });
     const ok = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }));
     const refused = await post(JSON.stringify({ query: '{ nope }' }));
     for (const res of [get, ok, refused]) expect(res.headers.get('cache-control')).toBe('no-store');
@@ -107,7 +113,11 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('answers a body over the limit with a 413 JSON GraphQL error', async () => {
-    await expectJsonError(await post(JSON.stringify({ query: `{ tasks { nodes { id } } } #${'x'.repeat(4096)}` })), 413, 'PAYLOAD_TOO_LARGE');
+    await expectJsonError(
+      await post(JSON.stringify({ query: `{ tasks { nodes { id } } } #${'x'.repeat(4096)}` })),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('answers unknown routes with a 404 JSON error, not an HTML page', async () => {
@@ -121,7 +131,11 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('answers a spread of an unknown fragment with a 400 validation error (graphql-depth-limit would crash)', async () => {
-    const body = await expectJsonError(await post(JSON.stringify({ query: '{ tasks { nodes { ...Missing } } }' })), 400, 'GRAPHQL_VALIDATION_FAILED');
+    const body = await expectJsonError(
+      await post(JSON.stringify({ query: '{ tasks { nodes { ...Missing } } }' })),
+      400,
+      'GRAPHQL_VALIDATION_FAILED',
+    );
     expect(body.errors[0].message).toMatch(/Unknown fragment "Missing"/);
   });
 
@@ -136,7 +150,10 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('echoes a given X-Request-Id and makes one when absent', async () => {
-    const given = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }), { 'content-type': 'application/json', 'x-request-id': 'req-123' });
+    const given = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }), {
+      'content-type': 'application/json',
+      'x-request-id': 'req-123',
+    });
     expect(given.headers.get('x-request-id')).toBe('req-123');
     const made = await post(JSON.stringify({ query: '{ tasks { nodes { id } } }' }));
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);

@@ -52,7 +52,9 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   // A violation of the page's Content-Security-Policy is an event; collect them all.
   await page.addInitScript(() => {
     (window as any).__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
 
   const response = await page.goto(`${t.baseUrl}/graphql`);
@@ -61,7 +63,9 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
 
   // The example operations are there as tabs, and the headers editor offers Authorization.
   const tabs = await page.locator('.graphiql-tab').allInnerTexts();
-  expect(tabs.map((s) => s.trim())).toEqual(expect.arrayContaining(['TaskBoard', 'TaskDetail', 'LatencyChart', 'CreateTask', 'StartTask', 'TaskBoardLive']));
+  expect(tabs.map((s) => s.trim())).toEqual(
+    expect.arrayContaining(['TaskBoard', 'TaskDetail', 'LatencyChart', 'CreateTask', 'StartTask', 'TaskBoardLive']),
+  );
   expect(await editorText(page, '.graphiql-editor-tool')).toContain('"Authorization": "Bearer "');
 
   // Every request needs a token: fill in the offered Authorization header, as a user would.
@@ -79,13 +83,19 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   // GraphiQL reads the operation name from the edited text a moment after the change.
   await page.waitForTimeout(500);
   await page.click('.graphiql-execute-button');
-  await page.waitForFunction(() => {
-    const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
-    return value.includes('"data"') || value.includes('"errors"');
-  }, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => {
+      const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
+      return value.includes('"data"') || value.includes('"errors"');
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
   const origin = new URL(t.baseUrl).origin;
   const result = JSON.parse(await editorText(page, '.result-window'));
-  expect(result.data).toEqual({ task: { id: DEMO_TASK_ID, title: 'Dashboard: task board with filters and paging', status: 'IN_PROGRESS' } });
+  expect(result.data).toEqual({
+    task: { id: DEMO_TASK_ID, title: 'Dashboard: task board with filters and paging', status: 'IN_PROGRESS' },
+  });
   expect(result.errors).toBeUndefined();
 
   // The subscription tab runs over graphql-ws (the gateway's own graphql-ws.min.js): a task created
@@ -93,7 +103,9 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   await page.locator('.graphiql-tab', { hasText: 'TaskBoardLive' }).click();
   await page.evaluate((token) => {
     const editors = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map((e) => (e as any).CodeMirror);
-    editors.find((editor) => editor.getValue().includes('"Authorization"')).setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    editors
+      .find((editor) => editor.getValue().includes('"Authorization"'))
+      .setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
   }, t.adminToken);
   await page.waitForTimeout(500);
   await page.click('.graphiql-execute-button');
@@ -108,7 +120,11 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
     if (shown.includes(created)) break;
   }
   const live = JSON.parse(await editorText(page, '.result-window'));
-  expect(live.data.taskChanged).toMatchObject({ operation: 'CREATED', taskId: created, task: { title: 'seen live in the IDE', status: 'PENDING' } });
+  expect(live.data.taskChanged).toMatchObject({
+    operation: 'CREATED',
+    taskId: created,
+    task: { title: 'seen live in the IDE', status: 'PENDING' },
+  });
   expect(sockets).toEqual([`${origin.replace(/^http/, 'ws')}/graphql`]);
   await page.click('.graphiql-execute-button'); // stops the subscription
 
@@ -124,7 +140,13 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
 
   expect(requests.length).toBeGreaterThanOrEqual(7); // the page, 6 assets, and the GraphQL calls
   expect(requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin)).toEqual([]);
-  expect(requests).toEqual(expect.arrayContaining([`${origin}/graphiql/assets/graphiql.min.js`, `${origin}/graphiql/assets/graphql-ws.min.js`, `${origin}/graphql`]));
+  expect(requests).toEqual(
+    expect.arrayContaining([
+      `${origin}/graphiql/assets/graphiql.min.js`,
+      `${origin}/graphiql/assets/graphql-ws.min.js`,
+      `${origin}/graphql`,
+    ]),
+  );
   expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
   // GraphiQL introspects on load, before the Authorization header is filled in: those requests get
   // 401 (the gateway needs a token), and Chromium logs them. Anything else is a problem.
@@ -134,19 +156,29 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
 
 /** The result pane's text once the next GraphQL response (not introspection) has arrived after `act`. */
 async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ status: number; result: any }> {
-  const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && !/IntrospectionQuery/.test(r.request().postData() ?? ''), { timeout: 30_000 });
+  const response = page.waitForResponse(
+    (r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && !/IntrospectionQuery/.test(r.request().postData() ?? ''),
+    { timeout: 30_000 },
+  );
   await act();
   const status = (await response).status();
-  await page.waitForFunction(() => {
-    const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
-    return value.includes('"data"') || value.includes('"errors"');
-  }, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => {
+      const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
+      return value.includes('"data"') || value.includes('"errors"');
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
   await page.waitForTimeout(100);
   return { status, result: JSON.parse(await editorText(page, '.result-window')) };
 }
 
 function setQuery(page: Page, text: string): Promise<void> {
-  return page.evaluate((value) => document.querySelector<CodeMirrorHost>('.graphiql-query-editor .CodeMirror')!.CodeMirror.setValue(value), text);
+  return page.evaluate(
+    (value) => document.querySelector<CodeMirrorHost>('.graphiql-query-editor .CodeMirror')!.CodeMirror.setValue(value),
+    text,
+  );
 }
 
 it('as a person uses it: token pasted, every prefilled tab run, a new tab, a renamed operation: data or a GraphQL error, never a 500', async () => {
@@ -163,7 +195,9 @@ it('as a person uses it: token pasted, every prefilled tab run, a new tab, a ren
   expect(await editorText(page, '.graphiql-query-editor')).toMatch(/Fill in "Authorization" in Headers below/);
   await page.evaluate((token) => {
     const editors = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map((e) => (e as any).CodeMirror);
-    editors.find((editor) => editor.getValue().includes('"Authorization"')).setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    editors
+      .find((editor) => editor.getValue().includes('"Authorization"'))
+      .setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
   }, t.adminToken);
   // GraphiQL takes an edit into the tab's state a moment later (debounced): run the first tab until
   // the token goes out with it, as a person would press Run again.

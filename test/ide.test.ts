@@ -51,7 +51,14 @@ describe('GraphQL IDE, enabled (the default outside production)', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await js.text()).toBe(readFileSync(join(dirname(require.resolve('graphiql/package.json')), 'graphiql.min.js'), 'utf8'));
-    for (const name of ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.css', 'index.umd.js.map', 'ide.js', 'ide.css']) {
+    for (const name of [
+      'react.production.min.js',
+      'react-dom.production.min.js',
+      'graphiql.min.css',
+      'index.umd.js.map',
+      'ide.js',
+      'ide.css',
+    ]) {
       expect([name, (await fetch(`${t.baseUrl}/graphiql/assets/${name}`)).status]).toEqual([name, 200]);
     }
     for (const name of ['package.json', '..%2F..%2Fpackage.json', '%2e%2e%2fpackage.json', 'graphiql.js']) {
@@ -73,7 +80,12 @@ describe('GraphQL IDE in production', () => {
     } finally {
       await off.close();
     }
-    const on = await startTestGateway({ NODE_ENV: 'production', SECRETS_KEYS: TEST_SECRETS_KEYS, DB_RUN_MIGRATIONS: 'true', GRAPHQL_IDE: 'true' });
+    const on = await startTestGateway({
+      NODE_ENV: 'production',
+      SECRETS_KEYS: TEST_SECRETS_KEYS,
+      DB_RUN_MIGRATIONS: 'true',
+      GRAPHQL_IDE: 'true',
+    });
     try {
       const page = await fetch(`${on.baseUrl}/graphiql`, { headers: { accept: HTML } });
       expect(page.status).toBe(200);

@@ -11,7 +11,9 @@ let executionId: string;
 beforeAll(async () => {
   t = await startTestGateway();
   taskId = (await t.gql(`mutation { createTask(input: { title: "base" }) { id } }`)).body.data.createTask.id;
-  executionId = (await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`, { id: taskId })).body.data.startExecution.id;
+  executionId = (
+    await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }`, { id: taskId })
+  ).body.data.startExecution.id;
 });
 afterAll(() => t.close());
 
@@ -35,14 +37,29 @@ describe('JSON arguments', () => {
   it('takes 65,536 bytes of JSON and refuses 65,537, naming the field', async () => {
     const ok = await t.gql(CREATE, { input: { title: 'json max', requirements: json(65_536) } });
     expect(ok.body.errors).toBeUndefined();
-    await expectBadInput(CREATE, { input: { title: 'json over', requirements: json(65_537) } }, 'input.requirements', /65537 bytes of JSON; at most 65536 \(INPUT_MAX_JSON_BYTES\)/);
+    await expectBadInput(
+      CREATE,
+      { input: { title: 'json over', requirements: json(65_537) } },
+      'input.requirements',
+      /65537 bytes of JSON; at most 65536 \(INPUT_MAX_JSON_BYTES\)/,
+    );
   });
 
   it('takes 10,000 JSON values and refuses 10,001 (a 100,000-item list never reaches the database)', async () => {
     const values = (n: number) => ({ items: Array.from({ length: n - 2 }, () => 1) }); // the object, the list, the items
     expect((await t.gql(CREATE, { input: { title: 'nodes max', metadata: values(10_000) } })).body.errors).toBeUndefined();
-    await expectBadInput(CREATE, { input: { title: 'nodes over', metadata: values(10_001) } }, 'input.metadata', /more than 10000 JSON values \(INPUT_MAX_JSON_NODES\)/);
-    await expectBadInput(CREATE, { input: { title: 'huge', requirements: { items: Array.from({ length: 100_000 }, (_, i) => i) } } }, 'input.requirements', /INPUT_MAX_JSON_NODES/);
+    await expectBadInput(
+      CREATE,
+      { input: { title: 'nodes over', metadata: values(10_001) } },
+      'input.metadata',
+      /more than 10000 JSON values \(INPUT_MAX_JSON_NODES\)/,
+    );
+    await expectBadInput(
+      CREATE,
+      { input: { title: 'huge', requirements: { items: Array.from({ length: 100_000 }, (_, i) => i) } } },
+      'input.requirements',
+      /INPUT_MAX_JSON_NODES/,
+    );
   });
 });
 
@@ -52,16 +69,31 @@ describe('log entries', () => {
   it('takes 65,536 bytes of entries per call and refuses 65,537', async () => {
     const ok = await t.gql(APPEND, { id: executionId, entries: ['a'.repeat(30_000), 'b'.repeat(65_536 - 7 - 30_000)] });
     expect(ok.body.errors).toBeUndefined();
-    await expectBadInput(APPEND, { id: executionId, entries: ['a'.repeat(30_000), 'b'.repeat(65_537 - 7 - 30_000)] }, 'input.entries', /65537 bytes of JSON; at most 65536 per call \(INPUT_MAX_LOG_BYTES\)/);
+    await expectBadInput(
+      APPEND,
+      { id: executionId, entries: ['a'.repeat(30_000), 'b'.repeat(65_537 - 7 - 30_000)] },
+      'input.entries',
+      /65537 bytes of JSON; at most 65536 per call \(INPUT_MAX_LOG_BYTES\)/,
+    );
     // 1,000 entries of 900 bytes (900 KB) in one call: refused
-    await expectBadInput(APPEND, { id: executionId, entries: Array.from({ length: 1_000 }, () => 'x'.repeat(900)) }, 'input.entries', /INPUT_MAX_LOG_BYTES/);
+    await expectBadInput(
+      APPEND,
+      { id: executionId, entries: Array.from({ length: 1_000 }, () => 'x'.repeat(900)) },
+      'input.entries',
+      /INPUT_MAX_LOG_BYTES/,
+    );
   });
 });
 
 describe('strings', () => {
   it('takes 100,000 characters and refuses 100,001, naming the field', async () => {
     expect((await t.gql(CREATE, { input: { title: 'long', description: 'q'.repeat(100_000) } })).body.errors).toBeUndefined();
-    await expectBadInput(CREATE, { input: { title: 'longer', description: 'q'.repeat(100_001) } }, 'input.description', /100001 characters long; at most 100000 \(INPUT_MAX_STRING_LENGTH\)/);
+    await expectBadInput(
+      CREATE,
+      { input: { title: 'longer', description: 'q'.repeat(100_001) } },
+      'input.description',
+      /100001 characters long; at most 100000 \(INPUT_MAX_STRING_LENGTH\)/,
+    );
   });
 
   it('refuses a NUL character before the database: BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
@@ -97,7 +129,11 @@ describe('cursors and ids', () => {
 
 describe('persisted queries', () => {
   const post = async (body: unknown) => {
-    const res = await fetch(`${t.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` }, body: JSON.stringify(body) });
+    const res = await fetch(`${t.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   const sha = (q: string) => createHash('sha256').update(q).digest('hex');

@@ -20,10 +20,16 @@ describe('query cost', () => {
   });
 
   it('counts first/last from variables and fragments', async () => {
-    const big = await t.gql(`query($n: Int!) { a: auditLog(first: $n) { ...F } b: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`, { n: 100 });
+    const big = await t.gql(
+      `query($n: Int!) { a: auditLog(first: $n) { ...F } b: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`,
+      { n: 100 },
+    );
     expect(big.body.errors).toBeUndefined(); // 100 + 100 <= 500
     expect(big.body.extensions?.cost.requested).toBe(200);
-    const bigger = await t.gql(`query($n: Int!) { a: auditLog(first: $n) { ...F } b: auditLog(first: $n) { ...F } c: auditLog(first: $n) { ...F } d: apiTokens(first: $n) { id } e: apiTokens(first: $n) { id } f: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`, { n: 100 });
+    const bigger = await t.gql(
+      `query($n: Int!) { a: auditLog(first: $n) { ...F } b: auditLog(first: $n) { ...F } c: auditLog(first: $n) { ...F } d: apiTokens(first: $n) { id } e: apiTokens(first: $n) { id } f: apiTokens(first: $n) { id } } fragment F on AuditEntryConnection { nodes { id } }`,
+      { n: 100 },
+    );
     expect(bigger.body.errors?.[0].extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', cost: 600, maxCost: 500 });
   });
 
@@ -102,7 +108,8 @@ describe('per-minute budget', () => {
       if (left < 20_000) await new Promise((r) => setTimeout(r, left + 200)); // one minute window throughout
       const [{ id }] = await db.query(`SELECT id FROM api_tokens WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [a.adminToken]);
       const key = `token:${id}`;
-      const storeSpent = async () => Number((await db.query(`SELECT coalesce(sum(spent), 0) AS s FROM rate_limit_windows WHERE budget_key = $1`, [key]))[0].s);
+      const storeSpent = async () =>
+        Number((await db.query(`SELECT coalesce(sum(spent), 0) AS s FROM rate_limit_windows WHERE budget_key = $1`, [key]))[0].s);
       const base = await storeSpent();
 
       // three requests on each instance: 12 points each, taken as two leases of 10 from the store

@@ -31,7 +31,14 @@ async function expected(name: string, from: string, to: string, interval: string
      GROUP BY 1 ORDER BY 1`,
     [name, from, to, interval, dims ? JSON.stringify(dims) : null],
   );
-  return rows.map((r: any) => ({ ...r, start: r.start.toISOString(), avg: Number(r.avg), min: Number(r.min), max: Number(r.max), sum: Number(r.sum) }));
+  return rows.map((r: any) => ({
+    ...r,
+    start: r.start.toISOString(),
+    avg: Number(r.avg),
+    min: Number(r.min),
+    max: Number(r.max),
+    sum: Number(r.sum),
+  }));
 }
 
 function expectSameBuckets(actual: any[], wanted: any[]) {
@@ -43,17 +50,37 @@ function expectSameBuckets(actual: any[], wanted: any[]) {
 
 describe('metricSeries over 500,000 samples', () => {
   it.each([
-    ['15m buckets aligned on an odd from', 'latency_ms', '2026-01-01T00:07:30.000Z', '2026-01-03T00:00:00.000Z', '15m', '15 minutes', undefined],
+    [
+      '15m buckets aligned on an odd from',
+      'latency_ms',
+      '2026-01-01T00:07:30.000Z',
+      '2026-01-03T00:00:00.000Z',
+      '15m',
+      '15 minutes',
+      undefined,
+    ],
     ['1h buckets over the whole range', 'latency_ms', '2026-01-01T00:00:00.000Z', '2026-01-05T00:00:00.000Z', '1h', '1 hour', undefined],
-    ['1d buckets with a dimensions filter', 'errors', '2025-12-31T12:00:00.000Z', '2026-01-05T00:00:00.000Z', '1d', '1 day', { region: 'eu' }],
+    [
+      '1d buckets with a dimensions filter',
+      'errors',
+      '2025-12-31T12:00:00.000Z',
+      '2026-01-05T00:00:00.000Z',
+      '1d',
+      '1 day',
+      { region: 'eu' },
+    ],
     ['1m buckets', 'latency_ms', '2026-01-02T10:00:00.000Z', '2026-01-02T12:00:00.000Z', '1m', '1 minute', { host: 'h1' }],
-  ])('%s matches hand-written SQL', async (_name, name, from, to, bucket, interval, dims) => {
-    const res = await t.gql(SERIES, { name, from, to, bucket, dims });
-    expect(res.body.errors).toBeUndefined();
-    const want = await expected(name, from, to, interval, dims);
-    expect(want.length).toBeGreaterThan(1);
-    expectSameBuckets(res.body.data.metricSeries, want);
-  }, 60_000);
+  ])(
+    '%s matches hand-written SQL',
+    async (_name, name, from, to, bucket, interval, dims) => {
+      const res = await t.gql(SERIES, { name, from, to, bucket, dims });
+      expect(res.body.errors).toBeUndefined();
+      const want = await expected(name, from, to, interval, dims);
+      expect(want.length).toBeGreaterThan(1);
+      expectSameBuckets(res.body.data.metricSeries, want);
+    },
+    60_000,
+  );
 
   it('returns every sample of the range exactly once', async () => {
     const res = await t.gql(SERIES, { name: 'latency_ms', from: '2026-01-01T00:00:00Z', to: '2026-01-06T00:00:00Z', bucket: '1d' });
@@ -68,7 +95,13 @@ describe('metricSeries over 500,000 samples', () => {
     ['too many buckets', { bucket: '1m', to: '2026-01-31T00:00:00Z' }],
     ['to before from', { to: '2025-12-01T00:00:00Z' }],
   ])('refuses %s as BAD_USER_INPUT', async (_name, over) => {
-    const res = await t.gql(SERIES, { name: 'latency_ms', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', bucket: '1h', ...over });
+    const res = await t.gql(SERIES, {
+      name: 'latency_ms',
+      from: '2026-01-01T00:00:00Z',
+      to: '2026-01-02T00:00:00Z',
+      bucket: '1h',
+      ...over,
+    });
     expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -11,9 +11,15 @@ import { TEST_SECRETS_KEYS } from './support/gateway';
  * on an empty database all succeed, and each migration is applied once.
  */
 const ROOT = join(__dirname, '..');
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
 
-function run(command: string, args: string[], env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: ROOT, env: { ...cleanEnv(), ...env } });
     let output = '';
@@ -47,7 +53,15 @@ it('three migrators at once on an empty database: all exit 0, each migration app
     run(
       process.execPath,
       ['-r', '@swc-node/register', 'src/main.ts'],
-      { ...env, NODE_ENV: 'production', SECRETS_KEYS: TEST_SECRETS_KEYS, DB_RUN_MIGRATIONS: 'true', HOST: '127.0.0.1', PORT: '0', HEALTH_MONITOR_ENABLED: 'false' },
+      {
+        ...env,
+        NODE_ENV: 'production',
+        SECRETS_KEYS: TEST_SECRETS_KEYS,
+        DB_RUN_MIGRATIONS: 'true',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        HEALTH_MONITOR_ENABLED: 'false',
+      },
       /gateway listening/,
     ),
   ]);
@@ -56,7 +70,9 @@ it('three migrators at once on an empty database: all exit 0, each migration app
   try {
     for (;;) {
       const [{ n }] = (
-        await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)
+        await watcher.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        )
       ).rows;
       if (n >= 3) break; // without the advisory lock: 3 at the table; with it: 1 there, 2 at the advisory lock
       await new Promise((r) => setTimeout(r, 100));
@@ -65,8 +81,11 @@ it('three migrators at once on an empty database: all exit 0, each migration app
     await watcher.end();
     await db.query('ROLLBACK');
   }
-  for (const r of await results) expect([r.code, r.output]).toEqual([0, expect.not.stringMatching(/duplicate key|already exists|Error during migration/)]);
-  const rows = await db.query<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name ORDER BY name');
+  for (const r of await results)
+    expect([r.code, r.output]).toEqual([0, expect.not.stringMatching(/duplicate key|already exists|Error during migration/)]);
+  const rows = await db.query<{ name: string; n: number }>(
+    'SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name ORDER BY name',
+  );
   expect(rows).toEqual(migrations.map((m) => ({ name: (m as { name: string }).name, n: 1 })).sort((a, b) => a.name.localeCompare(b.name)));
   // Exactly one of them applied anything; the others found nothing pending.
   const applied = (await results).filter((r) => /Migration \w+ has been +executed successfully|applied migrations:/.test(r.output));

@@ -10,10 +10,23 @@ async function drift(ds: DataSource): Promise<string[]> {
   return sql.upQueries.map((q) => q.query);
 }
 
-const TABLES = ['api_tokens', 'audit_log', 'change_log', 'change_log_state', 'external_integrations', 'idempotency_keys', 'rate_limit_windows', 'system_metrics', 'task_executions', 'tasks'];
+const TABLES = [
+  'api_tokens',
+  'audit_log',
+  'change_log',
+  'change_log_state',
+  'external_integrations',
+  'idempotency_keys',
+  'rate_limit_windows',
+  'system_metrics',
+  'task_executions',
+  'tasks',
+];
 
 async function userTables(db: TestDatabase): Promise<string[]> {
-  const rows = await db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`);
+  const rows = await db.query(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`,
+  );
   return rows.map((r) => r.tablename);
 }
 
@@ -81,9 +94,7 @@ describe('migrations', () => {
     expect(col('external_integrations', 'health_status')).toMatchObject({ len: 20, column_default: "'unknown'::character varying" });
     expect(col('task_executions', 'created_at')).toMatchObject({ data_type: 'timestamp with time zone' });
 
-    const [fk] = await db.query(
-      `SELECT confdeltype FROM pg_constraint WHERE conname = 'task_executions_task_id_fkey'`,
-    );
+    const [fk] = await db.query(`SELECT confdeltype FROM pg_constraint WHERE conname = 'task_executions_task_id_fkey'`);
     expect(fk.confdeltype).toBe('c'); // ON DELETE CASCADE
   });
 

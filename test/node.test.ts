@@ -11,9 +11,16 @@ beforeAll(async () => {
   t = await startTestGateway();
   const task = (await t.gql('mutation { createTask(input: { title: "node one" }) { id } }')).body.data.createTask.id;
   const task2 = (await t.gql('mutation { createTask(input: { title: "node two" }) { id } }')).body.data.createTask.id;
-  const execution = (await t.gql('mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }', { id: task })).body.data.startExecution.id;
-  const integration = (await t.gql('mutation { createIntegration(input: { name: "gh", type: GITHUB, configuration: { url: "https://api.github.com" } }) { id } }')).body.data.createIntegration.id;
-  const metric = (await t.gql('mutation { recordMetric(input: { name: "cpu", category: "gateway", value: 1.5 }) { id } }')).body.data.recordMetric.id;
+  const execution = (
+    await t.gql('mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id } }', { id: task })
+  ).body.data.startExecution.id;
+  const integration = (
+    await t.gql(
+      'mutation { createIntegration(input: { name: "gh", type: GITHUB, configuration: { url: "https://api.github.com" } }) { id } }',
+    )
+  ).body.data.createIntegration.id;
+  const metric = (await t.gql('mutation { recordMetric(input: { name: "cpu", category: "gateway", value: 1.5 }) { id } }')).body.data
+    .recordMetric.id;
   ids = { task, task2, execution, integration, metric };
 });
 afterAll(() => t.close());

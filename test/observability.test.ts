@@ -77,7 +77,14 @@ describe('GET /metrics', () => {
     const { types, samples } = await scrape(t);
     expect(types.get('graphql_requests_total')).toBe('counter');
     expect(types.get('graphql_request_duration_seconds')).toBe('histogram');
-    for (const gauge of ['db_pool_connections_total', 'db_pool_connections_idle', 'db_pool_connections_active', 'db_pool_requests_waiting', 'db_response_time_seconds', 'db_up']) {
+    for (const gauge of [
+      'db_pool_connections_total',
+      'db_pool_connections_idle',
+      'db_pool_connections_active',
+      'db_pool_requests_waiting',
+      'db_response_time_seconds',
+      'db_up',
+    ]) {
       expect(types.get(gauge)).toBe('gauge');
     }
     expect(value(samples, 'db_pool_connections_max')).toBe(7);
@@ -97,8 +104,12 @@ describe('GET /metrics', () => {
     const after = (await scrape(t)).samples;
     const ok = { operation: 'CountMe', outcome: 'ok' };
     expect(value(after, 'graphql_requests_total', ok) - value(before, 'graphql_requests_total', ok)).toBe(2);
-    expect(value(after, 'graphql_request_duration_seconds_count', ok) - value(before, 'graphql_request_duration_seconds_count', ok)).toBe(2);
-    expect(value(after, 'graphql_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(value(after, 'graphql_request_duration_seconds_count', ok));
+    expect(value(after, 'graphql_request_duration_seconds_count', ok) - value(before, 'graphql_request_duration_seconds_count', ok)).toBe(
+      2,
+    );
+    expect(value(after, 'graphql_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(
+      value(after, 'graphql_request_duration_seconds_count', ok),
+    );
     for (const bad of [
       { operation: 'BadOne', outcome: 'GRAPHQL_VALIDATION_FAILED' }, // refused before it resolves: named from the document
       { operation: 'Blank', outcome: 'BAD_USER_INPUT' },
@@ -110,7 +121,12 @@ describe('GET /metrics', () => {
 
 describe('health monitor', () => {
   it('writes database and gateway samples to system_metrics, readable through the metric queries', async () => {
-    const t = await startTestGateway({ HEALTH_MONITOR_ENABLED: 'true', HEALTH_CHECK_INTERVAL_MS: '300', HEALTH_CHECK_TIMEOUT_MS: '250', HEALTH_PERFORMANCE_INTERVAL_MS: '300' });
+    const t = await startTestGateway({
+      HEALTH_MONITOR_ENABLED: 'true',
+      HEALTH_CHECK_INTERVAL_MS: '300',
+      HEALTH_CHECK_TIMEOUT_MS: '250',
+      HEALTH_PERFORMANCE_INTERVAL_MS: '300',
+    });
     try {
       await t.gql('{ task(id: "00000000-0000-0000-0000-000000000000") { id } }');
       const until = Date.now() + 10_000;
@@ -123,20 +139,40 @@ describe('health monitor', () => {
       expect(categories).toEqual(['database', 'gateway']);
       const names = (await t.db.query(`SELECT DISTINCT metric_name AS n FROM system_metrics`)).map((r) => r.n).sort();
       expect(names).toEqual(
-        expect.arrayContaining(['db_connected', 'db_response_time_ms', 'db_pool_active', 'db_pool_idle', 'db_pool_total', 'db_pool_waiting', 'db_pool_utilization', 'db_cache_hit_ratio', 'gateway_requests_per_second', 'gateway_p95_latency_ms', 'gateway_error_rate']),
+        expect.arrayContaining([
+          'db_connected',
+          'db_response_time_ms',
+          'db_pool_active',
+          'db_pool_idle',
+          'db_pool_total',
+          'db_pool_waiting',
+          'db_pool_utilization',
+          'db_cache_hit_ratio',
+          'gateway_requests_per_second',
+          'gateway_p95_latency_ms',
+          'gateway_error_rate',
+        ]),
       );
       const res = await t.gql(`{ response: metrics(name: "db_response_time_ms", first: 5) { category name value unit dimensions timestamp }
                                  rps: metrics(name: "gateway_requests_per_second", first: 5) { category value unit } }`);
       expect(res.body.errors).toBeUndefined();
-      expect(res.body.data.response[0]).toMatchObject({ category: 'database', name: 'db_response_time_ms', unit: 'ms', dimensions: { source: 'health-monitor' } });
+      expect(res.body.data.response[0]).toMatchObject({
+        category: 'database',
+        name: 'db_response_time_ms',
+        unit: 'ms',
+        dimensions: { source: 'health-monitor' },
+      });
       expect(res.body.data.response[0].value).toBeGreaterThan(0);
       expect(res.body.data.rps[0]).toMatchObject({ category: 'gateway', unit: 'req/s' });
       const from = new Date(Date.now() - 3_600_000).toISOString();
       const to = new Date(Date.now() + 60_000).toISOString();
-      const series = await t.gql(`query($from: DateTime!, $to: DateTime!) {
+      const series = await t.gql(
+        `query($from: DateTime!, $to: DateTime!) {
         db: metricSeries(name: "db_response_time_ms", from: $from, to: $to, bucket: "1h") { count avg max }
         gw: metricSeries(name: "gateway_p95_latency_ms", from: $from, to: $to, bucket: "1h", dimensions: { source: "health-monitor" }) { count }
-      }`, { from, to });
+      }`,
+        { from, to },
+      );
       expect(series.body.errors).toBeUndefined();
       expect(series.body.data.db[0].count).toBeGreaterThanOrEqual(1);
       expect(series.body.data.db[0].max).toBeGreaterThan(0);
@@ -158,7 +194,18 @@ describe('health monitor', () => {
       const { logger, entries } = captureLogs();
       const health = new PoolHealthService(t.gateway.dataSource, config.db, config.health, logger);
       const metrics = new GatewayMetrics(() => health.poolCounters());
-      return { monitor: new HealthMonitor(config.health, health, metrics, new MetricService(t.gateway.dataSource, new IdempotencyService(t.gateway.dataSource, 24), config.security.limits.defaultPageSize), logger), metrics, health, entries };
+      return {
+        monitor: new HealthMonitor(
+          config.health,
+          health,
+          metrics,
+          new MetricService(t.gateway.dataSource, new IdempotencyService(t.gateway.dataSource, 24), config.security.limits.defaultPageSize),
+          logger,
+        ),
+        metrics,
+        health,
+        entries,
+      };
     }
 
     it('logs a warning when pool utilisation crosses its threshold and an info line when it recovers', async () => {
@@ -187,8 +234,12 @@ describe('health monitor', () => {
         metrics.observeRequest('Broken', ['INTERNAL_SERVER_ERROR'], 10);
         metrics.observeRequest('Mistyped', ['BAD_USER_INPUT'], 10); // the client's mistake: not the gateway's error rate
         await monitor.samplePerformance();
-        expect(entries.filter((e) => e.alert === 'error_rate').map((e) => e.message)).toEqual(['health alert: error rate 9.091% (1 of 11 requests) is over 5%']);
-        const [row] = await t.db.query(`SELECT metric_value::float8 AS v FROM system_metrics WHERE metric_name = 'gateway_error_rate' ORDER BY "timestamp" DESC LIMIT 1`);
+        expect(entries.filter((e) => e.alert === 'error_rate').map((e) => e.message)).toEqual([
+          'health alert: error rate 9.091% (1 of 11 requests) is over 5%',
+        ]);
+        const [row] = await t.db.query(
+          `SELECT metric_value::float8 AS v FROM system_metrics WHERE metric_name = 'gateway_error_rate' ORDER BY "timestamp" DESC LIMIT 1`,
+        );
         expect(row.v).toBeCloseTo(9.091, 3);
       } finally {
         await health.close();
@@ -227,9 +278,13 @@ describe('slow-query log', () => {
     const t = await startTestGateway({ DB_SLOW_QUERY_MS: '1', HEALTH_MONITOR_ENABLED: 'false' }, { logger });
     try {
       // A statement that certainly takes over 1 ms, with a parameter value that must not be logged.
-      await t.db.query(`CREATE OR REPLACE FUNCTION slow_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$`);
+      await t.db.query(
+        `CREATE OR REPLACE FUNCTION slow_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$`,
+      );
       await t.db.query(`CREATE TRIGGER slow_insert BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION slow_trigger()`);
-      const res = await t.gql('mutation { createTask(input: { title: "secret-title-7f3a" }) { id } }', undefined, { 'X-Request-Id': 'trace-slow-42' });
+      const res = await t.gql('mutation { createTask(input: { title: "secret-title-7f3a" }) { id } }', undefined, {
+        'X-Request-Id': 'trace-slow-42',
+      });
       expect(res.body.errors).toBeUndefined();
       expect(res.headers.get('x-request-id')).toBe('trace-slow-42');
       const mine = entries.filter((e) => e.requestId === 'trace-slow-42');

@@ -5,17 +5,37 @@ import { startTestGateway, type TestGateway } from './support/gateway';
  * plugins run (cost, anonymous writes, metrics, request log, the graphql-jit executor), never a 500.
  */
 const post = (t: TestGateway, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${t.adminToken}` }) =>
-  fetch(`${t.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(async (res) => ({
+  fetch(`${t.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  }).then(async (res) => ({
     status: res.status,
     body: await res.json(),
   }));
 
 const CASES: [string, Record<string, unknown>, RegExp][] = [
   ['an operationName that names no operation', { query: '{ __typename }', operationName: 'Nope' }, /Unknown operation named "Nope"/],
-  ['the old name of a renamed operation (GraphiQL)', { query: 'query Renamed { tasks { nodes { id } } }', operationName: 'TaskBoard' }, /Unknown operation named "TaskBoard"/],
-  ['two operations and no operationName', { query: 'query A { __typename } query B { __typename }' }, /2 operations \(A, B\): send the one to run as operationName/],
-  ['two operations and a null operationName', { query: 'query A { __typename } mutation B { __typename }', operationName: null }, /2 operations/],
-  ['a mutation document with an unknown name', { query: 'mutation M { createTask(input: { title: "x" }) { id } }', operationName: 'N' }, /Unknown operation named "N"/],
+  [
+    'the old name of a renamed operation (GraphiQL)',
+    { query: 'query Renamed { tasks { nodes { id } } }', operationName: 'TaskBoard' },
+    /Unknown operation named "TaskBoard"/,
+  ],
+  [
+    'two operations and no operationName',
+    { query: 'query A { __typename } query B { __typename }' },
+    /2 operations \(A, B\): send the one to run as operationName/,
+  ],
+  [
+    'two operations and a null operationName',
+    { query: 'query A { __typename } mutation B { __typename }', operationName: null },
+    /2 operations/,
+  ],
+  [
+    'a mutation document with an unknown name',
+    { query: 'mutation M { createTask(input: { title: "x" }) { id } }', operationName: 'N' },
+    /Unknown operation named "N"/,
+  ],
 ];
 
 describe.each([
@@ -41,13 +61,21 @@ describe.each([
   });
 
   it('runs the named operation of several', async () => {
-    const res = await post(t, { query: 'query A { __typename } query B { tasks { nodes { id } } }', operationName: 'B' }, withToken ? { authorization: `Bearer ${t.adminToken}` } : {});
+    const res = await post(
+      t,
+      { query: 'query A { __typename } query B { tasks { nodes { id } } }', operationName: 'B' },
+      withToken ? { authorization: `Bearer ${t.adminToken}` } : {},
+    );
     expect(res).toEqual({ status: 200, body: expect.objectContaining({ data: { tasks: { nodes: [] } } }) });
   });
 
   it('logs the code the client got, the same /metrics counts', async () => {
     await post(t, { query: '{ __typename }', operationName: 'Nope' }, withToken ? { authorization: `Bearer ${t.adminToken}` } : {});
-    await post(t, { query: 'query Bad { tasks(first: 100000) { nodes { id } } }' }, withToken ? { authorization: `Bearer ${t.adminToken}` } : {});
+    await post(
+      t,
+      { query: 'query Bad { tasks(first: 100000) { nodes { id } } }' },
+      withToken ? { authorization: `Bearer ${t.adminToken}` } : {},
+    );
     const outcomes = t.logs.filter((l) => l.includes('graphql request')).map((l) => /outcome"?[:=]\s*"?([A-Z_,a-z]+)/.exec(l)?.[1]);
     expect(outcomes).toEqual(expect.arrayContaining(['OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']));
     expect(outcomes).not.toContain('INTERNAL_SERVER_ERROR');

@@ -14,12 +14,15 @@ beforeAll(async () => {
   t = await startTestGateway({ GRAPHQL_DEFAULT_PAGE_SIZE: String(PAGE) });
   // Through the API, so the audit log has rows too: a parent with 5 subtasks, 10 tasks in all.
   const parent = ok(await t.gql(`mutation { createTask(input: { title: "parent" }) { id } }`)).createTask.id;
-  for (let i = 0; i < 5; i++) ok(await t.gql(`mutation($p: UUID!) { createSubtask(input: { parentId: $p, title: "sub" }) { id } }`, { p: parent }));
+  for (let i = 0; i < 5; i++)
+    ok(await t.gql(`mutation($p: UUID!) { createSubtask(input: { parentId: $p, title: "sub" }) { id } }`, { p: parent }));
   for (let i = 0; i < 4; i++) ok(await t.gql(`mutation { createTask(input: { title: "root" }) { id } }`));
   await t.db.query(`INSERT INTO task_executions (task_id, agent_type) SELECT id, 'ci' FROM tasks, generate_series(1, 5)`);
   await t.db.query(`INSERT INTO external_integrations (integration_type, integration_name, configuration)
                     SELECT 'github', 'gh ' || i, '{}'::jsonb FROM generate_series(1, 5) AS i`);
-  await t.db.query(`INSERT INTO system_metrics (metric_category, metric_name, metric_value) SELECT 'ci', 'n', i FROM generate_series(1, 5) AS i`);
+  await t.db.query(
+    `INSERT INTO system_metrics (metric_category, metric_name, metric_value) SELECT 'ci', 'n', i FROM generate_series(1, 5) AS i`,
+  );
 }, 60_000);
 afterAll(() => t.close());
 
@@ -49,14 +52,18 @@ describe('GRAPHQL_DEFAULT_PAGE_SIZE', () => {
   });
 
   it('applies to nested pages, planned into one statement or through the loaders', async () => {
-    const plannedRes = await t.gql(`{ tasks(first: 10, filter: { isRoot: true }) { nodes { title subtasks { nodes { id } } executions { nodes { id } } } } }`);
+    const plannedRes = await t.gql(
+      `{ tasks(first: 10, filter: { isRoot: true }) { nodes { title subtasks { nodes { id } } executions { nodes { id } } } } }`,
+    );
     expect(plannedRes.headers.get('x-sql-statements')).toBe('1');
     const planned = ok(plannedRes);
     const parent = planned.tasks.nodes.find((n: any) => n.title === 'parent');
     expect(parent.subtasks.nodes).toHaveLength(PAGE);
     for (const n of planned.tasks.nodes) expect(n.executions.nodes).toHaveLength(PAGE);
     // a fragment on another type makes the planner leave the root to the DataLoader path
-    const loadedRes = await t.gql(`{ tasks(first: 10, filter: { isRoot: true }) { nodes { title subtasks { nodes { id } } executions { nodes { id } } ... on Node { id } } } }`);
+    const loadedRes = await t.gql(
+      `{ tasks(first: 10, filter: { isRoot: true }) { nodes { title subtasks { nodes { id } } executions { nodes { id } } ... on Node { id } } } }`,
+    );
     expect(Number(loadedRes.headers.get('x-sql-statements'))).toBeGreaterThan(1);
     const loaded = ok(loadedRes);
     const parentLoaded = loaded.tasks.nodes.find((n: any) => n.title === 'parent');

@@ -39,8 +39,12 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 describe('one statement per read operation', () => {
   it('list: 50 pending tasks by priority, as plain SQL orders them', async () => {
     const { data, sql } = await one(bench.list.query);
-    const rows = await t.db.query(`SELECT id, title, priority, created_at FROM tasks WHERE status = 'pending' ORDER BY priority DESC NULLS FIRST, id DESC LIMIT 50`);
-    expect(data.tasks.nodes).toEqual(rows.map((r) => ({ id: r.id, title: r.title, status: 'PENDING', priority: r.priority, createdAt: iso(r.created_at) })));
+    const rows = await t.db.query(
+      `SELECT id, title, priority, created_at FROM tasks WHERE status = 'pending' ORDER BY priority DESC NULLS FIRST, id DESC LIMIT 50`,
+    );
+    expect(data.tasks.nodes).toEqual(
+      rows.map((r) => ({ id: r.id, title: r.title, status: 'PENDING', priority: r.priority, createdAt: iso(r.created_at) })),
+    );
     expect(sql).toMatch(/LEFT JOIN LATERAL/); // the planner's statement (rows at the root, no JSON: no relation selected)
   });
 
@@ -49,8 +53,13 @@ describe('one statement per read operation', () => {
     const withRuns = data.tasks.nodes.filter((n: any) => n.executions.nodes.length > 0);
     expect(withRuns.length).toBeGreaterThan(0);
     for (const task of withRuns) {
-      const rows = await t.db.query(`SELECT id, status, agent_type, created_at FROM task_executions WHERE task_id = $1 ORDER BY created_at DESC NULLS FIRST, id DESC LIMIT 10`, [task.id]);
-      expect(task.executions.nodes).toEqual(rows.map((r) => ({ id: r.id, status: r.status.toUpperCase(), agentType: r.agent_type, createdAt: iso(r.created_at) })));
+      const rows = await t.db.query(
+        `SELECT id, status, agent_type, created_at FROM task_executions WHERE task_id = $1 ORDER BY created_at DESC NULLS FIRST, id DESC LIMIT 10`,
+        [task.id],
+      );
+      expect(task.executions.nodes).toEqual(
+        rows.map((r) => ({ id: r.id, status: r.status.toUpperCase(), agentType: r.agent_type, createdAt: iso(r.created_at) })),
+      );
     }
   });
 
@@ -88,10 +97,19 @@ describe('one statement per read operation', () => {
 
   it('keyset paging through a planned nested connection gives what Query.executions gives', async () => {
     const [{ id }] = await t.db.query(`SELECT task_id AS id FROM task_executions GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`);
-    const first = await one(`query($id: UUID!) { task(id: $id) { executions(first: 1) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }`, { id });
+    const first = await one(
+      `query($id: UUID!) { task(id: $id) { executions(first: 1) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }`,
+      { id },
+    );
     const { endCursor } = first.data.task.executions.pageInfo;
-    const next = await one(`query($id: UUID!, $c: String) { task(id: $id) { executions(first: 1, after: $c) { nodes { id } pageInfo { hasPreviousPage } } } }`, { id, c: endCursor });
-    const direct = await t.gql(`query($c: String, $id: UUID) { executions(first: 1, after: $c, filter: { taskId: $id }) { nodes { id } } }`, { c: endCursor, id });
+    const next = await one(
+      `query($id: UUID!, $c: String) { task(id: $id) { executions(first: 1, after: $c) { nodes { id } pageInfo { hasPreviousPage } } } }`,
+      { id, c: endCursor },
+    );
+    const direct = await t.gql(
+      `query($c: String, $id: UUID) { executions(first: 1, after: $c, filter: { taskId: $id }) { nodes { id } } }`,
+      { c: endCursor, id },
+    );
     expect(next.data.task.executions.nodes).toEqual(direct.body.data.executions.nodes);
     expect(next.data.task.executions.pageInfo.hasPreviousPage).toBe(true);
     expect(first.data.task.executions.edges[0].cursor).toBe(endCursor);
@@ -110,15 +128,23 @@ describe('what PostgreSQL builds', () => {
 
   it('JSONB comes back as the stored JSON', async () => {
     const requirements = { a: [1, 2.5, 'x', null, { b: true }], 'key with "quotes"': 'é\n' };
-    const created = await t.gql(`mutation($r: JSONObject) { createTask(input: { title: "json", requirements: $r }) { id } }`, { r: requirements });
-    const { data } = await one(`query($id: UUID!) { task(id: $id) { requirements acceptanceCriteria } }`, { id: created.body.data.createTask.id });
+    const created = await t.gql(`mutation($r: JSONObject) { createTask(input: { title: "json", requirements: $r }) { id } }`, {
+      r: requirements,
+    });
+    const { data } = await one(`query($id: UUID!) { task(id: $id) { requirements acceptanceCriteria } }`, {
+      id: created.body.data.createTask.id,
+    });
     expect(data.task).toEqual({ requirements, acceptanceCriteria: [] });
   });
 
   it('builds one SELECT: relations as correlated subqueries aggregated to JSON, parameters for every value', async () => {
-    const { sql } = await one(`{ tasks(first: 2, filter: { search: "x' OR 1=1 --" }) { totalCount nodes { id parent { title } executions(first: 3) { totalCount nodes { id } } executionCount } } }`);
+    const { sql } = await one(
+      `{ tasks(first: 2, filter: { search: "x' OR 1=1 --" }) { totalCount nodes { id parent { title } executions(first: 3) { totalCount nodes { id } } executionCount } } }`,
+    );
     // the root's rows as rows, with totalCount from a one-row join (an empty page keeps it)
-    expect(sql).toMatch(/^SELECT r\.\*, c\."\$total" FROM \(SELECT \(SELECT count\(\*\)::int FROM tasks t WHERE .*\) AS "\$total"\) c LEFT JOIN LATERAL \(SELECT r0\.\*, /);
+    expect(sql).toMatch(
+      /^SELECT r\.\*, c\."\$total" FROM \(SELECT \(SELECT count\(\*\)::int FROM tasks t WHERE .*\) AS "\$total"\) c LEFT JOIN LATERAL \(SELECT r0\.\*, /,
+    );
     expect(sql).toMatch(/\(SELECT row_to_json\(j\) FROM \(SELECT .* FROM tasks t WHERE t\.id = r0\."parentTaskId"\) j\) AS "@parent"/);
     expect(sql).toMatch(/e\.task_id = r0\."id"/);
     expect(sql).toMatch(/AS "#executions"/);
@@ -139,11 +165,16 @@ describe('what PostgreSQL builds', () => {
     const BY_AGE = `orderBy: [{ field: CREATED_AT, direction: DESC }]`;
     const all = await one(`{ tasks(first: 100, ${BY_AGE}) { nodes { id } pageInfo { endCursor hasNextPage } } }`);
     expect(all.data.tasks.nodes).toHaveLength(n); // the whole table: after its last cursor, nothing
-    const empty = await one(`query($after: String) { tasks(first: 5, after: $after, ${BY_AGE}) { totalCount nodes { id } pageInfo { hasNextPage } } }`, {
-      after: all.data.tasks.pageInfo.endCursor,
-    });
+    const empty = await one(
+      `query($after: String) { tasks(first: 5, after: $after, ${BY_AGE}) { totalCount nodes { id } pageInfo { hasNextPage } } }`,
+      {
+        after: all.data.tasks.pageInfo.endCursor,
+      },
+    );
     expect(empty.data.tasks).toEqual({ totalCount: n, nodes: [], pageInfo: { hasNextPage: false } });
-    const aliased = await one(`{ tasks(first: 3, filter: { isRoot: true }) { totalCount nodes { id total: subtasks(first: 1) { totalCount } } } }`);
+    const aliased = await one(
+      `{ tasks(first: 3, filter: { isRoot: true }) { totalCount nodes { id total: subtasks(first: 1) { totalCount } } } }`,
+    );
     const [{ roots }] = await t.db.query(`SELECT count(*)::int AS roots FROM tasks WHERE parent_task_id IS NULL`);
     expect(aliased.data.tasks.totalCount).toBe(roots);
     for (const node of aliased.data.tasks.nodes) {
@@ -162,11 +193,16 @@ describe('errors and fallbacks keep their place', () => {
 
   it("a planned relation with a filter still goes through type-graphql's argument validation", async () => {
     const many = Array.from({ length: 101 }, (_, i) => `agent${i}`);
-    const res = await t.gql(`query($a: [String!]) { tasks(first: 2) { nodes { id executions(first: 2, filter: { agentType: $a }) { nodes { id } } } } }`, { a: many });
+    const res = await t.gql(
+      `query($a: [String!]) { tasks(first: 2) { nodes { id executions(first: 2, filter: { agentType: $a }) { nodes { id } } } } }`,
+      { a: many },
+    );
     expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.body.errors?.[0].path).toEqual(['tasks', 'nodes', 0, 'executions']);
     // within the rules: planned (the type-graphql resolver reads the planned value), one statement
-    const { data, sql } = await one(`{ tasks(first: 2) { nodes { executions(first: 2, filter: { agentType: ["codegen"] }) { nodes { agentType } } } } }`);
+    const { data, sql } = await one(
+      `{ tasks(first: 2) { nodes { executions(first: 2, filter: { agentType: ["codegen"] }) { nodes { agentType } } } } }`,
+    );
     expect(sql).toMatch(/AS "\?executions"/);
     expect(data.tasks.nodes.flatMap((n: any) => n.executions.nodes).every((e: any) => e.agentType === 'codegen')).toBe(true);
   });

@@ -12,7 +12,13 @@ const POOL_HEALTH = `{ poolHealth {
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ DB_POOL_MAX: '3', DB_POOL_MIN: '0', DB_POOL_MAX_LIFETIME: '600', DB_POOL_MAX_USES: '5000', HEALTH_MONITOR_ENABLED: 'false' });
+  t = await startTestGateway({
+    DB_POOL_MAX: '3',
+    DB_POOL_MIN: '0',
+    DB_POOL_MAX_LIFETIME: '600',
+    DB_POOL_MAX_USES: '5000',
+    HEALTH_MONITOR_ENABLED: 'false',
+  });
 });
 afterAll(() => t.close());
 

@@ -7,9 +7,14 @@ import { join } from 'node:path';
 /** The gateway as `npm start` runs it: a real process, configured only by its environment. */
 const ROOT = join(__dirname, '..');
 
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
 
-function startProcess(env: Record<string, string>, script = 'src/main.ts', args: string[] = []): { child: ChildProcess; output: () => string; stdout: () => string } {
+function startProcess(
+  env: Record<string, string>,
+  script = 'src/main.ts',
+  args: string[] = [],
+): { child: ChildProcess; output: () => string; stdout: () => string } {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -63,7 +68,11 @@ describe('the gateway process', () => {
       expect(output()).toMatch(/database schema is up to date|applied migrations/);
 
       const post = (query: string) =>
-        fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then((r) => r.json());
+        fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query }),
+        }).then((r) => r.json());
       const created = await post('mutation { createTask(input: { title: "from curl" }) { id } }');
       const listed = await post('{ tasks { nodes { id title } } }');
       expect(listed.data.tasks.nodes).toEqual([{ id: created.data.createTask.id, title: 'from curl' }]);

@@ -51,7 +51,9 @@ describe('production mode', () => {
   });
 
   it('prevents CSRF: a GET without a preflight header is refused', async () => {
-    const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+    const res = await fetch(`${t.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].message).toMatch(/CSRF/);
   });
@@ -64,9 +66,13 @@ describe('production mode', () => {
 
 describe('DB_SSL_MODE', () => {
   it('honours require (encrypted, certificate unchecked) and verify-full with a CA file', () => {
-    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'require' }).db).ssl).toEqual({ rejectUnauthorized: false });
+    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'require' }).db).ssl).toEqual({
+      rejectUnauthorized: false,
+    });
     expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x' }).db).ssl).toBe(false);
-    const full = dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'verify-full', DB_SSL_CA_FILE: __filename }).db).ssl as any;
+    const full = dataSourceOptions(
+      loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'verify-full', DB_SSL_CA_FILE: __filename }).db,
+    ).ssl as any;
     expect(full).toMatchObject({ rejectUnauthorized: true });
     expect(full.ca).toContain('DB_SSL_MODE');
     expect(full.checkServerIdentity).toBeUndefined();

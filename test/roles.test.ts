@@ -74,10 +74,18 @@ describe('roles', () => {
         const codes = (res.body.errors ?? []).map((e) => e.extensions?.code);
         const allowed = RANK[role] >= RANK[required];
         if (allowed) {
-          expect({ mutation: mutation.name, role, codes: codes.filter((c) => c === 'FORBIDDEN' || c === 'UNAUTHENTICATED') }).toEqual({ mutation: mutation.name, role, codes: [] });
+          expect({ mutation: mutation.name, role, codes: codes.filter((c) => c === 'FORBIDDEN' || c === 'UNAUTHENTICATED') }).toEqual({
+            mutation: mutation.name,
+            role,
+            codes: [],
+          });
           // the audit trail: one row, of this operation, when it succeeded; none when it failed
           const after = await changeCounts();
-          expect({ mutation: mutation.name, role, audited: after.audit - before.audit }).toEqual({ mutation: mutation.name, role, audited: codes.length === 0 ? 1 : 0 });
+          expect({ mutation: mutation.name, role, audited: after.audit - before.audit }).toEqual({
+            mutation: mutation.name,
+            role,
+            audited: codes.length === 0 ? 1 : 0,
+          });
           if (codes.length === 0) {
             const [last] = await t.db.query(`SELECT operation, actor_role FROM audit_log ORDER BY occurred_at DESC, id DESC LIMIT 1`);
             expect(last).toEqual({ operation: mutation.name, actor_role: role });
@@ -119,7 +127,12 @@ describe('roles', () => {
         const codes = (res.body.errors ?? []).map((e) => e.extensions?.code);
         const needed = ADMIN_QUERIES.has(field.name) ? Role.ADMIN : OPERATOR_QUERIES.has(field.name) ? Role.OPERATOR : Role.VIEWER;
         const allowed = RANK[role] >= RANK[needed];
-        if (allowed) expect({ field: field.name, role, codes: codes.filter((c) => c === 'FORBIDDEN') }).toEqual({ field: field.name, role, codes: [] });
+        if (allowed)
+          expect({ field: field.name, role, codes: codes.filter((c) => c === 'FORBIDDEN') }).toEqual({
+            field: field.name,
+            role,
+            codes: [],
+          });
         else expect({ field: field.name, role, codes }).toEqual({ field: field.name, role, codes: ['FORBIDDEN'] });
       }
     }

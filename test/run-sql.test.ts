@@ -14,7 +14,15 @@ let t: TestGateway;
 beforeAll(async () => {
   roled = await createRoledDatabase();
   t = await startTestGateway(
-    { DATABASE_URL: roled.runtimeUrl, RUN_SQL_ENABLED: 'true', RUN_SQL_DATABASE_URL: roled.consoleUrl, RUN_SQL_TIMEOUT_MS: '60000', RUN_SQL_ROW_LIMIT: '5', RUN_SQL_CELL_BYTES: '1000', RUN_SQL_ANSWER_BYTES: '4096' },
+    {
+      DATABASE_URL: roled.runtimeUrl,
+      RUN_SQL_ENABLED: 'true',
+      RUN_SQL_DATABASE_URL: roled.consoleUrl,
+      RUN_SQL_TIMEOUT_MS: '60000',
+      RUN_SQL_ROW_LIMIT: '5',
+      RUN_SQL_CELL_BYTES: '1000',
+      RUN_SQL_ANSWER_BYTES: '4096',
+    },
     { database: roled.db },
   );
   await t.gql(`mutation { createTask(input: { title: "visible to SQL" }) { id } }`);
@@ -38,7 +46,14 @@ describe('runSql', () => {
   it('runs one read-only statement as the console role and returns columns and rows', async () => {
     const res = await run(`SELECT title, status FROM tasks WHERE title = 'visible to SQL'`);
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.runSql).toEqual({ columns: ['title', 'status'], rows: [{ title: 'visible to SQL', status: 'pending' }], rowCount: 1, truncated: false, truncatedBy: [], truncatedCells: [] });
+    expect(res.body.data.runSql).toEqual({
+      columns: ['title', 'status'],
+      rows: [{ title: 'visible to SQL', status: 'pending' }],
+      rowCount: 1,
+      truncated: false,
+      truncatedBy: [],
+      truncatedCells: [],
+    });
     const show = await run('SHOW transaction_read_only');
     expect(show.body.data.runSql.rows).toEqual([{ transaction_read_only: 'on' }]);
     const who = await run('SELECT current_user AS u, session_user AS s');
@@ -119,7 +134,9 @@ describe('runSql', () => {
       const client = new Client({ connectionString: roled.consoleUrl });
       await client.connect();
       try {
-        await expect(client.query(make(path))).rejects.toThrow(/permission denied|must be superuser|pg_write_server_files|pg_read_server_files|pg_execute_server_program|does not exist|read-only|not allowed/);
+        await expect(client.query(make(path))).rejects.toThrow(
+          /permission denied|must be superuser|pg_write_server_files|pg_read_server_files|pg_execute_server_program|does not exist|read-only|not allowed/,
+        );
       } finally {
         await client.end();
       }
@@ -135,7 +152,10 @@ describe('runSql', () => {
     try {
       const started = Date.now();
       const res = await short.gql(RUN, { sql: 'select pg_sleep(60)' });
-      expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'sql' }, message: expect.stringMatching(/statement timeout/) });
+      expect(res.body.errors?.[0]).toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', field: 'sql' },
+        message: expect.stringMatching(/statement timeout/),
+      });
       expect(Date.now() - started).toBeLessThan(30_000);
       // the connection went back to the pool in a usable state
       expect((await short.gql(RUN, { sql: 'select 1 AS one' })).body.data.runSql.rows).toEqual([{ one: 1 }]);

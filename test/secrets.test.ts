@@ -38,12 +38,20 @@ describe('integration secrets', () => {
       id: integration.id,
       c: { token: OTHER_SECRET },
     });
-    await send(`mutation($c: JSONObject!) { createIntegration(input: { type: GITHUB, name: "", configuration: $c }) { id } }`, { c: { token: SECRET } });
-    await send(`mutation($id: UUID!, $c: JSONObject!) { updateIntegration(input: { id: $id, configuration: $c, rateLimitPerMinute: 0 }) { id } }`, {
-      id: integration.id,
+    await send(`mutation($c: JSONObject!) { createIntegration(input: { type: GITHUB, name: "", configuration: $c }) { id } }`, {
       c: { token: SECRET },
     });
-    await send(`mutation($c: JSONObject!) { createIntegration(input: { type: GITHUB, name: "gh", configuration: $c }) { id configuration } }`, { c: { token: SECRET } });
+    await send(
+      `mutation($id: UUID!, $c: JSONObject!) { updateIntegration(input: { id: $id, configuration: $c, rateLimitPerMinute: 0 }) { id } }`,
+      {
+        id: integration.id,
+        c: { token: SECRET },
+      },
+    );
+    await send(
+      `mutation($c: JSONObject!) { createIntegration(input: { type: GITHUB, name: "gh", configuration: $c }) { id configuration } }`,
+      { c: { token: SECRET } },
+    );
     await send(`query($id: UUID!) { integration(id: $id) { id name hasCredentials credentialsHint status healthStatus } }`, {
       id: integration.id,
     });
@@ -80,7 +88,9 @@ describe('integration secrets', () => {
   });
 
   it('reports an empty configuration as no credentials', async () => {
-    const res = await t.gql(`mutation { createIntegration(input: { type: CUSTOM, name: "empty", configuration: {} }) { hasCredentials credentialsHint } }`);
+    const res = await t.gql(
+      `mutation { createIntegration(input: { type: CUSTOM, name: "empty", configuration: {} }) { hasCredentials credentialsHint } }`,
+    );
     expect(res.body.data.createIntegration).toEqual({ hasCredentials: false, credentialsHint: null });
   });
 });
@@ -93,9 +103,13 @@ describe('key rotation', () => {
     const db = await createTestDatabase();
     try {
       const first = await startTestGateway({ SECRETS_KEYS: keyA }, { database: db });
-      const created = await first.gql(`mutation { createIntegration(input: { type: LINEAR, name: "lin", configuration: { apiKey: "${OTHER_SECRET}" } }) { id } }`);
+      const created = await first.gql(
+        `mutation { createIntegration(input: { type: LINEAR, name: "lin", configuration: { apiKey: "${OTHER_SECRET}" } }) { id } }`,
+      );
       const id = created.body.data.createIntegration.id;
-      await first.db.query(`INSERT INTO external_integrations (integration_type, integration_name, configuration) VALUES ('custom', 'legacy', '{"password": "plaintext-from-before"}')`);
+      await first.db.query(
+        `INSERT INTO external_integrations (integration_type, integration_name, configuration) VALUES ('custom', 'legacy', '{"password": "plaintext-from-before"}')`,
+      );
       await first.close();
 
       const env = { SECRETS_KEYS: `${keyB},${keyA}`, DATABASE_URL: db.url, NODE_ENV: 'test' };
@@ -111,13 +125,19 @@ describe('key rotation', () => {
       await ds.initialize();
       try {
         const services = createServices(ds, config, createLogger({ logLevel: 'error', isProduction: false }));
-        const scope = { requestId: 'rotate', logger: createLogger({ logLevel: 'error', isProduction: false }), principal: systemPrincipal('secrets:rotate') };
+        const scope = {
+          requestId: 'rotate',
+          logger: createLogger({ logLevel: 'error', isProduction: false }),
+          principal: systemPrincipal('secrets:rotate'),
+        };
         expect(await services.integrations.rotateSecrets(scope)).toEqual({ rotated: 2, checked: 2 });
         expect(await services.integrations.rotateSecrets(scope)).toEqual({ rotated: 0, checked: 2 });
       } finally {
         await ds.destroy();
       }
-      const rows = await db.query(`SELECT integration_name, configuration->>'kid' AS kid, configuration::text AS raw, credentials_hint FROM external_integrations ORDER BY 1`);
+      const rows = await db.query(
+        `SELECT integration_name, configuration->>'kid' AS kid, configuration::text AS raw, credentials_hint FROM external_integrations ORDER BY 1`,
+      );
       expect(rows.map((r) => [r.integration_name, r.kid])).toEqual([
         ['legacy', 'b'],
         ['lin', 'b'],
@@ -127,7 +147,10 @@ describe('key rotation', () => {
       expect(await db.query(`SELECT operation, actor_id FROM audit_log WHERE operation = 'rotateSecrets'`)).toHaveLength(2);
 
       const third = await startTestGateway({ SECRETS_KEYS: keyB }, { database: db });
-      const after = await third.gql(`mutation($id: UUID!) { updateIntegration(input: { id: $id, name: "lin2" }) { name hasCredentials } }`, { id });
+      const after = await third.gql(
+        `mutation($id: UUID!) { updateIntegration(input: { id: $id, name: "lin2" }) { name hasCredentials } }`,
+        { id },
+      );
       expect(after.body.data.updateIntegration).toEqual({ name: 'lin2', hasCredentials: true });
       await third.close();
     } finally {
@@ -136,7 +159,9 @@ describe('key rotation', () => {
   });
 
   it('refuses keys that are not 32 bytes and an active key id that is not listed', () => {
-    expect(() => loadConfig({ SECRETS_KEYS: `a:${Buffer.alloc(16).toString('base64')}` })).toThrow(/SECRETS_KEYS: key "a" must decode to 32 bytes/);
+    expect(() => loadConfig({ SECRETS_KEYS: `a:${Buffer.alloc(16).toString('base64')}` })).toThrow(
+      /SECRETS_KEYS: key "a" must decode to 32 bytes/,
+    );
     expect(() => loadConfig({ SECRETS_KEYS: keyA, SECRETS_ACTIVE_KEY_ID: 'z' })).toThrow(/SECRETS_ACTIVE_KEY_ID/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRETS_KEYS: is required in production/);
   });

@@ -56,17 +56,25 @@ describe('demo data (npm run db:seed)', () => {
     const result = await seedDemoData(t.gateway.dataSource, { now });
     expect(await counts(t)).toEqual(result);
 
-    const statuses = await t.db.query(`SELECT status, count(*)::int AS n, count(parent_task_id)::int AS subtasks FROM tasks GROUP BY status ORDER BY status`);
+    const statuses = await t.db.query(
+      `SELECT status, count(*)::int AS n, count(parent_task_id)::int AS subtasks FROM tasks GROUP BY status ORDER BY status`,
+    );
     expect(statuses.map((s) => s.status)).toEqual(['cancelled', 'completed', 'failed', 'in_progress', 'pending']);
     expect(statuses.every((s) => s.subtasks > 0 && s.n > s.subtasks)).toBe(true);
-    const [finished] = await t.db.query(`SELECT count(*)::int AS wrong FROM tasks WHERE (status IN ('completed','failed','cancelled')) <> (completed_at IS NOT NULL)`);
+    const [finished] = await t.db.query(
+      `SELECT count(*)::int AS wrong FROM tasks WHERE (status IN ('completed','failed','cancelled')) <> (completed_at IS NOT NULL)`,
+    );
     expect(finished.wrong).toBe(0);
-    const [logs] = await t.db.query(`SELECT count(*)::int AS n, count(DISTINCT status)::int AS statuses FROM task_executions WHERE jsonb_array_length(logs) > 0`);
+    const [logs] = await t.db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT status)::int AS statuses FROM task_executions WHERE jsonb_array_length(logs) > 0`,
+    );
     expect(logs.n).toBeGreaterThanOrEqual(10);
     expect(logs.statuses).toBe(5);
     const types = await t.db.query(`SELECT integration_type FROM external_integrations ORDER BY 1`);
     expect(types.map((r) => r.integration_type)).toEqual(['claude', 'codegen', 'custom', 'github', 'linear']);
-    const [span] = await t.db.query(`SELECT min(timestamp) AS first, max(timestamp) AS last, count(DISTINCT metric_name)::int AS names FROM system_metrics`);
+    const [span] = await t.db.query(
+      `SELECT min(timestamp) AS first, max(timestamp) AS last, count(DISTINCT metric_name)::int AS names FROM system_metrics`,
+    );
     expect(span.names).toBeGreaterThanOrEqual(3);
     expect(new Date(span.last).getTime() - new Date(span.first).getTime()).toBeGreaterThanOrEqual(23.9 * 3_600_000);
     expect(new Date(span.last).getTime()).toBeLessThanOrEqual(now.getTime());
@@ -135,7 +143,6 @@ describe('demo data (npm run db:seed)', () => {
   }, 120_000);
 });
 
-
 it('npm run db:seed with nothing configured seeds the embedded database, and the examples then return data', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-seed-embedded-'));
   chmodSync(dir, 0o755); // as root, PostgreSQL runs as an unprivileged user that must reach it
@@ -145,11 +152,15 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
     expect(seeded).toMatchObject({ code: 0, output: expect.stringContaining('embedded PostgreSQL listening') });
     expect(seeded.output).toContain('demo data in place');
     // The README's first step: an admin token, issued on that same embedded database.
-    const issued = await run(process.execPath, ['-r', '@swc-node/register', 'scripts/token-create.ts', '--role', 'admin', '--name', 'seed-test'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, LOG_LEVEL: 'warn' },
-      timeout: 120_000,
-    });
+    const issued = await run(
+      process.execPath,
+      ['-r', '@swc-node/register', 'scripts/token-create.ts', '--role', 'admin', '--name', 'seed-test'],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, LOG_LEVEL: 'warn' },
+        timeout: 120_000,
+      },
+    );
     const token = issued.stdout.trim();
     expect(token).toMatch(/^tmg_/);
     // Now `npm start` on that same embedded database (a child process: the embedded server is an
@@ -166,13 +177,20 @@ it('npm run db:seed with nothing configured seeds the embedded database, and the
     try {
       const base = `http://127.0.0.1:${port}`;
       for (let i = 0; ; i++) {
-        const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+        const up = await fetch(`${base}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (up) break;
         if (i > 600 || gateway.exitCode !== null) throw new Error(`npm start did not come up: ${stderr}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const gql = async (query: string, variables?: Record<string, unknown>) => {
-        const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+        const res = await fetch(`${base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        });
         return { status: res.status, headers: res.headers, body: await res.json() };
       };
       const answers = await runExamples(gql, new Date());

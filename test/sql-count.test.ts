@@ -20,7 +20,9 @@ describe('SQL statement count per request', () => {
     expect(res.body.data.tasks.nodes.filter((n: any) => n.parent?.id === parentId)).toHaveLength(5);
     // What the planner leaves out goes through the loaders, one batched statement per relation and
     // arguments: here one response key with two different arguments (under nodes and edges.node).
-    const mixed = await t.gql(`{ tasks(first: 10) { nodes { id subtasks(first: 1) { nodes { id } } } edges { node { subtasks(first: 2) { nodes { id } } } } } }`);
+    const mixed = await t.gql(
+      `{ tasks(first: 10) { nodes { id subtasks(first: 1) { nodes { id } } } edges { node { subtasks(first: 2) { nodes { id } } } } } }`,
+    );
     expect(mixed.body.errors).toBeUndefined();
     expect(mixed.headers.get('x-sql-statements')).toBe('3');
     const i = mixed.body.data.tasks.nodes.findIndex((n: any) => n.id === parentId);

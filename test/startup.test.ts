@@ -11,10 +11,14 @@ import { freePort } from './support/pg-cluster';
  * The database is an embedded PostgreSQL of this test's own, on a free port.
  */
 const ROOT = join(__dirname, '..');
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|DB_|TEST_|PORT$|NODE_ENV$)/.test(k)));
 
-
-function run(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -74,7 +78,9 @@ it('gives up after DB_CONNECT_TIMEOUT_SECONDS with a message that says what to c
   const gateway = run('src/main.ts', [], gatewayEnv(pgPort, await freePort(), { DB_CONNECT_TIMEOUT_SECONDS: '2' }));
   expect(await gateway.exited).toBe(1);
   expect(gateway.output()).toMatch(/database not reachable \(attempt 1: connect ECONNREFUSED/);
-  expect(gateway.output()).toMatch(/Gateway failed to start: the database did not answer within DB_CONNECT_TIMEOUT_SECONDS=2 \(\d+ attempts, last: .*\); check that it runs and that DATABASE_URL \/ DB_HOST \/ DB_PORT point at it/);
+  expect(gateway.output()).toMatch(
+    /Gateway failed to start: the database did not answer within DB_CONNECT_TIMEOUT_SECONDS=2 \(\d+ attempts, last: .*\); check that it runs and that DATABASE_URL \/ DB_HOST \/ DB_PORT point at it/,
+  );
   // With the stack, so that the failing step can be found.
   expect(gateway.output()).toMatch(/"stack":"[^"]*\\n\s+at [^"]*src\/db\/database\.ts/);
 }, 60_000);

@@ -16,7 +16,6 @@ import { freePort, startPgCluster } from './support/pg-cluster';
  * support/embedded-pg-process.ts) so that it can stop and start it; the gateway keeps running.
  */
 
-
 const logs = captureLogs('info');
 let dir: string;
 let port: number;
@@ -100,7 +99,8 @@ it('the change-log connection comes back after a database restart; a subscriber 
   await pg!.stop(); // fast shutdown: PostgreSQL ends every connection, the LISTEN one included
   pg = undefined;
   const until = Date.now() + 10_000;
-  while (!logs.entries.some((e) => /change listener lost its connection/.test(e.message)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  while (!logs.entries.some((e) => /change listener lost its connection/.test(e.message)) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50));
   expect(logs.entries.some((e) => e.level === 'warn' && /change listener lost its connection/.test(e.message))).toBe(true);
 
   // poolHealth says why live updates are not flowing (asked while the token is still cached).
@@ -111,7 +111,9 @@ it('the change-log connection comes back after a database restart; a subscriber 
   });
   const health = (await down.json()).data.poolHealth;
   expect(health.listener.status).toBe('RECONNECTING');
-  expect(health.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^subscriptions: the change-log connection is reconnecting/)]));
+  expect(health.reasons).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^subscriptions: the change-log connection is reconnecting/)]),
+  );
 
   pg = await startPg();
   // Written at once, before the listener is back: its catch-up read after reconnecting finds them.

@@ -80,14 +80,24 @@ it('evaluates the tasks filter on the changed row (as it is when the event is de
 
 it('executionLogAppended under 50 concurrent appendExecutionLog calls delivers 50 entries, once each, in order', async () => {
   const taskId = await createTask(a, 'with logs');
-  const started = await a.gql(`mutation($taskId: UUID!) { startExecution(input: { taskId: $taskId, agentType: "claude" }) { id } }`, { taskId });
+  const started = await a.gql(`mutation($taskId: UUID!) { startExecution(input: { taskId: $taskId, agentType: "claude" }) { id } }`, {
+    taskId,
+  });
   const executionId = started.body.data.startExecution.id;
-  const s = sub(b).subscribe(`subscription($id: UUID!) { executionLogAppended(executionId: $id) { cursor executionId index entry } }`, { id: executionId });
-  const changes = sub(b).subscribe(`subscription($taskId: UUID!) { executionChanged(taskId: $taskId) { operation executionId execution { status } } }`, { taskId });
+  const s = sub(b).subscribe(`subscription($id: UUID!) { executionLogAppended(executionId: $id) { cursor executionId index entry } }`, {
+    id: executionId,
+  });
+  const changes = sub(b).subscribe(
+    `subscription($taskId: UUID!) { executionChanged(taskId: $taskId) { operation executionId execution { status } } }`,
+    { taskId },
+  );
   await subscriptionsActive(b.baseUrl, 2);
   const results = await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
-      (i % 2 ? a : b).gql(`mutation($id: UUID!, $e: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $e }) { id } }`, { id: executionId, e: [{ n: i }] }),
+      (i % 2 ? a : b).gql(`mutation($id: UUID!, $e: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $e }) { id } }`, {
+        id: executionId,
+        e: [{ n: i }],
+      }),
     ),
   );
   expect(results.every((r) => !r.body.errors)).toBe(true);
@@ -124,7 +134,9 @@ it('resumes after a cursor: replays what was missed, then goes live, without gap
 });
 
 it('metricRecorded delivers samples of one name whose dimensions match', async () => {
-  const s = sub(b).subscribe(`subscription { metricRecorded(name: "ci.build_seconds", dimensions: { repo: "gw" }) { cursor metric { name value dimensions } } }`);
+  const s = sub(b).subscribe(
+    `subscription { metricRecorded(name: "ci.build_seconds", dimensions: { repo: "gw" }) { cursor metric { name value dimensions } } }`,
+  );
   await subscriptionsActive(b.baseUrl, 1);
   const record = (name: string, value: number, repo: string) =>
     a.gql(`mutation($i: MetricInput!) { recordMetric(input: $i) { id } }`, { i: { category: 'ci', name, value, dimensions: { repo } } });
@@ -176,7 +188,9 @@ it('uses the same tokens, roles and document limits as HTTP', async () => {
   expect((await allowed.next(1))[0].taskChanged.taskId).toBe(id);
   allowed.stop();
   // Depth limit and cost, as for queries; queries and mutations go over HTTP.
-  const deep = sub(b).subscribe(`subscription { taskChanged { task { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } }`);
+  const deep = sub(b).subscribe(
+    `subscription { taskChanged { task { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } }`,
+  );
   await deep.ended;
   expect(deep.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   const query = sub(b).subscribe(`{ tasks(first: 1) { nodes { id } } }`);
@@ -247,7 +261,9 @@ it('absorbs a burst bigger than the queue cap by catching up from the change log
     open.push(s);
     const r = s.subscribe(`subscription { taskChanged(filter: { search: "burst-" }) { cursor taskId task { title } } }`);
     await subscriptionsActive(c.baseUrl, 1);
-    const rows = await c.db.query(`INSERT INTO tasks (title) SELECT 'burst-' || lpad(i::text, 4, '0') FROM generate_series(1, 300) i RETURNING id`);
+    const rows = await c.db.query(
+      `INSERT INTO tasks (title) SELECT 'burst-' || lpad(i::text, 4, '0') FROM generate_series(1, 300) i RETURNING id`,
+    );
     const events = await r.next(300, 30_000);
     expect(events.map((e) => e.taskChanged.taskId)).toEqual(rows.map((row: any) => row.id));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -261,7 +277,10 @@ it('absorbs a burst bigger than the queue cap by catching up from the change log
 }, 60_000);
 
 it('closes a consumer that stops reading (4008: its send buffer passed the cap) instead of queueing without bound', async () => {
-  const c = await startTestGateway({ SUBSCRIPTION_MAX_QUEUED_EVENTS: '10', SUBSCRIPTION_MAX_BUFFERED_BYTES: '1024', LOG_LEVEL: 'warn' }, { database: a.db });
+  const c = await startTestGateway(
+    { SUBSCRIPTION_MAX_QUEUED_EVENTS: '10', SUBSCRIPTION_MAX_BUFFERED_BYTES: '1024', LOG_LEVEL: 'warn' },
+    { database: a.db },
+  );
   try {
     const ws = new WebSocket(`${c.baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     const messages: any[] = [];
@@ -270,13 +289,24 @@ it('closes a consumer that stops reading (4008: its send buffer passed the cap) 
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${c.adminToken}` } }));
     await new Promise<void>((resolve) => ws.on('message', () => messages.some((m) => m.type === 'connection_ack') && resolve()));
     const taskId = await createTask(c, 'with a flood of logs');
-    const started = await c.gql(`mutation($taskId: UUID!) { startExecution(input: { taskId: $taskId, agentType: "claude" }) { id } }`, { taskId });
+    const started = await c.gql(`mutation($taskId: UUID!) { startExecution(input: { taskId: $taskId, agentType: "claude" }) { id } }`, {
+      taskId,
+    });
     const executionId = started.body.data.startExecution.id;
-    ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { executionLogAppended(executionId: "${executionId}") { index entry } }` } }));
+    ws.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: `subscription { executionLogAppended(executionId: "${executionId}") { index entry } }` },
+      }),
+    );
     await subscriptionsActive(c.baseUrl, 1);
     ws.pause(); // reads nothing more
     // 200 entries of 50 KB: far more than the socket buffers hold.
-    await c.db.query(`UPDATE task_executions SET logs = logs || (SELECT jsonb_agg(repeat('x', 50000)) FROM generate_series(1, 200)) WHERE id = $1`, [executionId]);
+    await c.db.query(
+      `UPDATE task_executions SET logs = logs || (SELECT jsonb_agg(repeat('x', 50000)) FROM generate_series(1, 200)) WHERE id = $1`,
+      [executionId],
+    );
     const until = Date.now() + 15_000;
     while (!c.logs.some((l) => l.includes('slow consumer closed')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(c.logs.find((l) => l.includes('slow consumer closed'))).toBeDefined();
@@ -367,7 +397,10 @@ it('50 concurrent creates through two instances arrive once each, in seq (commit
   await subscriptionsActive(b.baseUrl, 1);
   const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => createTask(i % 2 ? a : b, `concurrent-${i}`)));
   const events = (await s.next(50)).map((e) => e.taskChanged);
-  const inSeqOrder = await a.db.query(`SELECT row_id FROM change_log WHERE table_name = 'tasks' AND operation = 'INSERT' AND row_id = ANY($1) ORDER BY seq`, [ids]);
+  const inSeqOrder = await a.db.query(
+    `SELECT row_id FROM change_log WHERE table_name = 'tasks' AND operation = 'INSERT' AND row_id = ANY($1) ORDER BY seq`,
+    [ids],
+  );
   expect(events.map((e) => e.taskId)).toEqual(inSeqOrder.map((r) => r.row_id));
   expect(new Set(events.map((e) => e.taskId))).toEqual(new Set(ids));
   const seqs = events.map((e) => Number(Buffer.from(e.cursor, 'base64url').toString().replace('chg:', '')));

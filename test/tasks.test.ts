@@ -6,7 +6,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const TASK_FIELDS = 'id title description type status priority complexityScore requirements acceptanceCriteria parentTaskId assignedTo createdAt updatedAt completedAt metadata';
+const TASK_FIELDS =
+  'id title description type status priority complexityScore requirements acceptanceCriteria parentTaskId assignedTo createdAt updatedAt completedAt metadata';
 
 async function createTask(input: Record<string, unknown>) {
   const res = await t.gql(`mutation($input: CreateTaskInput!) { createTask(input: $input) { ${TASK_FIELDS} } }`, { input });
@@ -32,7 +33,12 @@ describe('tasks', () => {
     expect(new Date(task.createdAt).toISOString()).toBe(task.createdAt);
 
     const [row] = await t.db.query('SELECT * FROM tasks WHERE id = $1', [task.id]);
-    expect(row).toMatchObject({ title: 'Implement login', status: 'pending', assigned_to: 'dev@example.com', requirements: { auth: 'oauth2' } });
+    expect(row).toMatchObject({
+      title: 'Implement login',
+      status: 'pending',
+      assigned_to: 'dev@example.com',
+      requirements: { auth: 'oauth2' },
+    });
   });
 
   it('reads a task by id and lists the newest first', async () => {
@@ -89,7 +95,9 @@ describe('tasks', () => {
   it('deletes a task with its executions, and refuses one that has subtasks', async () => {
     const parent = await createTask({ title: 'parent to delete' });
     const child = await createTask({ title: 'child', parentTaskId: parent.id });
-    await t.gql(`mutation($input: StartExecutionInput!) { startExecution(input: $input) { id } }`, { input: { taskId: child.id, agentType: 'codegen' } });
+    await t.gql(`mutation($input: StartExecutionInput!) { startExecution(input: $input) { id } }`, {
+      input: { taskId: child.id, agentType: 'codegen' },
+    });
 
     const refused = await t.gql(`mutation($id: UUID!) { deleteTask(input: { id: $id }) { id } }`, { id: parent.id });
     expect(refused.body.errors?.[0].extensions?.code).toBe('CONFLICT');
@@ -104,7 +112,9 @@ describe('tasks', () => {
   it('refuses to make a task its own ancestor', async () => {
     const a = await createTask({ title: 'a' });
     const b = await createTask({ title: 'b', parentTaskId: a.id });
-    const res = await t.gql(`mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }`, { input: { id: a.id, parentTaskId: b.id } });
+    const res = await t.gql(`mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }`, {
+      input: { id: a.id, parentTaskId: b.id },
+    });
     expect(res.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'parentTaskId' });
     const [row] = await t.db.query('SELECT parent_task_id FROM tasks WHERE id = $1', [a.id]);
     expect(row.parent_task_id).toBeNull();

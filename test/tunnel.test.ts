@@ -29,7 +29,8 @@ function tunnelDir() {
   return { dir, credentials, configFile, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const TUNNEL_QUERY = '{ tunnel { enabled tunnelId configPath credentialsFound configValid writtenAt hostnames routes { hostname path service } metrics problems } }';
+const TUNNEL_QUERY =
+  '{ tunnel { enabled tunnelId configPath credentialsFound configValid writtenAt hostnames routes { hostname path service } metrics problems } }';
 
 describe('Cloudflare tunnel at start-up, default configuration', () => {
   let t: TestGateway;
@@ -190,7 +191,15 @@ describe('a misconfigured tunnel stops start-up, names the variable and leaves n
   async function startUp(env: Record<string, string | undefined>): Promise<ConfigError> {
     try {
       // An unreachable database: if start-up went past the tunnel checks, the error would differ.
-      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', DB_RUN_MIGRATIONS: 'false', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', ...env });
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+        DB_RUN_MIGRATIONS: 'false',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'error',
+        ...env,
+      });
       const gateway = await startGateway(config, createLogger(config));
       await gateway.stop();
     } catch (error) {
@@ -207,7 +216,11 @@ describe('a misconfigured tunnel stops start-up, names the variable and leaves n
     ['a bad duration', { CLOUDFLARE_CONNECT_TIMEOUT: '30' }, 'CLOUDFLARE_CONNECT_TIMEOUT'],
     ['a missing credentials file', { CLOUDFLARE_CREDENTIALS_FILE: '/nonexistent/creds.json' }, 'CLOUDFLARE_CREDENTIALS_FILE'],
     ['credentials of another tunnel', { CLOUDFLARE_TUNNEL_ID: '00000000-0000-4000-8000-000000000000' }, 'CLOUDFLARE_CREDENTIALS_FILE'],
-    ['an extra rule cloudflared would refuse', { CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"status.example.com","service":"http://127.0.0.1:4000/health"}]' }, 'CLOUDFLARE_EXTRA_INGRESS[0]'],
+    [
+      'an extra rule cloudflared would refuse',
+      { CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"status.example.com","service":"http://127.0.0.1:4000/health"}]' },
+      'CLOUDFLARE_EXTRA_INGRESS[0]',
+    ],
     ['an extra catch-all', { CLOUDFLARE_EXTRA_INGRESS: '[{"service":"http_status:503"}]' }, 'CLOUDFLARE_EXTRA_INGRESS[0]'],
   ])('%s', async (_, env, variable) => {
     const files = tunnelDir();
@@ -239,20 +252,39 @@ describe('a misconfigured tunnel stops start-up, names the variable and leaves n
 /** Runs a TypeScript entry point the way package.json does. */
 function run(script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', '@swc-node/register', script, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['-r', '@swc-node/register', script, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('the real process (npm start)', () => {
   it.each([
-    ['a missing credentials file', { CLOUDFLARE_CREDENTIALS_FILE: '/nonexistent/creds.json' }, /^Invalid configuration: CLOUDFLARE_CREDENTIALS_FILE: \/nonexistent\/creds.json does not exist/m],
-    ['a domain with a scheme', { CLOUDFLARE_DOMAIN: 'https://example.com' }, /^Invalid configuration: CLOUDFLARE_DOMAIN: expected a bare domain/m],
+    [
+      'a missing credentials file',
+      { CLOUDFLARE_CREDENTIALS_FILE: '/nonexistent/creds.json' },
+      /^Invalid configuration: CLOUDFLARE_CREDENTIALS_FILE: \/nonexistent\/creds.json does not exist/m,
+    ],
+    [
+      'a domain with a scheme',
+      { CLOUDFLARE_DOMAIN: 'https://example.com' },
+      /^Invalid configuration: CLOUDFLARE_DOMAIN: expected a bare domain/m,
+    ],
   ])('exits 2 on %s, naming the variable, and writes nothing', async (_, env, message) => {
     const files = tunnelDir();
     try {
-      const result = await run('src/main.ts', { NODE_ENV: 'test', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', PORT: '0', ...files.env, ...env });
+      const result = await run('src/main.ts', {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+        PORT: '0',
+        ...files.env,
+        ...env,
+      });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
       expect(existsSync(join(files.dir, 'cloudflared'))).toBe(false);
@@ -270,7 +302,13 @@ describe('npm run tunnel:config', () => {
   afterAll(() => files.remove());
 
   it('prints what start-up would write, and writes nothing', async () => {
-    const result = await run('scripts/tunnel-config.ts', { PORT: '4000', DB_HOST: '10.0.0.7', DB_PORT: '5433', CLOUDFLARE_EXPOSE_DB: 'true', ...files.env });
+    const result = await run('scripts/tunnel-config.ts', {
+      PORT: '4000',
+      DB_HOST: '10.0.0.7',
+      DB_PORT: '5433',
+      CLOUDFLARE_EXPOSE_DB: 'true',
+      ...files.env,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`# generated by taskmaster-gateway — do not edit
 tunnel: ${ID}
@@ -296,10 +334,16 @@ ingress:
   });
 
   it('exits non-zero with the reason when the config would be invalid', async () => {
-    const result = await run('scripts/tunnel-config.ts', { PORT: '4000', ...files.env, CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"db2.example.com","service":"postgresql://localhost:5432"}]' });
+    const result = await run('scripts/tunnel-config.ts', {
+      PORT: '4000',
+      ...files.env,
+      CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"db2.example.com","service":"postgresql://localhost:5432"}]',
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*use tcp:\/\/localhost:5432.*\[rule service-scheme\]/);
+    expect(result.stderr).toMatch(
+      /CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*use tcp:\/\/localhost:5432.*\[rule service-scheme\]/,
+    );
   });
 
   it('exits 2 on a variable that does not parse', async () => {
@@ -310,7 +354,10 @@ ingress:
 
   it('--check validates an existing file', async () => {
     const bad = join(files.dir, 'bad.yml');
-    writeFileSync(bad, `tunnel: ${ID}\ncredentials-file: /x.json\ningress:\n  - hostname: graphql.example.com:443\n    service: http://127.0.0.1:4000\n  - service: http_status:404\n`);
+    writeFileSync(
+      bad,
+      `tunnel: ${ID}\ncredentials-file: /x.json\ningress:\n  - hostname: graphql.example.com:443\n    service: http://127.0.0.1:4000\n  - service: http_status:404\n`,
+    );
     const result = await run('scripts/tunnel-config.ts', {}, ['--check', bad]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Hostname cannot contain a port/);

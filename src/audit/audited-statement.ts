@@ -24,7 +24,12 @@ export interface WrittenTable {
   versioned: boolean;
 }
 
-export function writtenTable(db: DataSource, target: EntityTarget<unknown>, entity: string, options: { hidden?: string[]; secret?: string[] } = {}): WrittenTable {
+export function writtenTable(
+  db: DataSource,
+  target: EntityTarget<unknown>,
+  entity: string,
+  options: { hidden?: string[]; secret?: string[] } = {},
+): WrittenTable {
   const { names: columns, table } = entityColumns(db, target);
   return {
     table,
@@ -100,12 +105,25 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   // audit trail and the caller get property names (completedAt), as the GraphQL API spells them.
   // These lists depend only on the table and the alias: built once per table.
   const visible = () => [...table.columns].filter(([prop]) => !table.hidden.includes(prop));
-  const image = (alias: string) => fragment(table, `image ${alias}`, () => [...table.columns.values()].map((col) => `${alias}.${ident(col)}`).join(', '));
+  const image = (alias: string) =>
+    fragment(table, `image ${alias}`, () => [...table.columns.values()].map((col) => `${alias}.${ident(col)}`).join(', '));
   const json = (alias: string, withHidden = true) =>
-    fragment(table, `json ${alias} ${withHidden}`, () => `jsonb_build_object(${(withHidden ? [...table.columns] : visible()).map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`);
-  const output = (alias: string) => fragment(table, `output ${alias}`, () => visible().map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`).join(', '));
+    fragment(
+      table,
+      `json ${alias} ${withHidden}`,
+      () =>
+        `jsonb_build_object(${(withHidden ? [...table.columns] : visible()).map(([prop, col]) => `'${prop}', ${alias}.${ident(col)}`).join(', ')})`,
+    );
+  const output = (alias: string) =>
+    fragment(table, `output ${alias}`, () =>
+      visible()
+        .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
+        .join(', '),
+    );
   const { principal } = scope;
-  const actor = [principal.kind, principal.id, principal.name, principal.role, write.operation, table.entity].map((v) => p.add(v)).join(', ');
+  const actor = [principal.kind, principal.id, principal.name, principal.role, write.operation, table.entity]
+    .map((v) => p.add(v))
+    .join(', ');
   const requestId = p.add(scope.requestId);
   const auditColumns = 'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id';
 
@@ -189,7 +207,8 @@ export function diffSql(before: string | null, after: string | null, secret: rea
 }
 
 /** What an audited update or delete did: the row as changed, or as it is now and as the request found it. */
-export type WriteOutcome<T> = { changed: true; row: T } | { changed: false; current: T; seen: T | null } | { changed: false; current: null; seen: null };
+export type WriteOutcome<T> =
+  { changed: true; row: T } | { changed: false; current: T; seen: T | null } | { changed: false; current: null; seen: null };
 
 /**
  * The row a versioned update or delete changed. When it changed nothing: NOT_FOUND if the row is

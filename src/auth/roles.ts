@@ -8,7 +8,8 @@ export enum Role {
 }
 registerEnumType(Role, {
   name: 'Role',
-  description: 'VIEWER reads; OPERATOR also writes tasks, executions and metrics; ADMIN also manages integrations, tokens, the audit log and runSql.',
+  description:
+    'VIEWER reads; OPERATOR also writes tasks, executions and metrics; ADMIN also manages integrations, tokens, the audit log and runSql.',
 });
 
 const RANK: Record<Role, number> = { [Role.VIEWER]: 1, [Role.OPERATOR]: 2, [Role.ADMIN]: 3 };

@@ -13,7 +13,10 @@ describe('loadConfig', () => {
   });
 
   it('uses DATABASE_URL or DB_HOST when given', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/x' }).db).toMatchObject({ url: 'postgres://u:p@db:5432/x', embedded: undefined });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/x' }).db).toMatchObject({
+      url: 'postgres://u:p@db:5432/x',
+      embedded: undefined,
+    });
     expect(loadConfig({ DB_HOST: 'db', DB_PORT: '6543', DB_NAME: 'tm', DB_USER: 'me', DB_PASSWORD: 's' }).db).toMatchObject({
       host: 'db',
       port: 6543,
@@ -53,7 +56,12 @@ describe('the definitions table (src/config/variables.ts)', () => {
     const situations = [
       {},
       { NODE_ENV: 'production', DB_HOST: 'db.internal', DB_PASSWORD: 'x', SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
-      { DATABASE_URL: 'postgres://u@h/d', CLOUDFLARE_ENABLED: 'true', CLOUDFLARE_TUNNEL_ID: '6ff42ae2-765d-4adf-8112-31c55c1551ef', CLOUDFLARE_DOMAIN: 'example.com' },
+      {
+        DATABASE_URL: 'postgres://u@h/d',
+        CLOUDFLARE_ENABLED: 'true',
+        CLOUDFLARE_TUNNEL_ID: '6ff42ae2-765d-4adf-8112-31c55c1551ef',
+        CLOUDFLARE_DOMAIN: 'example.com',
+      },
       { JWT_JWKS_URL: 'https://idp.example.com/jwks' },
     ];
     for (const situation of situations) {
@@ -74,7 +82,8 @@ describe('the definitions table (src/config/variables.ts)', () => {
 
   it('gives every integer default within its bounds and every enum default among its values', () => {
     for (const [name, v] of Object.entries(VARIABLES) as [string, Variable][]) {
-      if (v.kind === 'integer' && typeof v.default === 'number') expect([name, v.min <= v.default && v.default <= v.max]).toEqual([name, true]);
+      if (v.kind === 'integer' && typeof v.default === 'number')
+        expect([name, v.min <= v.default && v.default <= v.max]).toEqual([name, true]);
       if (v.kind === 'enum' && typeof v.default === 'string') expect([name, v.values.includes(v.default)]).toEqual([name, true]);
     }
   });

@@ -4,8 +4,10 @@ import { VARIABLES } from './variables';
 /** What each section is about, shown above its table. */
 const SECTION_NOTES: Record<Section, string> = {
   Server: 'Where the gateway listens and how it logs.',
-  Database: 'The PostgreSQL the gateway uses: a URL, the `DB_*` parts, or (with neither) its own embedded server. See [operations.md](operations.md).',
-  'Database roles (npm run db:init)': 'Read only by `npm run db:init`, which creates the roles the gateway and runSql run as. See [security.md](security.md#database-roles).',
+  Database:
+    'The PostgreSQL the gateway uses: a URL, the `DB_*` parts, or (with neither) its own embedded server. See [operations.md](operations.md).',
+  'Database roles (npm run db:init)':
+    'Read only by `npm run db:init`, which creates the roles the gateway and runSql run as. See [security.md](security.md#database-roles).',
   Shutdown: 'The graceful drain on SIGTERM/SIGINT. See [operations.md](operations.md#shutdown-and-outages).',
   GraphQL: 'The GraphQL endpoint and the IDE.',
   Writes: 'See [api.md](api.md#concurrent-writers).',
@@ -81,7 +83,12 @@ export function envExample(): string {
   let section: Section | undefined;
   for (const [name, v] of Object.entries(VARIABLES) as [string, Variable][]) {
     if (v.section !== section) lines.push('', `# ---- ${(section = v.section)} ----`);
-    const values = v.kind === 'enum' ? ` (${v.values.join(', ')})` : v.kind === 'text' && !['text', 'name', 'address'].includes(v.format) ? ` (${v.format})` : '';
+    const values =
+      v.kind === 'enum'
+        ? ` (${v.values.join(', ')})`
+        : v.kind === 'text' && !['text', 'name', 'address'].includes(v.format)
+          ? ` (${v.format})`
+          : '';
     lines.push(`# ${v.description}${values}${v.secret ? ' (secret)' : ''}. Default: ${plainDefault(v)}`, `#${name}=${exampleOf(v)}`);
   }
   return `${lines.join('\n')}\n`;

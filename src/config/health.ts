@@ -27,7 +27,10 @@ export function healthConfig(r: Reader): HealthConfig {
   const checkTimeoutMs = r.int('HEALTH_CHECK_TIMEOUT_MS');
   const checkIntervalMs = r.int('HEALTH_CHECK_INTERVAL_MS');
   if (checkTimeoutMs >= checkIntervalMs) {
-    throw new ConfigError('HEALTH_CHECK_TIMEOUT_MS', `must be shorter than HEALTH_CHECK_INTERVAL_MS (${checkTimeoutMs} >= ${checkIntervalMs})`);
+    throw new ConfigError(
+      'HEALTH_CHECK_TIMEOUT_MS',
+      `must be shorter than HEALTH_CHECK_INTERVAL_MS (${checkTimeoutMs} >= ${checkIntervalMs})`,
+    );
   }
   return {
     monitorEnabled: r.bool('HEALTH_MONITOR_ENABLED'),

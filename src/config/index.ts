@@ -94,7 +94,8 @@ export function loadConfig(env: Env = process.env): Config {
 function shutdownConfig(r: Reader): Config['shutdown'] {
   const delayMs = r.int('SHUTDOWN_DELAY_MS');
   const timeoutMs = r.int('SHUTDOWN_TIMEOUT_MS');
-  if (delayMs >= timeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${delayMs} >= ${timeoutMs})`);
+  if (delayMs >= timeoutMs)
+    throw new ConfigError('SHUTDOWN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${delayMs} >= ${timeoutMs})`);
   return { delayMs, timeoutMs };
 }
 

@@ -95,13 +95,21 @@ const DEVELOPMENT_KEY = Buffer.alloc(32, 7);
 /** SECRETS_KEYS: `id:base64key[,id:base64key...]`, each key 32 bytes (`openssl rand -base64 32`). */
 function parseKeys(raw: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = part.indexOf(':');
-    if (colon < 1) throw new ConfigError('SECRETS_KEYS', 'expected id:base64key pairs separated by commas, e.g. k2026:$(openssl rand -base64 32)');
+    if (colon < 1)
+      throw new ConfigError('SECRETS_KEYS', 'expected id:base64key pairs separated by commas, e.g. k2026:$(openssl rand -base64 32)');
     const id = part.slice(0, colon);
     if (!/^[\w.-]{1,32}$/.test(id)) throw new ConfigError('SECRETS_KEYS', `key id "${id}" must be 1-32 letters, digits, '.', '_' or '-'`);
     const key = Buffer.from(part.slice(colon + 1), 'base64');
-    if (key.length !== 32) throw new ConfigError('SECRETS_KEYS', `key "${id}" must decode to 32 bytes (got ${key.length}); make one with: openssl rand -base64 32`);
+    if (key.length !== 32)
+      throw new ConfigError(
+        'SECRETS_KEYS',
+        `key "${id}" must decode to 32 bytes (got ${key.length}); make one with: openssl rand -base64 32`,
+      );
     if (keys.has(id)) throw new ConfigError('SECRETS_KEYS', `key id "${id}" is listed twice`);
     keys.set(id, key);
   }
@@ -113,11 +121,17 @@ function runSqlConfig(r: Reader): SecurityConfig['runSql'] {
   const { isProduction } = r.situation;
   const databaseUrl = r.text('RUN_SQL_DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/@]+@/.test(databaseUrl)) {
-    throw new ConfigError('RUN_SQL_DATABASE_URL', 'expected postgres://<console role>:<password>@host:5432/db, e.g. the role npm run db:init creates');
+    throw new ConfigError(
+      'RUN_SQL_DATABASE_URL',
+      'expected postgres://<console role>:<password>@host:5432/db, e.g. the role npm run db:init creates',
+    );
   }
   const allowSuperuser = r.bool('RUN_SQL_ALLOW_SUPERUSER');
   if (allowSuperuser && isProduction) {
-    throw new ConfigError('RUN_SQL_ALLOW_SUPERUSER', 'cannot be on in production: runSql must run as the console role (RUN_SQL_DATABASE_URL)');
+    throw new ConfigError(
+      'RUN_SQL_ALLOW_SUPERUSER',
+      'cannot be on in production: runSql must run as the console role (RUN_SQL_DATABASE_URL)',
+    );
   }
   return {
     enabled: r.bool('RUN_SQL_ENABLED'),
@@ -140,20 +154,26 @@ export function securityConfig(r: Reader): SecurityConfig {
   const jwtSecret = r.text('JWT_SECRET');
   const jwksUrl = r.text('JWT_JWKS_URL');
   if (jwtSecret && jwksUrl) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
-  if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long (HS256 needs a 256-bit secret)');
+  if (jwtSecret && Buffer.byteLength(jwtSecret) < 32)
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long (HS256 needs a 256-bit secret)');
   if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('JWT_JWKS_URL', 'expected an http(s) URL');
 
   const store = r.oneOf('RATE_LIMIT_STORE');
   const redisUrl = r.text('REDIS_URL');
-  if (store === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', 'is required when RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379');
+  if (store === 'redis' && !redisUrl)
+    throw new ConfigError('REDIS_URL', 'is required when RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379');
 
   const rawKeys = r.text('SECRETS_KEYS');
   if (!rawKeys && isProduction) {
-    throw new ConfigError('SECRETS_KEYS', 'is required in production to encrypt integration credentials: SECRETS_KEYS=k1:$(openssl rand -base64 32)');
+    throw new ConfigError(
+      'SECRETS_KEYS',
+      'is required in production to encrypt integration credentials: SECRETS_KEYS=k1:$(openssl rand -base64 32)',
+    );
   }
   const keys = rawKeys ? parseKeys(rawKeys) : new Map([[DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY]]);
   const activeKeyId = r.text('SECRETS_ACTIVE_KEY_ID') ?? [...keys.keys()][0];
-  if (!keys.has(activeKeyId)) throw new ConfigError('SECRETS_ACTIVE_KEY_ID', `names no key in SECRETS_KEYS (have: ${[...keys.keys()].join(', ')})`);
+  if (!keys.has(activeKeyId))
+    throw new ConfigError('SECRETS_ACTIVE_KEY_ID', `names no key in SECRETS_KEYS (have: ${[...keys.keys()].join(', ')})`);
 
   return {
     auth: {
@@ -161,7 +181,13 @@ export function securityConfig(r: Reader): SecurityConfig {
       tokenCacheSeconds: r.int('AUTH_TOKEN_CACHE_SECONDS'),
       jwt:
         jwtSecret || jwksUrl
-          ? { secret: jwtSecret, jwksUrl, issuer: r.text('JWT_ISSUER'), audience: r.text('JWT_AUDIENCE'), roleClaim: r.text('JWT_ROLE_CLAIM')! }
+          ? {
+              secret: jwtSecret,
+              jwksUrl,
+              issuer: r.text('JWT_ISSUER'),
+              audience: r.text('JWT_AUDIENCE'),
+              roleClaim: r.text('JWT_ROLE_CLAIM')!,
+            }
           : undefined,
     },
     limits: {

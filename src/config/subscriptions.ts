@@ -35,7 +35,8 @@ export function subscriptionsConfig(r: Reader): SubscriptionsConfig {
     } catch {
       throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port], comma-separated`);
     }
-    if (parsed.origin !== origin.replace(/\/$/, '')) throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port] without a path`);
+    if (parsed.origin !== origin.replace(/\/$/, ''))
+      throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port] without a path`);
   }
   return {
     replayHours: r.int('SUBSCRIPTION_REPLAY_HOURS'),

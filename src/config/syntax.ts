@@ -6,8 +6,8 @@
 const DURATION_UNITS_NS: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
-  'µs': 1_000n, // U+00B5 micro sign
-  'μs': 1_000n, // U+03BC Greek mu
+  µs: 1_000n, // U+00B5 micro sign
+  μs: 1_000n, // U+03BC Greek mu
   ms: 1_000_000n,
   s: 1_000_000_000n,
   m: 60_000_000_000n,
@@ -117,7 +117,11 @@ export function isHost(text: string): boolean {
  * and container names have (`gateway_1`). Go's url.Parse and net.Dial take them, so cloudflared does.
  */
 function isOriginHostName(text: string): boolean {
-  return text.length <= 253 && text.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label)) && !/^[\d.]+$/.test(text);
+  return (
+    text.length <= 253 &&
+    text.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label)) &&
+    !/^[\d.]+$/.test(text)
+  );
 }
 
 export function isPort(text: string): boolean {

@@ -103,7 +103,11 @@ describe('tunnelConfig (environment -> TunnelConfig)', () => {
     [{ CLOUDFLARE_SUBDOMAIN: 'api.staging' }, 'CLOUDFLARE_SUBDOMAIN', /one DNS label/],
     [{ CLOUDFLARE_SUBDOMAIN: '-api' }, 'CLOUDFLARE_SUBDOMAIN', /one DNS label/],
     [{ CLOUDFLARE_DB_SUBDOMAIN: 'db:5432' }, 'CLOUDFLARE_DB_SUBDOMAIN', /without a port/],
-    [{ CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_DB_SUBDOMAIN: 'db-api' }, 'CLOUDFLARE_DB_SUBDOMAIN', /must differ from CLOUDFLARE_SUBDOMAIN/],
+    [
+      { CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_DB_SUBDOMAIN: 'db-api' },
+      'CLOUDFLARE_DB_SUBDOMAIN',
+      /must differ from CLOUDFLARE_SUBDOMAIN/,
+    ],
     [{ CLOUDFLARE_TLS_TIMEOUT: '10 seconds' }, 'CLOUDFLARE_TLS_TIMEOUT', /expected a duration/],
     [{ CLOUDFLARE_KEEPALIVE_TIMEOUT: '-90s' }, 'CLOUDFLARE_KEEPALIVE_TIMEOUT', /greater than zero/],
     [{ CLOUDFLARE_DB_CONNECT_TIMEOUT: '0s' }, 'CLOUDFLARE_DB_CONNECT_TIMEOUT', /greater than zero/],
@@ -112,7 +116,11 @@ describe('tunnelConfig (environment -> TunnelConfig)', () => {
     [{ CLOUDFLARE_ORIGIN_HOST: 'http://gateway' }, 'CLOUDFLARE_ORIGIN_HOST', /host name or IP/],
     [{ CLOUDFLARE_EXTRA_INGRESS: '{"service":"x"}' }, 'CLOUDFLARE_EXTRA_INGRESS', /JSON array/],
     [{ CLOUDFLARE_EXTRA_INGRESS: '[{"service":' }, 'CLOUDFLARE_EXTRA_INGRESS', /not valid JSON/],
-    [{ CLOUDFLARE_CONFIG_FILE: '/etc/cloudflared/x.json', CLOUDFLARE_CREDENTIALS_FILE: '/etc/cloudflared/x.json' }, 'CLOUDFLARE_CONFIG_FILE', /must not be the credentials file/],
+    [
+      { CLOUDFLARE_CONFIG_FILE: '/etc/cloudflared/x.json', CLOUDFLARE_CREDENTIALS_FILE: '/etc/cloudflared/x.json' },
+      'CLOUDFLARE_CONFIG_FILE',
+      /must not be the credentials file/,
+    ],
     [{ CLOUDFLARE_EXTRA_INGRESS: '["http_status:404"]' }, 'CLOUDFLARE_EXTRA_INGRESS[0]', /expected an object/],
   ])('refuses %j, naming %s', (env, variable, message) => {
     const error = configError({ ...ENABLED, ...env });

@@ -54,7 +54,12 @@ export interface EnabledTunnelConfig {
 
 export type TunnelConfig = DisabledTunnelConfig | EnabledTunnelConfig;
 
-type DurationName = 'CLOUDFLARE_CONNECT_TIMEOUT' | 'CLOUDFLARE_TLS_TIMEOUT' | 'CLOUDFLARE_KEEPALIVE_TIMEOUT' | 'CLOUDFLARE_DB_CONNECT_TIMEOUT' | 'CLOUDFLARE_DB_TCP_KEEPALIVE';
+type DurationName =
+  | 'CLOUDFLARE_CONNECT_TIMEOUT'
+  | 'CLOUDFLARE_TLS_TIMEOUT'
+  | 'CLOUDFLARE_KEEPALIVE_TIMEOUT'
+  | 'CLOUDFLARE_DB_CONNECT_TIMEOUT'
+  | 'CLOUDFLARE_DB_TCP_KEEPALIVE';
 
 /** A positive Go duration (`30s`, `1m30s`); a bare number or a negative value names the variable. */
 function duration(r: Reader, name: DurationName): string {
@@ -77,14 +82,19 @@ function domain(r: Reader): string | undefined {
   const raw = r.text('CLOUDFLARE_DOMAIN');
   if (raw === undefined) return undefined;
   const name = 'CLOUDFLARE_DOMAIN';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new ConfigError(name, `expected a bare domain such as example.com, without a scheme; got "${raw}"`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    throw new ConfigError(name, `expected a bare domain such as example.com, without a scheme; got "${raw}"`);
   if (raw.includes('/')) throw new ConfigError(name, `expected a bare domain such as example.com, without a path; got "${raw}"`);
-  if (/:\d*$/.test(raw)) throw new ConfigError(name, `expected a bare domain such as example.com, without a port (the tunnel serves 443); got "${raw}"`);
+  if (/:\d*$/.test(raw))
+    throw new ConfigError(name, `expected a bare domain such as example.com, without a port (the tunnel serves 443); got "${raw}"`);
   if (raw.includes('*')) throw new ConfigError(name, `expected a domain, not a wildcard; got "${raw}"`);
   if (raw.endsWith('.')) throw new ConfigError(name, `expected a domain without the trailing dot; got "${raw}"`);
   const value = raw.toLowerCase();
   if (!isDnsName(value)) {
-    throw new ConfigError(name, `expected a DNS name of your Cloudflare zone such as example.com (letters, digits, hyphens, at least two labels); got "${raw}"`);
+    throw new ConfigError(
+      name,
+      `expected a DNS name of your Cloudflare zone such as example.com (letters, digits, hyphens, at least two labels); got "${raw}"`,
+    );
   }
   return value;
 }
@@ -94,8 +104,10 @@ function label(r: Reader, name: 'CLOUDFLARE_SUBDOMAIN' | 'CLOUDFLARE_DB_SUBDOMAI
   const fallback = VARIABLES[name].default;
   const raw = r.raw(name);
   if (raw === undefined) return fallback;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new ConfigError(name, `expected one DNS label such as ${fallback}, without a scheme; got "${raw}"`);
-  if (raw.includes(':')) throw new ConfigError(name, `expected one DNS label such as ${fallback}, without a port (the tunnel serves 443); got "${raw}"`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    throw new ConfigError(name, `expected one DNS label such as ${fallback}, without a scheme; got "${raw}"`);
+  if (raw.includes(':'))
+    throw new ConfigError(name, `expected one DNS label such as ${fallback}, without a port (the tunnel serves 443); got "${raw}"`);
   if (raw.includes('.')) {
     throw new ConfigError(
       name,
@@ -111,7 +123,10 @@ function metrics(r: Reader): string | undefined {
   const raw = r.text('CLOUDFLARE_METRICS')!;
   if (['off', 'false', 'none'].includes(raw.toLowerCase())) return undefined;
   if (!splitHostPort(raw)) {
-    throw new ConfigError('CLOUDFLARE_METRICS', `expected host:port such as ${VARIABLES.CLOUDFLARE_METRICS.default} (or "off"), got "${raw}"`);
+    throw new ConfigError(
+      'CLOUDFLARE_METRICS',
+      `expected host:port such as ${VARIABLES.CLOUDFLARE_METRICS.default} (or "off"), got "${raw}"`,
+    );
   }
   return raw;
 }
@@ -121,7 +136,10 @@ function originHost(r: Reader): string | undefined {
   if (raw === undefined) return undefined;
   const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
   if (!isHost(isIPv6(host) ? `[${host}]` : host.toLowerCase())) {
-    throw new ConfigError('CLOUDFLARE_ORIGIN_HOST', `expected a host name or IP address that cloudflared can reach the gateway at, got "${raw}"`);
+    throw new ConfigError(
+      'CLOUDFLARE_ORIGIN_HOST',
+      `expected a host name or IP address that cloudflared can reach the gateway at, got "${raw}"`,
+    );
   }
   return isIPv6(host) ? host : host.toLowerCase();
 }
@@ -135,7 +153,11 @@ function extraIngress(r: Reader): ExtraIngressRule[] {
   } catch (error) {
     throw new ConfigError(name, `expected a JSON array of ingress rules, but it is not valid JSON (${(error as Error).message})`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigError(name, 'expected a JSON array of ingress rules such as [{"hostname":"status.example.com","path":"^/health$","service":"http://127.0.0.1:4000"}]');
+  if (!Array.isArray(parsed))
+    throw new ConfigError(
+      name,
+      'expected a JSON array of ingress rules such as [{"hostname":"status.example.com","path":"^/health$","service":"http://127.0.0.1:4000"}]',
+    );
   parsed.forEach((rule, i) => {
     if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) {
       throw new ConfigError(`${name}[${i}]`, 'expected an object with hostname, path, service and originRequest');
@@ -180,17 +202,32 @@ export function tunnelConfig(r: Reader): TunnelConfig {
   if (!enabled) return { enabled: false, configFile };
 
   if (tunnelId === undefined) {
-    throw new ConfigError('CLOUDFLARE_TUNNEL_ID', 'is required when CLOUDFLARE_ENABLED=true: the UUID printed by `cloudflared tunnel create <name>`');
+    throw new ConfigError(
+      'CLOUDFLARE_TUNNEL_ID',
+      'is required when CLOUDFLARE_ENABLED=true: the UUID printed by `cloudflared tunnel create <name>`',
+    );
   }
   if (settings.domain === undefined) {
-    throw new ConfigError('CLOUDFLARE_DOMAIN', 'is required when CLOUDFLARE_ENABLED=true: the Cloudflare zone the hostnames live in, e.g. example.com');
+    throw new ConfigError(
+      'CLOUDFLARE_DOMAIN',
+      'is required when CLOUDFLARE_ENABLED=true: the Cloudflare zone the hostnames live in, e.g. example.com',
+    );
   }
   if (settings.database.expose && settings.database.subdomain === settings.subdomain) {
-    throw new ConfigError('CLOUDFLARE_DB_SUBDOMAIN', `must differ from CLOUDFLARE_SUBDOMAIN ("${settings.subdomain}"): the database and GraphQL need hostnames of their own`);
+    throw new ConfigError(
+      'CLOUDFLARE_DB_SUBDOMAIN',
+      `must differ from CLOUDFLARE_SUBDOMAIN ("${settings.subdomain}"): the database and GraphQL need hostnames of their own`,
+    );
   }
-  const credentialsFile = path('CLOUDFLARE_CREDENTIALS_FILE', r.text('CLOUDFLARE_CREDENTIALS_FILE') ?? join(homedir(), '.cloudflared', `${tunnelId}.json`));
+  const credentialsFile = path(
+    'CLOUDFLARE_CREDENTIALS_FILE',
+    r.text('CLOUDFLARE_CREDENTIALS_FILE') ?? join(homedir(), '.cloudflared', `${tunnelId}.json`),
+  );
   if (configFile === credentialsFile) {
-    throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `must not be the credentials file (${credentialsFile}): the gateway would overwrite the tunnel secret`);
+    throw new ConfigError(
+      'CLOUDFLARE_CONFIG_FILE',
+      `must not be the credentials file (${credentialsFile}): the gateway would overwrite the tunnel secret`,
+    );
   }
   return {
     enabled: true,
@@ -206,4 +243,3 @@ export function tunnelConfig(r: Reader): TunnelConfig {
     extraIngress: settings.extraIngress,
   };
 }
-

@@ -11,12 +11,26 @@ export interface Database {
 }
 
 /** Reasons a connection attempt may fail while the server is still on its way (not a wrong password). */
-const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P03', '57P01', '08006', '08001']);
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  '57P03',
+  '57P01',
+  '08006',
+  '08001',
+]);
 
 function transient(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   if (code && TRANSIENT.has(code)) return true;
-  return error instanceof Error && /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(error.message);
+  return (
+    error instanceof Error &&
+    /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(error.message)
+  );
 }
 
 /**

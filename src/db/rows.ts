@@ -74,7 +74,10 @@ export function entityColumns(db: DataSource, entity: EntityTarget<unknown>): En
   let columns = byEntity.get(entity);
   if (!columns) {
     const meta = db.getMetadata(entity);
-    const infos = meta.columns.map((c): [string, ColumnInfo] => [c.propertyName, { name: c.databaseName, type: String(c.type), nullable: c.isNullable }]);
+    const infos = meta.columns.map((c): [string, ColumnInfo] => [
+      c.propertyName,
+      { name: c.databaseName, type: String(c.type), nullable: c.isNullable },
+    ]);
     byEntity.set(entity, (columns = new EntityColumns(meta.tableName, new Map(infos))));
   }
   return columns;

@@ -46,7 +46,10 @@ export function isConnectionLost(error: unknown): boolean {
   const e = error as { driverError?: { code?: string; message?: string }; code?: string; message?: string } | undefined;
   const code = e?.driverError?.code ?? e?.code;
   const message = e?.driverError?.message ?? e?.message ?? '';
-  return (code !== undefined && LOST_CODES.has(code)) || /Connection terminated|terminating connection|Client has encountered a connection error/i.test(message);
+  return (
+    (code !== undefined && LOST_CODES.has(code)) ||
+    /Connection terminated|terminating connection|Client has encountered a connection error/i.test(message)
+  );
 }
 
 /** Runs a write; a connection lost under it becomes OUTCOME_UNKNOWN. */

@@ -2,7 +2,15 @@ import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
-import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject, type JSONValue } from '../graphql/scalars';
+import {
+  DateTimeScalar,
+  JSONObjectScalar,
+  JSONScalar,
+  UUIDScalar,
+  type JSONArray,
+  type JSONObject,
+  type JSONValue,
+} from '../graphql/scalars';
 import { Task } from '../tasks/task.entity';
 
 export enum ExecutionStatus {

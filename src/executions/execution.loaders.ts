@@ -15,10 +15,13 @@ export function executionsOfTaskLoader(
 ): DataLoader<string, Connection<TaskExecution>> {
   const fields = sortedFields(selection.nodeFields);
   const shape = { args, filter, fields, total: selection.totalCount };
-  return ctx.loaders.get('execution.ofTask', shape, () =>
-    new DataLoader<string, Connection<TaskExecution>>((ids) =>
-      ctx.services.executions.pagesByTask(ids, { args, filter, fields, withTotal: selection.totalCount }),
-    ),
+  return ctx.loaders.get(
+    'execution.ofTask',
+    shape,
+    () =>
+      new DataLoader<string, Connection<TaskExecution>>((ids) =>
+        ctx.services.executions.pagesByTask(ids, { args, filter, fields, withTotal: selection.totalCount }),
+      ),
   );
 }
 
@@ -29,8 +32,10 @@ export function executionByIdLoader(ctx: Context, fields: Iterable<string> | nul
 
 export function latestExecutionLoader(ctx: Context, fields: Iterable<string>): DataLoader<string, TaskExecution | null> {
   const cols = sortedFields(fields);
-  return ctx.loaders.get('execution.latest', cols, () =>
-    new DataLoader<string, TaskExecution | null>((ids) => ctx.services.executions.latestByTask(ids, cols)),
+  return ctx.loaders.get(
+    'execution.latest',
+    cols,
+    () => new DataLoader<string, TaskExecution | null>((ids) => ctx.services.executions.latestByTask(ids, cols)),
   );
 }
 

@@ -10,13 +10,23 @@ import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
 import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
-import { clearExecutionLoaders, executionByIdLoader, executionCountLoader, executionsOfTaskLoader, latestExecutionLoader } from './execution.loaders';
+import {
+  clearExecutionLoaders,
+  executionByIdLoader,
+  executionCountLoader,
+  executionsOfTaskLoader,
+  latestExecutionLoader,
+} from './execution.loaders';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 
-export const TaskExecutionConnection = connectionType(TaskExecution, 'TaskExecution', 'A page of executions, newest first (Relay connection).');
+export const TaskExecutionConnection = connectionType(
+  TaskExecution,
+  'TaskExecution',
+  'A page of executions, newest first (Relay connection).',
+);
 
 @InputType({ description: 'Log entries to append to an execution.' })
 export class AppendExecutionLogInput {
@@ -34,7 +44,11 @@ export class AppendExecutionLogInput {
 export class ExecutionResolver {
   @Authorized(Role.VIEWER)
   @Query(() => TaskExecution, { nullable: true, description: 'An execution by id, or null.' })
-  async execution(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> {
+  async execution(
+    @Arg('id', () => UUIDScalar) id: string,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TaskExecution | null> {
     const execution = await ctx.services.executions.readTree(id, info);
     return execution !== undefined ? execution : executionByIdLoader(ctx, selectedFields(info)).load(id);
   }
@@ -60,7 +74,11 @@ export class ExecutionResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
-  async startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution> {
+  async startExecution(
+    @Arg('input', () => StartExecutionInput) input: StartExecutionInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TaskExecution> {
     const execution = await ctx.services.executions.start(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
     clearExecutionLoaders(ctx);
     return execution;
@@ -68,7 +86,11 @@ export class ExecutionResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
-  appendExecutionLog(@Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution> {
+  appendExecutionLog(
+    @Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TaskExecution> {
     clearExecutionLoaders(ctx);
     return ctx.services.executions.appendLog(ctx, input.id, input.entries, idempotencyOf(ctx, info, input.idempotencyKey));
   }
@@ -92,11 +114,17 @@ export class TaskExecutionsResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<TaskExecution>> | Connection<TaskExecution> {
-    return planned<Connection<TaskExecution>>(task, info) ?? executionsOfTaskLoader(ctx, args, filter, connectionSelection(info)).load(task.id);
+    return (
+      planned<Connection<TaskExecution>>(task, info) ?? executionsOfTaskLoader(ctx, args, filter, connectionSelection(info)).load(task.id)
+    );
   }
 
   @FieldResolver(() => TaskExecution, { nullable: true, description: 'The newest run of this task.' })
-  latestExecution(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<TaskExecution | null> | TaskExecution | null {
+  latestExecution(
+    @Root() task: Task,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TaskExecution | null> | TaskExecution | null {
     const read = planned<TaskExecution | null>(task, info);
     if (read !== undefined) return read;
     return latestExecutionLoader(ctx, selectedFields(info)).load(task.id);

@@ -163,7 +163,10 @@ export class ExecutionService {
     const status = current.status.toUpperCase();
     if (seen && UNFINISHED.includes(seen.status)) {
       // it was open when the request arrived: another agent finished it meanwhile
-      throw new ConflictError(`id: the execution was finished as ${status} by another writer meanwhile`, { field: 'id', currentStatus: status });
+      throw new ConflictError(`id: the execution was finished as ${status} by another writer meanwhile`, {
+        field: 'id',
+        currentStatus: status,
+      });
     }
     throw new BadInputError('id', `the execution is already ${status}; only PENDING or RUNNING executions can finish`);
   }

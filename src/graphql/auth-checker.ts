@@ -13,9 +13,14 @@ export const authChecker: AuthChecker<RequestScope, Role> = ({ context, info }, 
   if (roleSatisfies(principal.role, required)) return true;
   const field = `${info.parentType.name}.${info.fieldName}`;
   if (principal.kind === 'anonymous') {
-    throw new DomainError('UNAUTHENTICATED', `${field} needs a token with the ${required} role: send Authorization: Bearer <token>`, { requiredRole: required });
+    throw new DomainError('UNAUTHENTICATED', `${field} needs a token with the ${required} role: send Authorization: Bearer <token>`, {
+      requiredRole: required,
+    });
   }
-  throw new DomainError('FORBIDDEN', `${field} needs the ${required} role; this token has ${principal.role}`, { requiredRole: required, role: principal.role });
+  throw new DomainError('FORBIDDEN', `${field} needs the ${required} role; this token has ${principal.role}`, {
+    requiredRole: required,
+    role: principal.role,
+  });
 };
 
 function lowest(roles: Role[]): Role {
@@ -44,6 +49,8 @@ export function assertEveryRootFieldAuthorized(resolvers: readonly ClassType[]):
   const objectTypes = new Set(storage.objectTypes.map((o) => o.target));
   const onFields = storage.authorizedFields.filter((f) => objectTypes.has(f.target)).map((f) => `${f.target.name}.${f.fieldName}`);
   if (onFields.length > 0) {
-    throw new Error(`@Authorized on an object type's field is not enforced (simple resolvers); guard the root field instead: ${onFields.join(', ')}`);
+    throw new Error(
+      `@Authorized on an object type's field is not enforced (simple resolvers); guard the root field instead: ${onFields.join(', ')}`,
+    );
   }
 }

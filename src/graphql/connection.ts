@@ -9,7 +9,10 @@ import { decodeCursor, encodeCursor, type KeyType } from './cursor';
 
 @ArgsType()
 export class ConnectionArgs {
-  @Field(() => Int, { nullable: true, description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); the server's default page size when neither first nor last is given (the last ones when only \`before\` is).` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `The first n after \`after\` (0 to ${MAX_PAGE_SIZE}); the server's default page size when neither first nor last is given (the last ones when only \`before\` is).`,
+  })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'An endCursor (or any edge cursor) of this connection.' })
@@ -61,7 +64,12 @@ export interface Connection<T> {
  * Builds the `XEdge` and `XConnection` object types for a node type. `pageInfoName` keeps the name
  * of a page-info type published before all connections shared PageInfo (the audit log's).
  */
-export function connectionType<T extends object>(node: ClassType<T>, name: string, description: string, pageInfoName?: string): ClassType<Connection<T>> {
+export function connectionType<T extends object>(
+  node: ClassType<T>,
+  name: string,
+  description: string,
+  pageInfoName?: string,
+): ClassType<Connection<T>> {
   const pageInfo = pageInfoName ? pageInfoType(pageInfoName) : PageInfo;
   @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
@@ -129,7 +137,10 @@ export interface PagePlan {
 export function planPage(args: ConnectionArgs, ordering: Ordering, defaultSize: number): PagePlan {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw new BadInputError('first', 'give first or last, not both');
-  for (const [field, value] of [['first', first], ['last', last]] as const) {
+  for (const [field, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
       throw new BadInputError(field, `must be between 0 and ${MAX_PAGE_SIZE}, got ${value}; page with the cursors instead`);
     }
@@ -246,7 +257,14 @@ export function pageSql(q: PageQuery, plan: PagePlan, extraWhere: string[] = [],
   const where = [...q.where, ...extraWhere];
   // Forwards, rows after `after` and before `before`; backwards, the same with the roles swapped.
   const [from, to] = plan.backward ? [plan.before, plan.after] : [plan.after, plan.before];
-  if (to) where.push(afterSql(keys.map((k) => ({ ...k, direction: reverse(k.direction) })), to, q.params));
+  if (to)
+    where.push(
+      afterSql(
+        keys.map((k) => ({ ...k, direction: reverse(k.direction) })),
+        to,
+        q.params,
+      ),
+    );
   const parts = from ? afterParts(keys, from, q.params) : [[]];
   const union = parts.length > 1;
   const select = [
@@ -272,7 +290,11 @@ export function toConnection<T>(rows: Record<string, unknown>[], plan: PagePlan,
   // The rows are the nodes as they are: their paging columns (`__k0`, `__parent`, ...) are never a
   // GraphQL field, so copying each row without them would only make garbage.
   const nodes = page as T[];
-  const cursor = (i: number) => encodeCursor(ordering.signature, ordering.keys.map((_, k) => page[i][`__k${k}`] as string | null));
+  const cursor = (i: number) =>
+    encodeCursor(
+      ordering.signature,
+      ordering.keys.map((_, k) => page[i][`__k${k}`] as string | null),
+    );
   let edges: Edge<T>[] | undefined;
   return {
     // Cursors are made only when read (most queries read nodes only).
@@ -301,7 +323,11 @@ export async function fetchPage<T>(db: DataSource, q: PageQuery, plan: PagePlan,
   const rows = await query<Record<string, unknown>>(db, pageSql(q, plan), q.params.values);
   let total: number | undefined;
   if (withTotal) {
-    const [{ count }] = await query<{ count: number }>(db, `SELECT count(*)::int AS count FROM ${q.from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`, countParams);
+    const [{ count }] = await query<{ count: number }>(
+      db,
+      `SELECT count(*)::int AS count FROM ${q.from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`,
+      countParams,
+    );
     total = count;
   }
   return toConnection<T>(rows, plan, q.ordering, total);

@@ -13,6 +13,12 @@ export interface Context extends RequestScope {
   loaders: Loaders;
 }
 
-export function createContext(services: GatewayServices, logger: Logger, requestId: string, principal: Principal, idempotencyKey?: string): Context {
+export function createContext(
+  services: GatewayServices,
+  logger: Logger,
+  requestId: string,
+  principal: Principal,
+  idempotencyKey?: string,
+): Context {
   return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders() };
 }

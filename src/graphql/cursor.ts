@@ -24,7 +24,8 @@ export function encodeCursor(signature: string, values: readonly (string | null)
  * value has the form its key needs; anything else is the client's mistake (BAD_USER_INPUT).
  */
 export function decodeCursor(field: string, cursor: string, signature: string, types: readonly KeyType[]): (string | null)[] {
-  const bad = (why: string) => new BadInputError(field, `malformed cursor (${why}); use a cursor from this connection with the same orderBy`);
+  const bad = (why: string) =>
+    new BadInputError(field, `malformed cursor (${why}); use a cursor from this connection with the same orderBy`);
   if (cursor.length > 4096 || !/^[A-Za-z0-9_-]*$/.test(cursor)) throw bad('not a cursor');
   let parsed: unknown;
   try {

@@ -7,7 +7,9 @@ const errors = (doc: string, max = 3) => validate(schema, parse(doc), [...specif
 describe('depth limit rule', () => {
   it('counts nesting below the root, through inline and named fragments', () => {
     expect(errors('{ task { parent { parent { id } } } }')).toEqual([]); // depth 3
-    expect(errors('{ task { parent { parent { parent { id } } } } }')).toEqual([expect.stringMatching(/exceeds maximum operation depth of 3/)]);
+    expect(errors('{ task { parent { parent { parent { id } } } } }')).toEqual([
+      expect.stringMatching(/exceeds maximum operation depth of 3/),
+    ]);
     expect(errors('query Q { task { ... on Task { parent { ...P } } } } fragment P on Task { parent { parent { id } } }')).toEqual([
       expect.stringMatching(/'Q' exceeds/),
     ]);
@@ -29,7 +31,9 @@ describe('depth limit rule', () => {
   });
 
   it('leaves fragment cycles and unknown fragments to GraphQL', () => {
-    expect(errors('{ task { ...A } } fragment A on Task { parent { ...A } }')).toEqual([expect.stringMatching(/Cannot spread fragment "A" within itself/)]);
+    expect(errors('{ task { ...A } } fragment A on Task { parent { ...A } }')).toEqual([
+      expect.stringMatching(/Cannot spread fragment "A" within itself/),
+    ]);
     expect(errors('{ task { ...Nope } }')).toEqual([expect.stringMatching(/Unknown fragment "Nope"/)]);
   });
 });
@@ -38,10 +42,26 @@ describe('introspection depth', () => {
   const ofTypes = (n: number) => `${'ofType { '.repeat(n)}name${' }'.repeat(n)}`;
   it('lets the standard introspection query through and refuses a 50-deep one', () => {
     const { getIntrospectionQuery } = jest.requireActual('graphql');
-    expect(errors(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }), 3)).toEqual([]);
-    expect(errors(`{ __schema { types { fields { type { ${ofTypes(50)} } } } } }`, 100)).toEqual([expect.stringMatching(/introspection selection is 55 levels deep; at most \d+/)]);
-    expect(errors(`query A { task { id } } query Q { ...F } fragment F on Query { __type(name: "Task") { fields { type { ${ofTypes(50)} } } } }`, 100)).toEqual([
-      expect.stringMatching(/introspection selection is \d+ levels deep/),
+    expect(
+      errors(
+        getIntrospectionQuery({
+          descriptions: true,
+          specifiedByUrl: true,
+          directiveIsRepeatable: true,
+          schemaDescription: true,
+          inputValueDeprecation: true,
+        }),
+        3,
+      ),
+    ).toEqual([]);
+    expect(errors(`{ __schema { types { fields { type { ${ofTypes(50)} } } } } }`, 100)).toEqual([
+      expect.stringMatching(/introspection selection is 55 levels deep; at most \d+/),
     ]);
+    expect(
+      errors(
+        `query A { task { id } } query Q { ...F } fragment F on Query { __type(name: "Task") { fields { type { ${ofTypes(50)} } } } }`,
+        100,
+      ),
+    ).toEqual([expect.stringMatching(/introspection selection is \d+ levels deep/)]);
   });
 });

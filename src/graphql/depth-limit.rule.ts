@@ -1,4 +1,15 @@
-import { getIntrospectionQuery, GraphQLError, Kind, parse, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  getIntrospectionQuery,
+  GraphQLError,
+  Kind,
+  parse,
+  type ASTVisitor,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 
 /** More selections than this, once fragments are expanded, is refused before depth is measured. */
@@ -32,9 +43,12 @@ export function createDepthLimitRule(maxDepth: number) {
     const introspection = introspectionDepth(context.getDocument());
     if (introspection > MAX_INTROSPECTION_DEPTH) {
       context.reportError(
-        new GraphQLError(`An introspection selection is ${introspection} levels deep; at most ${MAX_INTROSPECTION_DEPTH} (the depth of the standard introspection query)`, {
-          extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxIntrospectionDepth: MAX_INTROSPECTION_DEPTH },
-        }),
+        new GraphQLError(
+          `An introspection selection is ${introspection} levels deep; at most ${MAX_INTROSPECTION_DEPTH} (the depth of the standard introspection query)`,
+          {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxIntrospectionDepth: MAX_INTROSPECTION_DEPTH },
+          },
+        ),
       );
       return {};
     }
@@ -82,7 +96,8 @@ function introspectionDepth(document: DocumentNode): number {
     let max = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
-        if (sel.name.value === '__schema' || sel.name.value === '__type') max = Math.max(max, 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0));
+        if (sel.name.value === '__schema' || sel.name.value === '__type')
+          max = Math.max(max, 1 + (sel.selectionSet ? depthOf(sel.selectionSet) : 0));
         else if (sel.selectionSet) max = Math.max(max, introOf(sel.selectionSet));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, introOf(sel.selectionSet));
       else {
@@ -100,7 +115,15 @@ function introspectionDepth(document: DocumentNode): number {
 
 /** The standard introspection query (every option on, as GraphiQL asks it) must pass; deeper is refused. */
 export const MAX_INTROSPECTION_DEPTH = introspectionDepth(
-  parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })),
+  parse(
+    getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    }),
+  ),
 );
 
 /** Selections in the document with every fragment spread expanded, in linear time (memoised). */

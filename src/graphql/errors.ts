@@ -12,7 +12,16 @@ import type { Logger } from '../logger';
  * keep their message: domain errors, input validation, and GraphQL's own parse/validation errors.
  * Everything else is logged in full under an error id and reaches the client masked.
  */
-const SAFE_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']);
+const SAFE_CODES = new Set<string>([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
+]);
 
 /** The code a client sees on an error (`extensions.code`); INTERNAL_SERVER_ERROR when it has none. */
 export function errorCode(error: { readonly extensions?: Readonly<Record<string, unknown>> }): string {
@@ -91,7 +100,12 @@ function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
  */
 function rootCause(error: unknown): unknown {
   const unwrapped = unwrapThrownValue(unwrapResolverError(error));
-  if (unwrapped instanceof GraphQLError && unwrapped.originalError && !(unwrapped.originalError instanceof GraphQLError) && unwrapped.extensions?.code === undefined) {
+  if (
+    unwrapped instanceof GraphQLError &&
+    unwrapped.originalError &&
+    !(unwrapped.originalError instanceof GraphQLError) &&
+    unwrapped.extensions?.code === undefined
+  ) {
     return unwrapThrownValue(unwrapped.originalError);
   }
   return unwrapped;
@@ -123,7 +137,9 @@ export function asOutage(error: unknown): GraphQLError | undefined {
  * realm, as under jest) in a NonErrorThrown carrying it as `thrownValue`: look through it.
  */
 function unwrapThrownValue(error: unknown): unknown {
-  return error instanceof Error && error.name === 'NonErrorThrown' && 'thrownValue' in error ? (error as { thrownValue: unknown }).thrownValue : error;
+  return error instanceof Error && error.name === 'NonErrorThrown' && 'thrownValue' in error
+    ? (error as { thrownValue: unknown }).thrownValue
+    : error;
 }
 
 function messageOf(value: unknown): string {
@@ -159,10 +175,18 @@ function mapDatabaseError(error: unknown): { code: ErrorCode; message: string } 
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable or saturated; retry later.' };
   }
   // The pool closed under a request (shutting down), and the Redis rate-limit store out of reach.
-  if (error instanceof Error && /Cannot use a pool after calling end|connection is not yet established|Connection pool has been closed|Client was closed and is not queryable/i.test(error.message)) {
+  if (
+    error instanceof Error &&
+    /Cannot use a pool after calling end|connection is not yet established|Connection pool has been closed|Client was closed and is not queryable/i.test(
+      error.message,
+    )
+  ) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The service is shutting down; retry later.' };
   }
-  if (error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message))) {
+  if (
+    error instanceof Error &&
+    (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message))
+  ) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The rate-limit store is unavailable; retry later.' };
   }
   return undefined;

@@ -40,7 +40,13 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
         async executor(rc) {
           const operation = rc.operation as OperationDefinitionNode | undefined;
           // Refused earlier (operation-resolution plugin); graphql-js states why, should it get here.
-          if (!operation) return execute({ schema, document: rc.document, variableValues: rc.request.variables, operationName: rc.request.operationName });
+          if (!operation)
+            return execute({
+              schema,
+              document: rc.document,
+              variableValues: rc.request.variables,
+              operationName: rc.request.operationName,
+            });
           const variables = rc.request.variables ?? {};
           let byOperation = plans.get(rc.document);
           if (!byOperation) plans.set(rc.document, (byOperation = new Map<string, CompiledQuery | typeof GRAPHQL_JS>()));
@@ -58,7 +64,13 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
           }
           // graphql-js coerces the variables itself (and refuses bad ones with its own errors)
           if (plan === GRAPHQL_JS) {
-            return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: variables, operationName: rc.operationName });
+            return execute({
+              schema,
+              document: rc.document,
+              contextValue: rc.context,
+              variableValues: variables,
+              operationName: rc.operationName,
+            });
           }
           // Variables are coerced once, by the compiled query. Only when it refuses them (an answer
           // with errors and no data) are they coerced again by graphql-js, for its messages, which

@@ -9,7 +9,10 @@ import { MAX_PAGE_SIZE } from '../config/page-size';
  */
 @ArgsType()
 export class ListArgs {
-  @Field(() => Int, { nullable: true, description: `How many rows, newest first: 1 to ${MAX_PAGE_SIZE}; the server's default page size when omitted.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `How many rows, newest first: 1 to ${MAX_PAGE_SIZE}; the server's default page size when omitted.`,
+  })
   @IsOptional()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

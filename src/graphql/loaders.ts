@@ -38,11 +38,14 @@ export function byIdLoader<T extends { id: string }>(
   fetch: (ids: readonly string[], fields: string[] | undefined) => Promise<T[]>,
 ): DataLoader<string, T | null> {
   const cols = fields ? sortedFields(fields) : undefined;
-  return loaders.get(`${kind}.byId`, cols ?? null, () =>
-    new DataLoader<string, T | null>(async (ids) => {
-      const byId = new Map((await fetch(ids, cols)).map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+  return loaders.get(
+    `${kind}.byId`,
+    cols ?? null,
+    () =>
+      new DataLoader<string, T | null>(async (ids) => {
+        const byId = new Map((await fetch(ids, cols)).map((row) => [row.id, row]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
   );
 }
 

@@ -55,7 +55,12 @@ type Row = Record<string, unknown>;
 export type Relation =
   | { kind: 'one'; target: () => NodeSpec; on: (parent: string) => string }
   | { kind: 'first'; target: () => NodeSpec; on: (parent: string) => string; orderBy: () => string }
-  | { kind: 'page'; target: () => NodeSpec; on: (parent: string) => string; query: (args: Record<string, unknown>, p: Params) => { where: string[]; ordering: Ordering } }
+  | {
+      kind: 'page';
+      target: () => NodeSpec;
+      on: (parent: string) => string;
+      query: (args: Record<string, unknown>, p: Params) => { where: string[]; ordering: Ordering };
+    }
   | { kind: 'count'; sql: (parent: string) => string };
 
 /** What one selection asks of one node type: the properties to read and the relations. */
@@ -235,7 +240,11 @@ interface ConnectionPlan {
 }
 
 /** Fields of a wrapper type (connection, edge): fragments on it can only be on that one type. */
-function collectFieldsAnyType(sets: readonly SelectionSetNode[], fragments: Record<string, FragmentDefinitionNode>, out: FieldNode[] = []): FieldNode[] {
+function collectFieldsAnyType(
+  sets: readonly SelectionSetNode[],
+  fragments: Record<string, FragmentDefinitionNode>,
+  out: FieldNode[] = [],
+): FieldNode[] {
   for (const set of sets) {
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) out.push(s);
@@ -257,7 +266,9 @@ function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean)
   if (plan === undefined) {
     const sets = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
     try {
-      plan = connection ? connectionLevel(spec, sets, info) : { level: buildLevel(spec, sets, info), total: false, reads: { cursors: false, more: false } };
+      plan = connection
+        ? connectionLevel(spec, sets, info)
+        : { level: buildLevel(spec, sets, info), total: false, reads: { cursors: false, more: false } };
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
       plan = null;
@@ -271,7 +282,15 @@ function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean)
  * `SELECT r.*, (relation) AS "@key", ... FROM (base) r` for a level: `base` selects its
  * properties from the level's table. Relations whose arguments fail are left out (see above).
  */
-function levelSql(level: Level, base: string, depth: number, p: Params, info: GraphQLResolveInfo, shapings: Shaping[], pageSize: number): string {
+function levelSql(
+  level: Level,
+  base: string,
+  depth: number,
+  p: Params,
+  info: GraphQLResolveInfo,
+  shapings: Shaping[],
+  pageSize: number,
+): string {
   if (level.relations.length === 0) return base;
   const r = `r${depth}`;
   const extra: string[] = [];
@@ -289,7 +308,15 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
     const select = child.select;
     if (relation.kind === 'one' || relation.kind === 'first') {
       const order = relation.kind === 'first' ? ` ORDER BY ${relation.orderBy()} LIMIT 1` : '';
-      const inner = levelSql(child, `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`, depth + 1, p, info, children, pageSize);
+      const inner = levelSql(
+        child,
+        `SELECT ${select.join(', ')} FROM ${target.from} WHERE ${relation.on(r)}${order}`,
+        depth + 1,
+        p,
+        info,
+        children,
+        pageSize,
+      );
       extra.push(`(SELECT row_to_json(j) FROM (${inner}) j) AS ${ident(key)}`);
       shapings.push({ key, kind: relation.kind, children });
       continue;
@@ -305,7 +332,15 @@ function levelSql(level: Level, base: string, depth: number, p: Params, info: Gr
       ordering = q.ordering;
       plan = planPage(values, ordering, pageSize);
       const where = [relation.on(r), ...q.where];
-      const inner = levelSql(child, pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads), depth + 1, p, info, children, pageSize);
+      const inner = levelSql(
+        child,
+        pageSql({ from: target.from, select, where, params: p, ordering }, plan, [], rel.reads),
+        depth + 1,
+        p,
+        info,
+        children,
+        pageSize,
+      );
       sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(key)}`;
       if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(`#${rel.key}`)}`;
     } catch {

@@ -2,7 +2,16 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { entityColumns, query } from '../db/rows';
 import { Params, preparedQuery } from '../db/sql';
-import { fetchPage, fetchPagesByParent, planPage, type Connection, type ConnectionArgs, type Ordering, type PagePlan, type PageQuery } from './connection';
+import {
+  fetchPage,
+  fetchPagesByParent,
+  planPage,
+  type Connection,
+  type ConnectionArgs,
+  type Ordering,
+  type PagePlan,
+  type PageQuery,
+} from './connection';
 import { plannedOne, plannedPage, type NodeSpec } from './planner';
 
 /** What a list asks for: paging, the fields read, whether totalCount is read. */
@@ -48,7 +57,10 @@ export class TableReads<T extends { id: string }> {
     const columns = entityColumns(this.db, t.entity);
     if ('needs' in t) return columns.select(t.alias, fields, t.needs);
     const hidden = t.hidden ?? [];
-    return columns.select(t.alias, [...(fields ?? columns.columns.keys())].filter((f) => !hidden.includes(f)));
+    return columns.select(
+      t.alias,
+      [...(fields ?? columns.columns.keys())].filter((f) => !hidden.includes(f)),
+    );
   }
 
   /** Rows by id with only the given fields read (every column without): one statement for all the ids. */
@@ -66,7 +78,12 @@ export class TableReads<T extends { id: string }> {
     const { query: q, plan } = this.pageQuery(r, rows);
     const spec = this.spec;
     if (r.info && spec) {
-      const connection = await plannedPage<T>(preparedQuery(this.db), r.info, { spec, ...rows, plan, defaultPageSize: this.defaultPageSize });
+      const connection = await plannedPage<T>(preparedQuery(this.db), r.info, {
+        spec,
+        ...rows,
+        plan,
+        defaultPageSize: this.defaultPageSize,
+      });
       if (connection) return connection;
     }
     return fetchPage<T>(this.db, q, plan, r.withTotal);
@@ -83,7 +100,12 @@ export class TableReads<T extends { id: string }> {
     const spec = this.spec;
     if (!spec) return undefined;
     const params = new Params();
-    return plannedOne<T>(preparedQuery(this.db), info, { spec, where: [`${spec.alias}.id = ${params.add(id)}::uuid`], params, defaultPageSize: this.defaultPageSize });
+    return plannedOne<T>(preparedQuery(this.db), info, {
+      spec,
+      where: [`${spec.alias}.id = ${params.add(id)}::uuid`],
+      params,
+      defaultPageSize: this.defaultPageSize,
+    });
   }
 
   private get spec(): NodeSpec | undefined {

@@ -43,7 +43,11 @@ export async function createSchema({ resolvers, plannedNodes, pubSub, checkArgum
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit
 // null must still meet the field's rules (title: null is refused).
-const VALIDATOR: ValidatorOptions = { forbidUnknownValues: false, skipMissingProperties: false, validationError: { target: false, value: false } };
+const VALIDATOR: ValidatorOptions = {
+  forbidUnknownValues: false,
+  skipMissingProperties: false,
+  validationError: { target: false, value: false },
+};
 
 const hasRules = new Map<object, boolean>();
 
@@ -55,7 +59,8 @@ const hasRules = new Map<object, boolean>();
 async function validateInput(value: unknown, type: unknown): Promise<void> {
   if (value === null || typeof value !== 'object' || typeof type !== 'function') return;
   let rules = hasRules.get(type);
-  if (rules === undefined) hasRules.set(type, (rules = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0));
+  if (rules === undefined)
+    hasRules.set(type, (rules = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0));
   if (!rules) return;
   try {
     const values: unknown[] = Array.isArray(value) ? value : [value];

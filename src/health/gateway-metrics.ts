@@ -84,7 +84,11 @@ export class GatewayMetrics {
       help: 'Round trip of SELECT 1 at the latest health check (dedicated connection).',
       registers: [this.registry],
     });
-    this.dbUp = new Gauge({ name: 'db_up', help: '1 when the latest health check reached the database, else 0.', registers: [this.registry] });
+    this.dbUp = new Gauge({
+      name: 'db_up',
+      help: '1 when the latest health check reached the database, else 0.',
+      registers: [this.registry],
+    });
   }
 
   /** Called once per GraphQL request when its response is sent. */

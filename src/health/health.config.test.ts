@@ -71,11 +71,23 @@ describe('gateway figures', () => {
     for (let i = 1; i <= 20; i++) metrics.observeRequest('Q', i === 20 ? ['SERVICE_UNAVAILABLE'] : [], i);
     metrics.observeRequest('Q', ['NOT_FOUND'], 1);
     const window = await metrics.takeWindow(start + 10_000);
-    expect(window).toEqual({ requests: 21, requestsPerSecond: 2.1, p95LatencyMs: expect.any(Number), errorRatePercent: 4.762, errors: 1, seconds: 10 });
+    expect(window).toEqual({
+      requests: 21,
+      requestsPerSecond: 2.1,
+      p95LatencyMs: expect.any(Number),
+      errorRatePercent: 4.762,
+      errors: 1,
+      seconds: 10,
+    });
     // The Summary interpolates between the two durations either side of the 95th percentile.
     expect(window.p95LatencyMs).toBeGreaterThanOrEqual(19);
     expect(window.p95LatencyMs).toBeLessThanOrEqual(20);
-    expect(await metrics.takeWindow(start + 20_000)).toMatchObject({ requests: 0, requestsPerSecond: 0, p95LatencyMs: 0, errorRatePercent: 0 });
+    expect(await metrics.takeWindow(start + 20_000)).toMatchObject({
+      requests: 0,
+      requestsPerSecond: 0,
+      p95LatencyMs: 0,
+      errorRatePercent: 0,
+    });
   });
 
   it('estimates the p95 of a busy window closely, in any arrival order', async () => {

@@ -22,7 +22,9 @@ export function databaseSamples(health: PoolHealth): Sample[] {
     ['db_deadlocks', database.deadlocks, 'count'],
     ['db_longest_query_seconds', database.longestQuerySeconds, 'seconds'],
   ];
-  return rows.filter(([, value]) => value !== null).map(([name, value, unit]) => ({ category: 'database', name, value: value as number, unit }));
+  return rows
+    .filter(([, value]) => value !== null)
+    .map(([name, value, unit]) => ({ category: 'database', name, value: value as number, unit }));
 }
 
 /** The rows one performance sample writes (category `gateway`). */

@@ -102,7 +102,9 @@ export class PoolHealthService {
     if (pool.waiting > 0) reasons.push(`${pool.waiting} request(s) waiting for a pool connection`);
     const listener = this.listenerState?.() ?? null;
     if (listener && listener.status !== 'LISTENING' && listener.status !== 'STOPPED') {
-      reasons.push(`subscriptions: the change-log connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`);
+      reasons.push(
+        `subscriptions: the change-log connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`,
+      );
     }
     if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
 
@@ -136,7 +138,8 @@ export class PoolHealthService {
     if (Date.now() - this.lastUnavailableAt < UNAVAILABLE_WINDOW_MS) {
       return { ready: false, reason: 'connections_exhausted', detail: { pool: counters } };
     }
-    if (probe.appliedMigrations === null) return { ready: false, reason: 'migrations_unknown', detail: { error: 'could not read the applied migrations' } };
+    if (probe.appliedMigrations === null)
+      return { ready: false, reason: 'migrations_unknown', detail: { error: 'could not read the applied migrations' } };
     const pending = this.pendingMigrations(probe);
     if (pending.length > 0) return { ready: false, reason: 'migrations_pending', detail: { pending } };
     return { ready: true, detail: { responseTimeMs: probe.responseTimeMs } };

@@ -18,11 +18,15 @@ export class PoolStats {
   @Field(() => Int, { description: 'Connections checked out by a query or transaction.' }) active!: number;
   @Field(() => Int, { description: 'Requests queued for a connection (the pool is exhausted).' }) waiting!: number;
   @Field(() => Int, { description: 'DB_POOL_MAX.' }) max!: number;
-  @Field(() => Int, { description: 'DB_POOL_MIN: idle connections kept open once opened (pg opens connections only as needed).' }) min!: number;
+  @Field(() => Int, { description: 'DB_POOL_MIN: idle connections kept open once opened (pg opens connections only as needed).' })
+  min!: number;
   @Field(() => Float, { description: 'active / max, in percent.' }) utilizationPercent!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'The database as seen through a dedicated connection (never the pool), within a deadline.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'The database as seen through a dedicated connection (never the pool), within a deadline.',
+})
 export class DatabaseStats {
   @Field({ description: 'Whether `SELECT 1` answered within the deadline.' }) connected!: boolean;
   @Field(() => Float, { nullable: true, description: 'Round trip of `SELECT 1`, ms; null when not connected.' })
@@ -31,16 +35,21 @@ export class DatabaseStats {
   @Field(() => Float, { nullable: true, description: 'pg_database_size of the gateway database.' }) sizeBytes!: number | null;
   @Field(() => Int, { nullable: true, description: 'Client connections to the server (pg_stat_activity).' }) connections!: number | null;
   @Field(() => Int, { nullable: true, description: 'The server setting max_connections.' }) maxConnections!: number | null;
-  @Field(() => Float, { nullable: true, description: 'Share of block reads served from shared buffers since the statistics reset, 0 to 1.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Share of block reads served from shared buffers since the statistics reset, 0 to 1.',
+  })
   cacheHitRatio!: number | null;
-  @Field(() => Float, { nullable: true, description: 'Deadlocks detected in this database since the statistics reset.' }) deadlocks!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Deadlocks detected in this database since the statistics reset.' }) deadlocks!:
+    number | null;
   @Field(() => Float, { nullable: true, description: 'Age of the oldest statement now running in this database, seconds (0 when none).' })
   longestQuerySeconds!: number | null;
 }
 
 @ObjectType({ simpleResolvers: true })
 export class MigrationStats {
-  @Field(() => Int, { nullable: true, description: 'Migrations recorded as applied; null when the database cannot be read.' }) applied!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Migrations recorded as applied; null when the database cannot be read.' }) applied!:
+    number | null;
   @Field(() => [String], { description: 'Names of migrations this gateway knows but the database has not applied.' }) pending!: string[];
 }
 
@@ -58,16 +67,23 @@ export class HealthThresholdsInfo {
   @Field(() => Int, { description: 'How long a check waits for the database before calling it down, ms.' }) checkTimeoutMs!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'The dedicated connection that reads the change log for GraphQL subscriptions (never from the pool).' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'The dedicated connection that reads the change log for GraphQL subscriptions (never from the pool).',
+})
 export class ListenerStats {
   @Field({ description: 'CONNECTING, LISTENING (connected), RECONNECTING (lost; retrying with backoff) or STOPPED.' }) status!: string;
   @Field(() => Float, { description: 'The highest change-log seq read.' }) lastSeq!: number;
   @Field(() => Int, { description: 'Connections made again after losing one.' }) reconnects!: number;
   @Field(() => DateTimeScalar, { nullable: true }) listeningSince!: Date | null;
-  @Field(() => String, { nullable: true, description: 'Why the last connection failed (an error code, no address).' }) lastError!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the last connection failed (an error code, no address).' }) lastError!:
+    string | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Connection-pool and database health. Answers within HEALTH_CHECK_TIMEOUT_MS even when the database is down.',
+})
 export class PoolHealth {
   @Field(() => HealthStatus) status!: HealthStatus;
   @Field(() => [String], { description: 'Why the status is not HEALTHY (empty when it is).' }) reasons!: string[];
@@ -76,7 +92,10 @@ export class PoolHealth {
   @Field(() => MigrationStats) migrations!: MigrationStats;
   @Field(() => [ReplicaStats]) replicas!: ReplicaStats[];
   @Field(() => HealthThresholdsInfo) thresholds!: HealthThresholdsInfo;
-  @Field(() => ListenerStats, { nullable: true, description: 'The change-log connection of GraphQL subscriptions; null when this gateway runs none.' })
+  @Field(() => ListenerStats, {
+    nullable: true,
+    description: 'The change-log connection of GraphQL subscriptions; null when this gateway runs none.',
+  })
   listener!: ListenerStats | null;
   @Field(() => DateTimeScalar) checkedAt!: Date;
 }

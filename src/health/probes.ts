@@ -22,7 +22,12 @@ export function createProbeRoute(health: PoolHealthService, metrics: GatewayMetr
         else logger.warn(`not ready: ${readiness.reason}`, { reason: readiness.reason, detail: readiness.detail });
         lastReason = readiness.reason;
       }
-      sendJson(res, readiness.ready ? 200 : 503, readiness.ready ? { status: 'ready' } : { status: 'not ready', reason: readiness.reason }, { 'Cache-Control': 'no-store' });
+      sendJson(
+        res,
+        readiness.ready ? 200 : 503,
+        readiness.ready ? { status: 'ready' } : { status: 'not ready', reason: readiness.reason },
+        { 'Cache-Control': 'no-store' },
+      );
       return true;
     }
     if (url.pathname === '/metrics') {

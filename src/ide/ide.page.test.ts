@@ -22,7 +22,10 @@ describe('renderIdePage', () => {
       expect(tab.variables === undefined ? undefined : JSON.parse(tab.variables)).toEqual(examples[i].variables);
     });
     // The chart covers the last day, ending on the next whole minute.
-    expect(examples.find((e) => e.title === 'Latency chart')!.variables).toEqual({ from: '2025-12-31T00:01:00.000Z', to: '2026-01-01T00:01:00.000Z' });
+    expect(examples.find((e) => e.title === 'Latency chart')!.variables).toEqual({
+      from: '2025-12-31T00:01:00.000Z',
+      to: '2026-01-01T00:01:00.000Z',
+    });
   });
 
   it('ships the page script with its regular expressions intact (a template literal eats a lone backslash)', () => {

@@ -11,7 +11,10 @@ export const IDE_PATHS = ['/graphiql', '/playground'] as const;
 /** A browser navigating to /graphql asks for HTML first; GraphQL clients ask for JSON. */
 function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
-  return accept.includes('text/html') && preferredType(req, ['text/html', 'application/json', 'application/graphql-response+json']) === 'text/html';
+  return (
+    accept.includes('text/html') &&
+    preferredType(req, ['text/html', 'application/json', 'application/graphql-response+json']) === 'text/html'
+  );
 }
 
 /**
@@ -52,7 +55,13 @@ export function createIdeRoute(endpoint = '/graphql'): Route {
       return false;
     }
     if (name === 'ide.js' || name === 'ide.css') {
-      send(req, res, name === 'ide.js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', name === 'ide.js' ? IDE_JS : IDE_CSS, 'no-cache');
+      send(
+        req,
+        res,
+        name === 'ide.js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
+        name === 'ide.js' ? IDE_JS : IDE_CSS,
+        'no-cache',
+      );
       return true;
     }
     const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;

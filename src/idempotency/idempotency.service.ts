@@ -50,7 +50,12 @@ export class IdempotencyService {
   ) {}
 
   /** Runs `write` once per key; without a key it runs on the pool as it is. */
-  async once<T>(scope: RequestScope, request: IdempotencyRequest | undefined, input: unknown, write: (query: Query) => Promise<T>): Promise<T> {
+  async once<T>(
+    scope: RequestScope,
+    request: IdempotencyRequest | undefined,
+    input: unknown,
+    write: (query: Query) => Promise<T>,
+  ): Promise<T> {
     if (!request) return write(poolQuery(this.db));
     const principal = budgetKey(scope.principal);
     const hash = requestHash(request.operation, input);
@@ -81,16 +86,18 @@ export class IdempotencyService {
           JSON.stringify(answer ?? null),
         ]);
       } else {
-        const [stored] = await query(`SELECT request_hash, response FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2 AND scope = $3`, [
-          principal,
-          request.key,
-          request.scope,
-        ]);
+        const [stored] = await query(
+          `SELECT request_hash, response FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2 AND scope = $3`,
+          [principal, request.key, request.scope],
+        );
         if (stored.request_hash !== hash) {
-          throw new ConflictError(`idempotencyKey: the key "${request.key}" was already used for ${request.scope} with another input; use a new key for a new request`, {
-            field: 'idempotencyKey',
-            idempotencyKey: request.key,
-          });
+          throw new ConflictError(
+            `idempotencyKey: the key "${request.key}" was already used for ${request.scope} with another input; use a new key for a new request`,
+            {
+              field: 'idempotencyKey',
+              idempotencyKey: request.key,
+            },
+          );
         }
         answer = stored.response as T;
       }
@@ -125,7 +132,9 @@ export class IdempotencyService {
 
 /** SHA-256 of the operation and its input with keys sorted, the idempotency key itself left out. */
 export function requestHash(operation: string, input: unknown): string {
-  return createHash('sha256').update(JSON.stringify([operation, canonical(input)])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([operation, canonical(input)]))
+    .digest('hex');
 }
 
 function canonical(value: unknown): unknown {

@@ -25,7 +25,11 @@ registerEnumType(IntegrationType, { name: 'IntegrationType' });
 registerEnumType(IntegrationStatus, { name: 'IntegrationStatus' });
 registerEnumType(IntegrationHealth, { name: 'IntegrationHealth' });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: 'An external service agents talk to. Its configuration holds credentials and is write-only.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: 'An external service agents talk to. Its configuration holds credentials and is write-only.',
+})
 @Entity({ name: 'external_integrations' })
 @Check('external_integrations_integration_type_check', vocabularyCheck('integration_type', IntegrationType))
 @Check('external_integrations_status_check', vocabularyCheck('status', IntegrationStatus))
@@ -50,7 +54,10 @@ export class ExternalIntegration {
   @Column({ type: 'jsonb' })
   configuration!: JSONObject;
 
-  @Field(() => String, { nullable: true, description: 'A masked hint of the stored configuration, e.g. "token=••••f3a9"; null when empty.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'A masked hint of the stored configuration, e.g. "token=••••f3a9"; null when empty.',
+  })
   @Column({ name: 'credentials_hint', type: 'varchar', length: 255, nullable: true })
   credentialsHint!: string | null;
 
@@ -78,7 +85,10 @@ export class ExternalIntegration {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', nullable: true })
   updatedAt!: Date | null;
 
-  @Field(() => Int, { description: 'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.' })
+  @Field(() => Int, {
+    description:
+      'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.',
+  })
   @Column({ type: 'integer', default: 1 })
   version!: number;
 }

@@ -11,7 +11,11 @@ import { CreateIntegrationInput, UpdateIntegrationInput } from './integration.in
 import { IntegrationFilter } from './integration.query';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 
-export const ExternalIntegrationConnection = connectionType(ExternalIntegration, 'ExternalIntegration', 'A page of integrations, newest first (Relay connection).');
+export const ExternalIntegrationConnection = connectionType(
+  ExternalIntegration,
+  'ExternalIntegration',
+  'A page of integrations, newest first (Relay connection).',
+);
 
 /** Integrations by id (never their configuration), one statement per tick. */
 export function integrationByIdLoader(ctx: Context) {
@@ -46,13 +50,20 @@ export class IntegrationResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration)
-  createIntegration(@Arg('input', () => CreateIntegrationInput) input: CreateIntegrationInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<ExternalIntegration> {
+  createIntegration(
+    @Arg('input', () => CreateIntegrationInput) input: CreateIntegrationInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ExternalIntegration> {
     return ctx.services.integrations.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ExternalIntegration)
-  updateIntegration(@Arg('input', () => UpdateIntegrationInput) input: UpdateIntegrationInput, @Ctx() ctx: Context): Promise<ExternalIntegration> {
+  updateIntegration(
+    @Arg('input', () => UpdateIntegrationInput) input: UpdateIntegrationInput,
+    @Ctx() ctx: Context,
+  ): Promise<ExternalIntegration> {
     ctx.loaders.clear('integration.');
     return ctx.services.integrations.update(ctx, input);
   }

@@ -30,7 +30,11 @@ export class IntegrationService {
     defaultPageSize: number,
   ) {
     // the sealed configuration is never read for an answer
-    this.reads = new TableReads(db, { from: 'external_integrations i', alias: 'i', entity: ExternalIntegration, hidden: ['configuration'] }, defaultPageSize);
+    this.reads = new TableReads(
+      db,
+      { from: 'external_integrations i', alias: 'i', entity: ExternalIntegration, hidden: ['configuration'] },
+      defaultPageSize,
+    );
   }
 
   private get table(): WrittenTable {
@@ -71,7 +75,12 @@ export class IntegrationService {
       params: p,
     });
     // the request hash covers the configuration as sent; only its hash is stored, never the credentials
-    return this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<ExternalIntegration>(await runWrite(query, statement))[0]);
+    return this.idempotency.once(
+      scope,
+      idempotency,
+      fields,
+      async (query) => insertedRows<ExternalIntegration>(await runWrite(query, statement))[0],
+    );
   }
 
   /** Field-level changes in one audited UPDATE over the locked row; with expectedVersion, only to that version. */
@@ -86,7 +95,13 @@ export class IntegrationService {
     return this.change(scope, status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration', id, { status });
   }
 
-  private async change(scope: RequestScope, operation: string, id: string, values: Record<string, unknown>, expectedVersion?: number | null): Promise<ExternalIntegration> {
+  private async change(
+    scope: RequestScope,
+    operation: string,
+    id: string,
+    values: Record<string, unknown>,
+    expectedVersion?: number | null,
+  ): Promise<ExternalIntegration> {
     const p = new Params();
     const idRef = `${p.add(id)}::uuid`;
     const set: string[] = [];
@@ -103,14 +118,24 @@ export class IntegrationService {
       expectedVersion,
       params: p,
     });
-    const result = changedRow(outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement)), 'integration', id, expectedVersion);
+    const result = changedRow(
+      outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement)),
+      'integration',
+      id,
+      expectedVersion,
+    );
     return 'row' in result ? result.row : result.current; // current: nothing to change
   }
 
   /** Deletes it and returns it as it was (without its configuration). */
   async delete(scope: RequestScope, id: string): Promise<ExternalIntegration> {
     const p = new Params();
-    const statement = auditedStatement(scope, this.table, { kind: 'delete', operation: 'deleteIntegration', id: `${p.add(id)}::uuid`, params: p });
+    const statement = auditedStatement(scope, this.table, {
+      kind: 'delete',
+      operation: 'deleteIntegration',
+      id: `${p.add(id)}::uuid`,
+      params: p,
+    });
     const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
     if (!outcome.changed) throw new NotFoundError('integration', id);
     return outcome.row;
@@ -126,7 +151,11 @@ export class IntegrationService {
     let rotated = 0;
     for (const { id } of ids) {
       for (;;) {
-        const [row] = await query<Pick<ExternalIntegration, 'configuration' | 'version'>>(this.db, `SELECT configuration, version FROM external_integrations WHERE id = $1`, [id]);
+        const [row] = await query<Pick<ExternalIntegration, 'configuration' | 'version'>>(
+          this.db,
+          `SELECT configuration, version FROM external_integrations WHERE id = $1`,
+          [id],
+        );
         if (!row || !this.secrets.needsRotation(row.configuration)) break;
         try {
           await this.change(scope, 'rotateSecrets', id, this.sealed(this.secrets.open(row.configuration)), row.version);

@@ -44,7 +44,11 @@ export class MetricResolver {
     @Arg('from', () => DateTimeScalar) from: Date,
     @Arg('to', () => DateTimeScalar) to: Date,
     @Arg('bucket') bucket: string,
-    @Arg('dimensions', () => JSONObjectScalar, { nullable: true, validate: false, description: 'Only samples whose dimensions contain this object.' })
+    @Arg('dimensions', () => JSONObjectScalar, {
+      nullable: true,
+      validate: false,
+      description: 'Only samples whose dimensions contain this object.',
+    })
     dimensions: JSONObject | null,
     @Ctx() ctx: Context,
   ): Promise<MetricBucket[]> {

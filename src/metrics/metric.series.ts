@@ -25,12 +25,18 @@ export function checkSeries(from: Date, to: Date, bucket: string): number {
   if (!(from.getTime() < to.getTime())) throw new BadInputError('to', 'must be after from');
   const buckets = Math.ceil((to.getTime() - from.getTime()) / 1000 / seconds);
   if (buckets > MAX_BUCKETS) {
-    throw new BadInputError('bucket', `${buckets} buckets of ${bucket} between from and to; at most ${MAX_BUCKETS}: use a wider bucket or a shorter range`);
+    throw new BadInputError(
+      'bucket',
+      `${buckets} buckets of ${bucket} between from and to; at most ${MAX_BUCKETS}: use a wider bucket or a shorter range`,
+    );
   }
   return seconds;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'The samples of one metric in [start, start + bucket). Only buckets holding samples are returned.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'The samples of one metric in [start, start + bucket). Only buckets holding samples are returned.',
+})
 export class MetricBucket {
   @Field(() => DateTimeScalar) start!: Date;
   @Field(() => Int) count!: number;

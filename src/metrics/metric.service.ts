@@ -138,7 +138,11 @@ export class MetricService {
   async names(category?: string | null): Promise<string[]> {
     const rows =
       category != null
-        ? await query<{ name: string }>(this.db, `SELECT DISTINCT metric_name AS name FROM system_metrics WHERE metric_category = $1 ORDER BY 1`, [category])
+        ? await query<{ name: string }>(
+            this.db,
+            `SELECT DISTINCT metric_name AS name FROM system_metrics WHERE metric_category = $1 ORDER BY 1`,
+            [category],
+          )
         : // A loose index scan over (metric_name, timestamp): one probe per name, not a pass over every sample.
           await query<{ name: string }>(
             this.db,
@@ -160,7 +164,8 @@ export class MetricService {
 /** What DECIMAL(15,6) and the varchar lengths accept, checked before anything is sent. */
 function validateMetric(m: MetricInput, i: number, path = `input[${i}]`): void {
   const bad = (field: string, why: string) => new BadInputError(`${path}.${field}`, why, { index: i });
-  if (!Number.isFinite(m.value) || Math.abs(m.value) > METRIC_VALUE_LIMIT) throw bad('value', `must be a finite number within ±${METRIC_VALUE_LIMIT}`);
+  if (!Number.isFinite(m.value) || Math.abs(m.value) > METRIC_VALUE_LIMIT)
+    throw bad('value', `must be a finite number within ±${METRIC_VALUE_LIMIT}`);
   if (!/\S/.test(m.name) || m.name.length > 100) throw bad('name', 'must be 1 to 100 characters, not blank');
   if (!/\S/.test(m.category) || m.category.length > 50) throw bad('category', 'must be 1 to 50 characters, not blank');
   if (m.unit != null && m.unit.length > 20) throw bad('unit', 'must be at most 20 characters');

@@ -33,7 +33,10 @@ export class NodeResolver {
   }
 
   @Authorized(Role.VIEWER)
-  @Query(() => [Node], { nullable: 'items', description: `The objects with these global ids, in their order (null where none); at most ${MAX_NODE_IDS}.` })
+  @Query(() => [Node], {
+    nullable: 'items',
+    description: `The objects with these global ids, in their order (null where none); at most ${MAX_NODE_IDS}.`,
+  })
   nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: Context): Promise<(object | null)[]> {
     if (ids.length > MAX_NODE_IDS) throw new BadInputError('ids', `at most ${MAX_NODE_IDS} ids per call, got ${ids.length}`);
     return resolveNodes(ctx, ids);

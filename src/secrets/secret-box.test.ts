@@ -21,7 +21,13 @@ describe('SecretBox', () => {
 
   it('opens rows sealed by an older key after rotation, and says which key is missing', () => {
     const old = new SecretBox(new Map([['k1', k1]]), 'k1').seal({ apiKey: 'x' });
-    const rotated = new SecretBox(new Map([['k2', k2], ['k1', k1]]), 'k2');
+    const rotated = new SecretBox(
+      new Map([
+        ['k2', k2],
+        ['k1', k1],
+      ]),
+      'k2',
+    );
     expect(rotated.open(old)).toEqual({ apiKey: 'x' });
     expect(rotated.needsRotation(old)).toBe(true);
     expect(rotated.needsRotation(rotated.seal({ apiKey: 'x' }))).toBe(false);
@@ -29,7 +35,13 @@ describe('SecretBox', () => {
   });
 
   it('refuses a tampered ciphertext or a changed key id', () => {
-    const box = new SecretBox(new Map([['k1', k1], ['k2', k1]]), 'k1');
+    const box = new SecretBox(
+      new Map([
+        ['k1', k1],
+        ['k2', k1],
+      ]),
+      'k1',
+    );
     const sealed = box.seal({ token: 'abc' }) as any;
     const ct = Buffer.from(sealed.ct, 'base64');
     ct[0] ^= 1;
@@ -58,7 +70,15 @@ describe('credentialsHint', () => {
   it('never hints at passwords, URLs or user names, however long', () => {
     const long = 'Zq3vT9xLk2Wm8Rp4Yb7Nc1Hd6Jf5Gs0A';
     expect(
-      credentialsHint({ password: long, db_password: `${long}; --`, url: 'https://api.example.com/v1/data/', endpoint: long, username: long, apiKey: long, webhook: `https://hooks.example.com/${long}` }),
+      credentialsHint({
+        password: long,
+        db_password: `${long}; --`,
+        url: 'https://api.example.com/v1/data/',
+        endpoint: long,
+        username: long,
+        apiKey: long,
+        webhook: `https://hooks.example.com/${long}`,
+      }),
     ).toBe(`apiKey=••••${long.slice(-4)}, db_password=••••, endpoint=••••, password=••••, url=••••, username=••••, webhook=••••`);
   });
 });

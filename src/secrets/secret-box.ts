@@ -50,14 +50,24 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeKeyId) as Buffer, iv);
     cipher.setAAD(Buffer.from(`${this.purpose}|${this.activeKeyId}`));
     const ct = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return { v: 1, alg: 'A256GCM', kid: this.activeKeyId, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+    return {
+      v: 1,
+      alg: 'A256GCM',
+      kid: this.activeKeyId,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ct: ct.toString('base64'),
+    };
   }
 
   /** Opens a stored value; a plaintext object (written before encryption existed) is returned as is. */
   open(stored: unknown): Record<string, unknown> {
     if (!isSealed(stored)) return (stored ?? {}) as Record<string, unknown>;
     const key = this.keys.get(stored.kid);
-    if (!key) throw new SecretKeyError(`no key "${stored.kid}" in SECRETS_KEYS: keep old keys listed until npm run secrets:rotate has re-encrypted every row`);
+    if (!key)
+      throw new SecretKeyError(
+        `no key "${stored.kid}" in SECRETS_KEYS: keep old keys listed until npm run secrets:rotate has re-encrypted every row`,
+      );
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.iv, 'base64'));
     decipher.setAAD(Buffer.from(`${this.purpose}|${stored.kid}`));
     decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
@@ -76,7 +86,8 @@ export class SecretBox {
 const NO_SUFFIX_KEY = /pass|pwd|url|uri|endpoint|host|dsn|connection|user|login|email|account|name/i;
 
 /** A long random token (an API key): at least 24 characters, one word, not a URL. */
-const looksLikeToken = (v: unknown): v is string => typeof v === 'string' && v.length >= 24 && /^[\w.~+/=-]+$/.test(v) && !/^(https?|postgres(ql)?|redis):/i.test(v);
+const looksLikeToken = (v: unknown): v is string =>
+  typeof v === 'string' && v.length >= 24 && /^[\w.~+/=-]+$/.test(v) && !/^(https?|postgres(ql)?|redis):/i.test(v);
 
 /**
  * A masked hint of a configuration, for people to recognise it: the keys that are set, with the

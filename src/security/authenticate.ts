@@ -23,7 +23,9 @@ export interface TokenVerifier {
 
 /** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
 export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } } });
+  return new GraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
+  });
 }
 
 type JwtConfig = NonNullable<SecurityConfig['auth']['jwt']>;
@@ -94,7 +96,9 @@ export class Authenticator {
         issuer: config.issuer,
         audience: config.audience,
         // Never "none"; HMAC for a shared secret, asymmetric algorithms for a key set.
-        algorithms: config.secret ? ['HS256', 'HS384', 'HS512'] : ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+        algorithms: config.secret
+          ? ['HS256', 'HS384', 'HS512']
+          : ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
         clockTolerance: 5,
       });
       payload = verified.payload;
@@ -110,7 +114,9 @@ export class Authenticator {
 }
 
 function claim(payload: JWTPayload, path: string): unknown {
-  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), payload);
+  return path
+    .split('.')
+    .reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), payload);
 }
 
 function describeJoseError(error: unknown): string {

@@ -66,9 +66,12 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
           if (cost > maxCost) {
             const peeked = await fromStore(rateLimiter.peek(key));
             if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
-            throw new GraphQLError(`This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`, {
-              extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
-            });
+            throw new GraphQLError(
+              `This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`,
+              {
+                extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
+              },
+            );
           }
           const state = await fromStore(rateLimiter.charge(key, cost));
           if (!state) return;

@@ -129,7 +129,9 @@ export function costOf(
   if (!root) return { cost: 0, byVariables: false };
   let cost = selectionsCost(operation.selectionSet, root);
   if (operation.operation === OperationTypeNode.MUTATION) {
-    cost += (options.mutationCost ?? 10) * operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
+    cost +=
+      (options.mutationCost ?? 10) *
+      operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
   }
   return { cost, byVariables };
 }

@@ -50,7 +50,9 @@ const ROLE_ATTRIBUTES = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYP
 async function ensureRole(client: ClientBase, role: RoleSpec, extra = ''): Promise<void> {
   const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = $1', [role.name]);
   if (rows[0]?.rolsuper) {
-    throw new Error(`role ${role.name} is a superuser; the gateway's roles must not be. Pick another name, or run ALTER ROLE ${ident(role.name)} NOSUPERUSER`);
+    throw new Error(
+      `role ${role.name} is a superuser; the gateway's roles must not be. Pick another name, or run ALTER ROLE ${ident(role.name)} NOSUPERUSER`,
+    );
   }
   const login = role.password ? `LOGIN PASSWORD ${literal(role.password)}` : 'NOLOGIN';
   await client.query(`${rows.length === 0 ? 'CREATE' : 'ALTER'} ROLE ${ident(role.name)} ${login} ${ROLE_ATTRIBUTES} ${extra}`);
@@ -106,7 +108,9 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<vo
     await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${runtime}`);
     await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${runtime}`);
     // Tables later migrations create (as the owner) come with the same rights.
-    await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${runtime}`);
+    await client.query(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${runtime}`,
+    );
     await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${runtime}`);
   }
   if (plan.console) {

@@ -62,4 +62,3 @@ export function answerClientErrorsWithJson(server: Server): void {
     );
   });
 }
-

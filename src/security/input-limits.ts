@@ -1,16 +1,15 @@
-import {
-  getNullableType,
-  isInputObjectType,
-  isListType,
-  isScalarType,
-  type GraphQLInputType,
-  type GraphQLResolveInfo,
-} from 'graphql';
+import { getNullableType, isInputObjectType, isListType, isScalarType, type GraphQLInputType, type GraphQLResolveInfo } from 'graphql';
 import { BadInputError } from '../errors';
 import type { InputLimits } from '../config';
 
 /** The defaults of INPUT_MAX_* (security.config.ts), for schemas built without a config (schema:print). */
-export const DEFAULT_INPUT_LIMITS: InputLimits = { jsonBytes: 65_536, jsonNodes: 10_000, logBytes: 65_536, stringLength: 100_000, cursorLength: 1_024 };
+export const DEFAULT_INPUT_LIMITS: InputLimits = {
+  jsonBytes: 65_536,
+  jsonNodes: 10_000,
+  logBytes: 65_536,
+  stringLength: 100_000,
+  cursorLength: 1_024,
+};
 
 const JSON_SCALARS = new Set(['JSON', 'JSONObject']);
 const CURSOR_ARGS = new Set(['after', 'before']);
@@ -43,7 +42,10 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, limits
     if (isScalarType(item) && JSON_SCALARS.has(item.name)) {
       value.forEach((v, i) => checkJson(v, `${path}[${i}]`, limits));
       const bytes = Buffer.byteLength(JSON.stringify(value));
-      if (bytes > limits.logBytes) throw new BadInputError(path, `holds ${bytes} bytes of JSON; at most ${limits.logBytes} per call (INPUT_MAX_LOG_BYTES)`, { limit: limits.logBytes });
+      if (bytes > limits.logBytes)
+        throw new BadInputError(path, `holds ${bytes} bytes of JSON; at most ${limits.logBytes} per call (INPUT_MAX_LOG_BYTES)`, {
+          limit: limits.logBytes,
+        });
       return;
     }
     value.forEach((v, i) => checkValue(nullable.ofType, v, `${path}[${i}]`, limits));
@@ -60,13 +62,20 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, limits
   }
   if (isScalarType(nullable)) {
     if (JSON_SCALARS.has(nullable.name)) return checkJson(value, path, limits);
-    if (typeof value === 'string') checkString(value, path, CURSOR_ARGS.has(path) ? limits.cursorLength : limits.stringLength, CURSOR_ARGS.has(path) ? 'INPUT_MAX_CURSOR_LENGTH' : 'INPUT_MAX_STRING_LENGTH');
+    if (typeof value === 'string')
+      checkString(
+        value,
+        path,
+        CURSOR_ARGS.has(path) ? limits.cursorLength : limits.stringLength,
+        CURSOR_ARGS.has(path) ? 'INPUT_MAX_CURSOR_LENGTH' : 'INPUT_MAX_STRING_LENGTH',
+      );
   }
 }
 
 function checkString(value: string, path: string, max: number, variable: string): void {
   if (value.length > max) throw new BadInputError(path, `is ${value.length} characters long; at most ${max} (${variable})`, { limit: max });
-  if (value.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+  if (value.includes('\u0000'))
+    throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
 }
 
 /** Counts values without recursion (a hostile value must not overflow the stack), then measures bytes. */
@@ -75,18 +84,24 @@ function checkJson(value: unknown, path: string, limits: InputLimits): void {
   let nodes = 0;
   while (stack.length > 0) {
     const v = stack.pop();
-    if (++nodes > limits.jsonNodes) throw new BadInputError(path, `holds more than ${limits.jsonNodes} JSON values (INPUT_MAX_JSON_NODES)`, { limit: limits.jsonNodes });
+    if (++nodes > limits.jsonNodes)
+      throw new BadInputError(path, `holds more than ${limits.jsonNodes} JSON values (INPUT_MAX_JSON_NODES)`, { limit: limits.jsonNodes });
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+      if (v.includes('\u0000'))
+        throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
     } else if (Array.isArray(v)) {
       for (const child of v) stack.push(child);
     } else if (v !== null && typeof v === 'object') {
       for (const [key, child] of Object.entries(v)) {
-        if (key.includes('\u0000')) throw new BadInputError(path, 'contains a NUL character (\\u0000) in a key, which cannot be stored', { reason: 'nul' });
+        if (key.includes('\u0000'))
+          throw new BadInputError(path, 'contains a NUL character (\\u0000) in a key, which cannot be stored', { reason: 'nul' });
         stack.push(child);
       }
     }
   }
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
-  if (bytes > limits.jsonBytes) throw new BadInputError(path, `is ${bytes} bytes of JSON; at most ${limits.jsonBytes} (INPUT_MAX_JSON_BYTES)`, { limit: limits.jsonBytes });
+  if (bytes > limits.jsonBytes)
+    throw new BadInputError(path, `is ${bytes} bytes of JSON; at most ${limits.jsonBytes} (INPUT_MAX_JSON_BYTES)`, {
+      limit: limits.jsonBytes,
+    });
 }

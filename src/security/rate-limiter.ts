@@ -69,7 +69,13 @@ export class PostgresRateLimiter implements RateLimiter {
   }
 
   private state(spent: number, windowStart: Date, requested: number, allowed: boolean): BudgetState {
-    return { limit: this.limit, requested, remaining: Math.max(0, this.limit - spent), resetAt: new Date(windowStart.getTime() + 60_000), allowed };
+    return {
+      limit: this.limit,
+      requested,
+      remaining: Math.max(0, this.limit - spent),
+      resetAt: new Date(windowStart.getTime() + 60_000),
+      allowed,
+    };
   }
 
   async close(): Promise<void> {}

@@ -25,7 +25,8 @@ export enum SqlTruncation {
 }
 registerEnumType(SqlTruncation, {
   name: 'SqlTruncation',
-  description: 'Why a runSql answer is shorter than the result: RUN_SQL_ROW_LIMIT rows, RUN_SQL_CELL_BYTES per cell, RUN_SQL_ANSWER_BYTES per answer.',
+  description:
+    'Why a runSql answer is shorter than the result: RUN_SQL_ROW_LIMIT rows, RUN_SQL_CELL_BYTES per cell, RUN_SQL_ANSWER_BYTES per answer.',
 });
 
 @ObjectType({ simpleResolvers: true, description: 'A cell of a runSql answer cut to RUN_SQL_CELL_BYTES.' })
@@ -67,7 +68,12 @@ export class SecurityResolver {
   @Query(() => RateLimit, { description: 'The per-minute cost budget of the token making this request.' })
   rateLimit(@Ctx() ctx: Context): RateLimit {
     const state = ctx.budget;
-    return { limit: state?.limit ?? 0, cost: state?.requested ?? 0, remaining: state?.remaining ?? 0, resetAt: state?.resetAt ?? new Date() };
+    return {
+      limit: state?.limit ?? 0,
+      cost: state?.requested ?? 0,
+      remaining: state?.remaining ?? 0,
+      resetAt: state?.resetAt ?? new Date(),
+    };
   }
 
   @Authorized(Role.ADMIN)
@@ -80,4 +86,3 @@ export class SecurityResolver {
     return ctx.services.sql.run(sql) as Promise<SqlResult>;
   }
 }
-

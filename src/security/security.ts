@@ -40,7 +40,9 @@ export async function checkDatabaseRoles(config: Config, db: DataSource, service
 export function createSecurity(config: Config, db: DataSource, services: SecurityServices, logger: Logger): Security {
   const { security } = config;
   if (security.secrets.insecureDevelopmentKey) {
-    logger.warn('SECRETS_KEYS is not set: integration credentials are encrypted with a public development key. Set SECRETS_KEYS before storing real credentials.');
+    logger.warn(
+      'SECRETS_KEYS is not set: integration credentials are encrypted with a public development key. Set SECRETS_KEYS before storing real credentials.',
+    );
   }
   if (security.auth.anonymousRead) logger.warn('AUTH_ANONYMOUS_READ is on: requests without a token may read everything');
   const rateLimiter = new LeasingRateLimiter(

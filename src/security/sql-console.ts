@@ -58,7 +58,13 @@ export class SqlConsole {
         ? { connectionString: this.config.databaseUrl }
         : options.url
           ? { connectionString: options.url }
-          : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password as string | undefined };
+          : {
+              host: options.host,
+              port: options.port,
+              database: options.database,
+              user: options.username,
+              password: options.password as string | undefined,
+            };
       this.pool = new Pool({
         ...own,
         ssl: options.ssl as never,
@@ -205,13 +211,19 @@ export class SqlConsole {
     if (typeof pg?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(pg.code)) return error;
     switch (pg.code) {
       case '57014':
-        return new BadInputError('sql', `cancelled: it ran longer than the ${this.config.statementTimeoutMs} ms statement timeout`, { reason: 'statement_timeout' });
+        return new BadInputError('sql', `cancelled: it ran longer than the ${this.config.statementTimeoutMs} ms statement timeout`, {
+          reason: 'statement_timeout',
+        });
       case '25006':
         return new BadInputError('sql', `runSql is read-only: ${pg.message}`, { reason: 'read_only', sqlState: pg.code });
       case '42501':
-        return new BadInputError('sql', `the console role may not do this: ${pg.message}`, { reason: 'permission_denied', sqlState: pg.code });
+        return new BadInputError('sql', `the console role may not do this: ${pg.message}`, {
+          reason: 'permission_denied',
+          sqlState: pg.code,
+        });
       case '42601':
-        if (/multiple commands/i.test(pg.message ?? '')) return new BadInputError('sql', 'runSql takes exactly one statement', { reason: 'multiple_statements', sqlState: pg.code });
+        if (/multiple commands/i.test(pg.message ?? ''))
+          return new BadInputError('sql', 'runSql takes exactly one statement', { reason: 'multiple_statements', sqlState: pg.code });
         break;
     }
     // The admin's own statement failed: PostgreSQL's message is what they need.

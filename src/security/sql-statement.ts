@@ -13,7 +13,7 @@ export const WRAPPABLE_KEYWORDS = new Set(['select', 'with', 'values', 'table'])
 const DENIED: [RegExp, string][] = [
   [/^copy$/, 'COPY is refused'],
   [/^set_config$/, 'set_config is refused (it could change the role)'],
-  [/^(pg_read_file|pg_read_binary_file|pg_stat_file|pg_ls_\w*|pg_file_\w*)$/, 'functions that read the server\'s files are refused'],
+  [/^(pg_read_file|pg_read_binary_file|pg_stat_file|pg_ls_\w*|pg_file_\w*)$/, "functions that read the server's files are refused"],
   [/^lo_\w+$/, 'large-object functions (lo_import, lo_export, ...) are refused'],
   [/^dblink\w*$/, 'dblink is refused'],
   [/^(query|cursor|table|schema|database)_to_xml\w*$/, 'functions that run SQL given as a string are refused'],
@@ -87,10 +87,16 @@ export function checkStatement(sql: string): ScannedStatement {
       const start = i;
       while (i < n && /[\w$\u0080-\uffff]/.test(sql[i])) i++;
       const word = sql.slice(start, i);
-      if (/^u$/i.test(word) && sql[i] === '&') throw refuse('U& escapes are not accepted by runSql; write the name or string plainly', 'unicode_escape');
+      if (/^u$/i.test(word) && sql[i] === '&')
+        throw refuse('U& escapes are not accepted by runSql; write the name or string plainly', 'unicode_escape');
       words.push(word.toLowerCase());
     } else if (c === ';') {
-      if (sql.slice(i + 1).replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '').trim() !== '') {
+      if (
+        sql
+          .slice(i + 1)
+          .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '')
+          .trim() !== ''
+      ) {
         throw refuse('runSql takes exactly one statement', 'multiple_statements');
       }
       end = i;
@@ -105,7 +111,10 @@ export function checkStatement(sql: string): ScannedStatement {
   const keyword = words[0];
   if (keyword === undefined) throw refuse('is empty', 'empty');
   if (!QUERY_KEYWORDS.has(keyword)) {
-    throw refuse(`runSql runs queries only (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); ${keyword.toUpperCase().slice(0, 20)} is refused`, 'not_a_query');
+    throw refuse(
+      `runSql runs queries only (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); ${keyword.toUpperCase().slice(0, 20)} is refused`,
+      'not_a_query',
+    );
   }
   for (const word of words) {
     for (const [pattern, why] of DENIED) if (pattern.test(word)) throw refuse(why, 'denied');

@@ -14,7 +14,9 @@ describe('buildDemoData', () => {
   it('gives every row a distinct demo id', () => {
     const ids = [...data.tasks, ...data.executions, ...data.integrations, ...data.metrics].map((r) => r.id!);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.every((id) => id.startsWith(DEMO_ID_PREFIX) && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(
+      ids.every((id) => id.startsWith(DEMO_ID_PREFIX) && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+    ).toBe(true);
   });
 
   it('has tasks in every status, subtasks whose parents exist, and completedAt exactly on finished tasks', () => {

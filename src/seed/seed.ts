@@ -78,7 +78,9 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
 async function nonDemoTables(tx: EntityManager): Promise<string[]> {
   const found: string[] = [];
   for (const { table } of TABLES) {
-    const [{ other }] = await tx.query<{ other: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE id::text NOT LIKE $1) AS other`, [`${DEMO_ID_PREFIX}%`]);
+    const [{ other }] = await tx.query<{ other: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE id::text NOT LIKE $1) AS other`, [
+      `${DEMO_ID_PREFIX}%`,
+    ]);
     if (other) found.push(table);
   }
   return found;

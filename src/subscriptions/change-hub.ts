@@ -82,7 +82,14 @@ export class ChangeHub {
    */
   async subscribe(interest: ChangeInterest, options: SubscribeOptions): Promise<AsyncIterableIterator<ChangeEvent>> {
     if (this.count === 0) await this.feed.activate();
-    const sub = new ChangeSubscription(interest, this.maxQueued, options.onOverflow, () => this.remove(sub), this.onDeliver, (after) => this.replayPage(interest, after));
+    const sub = new ChangeSubscription(
+      interest,
+      this.maxQueued,
+      options.onOverflow,
+      () => this.remove(sub),
+      this.onDeliver,
+      (after) => this.replayPage(interest, after),
+    );
     let set = this.byTable.get(interest.table);
     if (!set) this.byTable.set(interest.table, (set = new Set()));
     set.add(sub);

@@ -137,7 +137,12 @@ export class ChangeListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ ...this.o.clientConfig, application_name: 'taskmaster-gateway-changes', keepAlive: true, query_timeout: 15_000 });
+    const client = new Client({
+      ...this.o.clientConfig,
+      application_name: 'taskmaster-gateway-changes',
+      keepAlive: true,
+      query_timeout: 15_000,
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection closed')));
     try {
@@ -198,7 +203,10 @@ export class ChangeListener {
         this.readAgain = false;
         while (this.active) {
           this.o.onRead?.();
-          const { rows } = await client.query<Record<string, unknown> & { seq: string }>(`SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [this.state.lastSeq]);
+          const { rows } = await client.query<Record<string, unknown> & { seq: string }>(
+            `SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`,
+            [this.state.lastSeq],
+          );
           // activate() may have moved lastSeq past some of these while the statement ran.
           const fresh = rows.filter((row) => Number(row.seq) > this.state.lastSeq);
           if (fresh.length > 0 && this.active) {
@@ -242,5 +250,8 @@ export class ChangeListener {
 function describe(error: Error): string {
   const code = (error as { code?: string }).code;
   if (code) return code;
-  return String(error.message ?? error).split('\n')[0].replace(/\S+@\S+|\[?[\d.:a-f]+\]?:\d+/gi, '…').slice(0, 200);
+  return String(error.message ?? error)
+    .split('\n')[0]
+    .replace(/\S+@\S+|\[?[\d.:a-f]+\]?:\d+/gi, '…')
+    .slice(0, 200);
 }

@@ -11,12 +11,19 @@ import type { ChangeEvent } from './change-log';
  * object-type fields may not carry @Authorized, see auth-checker.ts), and rows are not filtered by
  * principal. Replayed events are each subscriber's own objects, so they are executed per subscriber.
  */
-export async function subscribeShared(args: ExecutionArgs, shareKey: string): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeShared(
+  args: ExecutionArgs,
+  shareKey: string,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in Object(stream))) return stream as ExecutionResult;
   const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const run = (event: unknown) =>
-    sharedRead(event as ChangeEvent, `exec:${shareKey}`, async () => execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>);
+    sharedRead(
+      event as ChangeEvent,
+      `exec:${shareKey}`,
+      async () => execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>,
+    );
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       const item = await source.next();

@@ -14,7 +14,14 @@ import { TaskFilter, taskFilterSql } from '../tasks/task.query';
 import type { ChangeHub, ChangeInterest } from './change-hub';
 import { sharedRead } from './change-hub';
 import { decodeChangeCursor, encodeChangeCursor, type ChangeEvent } from './change-log';
-import { ChangeLogEvent, ChangeOperation, ExecutionChangedEvent, ExecutionLogEntry, MetricRecordedEvent, TaskChangedEvent } from './subscription.types';
+import {
+  ChangeLogEvent,
+  ChangeOperation,
+  ExecutionChangedEvent,
+  ExecutionLogEntry,
+  MetricRecordedEvent,
+  TaskChangedEvent,
+} from './subscription.types';
 
 /** The context of an operation over WebSocket: a request context plus the hub and the socket's slow-consumer exit. */
 export interface SubscriptionContext extends Context {
@@ -43,7 +50,10 @@ function subscribe(interest: (args: SubscriptionArgs, ctx: SubscriptionContext) 
     if (!context.changes) throw new Error('subscriptions are served over WebSocket (graphql-ws) at /graphql');
     // The filter's own rules (lengths, list sizes) now, rather than as an error on every event.
     if (args.filter) {
-      const errors = await validate(Object.assign(new TaskFilter(), args.filter), { forbidUnknownValues: false, validationError: { target: false, value: false } });
+      const errors = await validate(Object.assign(new TaskFilter(), args.filter), {
+        forbidUnknownValues: false,
+        validationError: { target: false, value: false },
+      });
       if (errors.length > 0) throw new ArgumentValidationError(errors);
     }
     const after = args.after == null ? undefined : decodeChangeCursor(args.after);
@@ -61,7 +71,12 @@ function imageOf<T>(ctx: SubscriptionContext, entity: new () => T, old: Record<s
   const row = {} as Record<string, unknown>;
   for (const column of ctx.db.getMetadata(entity).columns) {
     const value = old[column.databaseName];
-    row[column.propertyName] = value != null && column.type === 'timestamptz' ? new Date(value as string) : column.type === 'decimal' && value != null ? Number(value) : (value ?? null);
+    row[column.propertyName] =
+      value != null && column.type === 'timestamptz'
+        ? new Date(value as string)
+        : column.type === 'decimal' && value != null
+          ? Number(value)
+          : (value ?? null);
   }
   return row as T;
 }
@@ -77,7 +92,8 @@ const operation = (event: ChangeEvent) => event.operation as unknown as ChangeOp
 export class SubscriptionResolver {
   @Authorized(Role.VIEWER)
   @Subscription(() => TaskChangedEvent, {
-    description: 'Tasks created, changed or deleted, from now on (or after `after`). `filter` is the `tasks` filter, evaluated on the changed row (on the row as it was, for a deletion).',
+    description:
+      'Tasks created, changed or deleted, from now on (or after `after`). `filter` is the `tasks` filter, evaluated on the changed row (on the row as it was, for a deletion).',
     subscribe: subscribe((args, ctx) => {
       const filter = (args.filter ?? null) as TaskFilter | null;
       if (filter) taskFilterSql(filter, new Params()); // refuses a bad filter's shape now, not at the first event
@@ -98,7 +114,11 @@ export class SubscriptionResolver {
             const p = new Params();
             const idList = p.add(ids);
             const where = taskFilterSql(filter, p);
-            passing = new Set((await query<{ id: string }>(ctx.db, `SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)).map((r) => r.id));
+            passing = new Set(
+              (
+                await query<{ id: string }>(ctx.db, `SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)
+              ).map((r) => r.id),
+            );
           }
           for (const event of present) {
             void sharedRead(event, 'row', async () => rows.get(event.rowId) ?? null);
@@ -109,7 +129,10 @@ export class SubscriptionResolver {
           ? (event) =>
               sharedRead(event, key, async () => {
                 const p = new Params();
-                const source = event.operation === 'DELETE' ? `jsonb_populate_record(NULL::tasks, ${p.json(event.oldRow)})` : `(SELECT * FROM tasks WHERE id = ${p.add(event.rowId)}::uuid)`;
+                const source =
+                  event.operation === 'DELETE'
+                    ? `jsonb_populate_record(NULL::tasks, ${p.json(event.oldRow)})`
+                    : `(SELECT * FROM tasks WHERE id = ${p.add(event.rowId)}::uuid)`;
                 const where = taskFilterSql(filter, p);
                 const rows = await query(ctx.db, `SELECT 1 FROM ${source} t WHERE ${where}`, p.values);
                 return rows.length > 0;
@@ -121,7 +144,8 @@ export class SubscriptionResolver {
   async taskChanged(
     @Root() event: ChangeEvent,
     @Arg('filter', () => TaskFilter, { nullable: true }) _filter: TaskFilter | null,
-    @Arg('after', () => String, { nullable: true, description: 'A cursor from an earlier event: replay what changed since, then go live.' }) _after: string | null,
+    @Arg('after', () => String, { nullable: true, description: 'A cursor from an earlier event: replay what changed since, then go live.' })
+    _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<TaskChangedEvent> {
     ctx.loaders = createLoaders();
@@ -153,7 +177,13 @@ export class SubscriptionResolver {
       event.operation === 'DELETE' && event.oldRow
         ? imageOf(ctx, TaskExecution, event.oldRow)
         : await currentRow(event, () => ctx.services.executions.findByIds([event.rowId]));
-    return { cursor: encodeChangeCursor(event.seq), operation: operation(event), executionId: event.rowId, taskId: event.taskId, execution };
+    return {
+      cursor: encodeChangeCursor(event.seq),
+      operation: operation(event),
+      executionId: event.rowId,
+      taskId: event.taskId,
+      execution,
+    };
   }
 
   @Authorized(Role.VIEWER)
@@ -179,7 +209,10 @@ export class SubscriptionResolver {
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionLogEntry> {
     const [row] = await sharedRead(event, 'entry', () =>
-      query<{ entry: unknown }>(ctx.db, `SELECT logs -> $2::int AS entry FROM task_executions WHERE id = $1::uuid`, [event.rowId, event.logIndex]),
+      query<{ entry: unknown }>(ctx.db, `SELECT logs -> $2::int AS entry FROM task_executions WHERE id = $1::uuid`, [
+        event.rowId,
+        event.logIndex,
+      ]),
     );
     return { cursor: encodeChangeCursor(event.seq), executionId: event.rowId, index: event.logIndex as number, entry: row?.entry ?? null };
   }
@@ -222,11 +255,19 @@ export class SubscriptionResolver {
 
   @Authorized(Role.ADMIN)
   @Subscription(() => ChangeLogEvent, {
-    description: 'Every row of the change log (tasks, executions, metrics), without row data: for consumers that replicate. Admins only, like auditLog.',
+    description:
+      'Every row of the change log (tasks, executions, metrics), without row data: for consumers that replicate. Admins only, like auditLog.',
     subscribe: subscribe(() => ({ table: '*', replayWhere: 'TRUE', replayParams: [], matches: () => true })),
   })
   changeFeed(@Root() event: ChangeEvent, @Arg('after', () => String, { nullable: true }) _after: string | null): ChangeLogEvent {
-    return { cursor: encodeChangeCursor(event.seq), table: event.table, rowId: event.rowId, operation: event.operation, logIndex: event.logIndex, occurredAt: event.occurredAt };
+    return {
+      cursor: encodeChangeCursor(event.seq),
+      table: event.table,
+      rowId: event.rowId,
+      operation: event.operation,
+      logIndex: event.logIndex,
+      occurredAt: event.occurredAt,
+    };
   }
 }
 

@@ -13,7 +13,10 @@ registerEnumType(ChangeOperation, { name: 'ChangeOperation', description: 'What 
 
 const CURSOR = 'Pass it as `after` to resume after this event (within SUBSCRIPTION_REPLAY_HOURS).';
 
-@ObjectType({ simpleResolvers: true, description: 'A task was created, changed or deleted (by the gateway or by anyone writing to the database).' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A task was created, changed or deleted (by the gateway or by anyone writing to the database).',
+})
 export class TaskChangedEvent {
   @Field({ description: CURSOR }) cursor!: string;
   @Field(() => ChangeOperation) operation!: ChangeOperation;
@@ -22,13 +25,19 @@ export class TaskChangedEvent {
   task!: Task | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'An execution of a task started, changed (status, result) or was deleted. Log appends are executionLogAppended.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'An execution of a task started, changed (status, result) or was deleted. Log appends are executionLogAppended.',
+})
 export class ExecutionChangedEvent {
   @Field({ description: CURSOR }) cursor!: string;
   @Field(() => ChangeOperation) operation!: ChangeOperation;
   @Field(() => UUIDScalar) executionId!: string;
   @Field(() => UUIDScalar, { nullable: true }) taskId!: string | null;
-  @Field(() => TaskExecution, { nullable: true, description: 'The execution as it is now (as it was, when DELETED); null if it is gone since.' })
+  @Field(() => TaskExecution, {
+    nullable: true,
+    description: 'The execution as it is now (as it was, when DELETED); null if it is gone since.',
+  })
   execution!: TaskExecution | null;
 }
 
@@ -46,7 +55,10 @@ export class MetricRecordedEvent {
   @Field(() => SystemMetric, { nullable: true, description: 'The sample; null if it was deleted since.' }) metric!: SystemMetric | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One row of the change log, without the row’s data (admins: for replicating consumers).' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One row of the change log, without the row’s data (admins: for replicating consumers).',
+})
 export class ChangeLogEvent {
   @Field({ description: CURSOR }) cursor!: string;
   @Field({ description: 'tasks, task_executions or system_metrics.' }) table!: string;

@@ -137,8 +137,14 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     });
   gauge('graphql_ws_sockets', 'Open GraphQL WebSockets (graphql-ws) on this instance.', () => sockets.size);
   gauge('graphql_subscriptions_active', 'Subscriptions running on this instance.', () => hub.size);
-  gauge('graphql_subscription_listener_up', "1 while the change listener's connection is up, else 0.", () => (listener.status.status === 'LISTENING' ? 1 : 0));
-  gauge('graphql_subscription_listener_polling', '1 while the change listener reads the change log (this instance has a live subscription), else 0.', () => (listener.polling ? 1 : 0));
+  gauge('graphql_subscription_listener_up', "1 while the change listener's connection is up, else 0.", () =>
+    listener.status.status === 'LISTENING' ? 1 : 0,
+  );
+  gauge(
+    'graphql_subscription_listener_polling',
+    '1 while the change listener reads the change log (this instance has a live subscription), else 0.',
+    () => (listener.polling ? 1 : 0),
+  );
 
   const close = (state: SocketState, code: number, reason: string) => {
     if (state.socket.readyState !== state.socket.OPEN) return;
@@ -193,7 +199,9 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   };
 
   const stateOf = (ctx: Ctx): SocketState => (ctx.extra.state ??= { socket: ctx.extra.socket, active: new Set() });
-  const refuse = (message: string, code: string, extra: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extra } })];
+  const refuse = (message: string, code: string, extra: Record<string, unknown> = {}) => [
+    new GraphQLError(message, { extensions: { code, ...extra } }),
+  ];
 
   // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
   // with the same few documents, and a reconnect storm must not re-validate each one.
@@ -208,7 +216,13 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       // Coded as Apollo codes them over HTTP.
       result =
         errors.length > 0
-          ? errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }))
+          ? errors.map(
+              (e) =>
+                new GraphQLError(e.message, {
+                  nodes: e.nodes,
+                  extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
+                }),
+            )
           : document;
     } catch (error) {
       result = refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
@@ -222,9 +236,13 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     const principal = state.principal as Principal;
     // The slot is taken before anything is awaited, so subscribes arriving together count.
     if (state.active.size >= sc.maxPerSocket) {
-      return refuse(`This socket already runs ${sc.maxPerSocket} subscriptions (SUBSCRIPTION_MAX_PER_SOCKET): complete one, or open another socket`, SUBSCRIPTION_LIMIT_CODE, {
-        limit: sc.maxPerSocket,
-      });
+      return refuse(
+        `This socket already runs ${sc.maxPerSocket} subscriptions (SUBSCRIPTION_MAX_PER_SOCKET): complete one, or open another socket`,
+        SUBSCRIPTION_LIMIT_CODE,
+        {
+          limit: sc.maxPerSocket,
+        },
+      );
     }
     state.active.add(id);
     const checked = checkDocument(payload.query);
@@ -239,17 +257,25 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     const limits = config.security.limits;
     const cost = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
     if (cost > limits.maxCost) {
-      return refuse(`This subscription costs ${cost} points per event, more than the ${limits.maxCost} allowed per query: select less`, 'COST_LIMIT_EXCEEDED', {
-        cost,
-        maxCost: limits.maxCost,
-      });
+      return refuse(
+        `This subscription costs ${cost} points per event, more than the ${limits.maxCost} allowed per query: select less`,
+        'COST_LIMIT_EXCEEDED',
+        {
+          cost,
+          maxCost: limits.maxCost,
+        },
+      );
     }
     const budget = await security.rateLimiter.charge(budgetKey(principal), cost);
     if (!budget.allowed) {
-      return refuse(`Rate limit exceeded: this subscription costs ${cost} points and ${budget.remaining} are left until ${budget.resetAt.toISOString()}`, 'RATE_LIMITED', {
-        cost,
-        resetAt: budget.resetAt.toISOString(),
-      });
+      return refuse(
+        `Rate limit exceeded: this subscription costs ${cost} points and ${budget.remaining} are left until ${budget.resetAt.toISOString()}`,
+        'RATE_LIMITED',
+        {
+          cost,
+          resetAt: budget.resetAt.toISOString(),
+        },
+      );
     }
     const requestId = randomUUID();
     const contextValue: SubscriptionContext = {
@@ -288,7 +314,11 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
         const key = budgetKey(principal);
         const open = perToken.get(key) ?? 0;
         if (open >= sc.maxSocketsPerToken) {
-          close(state, CLOSE_CODES.TOO_MANY_SOCKETS, `Too many sockets for this token (SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN=${sc.maxSocketsPerToken})`);
+          close(
+            state,
+            CLOSE_CODES.TOO_MANY_SOCKETS,
+            `Too many sockets for this token (SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN=${sc.maxSocketsPerToken})`,
+          );
           return false;
         }
         perToken.set(key, open + 1);
@@ -354,27 +384,29 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   let drained: Promise<void> | undefined;
   const drain = (timeoutMs = 5_000) => (drained ??= drainNow(timeoutMs));
   const drainNow = async (timeoutMs: number) => {
-      draining = true;
-      clearInterval(recheck);
-      clearInterval(bufferCheck);
-      await listener.stop();
-      // In-flight events: what the listener already read is in the subscriptions' queues and the
-      // sockets' buffers; wait (bounded) for them to go out.
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until && (hub.pending() > 0 || [...wss.clients].some((s) => s.bufferedAmount > 0))) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      for (const socket of wss.clients) socket.close(CLOSE_CODES.SERVICE_RESTART, 'Service restart: reconnect and resume with after: <last cursor>');
-      const closed = Date.now() + 1_000;
-      while (wss.clients.size > 0 && Date.now() < closed) await new Promise((r) => setTimeout(r, 20));
-      for (const socket of wss.clients) socket.terminate();
-      o.httpServer.off('upgrade', onUpgrade);
-      await Promise.resolve(server.dispose()).catch(() => undefined);
+    draining = true;
+    clearInterval(recheck);
+    clearInterval(bufferCheck);
+    await listener.stop();
+    // In-flight events: what the listener already read is in the subscriptions' queues and the
+    // sockets' buffers; wait (bounded) for them to go out.
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until && (hub.pending() > 0 || [...wss.clients].some((s) => s.bufferedAmount > 0))) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const socket of wss.clients)
+      socket.close(CLOSE_CODES.SERVICE_RESTART, 'Service restart: reconnect and resume with after: <last cursor>');
+    const closed = Date.now() + 1_000;
+    while (wss.clients.size > 0 && Date.now() < closed) await new Promise((r) => setTimeout(r, 20));
+    for (const socket of wss.clients) socket.terminate();
+    o.httpServer.off('upgrade', onUpgrade);
+    await Promise.resolve(server.dispose()).catch(() => undefined);
   };
   // Slow consumers, also between events: graphql-ws waits for each send to be written before the
   // next, so a peer that stops reading leaves its data in the socket's buffer.
   const bufferCheck = setInterval(() => {
-    for (const state of sockets) if (state.socket.bufferedAmount > sc.maxBufferedBytes) slowConsumer(state, `send buffer over ${sc.maxBufferedBytes} bytes`);
+    for (const state of sockets)
+      if (state.socket.bufferedAmount > sc.maxBufferedBytes) slowConsumer(state, `send buffer over ${sc.maxBufferedBytes} bytes`);
   }, 1_000);
   bufferCheck.unref();
 

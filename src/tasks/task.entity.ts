@@ -97,7 +97,10 @@ export class Task {
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JSONObject | null;
 
-  @Field(() => Int, { description: 'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.' })
+  @Field(() => Int, {
+    description:
+      'Bumped by every change through the gateway; pass it as expectedVersion to change the row only if nobody changed it since you read it.',
+  })
   @Column({ type: 'integer', default: 1 })
   version!: number;
 }

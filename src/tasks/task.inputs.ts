@@ -6,7 +6,6 @@ import { TaskStatus, type Task } from './task.entity';
 
 const NOT_BLANK = /\S/;
 
-
 /** The fields of a new task, shared by createTask and createSubtask. */
 @InputType({ description: 'The fields of a new task.' })
 export class TaskFieldsInput implements Partial<Task> {

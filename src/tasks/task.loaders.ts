@@ -21,10 +21,13 @@ export function subtasksLoader(
 ): DataLoader<string, Connection<Task>> {
   const fields = sortedFields(selection.nodeFields);
   const shape = { args, filter, orderBy, fields, total: selection.totalCount };
-  return ctx.loaders.get('task.subtasks', shape, () =>
-    new DataLoader<string, Connection<Task>>((ids) =>
-      ctx.services.tasks.subtaskPages(ids, { args, filter, orderBy, fields, withTotal: selection.totalCount }),
-    ),
+  return ctx.loaders.get(
+    'task.subtasks',
+    shape,
+    () =>
+      new DataLoader<string, Connection<Task>>((ids) =>
+        ctx.services.tasks.subtaskPages(ids, { args, filter, orderBy, fields, withTotal: selection.totalCount }),
+      ),
   );
 }
 

@@ -6,7 +6,13 @@ import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
 import { likePattern, type Params } from '../db/sql';
-import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, LATEST_EXECUTION_ORDER, type ExecutionFilter } from '../executions/execution.query';
+import {
+  EXECUTION_NODE,
+  EXECUTION_ORDERING,
+  executionFilterSql,
+  LATEST_EXECUTION_ORDER,
+  type ExecutionFilter,
+} from '../executions/execution.query';
 import { Task, TaskStatus } from './task.entity';
 
 /** Limits on a TaskFilter: filter objects in all (the root included) and depth of and/or/not. */
@@ -251,7 +257,12 @@ export const TASK_NODE: NodeSpec = {
       on: (r) => `e.task_id = ${r}."id"`,
       query: (args, p) => ({ where: executionFilterSql((args as ExecutionArgs).filter, p), ordering: EXECUTION_ORDERING }),
     },
-    latestExecution: { kind: 'first', target: () => EXECUTION_NODE, on: (r) => `e.task_id = ${r}."id"`, orderBy: () => LATEST_EXECUTION_ORDER },
+    latestExecution: {
+      kind: 'first',
+      target: () => EXECUTION_NODE,
+      on: (r) => `e.task_id = ${r}."id"`,
+      orderBy: () => LATEST_EXECUTION_ORDER,
+    },
     executionCount: { kind: 'count', sql: (r) => `SELECT count(*)::int FROM task_executions e WHERE e.task_id = ${r}."id"` },
   },
 };

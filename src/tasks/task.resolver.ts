@@ -59,23 +59,46 @@ export class TaskResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Creates a task (one INSERT).' })
-  async createTask(@Arg('input', () => CreateTaskInput) input: CreateTaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
-    const task = await ctx.services.tasks.create(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey), 'parentTaskId', selectedFields(info));
+  async createTask(
+    @Arg('input', () => CreateTaskInput) input: CreateTaskInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task> {
+    const task = await ctx.services.tasks.create(
+      ctx,
+      input,
+      idempotencyOf(ctx, info, input.idempotencyKey),
+      'parentTaskId',
+      selectedFields(info),
+    );
     clearTaskLoaders(ctx);
     return task;
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Creates a subtask of an existing task.' })
-  async createSubtask(@Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
+  async createSubtask(
+    @Arg('input', () => CreateSubtaskInput) input: CreateSubtaskInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task> {
     const { parentId, ...fields } = input;
-    const task = await ctx.services.tasks.create(ctx, { ...fields, parentTaskId: parentId }, idempotencyOf(ctx, info, input.idempotencyKey), 'parentId', selectedFields(info));
+    const task = await ctx.services.tasks.create(
+      ctx,
+      { ...fields, parentTaskId: parentId },
+      idempotencyOf(ctx, info, input.idempotencyKey),
+      'parentId',
+      selectedFields(info),
+    );
     clearTaskLoaders(ctx);
     return task;
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => Task, { description: 'Changes a task; a status change follows the task state machine. With expectedVersion, only if nobody changed it since you read it.' })
+  @Mutation(() => Task, {
+    description:
+      'Changes a task; a status change follows the task state machine. With expectedVersion, only if nobody changed it since you read it.',
+  })
   async updateTask(@Arg('input', () => UpdateTaskInput) input: UpdateTaskInput, @Ctx() ctx: Context): Promise<Task> {
     clearTaskLoaders(ctx);
     return ctx.services.tasks.update(ctx, input);

@@ -101,12 +101,20 @@ export class TaskService {
       // Without a key the row goes only to this response: just what it reads. A keyed answer is
       // stored for repeats that may read other fields: all of it.
       select:
-        idempotency || !reads ? undefined : `SELECT 'changed' AS "__outcome", ${this.columns.select('c', reads, TASK_NODE.needs).join(', ')} FROM changed c`,
+        idempotency || !reads
+          ? undefined
+          : `SELECT 'changed' AS "__outcome", ${this.columns.select('c', reads, TASK_NODE.needs).join(', ')} FROM changed c`,
     });
     try {
-      return await this.idempotency.once(scope, idempotency, fields, async (query) => insertedRows<Task>(await runWrite(query, statement))[0]);
+      return await this.idempotency.once(
+        scope,
+        idempotency,
+        fields,
+        async (query) => insertedRows<Task>(await runWrite(query, statement))[0],
+      );
     } catch (error) {
-      if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError(parentField, `no task with id ${input.parentTaskId}`);
+      if (pgError(error).constraint === 'tasks_parent_task_id_fkey')
+        throw new BadInputError(parentField, `no task with id ${input.parentTaskId}`);
       throw error;
     }
   }
@@ -147,13 +155,15 @@ export class TaskService {
     try {
       outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
     } catch (error) {
-      if (pgError(error).constraint === 'tasks_parent_task_id_fkey') throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
+      if (pgError(error).constraint === 'tasks_parent_task_id_fkey')
+        throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
       throw error;
     }
     const result = changedRow(outcome, 'task', id, expectedVersion);
     if ('row' in result) return result.row;
     const { current, seen } = result;
-    if (status !== undefined && current.status !== status && !TASK_TRANSITIONS[current.status].includes(status)) throw refusedMove(current, seen, status);
+    if (status !== undefined && current.status !== status && !TASK_TRANSITIONS[current.status].includes(status))
+      throw refusedMove(current, seen, status);
     if (changes.parentTaskId) throw new BadInputError('parentTaskId', 'a task cannot be its own ancestor');
     return current; // nothing to change
   }
@@ -180,7 +190,11 @@ export class TaskService {
     });
     const result = changedRow(outcomeOf<Task>(await runWrite(poolQuery(this.db), statement)), 'task', id, expectedVersion);
     if ('row' in result) return result.row;
-    const [{ subtasks }] = await query<{ subtasks: number }>(this.db, `SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`, [id]);
+    const [{ subtasks }] = await query<{ subtasks: number }>(
+      this.db,
+      `SELECT count(*)::int AS subtasks FROM tasks WHERE parent_task_id = $1`,
+      [id],
+    );
     throw new ConflictError(`id: the task has ${subtasks} subtask(s); delete or move them first`, { field: 'id', subtasks });
   }
 

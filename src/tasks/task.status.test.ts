@@ -28,7 +28,9 @@ describe('task state machine', () => {
   });
 
   it('names the allowed moves in GraphQL spelling', () => {
-    expect(() => transition(TaskStatus.PENDING, TaskStatus.COMPLETED, null, now)).toThrow('status: a PENDING task cannot move to COMPLETED; allowed: IN_PROGRESS, CANCELLED');
+    expect(() => transition(TaskStatus.PENDING, TaskStatus.COMPLETED, null, now)).toThrow(
+      'status: a PENDING task cannot move to COMPLETED; allowed: IN_PROGRESS, CANCELLED',
+    );
   });
 });
 
@@ -40,13 +42,19 @@ describe('racing moves', () => {
   });
 
   it('a move illegal from the state the request found is BAD_USER_INPUT naming the allowed moves', () => {
-    expect(refusedMove({ status: TaskStatus.COMPLETED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe('BAD_USER_INPUT');
+    expect(refusedMove({ status: TaskStatus.COMPLETED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe(
+      'BAD_USER_INPUT',
+    );
     // moved meanwhile, but the move was illegal from the old state too
-    expect(refusedMove({ status: TaskStatus.CANCELLED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe('BAD_USER_INPUT');
+    expect(refusedMove({ status: TaskStatus.CANCELLED, version: 3 }, { status: TaskStatus.COMPLETED }, TaskStatus.PENDING).code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it('describes the moves from the same table', () => {
-    expect(describeMoves()).toBe('PENDING → IN_PROGRESS | CANCELLED; IN_PROGRESS → COMPLETED | FAILED | CANCELLED | PENDING; FAILED → PENDING | CANCELLED');
+    expect(describeMoves()).toBe(
+      'PENDING → IN_PROGRESS | CANCELLED; IN_PROGRESS → COMPLETED | FAILED | CANCELLED | PENDING; FAILED → PENDING | CANCELLED',
+    );
     expect(movesInto(TaskStatus.PENDING).sort()).toEqual(['failed', 'in_progress']);
   });
 });

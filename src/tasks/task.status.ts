@@ -80,8 +80,13 @@ export function moveSql(p: Params, to: TaskStatus): { set: string[]; where: stri
  * concurrent writer moved the row meanwhile, the client lost a race: CONFLICT with the current
  * state. A move illegal from the state the row already had is BAD_USER_INPUT.
  */
-export function refusedMove(current: { status: TaskStatus; version: number }, seen: { status: TaskStatus } | null, to: TaskStatus): DomainError {
-  const legalFromSeen = seen !== null && seen.status !== current.status && (seen.status === to || TASK_TRANSITIONS[seen.status].includes(to));
+export function refusedMove(
+  current: { status: TaskStatus; version: number },
+  seen: { status: TaskStatus } | null,
+  to: TaskStatus,
+): DomainError {
+  const legalFromSeen =
+    seen !== null && seen.status !== current.status && (seen.status === to || TASK_TRANSITIONS[seen.status].includes(to));
   if (legalFromSeen) {
     return new ConflictError(
       `status: the task moved from ${statusName(seen.status)} to ${statusName(current.status)} meanwhile, and a ${statusName(current.status)} task cannot move to ${statusName(to)}; re-read it and decide again`,

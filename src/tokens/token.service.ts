@@ -58,7 +58,9 @@ export class TokenService {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadInputError('expiresAt', 'must be in the future');
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const p = new Params();
-    const values = [input.name, input.role, hashToken(token), token.slice(0, TOKEN_PREFIX.length + 4), scope.principal.id].map((v) => p.add(v));
+    const values = [input.name, input.role, hashToken(token), token.slice(0, TOKEN_PREFIX.length + 4), scope.principal.id].map((v) =>
+      p.add(v),
+    );
     const statement = auditedStatement(scope, this.table, {
       kind: 'insert',
       operation,

@@ -30,10 +30,20 @@ export interface TunnelCase {
 
 const http = 'http://127.0.0.1:4000';
 /** One extra ingress rule (CLOUDFLARE_EXTRA_INGRESS) on a host of its own. */
-const extra = (rule: Record<string, unknown>): Env => ({ CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([{ hostname: 'x.example.com', service: http, ...rule }]) });
+const extra = (rule: Record<string, unknown>): Env => ({
+  CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([{ hostname: 'x.example.com', service: http, ...rule }]),
+});
 const rules = (...list: Record<string, unknown>[]): Env => ({ CLOUDFLARE_EXTRA_INGRESS: JSON.stringify(list) });
-const path = (p: string, expect: TunnelCase['expect']): TunnelCase => ({ name: `path ${JSON.stringify(p).slice(0, 40)}`, env: extra({ path: p }), expect });
-const origin = (originRequest: Record<string, unknown>, expect: TunnelCase['expect'], name = JSON.stringify(originRequest).slice(0, 60)): TunnelCase => ({
+const path = (p: string, expect: TunnelCase['expect']): TunnelCase => ({
+  name: `path ${JSON.stringify(p).slice(0, 40)}`,
+  env: extra({ path: p }),
+  expect,
+});
+const origin = (
+  originRequest: Record<string, unknown>,
+  expect: TunnelCase['expect'],
+  name = JSON.stringify(originRequest).slice(0, 60),
+): TunnelCase => ({
   name: `originRequest ${name}`,
   env: extra({ originRequest }),
   expect,
@@ -52,9 +62,21 @@ export const TUNNEL_CASES: TunnelCase[] = [
   { name: 'an extra rule to http://gateway_1:4000', env: extra({ service: 'http://gateway_1:4000' }), expect: 'valid' },
   origin({ connectTimeout: '2562047h47m16.854775807s' }, 'valid', "connectTimeout Go's maximum"),
   origin({ keepAliveConnections: 100, httpHostHeader: 'internal.example.com' }, 'valid'),
-  origin({ ipRules: [{ prefix: '10.0.0.0/8', ports: [80, 443], allow: true }, { prefix: '::/0', allow: false }] }, 'valid'),
+  origin(
+    {
+      ipRules: [
+        { prefix: '10.0.0.0/8', ports: [80, 443], allow: true },
+        { prefix: '::/0', allow: false },
+      ],
+    },
+    'valid',
+  ),
   origin({ access: { required: true, teamName: 'acme', audTag: ['aud1'] } }, 'valid'),
-  { name: 'distinct paths on one host', env: rules({ hostname: 'x.example.com', path: '^/a', service: http }, { hostname: 'x.example.com', path: '^/b', service: http }), expect: 'valid' },
+  {
+    name: 'distinct paths on one host',
+    env: rules({ hostname: 'x.example.com', path: '^/a', service: http }, { hostname: 'x.example.com', path: '^/b', service: http }),
+    expect: 'valid',
+  },
 
   // Path regexes JavaScript takes and Go's RE2 refuses.
   path('^/\\C', 'path-regex'),
@@ -97,10 +119,26 @@ export const TUNNEL_CASES: TunnelCase[] = [
   origin({ ipRules: [{ prefix: '10.0.0.0/8', port: [80] }] }, 'ip-rule', 'ipRules misspelled key'),
 
   // Rules made dead by an earlier one.
-  { name: 'path-only rule, then a host with that path', env: rules({ path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }), expect: 'rule-shadowed' },
-  { name: '* with a path, then a host with that path', env: rules({ hostname: '*', path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }), expect: 'rule-shadowed' },
-  { name: 'wildcard with a path, then a subdomain with that path', env: rules({ hostname: '*.example.com', path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }), expect: 'rule-shadowed' },
-  { name: 'wildcard, then a subdomain', env: rules({ hostname: '*.example.com', service: http }, { hostname: 'x.example.com', service: http }), expect: 'rule-shadowed' },
+  {
+    name: 'path-only rule, then a host with that path',
+    env: rules({ path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }),
+    expect: 'rule-shadowed',
+  },
+  {
+    name: '* with a path, then a host with that path',
+    env: rules({ hostname: '*', path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }),
+    expect: 'rule-shadowed',
+  },
+  {
+    name: 'wildcard with a path, then a subdomain with that path',
+    env: rules({ hostname: '*.example.com', path: '^/api', service: http }, { hostname: 'x.example.com', path: '^/api', service: http }),
+    expect: 'rule-shadowed',
+  },
+  {
+    name: 'wildcard, then a subdomain',
+    env: rules({ hostname: '*.example.com', service: http }, { hostname: 'x.example.com', service: http }),
+    expect: 'rule-shadowed',
+  },
   { name: 'the GraphQL host again', env: rules({ hostname: 'graphql.example.com', service: http }), expect: 'hostname-duplicate' },
 
   // Hostnames and services (RULES in validate.ts).

@@ -33,7 +33,9 @@ function refusal(path: string, tunnelId = ID): ConfigError {
 describe('checkCredentialsFile', () => {
   it('accepts the file `cloudflared tunnel create` writes', () => {
     expect(checkCredentialsFile(file({ AccountTag: 'acc', TunnelSecret: SECRET, TunnelID: ID }), ID)).toEqual({ warnings: [] });
-    expect(checkCredentialsFile(file({ AccountTag: 'acc', TunnelSecret: SECRET, TunnelID: ID.toUpperCase() }), ID)).toEqual({ warnings: [] });
+    expect(checkCredentialsFile(file({ AccountTag: 'acc', TunnelSecret: SECRET, TunnelID: ID.toUpperCase() }), ID)).toEqual({
+      warnings: [],
+    });
   });
 
   it('warns (without failing) when other users can read it', () => {
@@ -47,10 +49,22 @@ describe('checkCredentialsFile', () => {
     ['not JSON', () => file(`{"TunnelSecret": "${SECRET}", oops`), /is not valid JSON/],
     ['a JSON array', () => file([ID]), /is not a JSON object/],
     ['without TunnelID', () => file({ AccountTag: 'acc', TunnelSecret: SECRET }), /has no TunnelID/],
-    ['for another tunnel', () => file({ AccountTag: 'acc', TunnelSecret: SECRET, TunnelID: '00000000-0000-4000-8000-000000000000' }), /belongs to tunnel 00000000-0000-4000-8000-000000000000, but CLOUDFLARE_TUNNEL_ID is 6ff42ae2/],
+    [
+      'for another tunnel',
+      () => file({ AccountTag: 'acc', TunnelSecret: SECRET, TunnelID: '00000000-0000-4000-8000-000000000000' }),
+      /belongs to tunnel 00000000-0000-4000-8000-000000000000, but CLOUDFLARE_TUNNEL_ID is 6ff42ae2/,
+    ],
     ['without AccountTag', () => file({ TunnelSecret: SECRET, TunnelID: ID }), /has no AccountTag/],
-    ['with a short secret', () => file({ AccountTag: 'acc', TunnelSecret: randomBytes(31).toString('base64'), TunnelID: ID }), /TunnelSecret that is not standard base64 of at least 32 bytes/],
-    ['with URL-safe base64', () => file({ AccountTag: 'acc', TunnelSecret: `${SECRET.slice(0, -4)}-_-_`, TunnelID: ID }), /TunnelSecret that is not standard base64/],
+    [
+      'with a short secret',
+      () => file({ AccountTag: 'acc', TunnelSecret: randomBytes(31).toString('base64'), TunnelID: ID }),
+      /TunnelSecret that is not standard base64 of at least 32 bytes/,
+    ],
+    [
+      'with URL-safe base64',
+      () => file({ AccountTag: 'acc', TunnelSecret: `${SECRET.slice(0, -4)}-_-_`, TunnelID: ID }),
+      /TunnelSecret that is not standard base64/,
+    ],
     ['with a numeric secret', () => file({ AccountTag: 'acc', TunnelSecret: 12345, TunnelID: ID }), /TunnelSecret/],
   ])('refuses a file that is %s, naming CLOUDFLARE_CREDENTIALS_FILE', (_, make, message) => {
     const error = refusal(make());
@@ -59,7 +73,12 @@ describe('checkCredentialsFile', () => {
   });
 
   it('never quotes the secret, even when the JSON around it is broken', () => {
-    for (const content of [`{"TunnelSecret": "${SECRET}"`, `{"TunnelSecret": "${SECRET}", "TunnelID": "x"}`, `["${SECRET}"]`, `{"TunnelSecret": "${SECRET}!", "TunnelID": "${ID}", "AccountTag": "a"}`]) {
+    for (const content of [
+      `{"TunnelSecret": "${SECRET}"`,
+      `{"TunnelSecret": "${SECRET}", "TunnelID": "x"}`,
+      `["${SECRET}"]`,
+      `{"TunnelSecret": "${SECRET}!", "TunnelID": "${ID}", "AccountTag": "a"}`,
+    ]) {
       const error = refusal(file(content));
       expect(error.message).not.toContain(SECRET);
       expect(error.message).not.toContain(SECRET.slice(0, 8));

@@ -30,7 +30,10 @@ export function checkCredentialsFile(file: string, tunnelId: string): Credential
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      fail(file, `does not exist: create the tunnel with \`cloudflared tunnel create <name>\` (it writes ~/.cloudflared/${tunnelId}.json) and point CLOUDFLARE_CREDENTIALS_FILE at that file`);
+      fail(
+        file,
+        `does not exist: create the tunnel with \`cloudflared tunnel create <name>\` (it writes ~/.cloudflared/${tunnelId}.json) and point CLOUDFLARE_CREDENTIALS_FILE at that file`,
+      );
     }
     fail(file, `cannot be read (${code ?? 'error'})`);
   }
@@ -40,14 +43,22 @@ export function checkCredentialsFile(file: string, tunnelId: string): Credential
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    fail(file, code === 'EACCES' ? 'is not readable by the gateway\'s user: fix its owner or permissions (chmod 600, owned by this user)' : `cannot be read (${code ?? 'error'})`);
+    fail(
+      file,
+      code === 'EACCES'
+        ? "is not readable by the gateway's user: fix its owner or permissions (chmod 600, owned by this user)"
+        : `cannot be read (${code ?? 'error'})`,
+    );
   }
 
   let credentials: unknown;
   try {
     credentials = JSON.parse(text);
   } catch {
-    fail(file, 'is not valid JSON: expected {"AccountTag": "...", "TunnelSecret": "...", "TunnelID": "..."} as `cloudflared tunnel create` writes it');
+    fail(
+      file,
+      'is not valid JSON: expected {"AccountTag": "...", "TunnelSecret": "...", "TunnelID": "..."} as `cloudflared tunnel create` writes it',
+    );
   }
   if (credentials === null || typeof credentials !== 'object' || Array.isArray(credentials)) {
     fail(file, 'is not a JSON object with AccountTag, TunnelSecret and TunnelID');
@@ -59,12 +70,17 @@ export function checkCredentialsFile(file: string, tunnelId: string): Credential
   }
   if (typeof AccountTag !== 'string' || AccountTag === '') fail(file, 'has no AccountTag');
   if (typeof TunnelSecret !== 'string' || !STANDARD_BASE64.test(TunnelSecret) || Buffer.from(TunnelSecret, 'base64').length < 32) {
-    fail(file, 'has a TunnelSecret that is not standard base64 of at least 32 bytes: recreate it with `cloudflared tunnel token --cred-file`');
+    fail(
+      file,
+      'has a TunnelSecret that is not standard base64 of at least 32 bytes: recreate it with `cloudflared tunnel token --cred-file`',
+    );
   }
 
   const warnings: string[] = [];
   if ((mode & 0o077) !== 0) {
-    warnings.push(`${file} is readable by other users (mode ${(mode & 0o777).toString(8)}): it holds the tunnel secret, run chmod 600 on it`);
+    warnings.push(
+      `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}): it holds the tunnel secret, run chmod 600 on it`,
+    );
   }
   return { warnings };
 }

@@ -70,12 +70,17 @@ ingress:
 `);
   });
 
-  it('uses the original design\'s db-api subdomain by default, and the real port it is given', () => {
-    expect(yamlOf({ CLOUDFLARE_SUBDOMAIN: undefined }, 41234)).toContain('  - hostname: db-api.example.com\n    path: ^/graphql(/|$)\n    service: http://127.0.0.1:41234\n');
+  it("uses the original design's db-api subdomain by default, and the real port it is given", () => {
+    expect(yamlOf({ CLOUDFLARE_SUBDOMAIN: undefined }, 41234)).toContain(
+      '  - hostname: db-api.example.com\n    path: ^/graphql(/|$)\n    service: http://127.0.0.1:41234\n',
+    );
   });
 
   it('is deterministic: the same config gives the same bytes', () => {
-    const env = { CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_EXTRA_INGRESS: '[{"service":"http://127.0.0.1:4000","path":"^/health$","hostname":"status.example.com"}]' };
+    const env = {
+      CLOUDFLARE_EXPOSE_DB: 'true',
+      CLOUDFLARE_EXTRA_INGRESS: '[{"service":"http://127.0.0.1:4000","path":"^/health$","hostname":"status.example.com"}]',
+    };
     expect(yamlOf(env)).toBe(yamlOf(env));
   });
 
@@ -86,7 +91,12 @@ ingress:
   it('puts extra rules after its own, in canonical key order, before the catch-all', () => {
     const text = yamlOf({
       CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([
-        { service: 'http://127.0.0.1:4000', path: '^/health$', hostname: 'status.example.com', originRequest: { noTLSVerify: false, connectTimeout: '5s', access: { audTag: ['aud1'], teamName: 'team', required: true } } },
+        {
+          service: 'http://127.0.0.1:4000',
+          path: '^/health$',
+          hostname: 'status.example.com',
+          originRequest: { noTLSVerify: false, connectTimeout: '5s', access: { audTag: ['aud1'], teamName: 'team', required: true } },
+        },
         { hostname: '*.preview.example.com', service: 'http://127.0.0.1:3000' },
       ]),
     });
@@ -125,7 +135,11 @@ describe('buildTunnelConfig: generated, read back, validated', () => {
   });
 
   it.each([
-    [[{ hostname: 'status.example.com', service: 'http://127.0.0.1:4000', originRequest: { connectTimeout: 30 } }], 'duration', 'ingress[1].originRequest.connectTimeout'],
+    [
+      [{ hostname: 'status.example.com', service: 'http://127.0.0.1:4000', originRequest: { connectTimeout: 30 } }],
+      'duration',
+      'ingress[1].originRequest.connectTimeout',
+    ],
     [[{ hostname: 'status.example.com', service: 'localhost:4000' }], 'service-address', 'ingress[1].service'],
     [[{ hostname: 'status.example.com:443', service: 'http://127.0.0.1:4000' }], 'hostname-port', 'ingress[1].hostname'],
     [[{ hostname: 'graphql.example.com', service: 'http://127.0.0.1:4000' }], 'hostname-duplicate', 'ingress[1].hostname'],
@@ -142,14 +156,23 @@ describe('buildTunnelConfig: generated, read back, validated', () => {
   it('names the second extra rule when the database rule comes before it', () => {
     const { config, tunnel } = configOf({
       CLOUDFLARE_EXPOSE_DB: 'true',
-      CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([{ hostname: 'a.example.com', service: 'http://127.0.0.1:4000' }, { hostname: 'b.example.com', service: 'http://127.0.0.1:4000/' }]),
+      CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([
+        { hostname: 'a.example.com', service: 'http://127.0.0.1:4000' },
+        { hostname: 'b.example.com', service: 'http://127.0.0.1:4000/' },
+      ]),
     });
     const { issues } = buildTunnelConfig(config, tunnel, 4000, noFiles);
-    expect(issues.map((i) => [i.rule, i.path, i.variable])).toEqual([['service-path', 'ingress[3].service', 'CLOUDFLARE_EXTRA_INGRESS[1]']]);
+    expect(issues.map((i) => [i.rule, i.path, i.variable])).toEqual([
+      ['service-path', 'ingress[3].service', 'CLOUDFLARE_EXTRA_INGRESS[1]'],
+    ]);
   });
 
   it('refuses a caPool file that does not exist, before anything is written', () => {
-    const { config, tunnel } = configOf({ CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([{ hostname: 'a.example.com', service: 'https://10.0.0.1', originRequest: { caPool: '/nonexistent/ca.pem' } }]) });
+    const { config, tunnel } = configOf({
+      CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([
+        { hostname: 'a.example.com', service: 'https://10.0.0.1', originRequest: { caPool: '/nonexistent/ca.pem' } },
+      ]),
+    });
     expect(buildTunnelConfig(config, tunnel, 4000).issues.map((i) => i.rule)).toEqual(['ca-pool-missing']);
   });
 
@@ -164,13 +187,62 @@ describe('buildTunnelConfig: generated, read back, validated', () => {
     expect(error).toBeInstanceOf(TunnelConfigError);
     const { variable, message } = error as TunnelConfigError;
     expect(variable).toBe('CLOUDFLARE_EXTRA_INGRESS[0]');
-    expect(message).toMatch(/^CLOUDFLARE_EXTRA_INGRESS\[0\]: the generated Cloudflare tunnel config would not work, nothing was written:\n {2}CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*7864.*\[rule service-tcp-port\]$/);
+    expect(message).toMatch(
+      /^CLOUDFLARE_EXTRA_INGRESS\[0\]: the generated Cloudflare tunnel config would not work, nothing was written:\n {2}CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[1\]\.service: .*7864.*\[rule service-tcp-port\]$/,
+    );
   });
 
   it('values that YAML would read as something else are quoted, so they read back as written', () => {
-    const tricky = ['on', 'yes', 'No', 'null', '~', '0777', '0x1F', '1e3', '12:30', '2001-12-14', '.inf', '<<', '=', '- x', '? x', '@x', '`x', '%x', '!x', '&x', '*x', '|', '>', '#x', 'a #b', 'a: b', "it's", '"q"', 'a\nb', 'tab\there', ' lead', 'trail ', '', 'ünï', 'line\u2028sep', '\u0085', '[x]', '{x}', 'a,b'];
+    const tricky = [
+      'on',
+      'yes',
+      'No',
+      'null',
+      '~',
+      '0777',
+      '0x1F',
+      '1e3',
+      '12:30',
+      '2001-12-14',
+      '.inf',
+      '<<',
+      '=',
+      '- x',
+      '? x',
+      '@x',
+      '`x',
+      '%x',
+      '!x',
+      '&x',
+      '*x',
+      '|',
+      '>',
+      '#x',
+      'a #b',
+      'a: b',
+      "it's",
+      '"q"',
+      'a\nb',
+      'tab\there',
+      ' lead',
+      'trail ',
+      '',
+      'ünï',
+      'line\u2028sep',
+      '\u0085',
+      '[x]',
+      '{x}',
+      'a,b',
+    ];
     const { config, tunnel } = configOf({
-      CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([{ hostname: 'a.example.com', service: 'http://127.0.0.1:4000', originRequest: { httpHostHeader: 'x', ipRules: [] }, ...Object.fromEntries(tricky.map((t, i) => [`k${i}`, t])) }]),
+      CLOUDFLARE_EXTRA_INGRESS: JSON.stringify([
+        {
+          hostname: 'a.example.com',
+          service: 'http://127.0.0.1:4000',
+          originRequest: { httpHostHeader: 'x', ipRules: [] },
+          ...Object.fromEntries(tricky.map((t, i) => [`k${i}`, t])),
+        },
+      ]),
     });
     const { issues } = buildTunnelConfig(config, tunnel, 4000, noFiles);
     // The unknown keys are refused, as they should be; what matters is that nothing failed to read back.
@@ -182,7 +254,10 @@ describe('buildTunnelConfig: generated, read back, validated', () => {
 
 describe('sourceOf', () => {
   it('maps each part of the document to the variable behind it', () => {
-    const { config, tunnel } = configOf({ CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_EXTRA_INGRESS: '[{"service":"http://127.0.0.1:1","hostname":"a.example.com"}]' });
+    const { config, tunnel } = configOf({
+      CLOUDFLARE_EXPOSE_DB: 'true',
+      CLOUDFLARE_EXTRA_INGRESS: '[{"service":"http://127.0.0.1:1","hostname":"a.example.com"}]',
+    });
     const of = sourceOf(planTunnel(config, tunnel, 4000));
     expect(of('tunnel')).toBe('CLOUDFLARE_TUNNEL_ID');
     expect(of('credentials-file')).toBe('CLOUDFLARE_CREDENTIALS_FILE');
@@ -202,14 +277,34 @@ describe('sourceOf', () => {
 describe('valid by construction', () => {
   // Every combination of accepted settings gives a file the validator accepts.
   const hosts = ['0.0.0.0', '::', '127.0.0.1', '::1', '10.0.0.5', 'localhost', 'gateway.internal'];
-  const databases: Env[] = [{ DB_HOST: '127.0.0.1' }, { DB_HOST: 'pg.internal', DB_PORT: '6543' }, { DATABASE_URL: 'postgres://u:p@[::1]:5433/app' }, { DATABASE_URL: 'postgresql://db.internal/app' }, { DB_HOST: undefined, EMBEDDED_PG_PORT: '54400' }];
+  const databases: Env[] = [
+    { DB_HOST: '127.0.0.1' },
+    { DB_HOST: 'pg.internal', DB_PORT: '6543' },
+    { DATABASE_URL: 'postgres://u:p@[::1]:5433/app' },
+    { DATABASE_URL: 'postgresql://db.internal/app' },
+    { DB_HOST: undefined, EMBEDDED_PG_PORT: '54400' },
+  ];
   const variants: Env[] = [
     {},
     { CLOUDFLARE_EXPOSE_DB: 'true' },
-    { CLOUDFLARE_EXPOSE_DB: 'true', CLOUDFLARE_DB_SUBDOMAIN: 'pg', CLOUDFLARE_DB_CONNECT_TIMEOUT: '1.5s', CLOUDFLARE_DB_TCP_KEEPALIVE: '2m' },
-    { CLOUDFLARE_METRICS: 'off', CLOUDFLARE_SUBDOMAIN: undefined, CLOUDFLARE_CONNECT_TIMEOUT: '500ms', CLOUDFLARE_TLS_TIMEOUT: '1h', CLOUDFLARE_KEEPALIVE_TIMEOUT: '90s' },
+    {
+      CLOUDFLARE_EXPOSE_DB: 'true',
+      CLOUDFLARE_DB_SUBDOMAIN: 'pg',
+      CLOUDFLARE_DB_CONNECT_TIMEOUT: '1.5s',
+      CLOUDFLARE_DB_TCP_KEEPALIVE: '2m',
+    },
+    {
+      CLOUDFLARE_METRICS: 'off',
+      CLOUDFLARE_SUBDOMAIN: undefined,
+      CLOUDFLARE_CONNECT_TIMEOUT: '500ms',
+      CLOUDFLARE_TLS_TIMEOUT: '1h',
+      CLOUDFLARE_KEEPALIVE_TIMEOUT: '90s',
+    },
     { CLOUDFLARE_METRICS: '[::1]:20241', CLOUDFLARE_ORIGIN_HOST: 'fd00::5', CLOUDFLARE_DOMAIN: 'sub.example.co.uk' },
-    { CLOUDFLARE_CREDENTIALS_FILE: '/srv/tunnel creds/#1 (prod).json', CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"status.example.com","path":"^/health$","service":"http://127.0.0.1:4000"}]' },
+    {
+      CLOUDFLARE_CREDENTIALS_FILE: '/srv/tunnel creds/#1 (prod).json',
+      CLOUDFLARE_EXTRA_INGRESS: '[{"hostname":"status.example.com","path":"^/health$","service":"http://127.0.0.1:4000"}]',
+    },
   ];
   const cases = hosts.flatMap((HOST) => databases.flatMap((db) => variants.map((variant) => ({ HOST, ...db, ...variant }))));
 
@@ -218,7 +313,8 @@ describe('valid by construction', () => {
       for (const port of [1, 65535]) {
         const { config, tunnel } = configOf(env);
         const built = buildTunnelConfig(config, tunnel, port, noFiles);
-        if (built.issues.length > 0) throw new Error(`${JSON.stringify(env)} port ${port}:\n${built.text}\n${JSON.stringify(built.issues)}`);
+        if (built.issues.length > 0)
+          throw new Error(`${JSON.stringify(env)} port ${port}:\n${built.text}\n${JSON.stringify(built.issues)}`);
         expect(generateTunnelYaml(built.plan)).toBe(built.text);
       }
     }

@@ -112,7 +112,7 @@ export function sourceOf(plan: TunnelPlan): (path: string) => string | undefined
   });
   table['ingress'] = plan.extraIngress.length > 0 ? 'CLOUDFLARE_EXTRA_INGRESS' : 'CLOUDFLARE_ENABLED';
   return (path) => {
-    for (let p = path; ; ) {
+    for (let p = path; ;) {
       if (table[p] !== undefined) return table[p];
       const parent = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
       if (parent === p || parent === '') return undefined;

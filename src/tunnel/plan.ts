@@ -2,7 +2,14 @@
  * Resolves the tunnel section of the configuration (src/config/tunnel.ts) into a `TunnelPlan` once
  * the gateway's port and database are known. Pure; errors name the variable.
  */
-import { ConfigError, type Config, type DatabaseConfig, type EnabledTunnelConfig, type ExtraIngressRule, type OriginTimeouts } from '../config';
+import {
+  ConfigError,
+  type Config,
+  type DatabaseConfig,
+  type EnabledTunnelConfig,
+  type ExtraIngressRule,
+  type OriginTimeouts,
+} from '../config';
 import { hostForUrl } from '../config/syntax';
 
 /** Everything the generator needs, resolved: hostnames, origin URLs, the database target. */
@@ -33,7 +40,10 @@ export function databaseTarget(db: DatabaseConfig): { host: string; port: number
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '' || url.searchParams.has('host')) {
-    throw new ConfigError('CLOUDFLARE_EXPOSE_DB', 'the database is reached through a Unix socket; a tunnel TCP service needs a host:port (set DATABASE_URL to a TCP address, or turn CLOUDFLARE_EXPOSE_DB off)');
+    throw new ConfigError(
+      'CLOUDFLARE_EXPOSE_DB',
+      'the database is reached through a Unix socket; a tunnel TCP service needs a host:port (set DATABASE_URL to a TCP address, or turn CLOUDFLARE_EXPOSE_DB off)',
+    );
   }
   return { host: decodeURIComponent(host), port: url.port === '' ? 5432 : Number(url.port) };
 }
@@ -65,7 +75,10 @@ export function planTunnel(config: Pick<Config, 'host' | 'db'>, tunnel: EnabledT
     configFile: tunnel.configFile,
     metrics: tunnel.metrics,
     originRequest: tunnel.originRequest,
-    graphql: { hostname: `${tunnel.subdomain}.${tunnel.domain}`, path: GRAPHQL_PATH, service: `http://${hostForUrl(originHost)}:${port}`,
+    graphql: {
+      hostname: `${tunnel.subdomain}.${tunnel.domain}`,
+      path: GRAPHQL_PATH,
+      service: `http://${hostForUrl(originHost)}:${port}`,
       source: tunnel.originHost !== undefined ? 'CLOUDFLARE_ORIGIN_HOST' : 'HOST',
     },
     database,

@@ -7,7 +7,9 @@ import { TunnelStatusType } from './tunnel.types';
 export class TunnelResolver {
   // Internal addresses and paths: operators only.
   @Authorized(Role.OPERATOR)
-  @Query(() => TunnelStatusType, { description: 'The Cloudflare tunnel: enabled, tunnel id, hostnames and services, config path, credentials found.' })
+  @Query(() => TunnelStatusType, {
+    description: 'The Cloudflare tunnel: enabled, tunnel id, hostnames and services, config path, credentials found.',
+  })
   tunnel(@Ctx() ctx: Context): TunnelStatusType {
     const status = ctx.services.tunnel.status();
     return {

@@ -13,7 +13,9 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'tm-tunnel-service-'));
   credentials = join(dir, `${ID}.json`);
   configFile = join(dir, 'out', 'config.yml');
-  writeFileSync(credentials, JSON.stringify({ AccountTag: 'a', TunnelSecret: randomBytes(32).toString('base64'), TunnelID: ID }), { mode: 0o600 });
+  writeFileSync(credentials, JSON.stringify({ AccountTag: 'a', TunnelSecret: randomBytes(32).toString('base64'), TunnelID: ID }), {
+    mode: 0o600,
+  });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -48,13 +50,20 @@ describe('TunnelService', () => {
     tunnel.write(4000);
     const text = readFileSync(configFile, 'utf8');
     writeFileSync(configFile, text.replace('30s', '31s'));
-    expect(tunnel.status()).toMatchObject({ configValid: false, problems: [expect.stringMatching(/was changed after the gateway wrote it/)] });
+    expect(tunnel.status()).toMatchObject({
+      configValid: false,
+      problems: [expect.stringMatching(/was changed after the gateway wrote it/)],
+    });
     unlinkSync(configFile);
     expect(tunnel.status()).toMatchObject({ configValid: false, problems: [expect.stringMatching(/cannot be read \(ENOENT\)/)] });
     writeFileSync(configFile, text);
     expect(tunnel.status()).toMatchObject({ configValid: true, problems: [] });
     unlinkSync(credentials);
-    expect(tunnel.status()).toMatchObject({ configValid: false, credentialsFound: false, problems: [expect.stringMatching(/credentials file .* is gone/)] });
+    expect(tunnel.status()).toMatchObject({
+      configValid: false,
+      credentialsFound: false,
+      problems: [expect.stringMatching(/credentials file .* is gone/)],
+    });
   });
 
   it('when disabled: writes nothing, reports enabled false', () => {
@@ -69,7 +78,15 @@ describe('TunnelService', () => {
   it('logs the credentials-file warning without the secret', () => {
     chmodSync(credentials, 0o644);
     const warnings: string[] = [];
-    const config = loadConfig({ PORT: '4000', DB_HOST: '127.0.0.1', CLOUDFLARE_ENABLED: 'true', CLOUDFLARE_TUNNEL_ID: ID, CLOUDFLARE_CREDENTIALS_FILE: credentials, CLOUDFLARE_CONFIG_FILE: configFile, CLOUDFLARE_DOMAIN: 'example.com' });
+    const config = loadConfig({
+      PORT: '4000',
+      DB_HOST: '127.0.0.1',
+      CLOUDFLARE_ENABLED: 'true',
+      CLOUDFLARE_TUNNEL_ID: ID,
+      CLOUDFLARE_CREDENTIALS_FILE: credentials,
+      CLOUDFLARE_CONFIG_FILE: configFile,
+      CLOUDFLARE_DOMAIN: 'example.com',
+    });
     const logger = { warn: (m: string) => warnings.push(m), info: () => undefined } as never;
     new TunnelService(config.tunnel, config, logger).precheck();
     expect(warnings).toEqual([expect.stringMatching(/readable by other users/)]);

@@ -17,7 +17,10 @@ import { plainValue } from './yaml';
 /** An invalid generated config: names the first variable to fix and lists every issue. */
 export class TunnelConfigError extends ConfigError {
   constructor(readonly issues: TunnelIssue[]) {
-    super(issues[0]?.variable ?? 'CLOUDFLARE_ENABLED', `the generated Cloudflare tunnel config would not work, nothing was written:\n${formatIssues(issues).replace(/^/gm, '  ')}`);
+    super(
+      issues[0]?.variable ?? 'CLOUDFLARE_ENABLED',
+      `the generated Cloudflare tunnel config would not work, nothing was written:\n${formatIssues(issues).replace(/^/gm, '  ')}`,
+    );
     this.name = 'TunnelConfigError';
   }
 }
@@ -31,7 +34,12 @@ export interface BuiltTunnelConfig {
 type TunnelBase = Pick<Config, 'host' | 'db'>;
 
 /** Generates the file for a gateway on `port` and validates what a reader of the text would get. */
-export function buildTunnelConfig(base: TunnelBase, tunnel: EnabledTunnelConfig, port: number, fileExists: (path: string) => boolean = existsSync): BuiltTunnelConfig {
+export function buildTunnelConfig(
+  base: TunnelBase,
+  tunnel: EnabledTunnelConfig,
+  port: number,
+  fileExists: (path: string) => boolean = existsSync,
+): BuiltTunnelConfig {
   const plan = planTunnel(base, tunnel, port);
   const text = generateTunnelYaml(plan);
   const issues = validateTunnelYaml(text, { sourceOf: sourceOf(plan), fileExists, expected: plainValue(tunnelDocument(plan)) });
@@ -112,11 +120,14 @@ export class TunnelService {
     writeFileAtomic(this.tunnel.configFile, built.text);
     this.written = { plan: built.plan, digest: digest(built.text), at: new Date() };
     const hostnames = routesOf(built.plan).flatMap((r) => (r.hostname ? [`${r.hostname} -> ${r.service}`] : []));
-    this.logger?.info(`cloudflare tunnel config written to ${this.tunnel.configFile} (tunnel ${this.tunnel.tunnelId}: ${hostnames.join(', ')})`);
+    this.logger?.info(
+      `cloudflare tunnel config written to ${this.tunnel.configFile} (tunnel ${this.tunnel.tunnelId}: ${hostnames.join(', ')})`,
+    );
   }
 
   status(): TunnelStatus {
-    if (!this.tunnel.enabled) return { enabled: false, credentialsFound: false, configValid: false, hostnames: [], routes: [], problems: [] };
+    if (!this.tunnel.enabled)
+      return { enabled: false, credentialsFound: false, configValid: false, hostnames: [], routes: [], problems: [] };
     const routes = this.written ? routesOf(this.written.plan) : [];
     const problems = this.problems();
     return {
@@ -134,7 +145,7 @@ export class TunnelService {
   }
 
   private origins(): TunnelBase & Pick<Config, 'port'> {
-    if (!this.base) throw new TypeError('TunnelService: an enabled tunnel needs the gateway\'s HOST, PORT and database config');
+    if (!this.base) throw new TypeError("TunnelService: an enabled tunnel needs the gateway's HOST, PORT and database config");
     return this.base;
   }
 

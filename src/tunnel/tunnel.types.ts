@@ -13,7 +13,10 @@ export class TunnelRouteType {
   service!: string;
 }
 
-@ObjectType('TunnelStatus', { simpleResolvers: true, description: 'The Cloudflare tunnel config this gateway generated at start-up. Never includes the tunnel secret.' })
+@ObjectType('TunnelStatus', {
+  simpleResolvers: true,
+  description: 'The Cloudflare tunnel config this gateway generated at start-up. Never includes the tunnel secret.',
+})
 export class TunnelStatusType {
   @Field({ description: 'CLOUDFLARE_ENABLED: whether the gateway generates a tunnel config at all.' })
   enabled!: boolean;
@@ -24,7 +27,9 @@ export class TunnelStatusType {
   @Field(() => String, { nullable: true, description: 'Where the config was written (CLOUDFLARE_CONFIG_FILE).' })
   configPath!: string | null;
 
-  @Field({ description: 'The credentials file exists, parses and belongs to this tunnel (checked at start-up; its secret is never read out).' })
+  @Field({
+    description: 'The credentials file exists, parses and belongs to this tunnel (checked at start-up; its secret is never read out).',
+  })
   credentialsFound!: boolean;
 
   @Field({ description: 'The file on disk is still the one the gateway wrote, and cloudflared would accept it.' })

@@ -50,30 +50,40 @@ ${CATCH_ALL}`;
     expect(issues[0].message).toMatch(/never be triggered/);
   });
 
-  it.each(['graphql.example.com:443', 'https://graphql.example.com', 'https://graphql.example.com:443', '[::1]:443', 'graphql.example.com:'])(
-    'refuses hostname %s: a hostname cannot contain a port (nor a scheme)',
-    (hostname) => {
-      const issues = validateTunnelYaml(withRules(`  - hostname: "${hostname}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`));
-      expect(issues.map((i) => i.rule)).toEqual(['hostname-port']);
-      expect(issues[0].message).toMatch(/Hostname cannot contain a port/);
-    },
-  );
+  it.each([
+    'graphql.example.com:443',
+    'https://graphql.example.com',
+    'https://graphql.example.com:443',
+    '[::1]:443',
+    'graphql.example.com:',
+  ])('refuses hostname %s: a hostname cannot contain a port (nor a scheme)', (hostname) => {
+    const issues = validateTunnelYaml(withRules(`  - hostname: "${hostname}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`));
+    expect(issues.map((i) => i.rule)).toEqual(['hostname-port']);
+    expect(issues[0].message).toMatch(/Hostname cannot contain a port/);
+  });
 
   it.each(['api.*.example.com', '*.*.example.com', 'api.example.*'])('refuses hostname %s: a wildcard only as a leading *.', (hostname) => {
-    expect(rulesOf(withRules(`  - hostname: "${hostname}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`))).toEqual(['hostname-wildcard']);
+    expect(rulesOf(withRules(`  - hostname: "${hostname}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`))).toEqual([
+      'hostname-wildcard',
+    ]);
   });
 
   it('refuses service localhost:4000: it needs a scheme and a hostname', () => {
     const issues = validateTunnelYaml(withRules(`  - hostname: graphql.example.com\n    service: localhost:4000\n${CATCH_ALL}`));
     expect(issues.map((i) => i.rule)).toEqual(['service-address']);
-    expect(issues[0].message).toMatch(/is an invalid address, please make sure it has a scheme and a hostname \(e\.g\. http:\/\/localhost:4000\)/);
+    expect(issues[0].message).toMatch(
+      /is an invalid address, please make sure it has a scheme and a hostname \(e\.g\. http:\/\/localhost:4000\)/,
+    );
   });
 
-  it.each(['http://127.0.0.1:4000/', 'http://127.0.0.1:4000/graphql', 'https://api.internal/v1/'])('refuses service %s: no path on the origin', (service) => {
-    const issues = validateTunnelYaml(withRules(`  - hostname: graphql.example.com\n    service: ${service}\n${CATCH_ALL}`));
-    expect(issues.map((i) => i.rule)).toEqual(['service-path']);
-    expect(issues[0].message).toMatch(/don't support proxying to a different path/);
-  });
+  it.each(['http://127.0.0.1:4000/', 'http://127.0.0.1:4000/graphql', 'https://api.internal/v1/'])(
+    'refuses service %s: no path on the origin',
+    (service) => {
+      const issues = validateTunnelYaml(withRules(`  - hostname: graphql.example.com\n    service: ${service}\n${CATCH_ALL}`));
+      expect(issues.map((i) => i.rule)).toEqual(['service-path']);
+      expect(issues[0].message).toMatch(/don't support proxying to a different path/);
+    },
+  );
 
   it.each(['30', '"30"', '30.5', 'true'])('refuses connectTimeout: %s: durations are strings with units', (value) => {
     const text = withRules(GRAPHQL + CATCH_ALL, `${HEAD}originRequest:\n  connectTimeout: ${value}\n`);
@@ -116,7 +126,13 @@ describe('the ingress list', () => {
 
   it('refuses a rule that is not a mapping, and unknown keys in a rule (typos cloudflared would only warn about)', () => {
     expect(rulesOf(withRules(`  - http_status:404\n${CATCH_ALL}`))).toEqual(['rule-mapping']);
-    expect(rulesOf(withRules(`  - hostname: graphql.example.com\n    servcie: http://127.0.0.1:4000\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`))).toEqual(['rule-unknown-key']);
+    expect(
+      rulesOf(
+        withRules(
+          `  - hostname: graphql.example.com\n    servcie: http://127.0.0.1:4000\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`,
+        ),
+      ),
+    ).toEqual(['rule-unknown-key']);
   });
 
   it('refuses duplicate hostnames unless each rule has its own path', () => {
@@ -161,7 +177,10 @@ describe('hostnames', () => {
 });
 
 describe('paths', () => {
-  const rule = (path: string) => withRules(`  - hostname: graphql.example.com\n    path: "${path.replace(/\\/g, '\\\\')}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`);
+  const rule = (path: string) =>
+    withRules(
+      `  - hostname: graphql.example.com\n    path: "${path.replace(/\\/g, '\\\\')}"\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`,
+    );
 
   it('refuses an unanchored path: /graphql would also match /api/graphql-old', () => {
     const issues = validateTunnelYaml(rule('/graphql'));
@@ -169,15 +188,21 @@ describe('paths', () => {
     expect(issues[0].message).toMatch(/anchor it as "\^\/graphql"/);
   });
 
-  it.each(['^/graphql(?=/)', '^/(?!admin)', '^(?<=x)/a', '^/(a)\\1', '^/(?<n>a)\\k<n>', '^/a{1001}', '^/(unclosed', '^/[z-a]', '^/a**'])('refuses %s: not Go RE2', (path) => {
-    expect(rulesOf(rule(path))).toEqual(['path-regex']);
-  });
+  it.each(['^/graphql(?=/)', '^/(?!admin)', '^(?<=x)/a', '^/(a)\\1', '^/(?<n>a)\\k<n>', '^/a{1001}', '^/(unclosed', '^/[z-a]', '^/a**'])(
+    'refuses %s: not Go RE2',
+    (path) => {
+      expect(rulesOf(rule(path))).toEqual(['path-regex']);
+    },
+  );
 
-  it.each(['^/graphql(/|$)', '^/health$', '^/api/v[0-9]+/', '^/(?P<name>x)', '(?i)^/graphql', '^/\\d+\\z', '^/[[:alpha:]]+$', '^/\\pL+$'])('accepts %s', (path) => {
-    // (?i)^… is anchored in effect but does not start with ^: we ask for ^ first.
-    const expected = path.startsWith('^') ? [] : ['path-anchored'];
-    expect(rulesOf(rule(path))).toEqual(expected);
-  });
+  it.each(['^/graphql(/|$)', '^/health$', '^/api/v[0-9]+/', '^/(?P<name>x)', '(?i)^/graphql', '^/\\d+\\z', '^/[[:alpha:]]+$', '^/\\pL+$'])(
+    'accepts %s',
+    (path) => {
+      // (?i)^… is anchored in effect but does not start with ^: we ask for ^ first.
+      const expected = path.startsWith('^') ? [] : ['path-anchored'];
+      expect(rulesOf(rule(path))).toEqual(expected);
+    },
+  );
 
   it('re2Problem names look-around and back-references', () => {
     expect(re2Problem('^/a(?=b)')).toMatch(/look-around/);
@@ -236,7 +261,7 @@ describe('services', () => {
     expect(rulesOf(withRules(`  - hostname: x.example.com\n${CATCH_ALL}`))).toEqual(['service-address']);
   });
 
-  it('tells how to fix the original design\'s postgresql:// rule', () => {
+  it("tells how to fix the original design's postgresql:// rule", () => {
     const [issue] = validateTunnelYaml(rule('postgresql://localhost:5432'));
     expect(issue.message).toMatch(/use tcp:\/\/localhost:5432/);
     expect(issue.message).toMatch(/cloudflared access tcp/);
@@ -318,7 +343,7 @@ ${CATCH_ALL}`);
     expect(rulesOf(text, () => true)).toEqual([]);
   });
 
-  it('checks a rule\'s own originRequest as well as the top-level one', () => {
+  it("checks a rule's own originRequest as well as the top-level one", () => {
     const text = withRules(`  - hostname: graphql.example.com
     path: ^/graphql(/|$)
     service: http://127.0.0.1:4000
@@ -373,12 +398,17 @@ describe('top-level keys', () => {
     expect(rulesOf(`${HEAD}${line}\ningress:\n${rules}`)).toEqual([rule]);
   });
 
-  it.each(['metrics: "127.0.0.1:20241"', 'metrics: "[::1]:20241"', 'metrics: "0.0.0.0:20241"', 'loglevel: info', 'protocol: quic', 'grace-period: 30s', 'warp-routing:\n  enabled: true'])(
-    'accepts %s',
-    (line) => {
-      expect(rulesOf(`${HEAD}${line}\ningress:\n${rules}`)).toEqual([]);
-    },
-  );
+  it.each([
+    'metrics: "127.0.0.1:20241"',
+    'metrics: "[::1]:20241"',
+    'metrics: "0.0.0.0:20241"',
+    'loglevel: info',
+    'protocol: quic',
+    'grace-period: 30s',
+    'warp-routing:\n  enabled: true',
+  ])('accepts %s', (line) => {
+    expect(rulesOf(`${HEAD}${line}\ningress:\n${rules}`)).toEqual([]);
+  });
 
   it('refuses a document that is not a mapping, bad YAML and duplicate keys', () => {
     expect(rulesOf('- a\n- b\n')).toEqual(['document-mapping']);
@@ -395,12 +425,16 @@ describe('issues', () => {
       'credentials-file': '/x.json',
       ingress: [{ hostname: 'a.example.com:443', service: 'localhost:4000' }, { service: 'http_status:404' }],
     };
-    const issues = validateTunnelDocument(doc, { sourceOf: (path) => (path.startsWith('ingress[0]') ? 'CLOUDFLARE_EXTRA_INGRESS[0]' : undefined) });
+    const issues = validateTunnelDocument(doc, {
+      sourceOf: (path) => (path.startsWith('ingress[0]') ? 'CLOUDFLARE_EXTRA_INGRESS[0]' : undefined),
+    });
     expect(issues).toEqual([
       { rule: 'service-address', path: 'ingress[0].service', message: expect.any(String), variable: 'CLOUDFLARE_EXTRA_INGRESS[0]' },
       { rule: 'hostname-port', path: 'ingress[0].hostname', message: expect.any(String), variable: 'CLOUDFLARE_EXTRA_INGRESS[0]' },
     ]);
-    expect(formatIssues(issues).split('\n')[0]).toMatch(/^CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[0\]\.service: "localhost:4000" is an invalid address.* \[rule service-address\]$/);
+    expect(formatIssues(issues).split('\n')[0]).toMatch(
+      /^CLOUDFLARE_EXTRA_INGRESS\[0\]: ingress\[0\]\.service: "localhost:4000" is an invalid address.* \[rule service-address\]$/,
+    );
   });
 
   it('the rule table says which rules cloudflared applies and which are ours', () => {
@@ -439,7 +473,9 @@ describe('every rule has a case that breaks it and only it', () => {
     'service-userinfo': withRules(`  - hostname: a.example.com\n    service: tcp://u:p@127.0.0.1:5432\n${CATCH_ALL}`),
     'service-query': withRules(`  - hostname: a.example.com\n    service: http://127.0.0.1:4000?x=1\n${CATCH_ALL}`),
     'service-host': withRules(`  - hostname: a.example.com\n    service: http://127.0.0.1:0\n${CATCH_ALL}`),
-    'access-team-name': withRules(`  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n    originRequest:\n      access:\n        required: true\n        audTag: [x]\n${CATCH_ALL}`),
+    'access-team-name': withRules(
+      `  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n    originRequest:\n      access:\n        required: true\n        audTag: [x]\n${CATCH_ALL}`,
+    ),
     'hostname-port': withRules(`  - hostname: a.example.com:443\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`),
     'hostname-wildcard': withRules(`  - hostname: a.*.example.com\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`),
     'hostname-syntax': withRules(`  - hostname: a.example.com/x\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`),
@@ -447,14 +483,22 @@ describe('every rule has a case that breaks it and only it', () => {
     'catch-all-not-last': withRules(CATCH_ALL + CATCH_ALL),
     'path-regex': withRules(`  - hostname: a.example.com\n    path: ^/a(?=b)\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`),
     'path-anchored': withRules(`  - hostname: a.example.com\n    path: /graphql\n    service: http://127.0.0.1:4000\n${CATCH_ALL}`),
-    'hostname-duplicate': withRules(`  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n  - hostname: a.example.com\n    service: http://127.0.0.1:4001\n${CATCH_ALL}`),
-    'rule-shadowed': withRules(`  - hostname: "*.example.com"\n    service: http://127.0.0.1:4000\n  - hostname: a.example.com\n    service: http://127.0.0.1:4001\n${CATCH_ALL}`),
+    'hostname-duplicate': withRules(
+      `  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n  - hostname: a.example.com\n    service: http://127.0.0.1:4001\n${CATCH_ALL}`,
+    ),
+    'rule-shadowed': withRules(
+      `  - hostname: "*.example.com"\n    service: http://127.0.0.1:4000\n  - hostname: a.example.com\n    service: http://127.0.0.1:4001\n${CATCH_ALL}`,
+    ),
     'origin-request-unknown-key': `${HEAD}originRequest:\n  connect-timeout: 30s\ningress:\n${ok}`,
-    'tcp-http-only-key': withRules(`  - hostname: db.example.com\n    service: tcp://127.0.0.1:5432\n    originRequest:\n      tlsTimeout: 10s\n${CATCH_ALL}`),
+    'tcp-http-only-key': withRules(
+      `  - hostname: db.example.com\n    service: tcp://127.0.0.1:5432\n    originRequest:\n      tlsTimeout: 10s\n${CATCH_ALL}`,
+    ),
     'ca-pool-missing': `${HEAD}originRequest:\n  caPool: /nonexistent/ca.pem\ningress:\n${ok}`,
     'yaml-characters': `${HEAD}originRequest:\n  httpHostHeader: "a\\x7fb"\ningress:\n${ok}`,
     'integer-range': `${HEAD}originRequest:\n  keepAliveConnections: 100000000000000000000\ningress:\n${ok}`,
-    'access-unknown-key': withRules(`  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n    originRequest:\n      access:\n        required: false\n        teamname: x\n${CATCH_ALL}`),
+    'access-unknown-key': withRules(
+      `  - hostname: a.example.com\n    service: http://127.0.0.1:4000\n    originRequest:\n      access:\n        required: false\n        teamname: x\n${CATCH_ALL}`,
+    ),
     'ip-rule': `${HEAD}originRequest:\n  ipRules:\n    - prefix: 10.0.0.0/33\ningress:\n${ok}`,
   };
 

@@ -18,7 +18,8 @@ export const CONFIG_FILE_MODE = 0o600;
 export function assertReplaceable(file: string): void {
   let existing: string;
   try {
-    if (statSync(file).isDirectory()) throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `${file} is a directory: expected the path of the YAML file to write`);
+    if (statSync(file).isDirectory())
+      throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `${file} is a directory: expected the path of the YAML file to write`);
     existing = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -38,7 +39,10 @@ export function writeFileAtomic(file: string, text: string, mode = CONFIG_FILE_M
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `cannot create the directory ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      'CLOUDFLARE_CONFIG_FILE',
+      `cannot create the directory ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   const temporary = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -53,7 +57,10 @@ export function writeFileAtomic(file: string, text: string, mode = CONFIG_FILE_M
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new ConfigError('CLOUDFLARE_CONFIG_FILE', `cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      'CLOUDFLARE_CONFIG_FILE',
+      `cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   try {
     const dirFd = openSync(dir, 'r');

@@ -85,7 +85,14 @@ function node(value: YamlValue): unknown {
 export function emitYaml(document: { [key: string]: YamlValue }): string {
   const doc = new Document();
   doc.contents = node(document) as never;
-  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, doubleQuotedAsJSON: true, flowCollectionPadding: false });
+  return doc.toString({
+    indent: 2,
+    indentSeq: true,
+    lineWidth: 0,
+    minContentWidth: 0,
+    doubleQuotedAsJSON: true,
+    flowCollectionPadding: false,
+  });
 }
 
 /** The plain JSON-like value a YAML reader returns for `value` (Quoted unwrapped). */

@@ -76,13 +76,18 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     }),
   );
   // Only the captured copy is kept unless TEST_LOG_LEVEL asks to see the output.
-  if (!process.env.TEST_LOG_LEVEL && !options.logger) logger.transports.filter((t) => t instanceof winston.transports.Console).forEach((t) => (t.silent = true));
+  if (!process.env.TEST_LOG_LEVEL && !options.logger)
+    logger.transports.filter((t) => t instanceof winston.transports.Console).forEach((t) => (t.silent = true));
   const gateway = await startGateway(config, logger);
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
   const tokens = new TokenService(gateway.dataSource);
   const scope = { requestId: `test-${randomBytes(4).toString('hex')}`, logger, principal: systemPrincipal('test-support') };
   const issue: TestGateway['token'] = async (role, opts = {}) => {
-    const { token, apiToken } = await tokens.issue(scope, { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt }, 'token:create');
+    const { token, apiToken } = await tokens.issue(
+      scope,
+      { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt },
+      'token:create',
+    );
     return { token, id: apiToken.id };
   };
   const adminToken = (await issue('admin' as Role, { name: 'test-admin' })).token;
@@ -96,7 +101,9 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     async gql(query, variables, headers = {}) {
       const given = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
       const auth: Record<string, string> = given === undefined ? { authorization: `Bearer ${adminToken}` } : {};
-      const sent = Object.fromEntries(Object.entries({ ...auth, ...headers }).filter(([k, v]) => !(k.toLowerCase() === 'authorization' && v === '')));
+      const sent = Object.fromEntries(
+        Object.entries({ ...auth, ...headers }).filter(([k, v]) => !(k.toLowerCase() === 'authorization' && v === '')),
+      );
       const res = await fetch(`${baseUrl}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...sent },

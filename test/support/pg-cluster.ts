@@ -24,9 +24,13 @@ export interface PgCluster {
  * that stop and restart their database; resolves once it accepts connections.
  */
 export function startPgCluster(dataDir: string, port: number, database: string): Promise<PgCluster> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'embedded-pg-process.ts'), dataDir, String(port), database], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(__dirname, 'embedded-pg-process.ts'), dataDir, String(port), database],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -71,7 +71,10 @@ export function connect(baseUrl: string, token: string | null, options: { header
       received.stop = stop;
       received.next = (n, timeoutMs = 15_000) =>
         new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`got ${received.events.length} of ${n} events; errors: ${JSON.stringify(received.errors)}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`got ${received.events.length} of ${n} events; errors: ${JSON.stringify(received.errors)}`)),
+            timeoutMs,
+          );
           const check = () => {
             if (received.events.length >= n) {
               clearTimeout(timer);
