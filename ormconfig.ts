@@ -6,5 +6,6 @@
 import 'reflect-metadata';
 import { loadConfig } from './src/config';
 import { createDataSource } from './src/db/data-source';
+import { catalogue } from './src/catalogue';
 
-export default createDataSource(loadConfig().db);
+export default createDataSource(loadConfig().db, catalogue);

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { dataSourceOptions } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { openDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { DEFAULT_SIZES, METRIC_NAMES, RESET_STATEMENT, seedStatements, type SeedSizes } from './data';
@@ -67,7 +68,7 @@ export function parseSeedArgs(argv: string[]): { sizes: SeedSizes; force: boolea
 
 /** Creates the target database when missing, as `npm run db:init` does. */
 async function ensureDatabase(config: ReturnType<typeof loadConfig>): Promise<string> {
-  const options = dataSourceOptions(config.db);
+  const options = dataSourceOptions(config.db, catalogue);
   const target = config.db.url ? new URL(config.db.url).pathname.slice(1) : config.db.name;
   if (config.db.embedded) return target;
   // A connection string's own database name would win over a separate `database` option.
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   // The seed's statements are slow on purpose: keep the slow-query warnings out of its report.
   const logger = createLogger({ ...config, logLevel: 'error' });
   const name = await ensureDatabase(config);
-  const database = await openDatabase({ ...config.db, runMigrations: true }, logger);
+  const database = await openDatabase({ ...config.db, runMigrations: true }, catalogue, logger);
   try {
     const runner = database.dataSource.createQueryRunner();
     try {

@@ -15,13 +15,14 @@ import { Client, type ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { catalogue } from '../src/catalogue';
 import { dataSourceOptions } from '../src/db/data-source';
 import { createLogger, type Logger } from '../src/logger';
 import { applyRoles, type RolePlan } from '../src/security/db-roles';
 
 /** Connection settings for `database` as the administrator. */
 function adminClientConfig(config: Config, database: string): ClientConfig {
-  const options = dataSourceOptions(config.db);
+  const options = dataSourceOptions(config.db, catalogue);
   const { adminUser, adminPassword } = config.security.roles;
   const base: ClientConfig = options.url
     ? (() => {
@@ -65,7 +66,7 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
     }
   }
   // The embedded server is started here (and stopped at the end); migrations run below as the owner.
-  const embedded = config.db.embedded ? await openDatabase({ ...config.db, runMigrations: false }, logger) : undefined;
+  const embedded = config.db.embedded ? await openDatabase({ ...config.db, runMigrations: false }, catalogue, logger) : undefined;
   const admin = new Client(adminClientConfig(config, target));
   await admin.connect();
   try {
@@ -99,7 +100,7 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
       user: asAdmin.user as string,
       password: asAdmin.password as string | undefined,
     };
-    const options = dataSourceOptions(db);
+    const options = dataSourceOptions(db, catalogue);
     const migrator = new DataSource({
       ...options,
       extra: { ...(options.extra as Record<string, unknown>), max: 1, options: `-c role=${plan.owner.name}` },

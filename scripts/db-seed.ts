@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { catalogue } from '../src/catalogue';
 import { DomainError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { seedDemoData } from '../src/seed/seed';
@@ -20,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger(config);
-  const database = await openDatabase({ ...config.db, runMigrations: true }, logger);
+  const database = await openDatabase({ ...config.db, runMigrations: true }, catalogue, logger);
   try {
     const counts = await seedDemoData(database.dataSource, { force: argv.includes('--force') });
     logger.info(

@@ -7,13 +7,14 @@ import 'reflect-metadata';
 import { systemPrincipal } from '../src/auth/principal';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { catalogue } from '../src/catalogue';
 import { createLogger } from '../src/logger';
 import { createServices } from '../src/services';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
-  const database = await openDatabase(config.db, logger);
+  const database = await openDatabase(config.db, catalogue, logger);
   try {
     const services = createServices(database.dataSource, config, logger);
     const { rotated, checked } = await services.integrations.rotateSecrets({

@@ -10,6 +10,7 @@ import { isRole, ROLES } from '../src/auth/roles';
 import { TokenService } from '../src/tokens/token.service';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { catalogue } from '../src/catalogue';
 import { createLogger } from '../src/logger';
 
 async function main(): Promise<void> {
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Progress to stderr: stdout carries only the token, so `TOKEN=$(npm run -s token:create ...)` works.
   const logger = createLogger({ ...config, logLevel: 'warn' }, { stderr: true });
-  const database = await openDatabase(config.db, logger);
+  const database = await openDatabase(config.db, catalogue, logger);
   try {
     const tokens = new TokenService(database.dataSource);
     const { token, apiToken } = await tokens.issue(

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { catalogue } from './catalogue';
 import { cancelRunningStatements, openControlDataSource, openDatabase } from './db/database';
 import { createApolloServer } from './graphql/apollo';
 import { createHttpHandler } from './http';
@@ -44,13 +45,13 @@ export interface Gateway {
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const tunnel = new TunnelService(config.tunnel, config, logger);
   tunnel.precheck();
-  const database = await openDatabase(config.db, logger);
+  const database = await openDatabase(config.db, catalogue, logger);
   const closers: (() => Promise<void>)[] = [];
   let services: Services | undefined;
   try {
     if (config.port !== 0) tunnel.write(config.port);
     const schema = await createGatewaySchema(config.security.input);
-    const control = await openControlDataSource(config.db, logger);
+    const control = await openControlDataSource(config.db, catalogue, logger);
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health } = services;
     const security = createSecurity(config, control, services, logger);

@@ -5,7 +5,7 @@ import { AuditService } from './audit/audit.service';
 import { TokenResolver } from './tokens/token.resolver';
 import { TokenService } from './tokens/token.service';
 import type { Config } from './config';
-import { EXECUTION_NODE } from './executions/execution.query';
+import { EXECUTION_NODE, TASK_EXECUTION_RELATIONS } from './executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from './executions/execution.resolver';
 import { ExecutionService } from './executions/execution.service';
 import { createSchema } from './graphql/schema';
@@ -98,6 +98,7 @@ export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIM
   return createSchema({
     resolvers,
     plannedNodes: [TASK_NODE, EXECUTION_NODE],
+    plannedRelations: [TASK_EXECUTION_RELATIONS],
     pubSub: NO_IN_MEMORY_PUBSUB,
     checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits),
   });

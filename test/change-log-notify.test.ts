@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { dataSourceOptions } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 /*
@@ -17,7 +18,7 @@ const heard: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db));
+  ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db, catalogue));
   await ds.initialize();
   await ds.runMigrations();
   listener = new Client({ connectionString: db.url });

@@ -8,6 +8,7 @@ import type { Role } from '../src/auth/roles';
 import { TokenService } from '../src/tokens/token.service';
 import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { createLogger } from '../src/logger';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { TEST_SECRETS_KEYS } from './support/gateway';
@@ -97,7 +98,7 @@ afterAll(() => db?.drop());
 
 async function issueToken(): Promise<string> {
   const config = loadConfig({ DATABASE_URL: db.url, NODE_ENV: 'test' });
-  const ds = createDataSource(config.db);
+  const ds = createDataSource(config.db, catalogue);
   await ds.initialize();
   try {
     const logger = createLogger({ logLevel: 'error', isProduction: false });

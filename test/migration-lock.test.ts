@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { migrations } from '../src/db/entities';
+import { catalogue } from '../src/catalogue';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { TEST_SECRETS_KEYS } from './support/gateway';
 
@@ -86,7 +86,9 @@ it('three migrators at once on an empty database: all exit 0, each migration app
   const rows = await db.query<{ name: string; n: number }>(
     'SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name ORDER BY name',
   );
-  expect(rows).toEqual(migrations.map((m) => ({ name: (m as { name: string }).name, n: 1 })).sort((a, b) => a.name.localeCompare(b.name)));
+  expect(rows).toEqual(
+    (catalogue.migrations as { name: string }[]).map((m) => ({ name: m.name, n: 1 })).sort((a, b) => a.name.localeCompare(b.name)),
+  );
   // Exactly one of them applied anything; the others found nothing pending.
   const applied = (await results).filter((r) => /Migration \w+ has been +executed successfully|applied migrations:/.test(r.output));
   expect(applied).toHaveLength(1);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { dataSourceOptions } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 /** What TypeORM would change to make the database match the entities: empty when they agree. */
@@ -35,7 +36,7 @@ describe('migrations', () => {
   let ds: DataSource;
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db));
+    ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db, catalogue));
     await ds.initialize();
   });
   afterAll(async () => {

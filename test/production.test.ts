@@ -1,5 +1,6 @@
 import { loadConfig } from '../src/config';
 import { dataSourceOptions } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { startTestGateway, type TestGateway } from './support/gateway';
 
 describe('production mode', () => {
@@ -66,12 +67,13 @@ describe('production mode', () => {
 
 describe('DB_SSL_MODE', () => {
   it('honours require (encrypted, certificate unchecked) and verify-full with a CA file', () => {
-    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'require' }).db).ssl).toEqual({
+    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'require' }).db, catalogue).ssl).toEqual({
       rejectUnauthorized: false,
     });
-    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x' }).db).ssl).toBe(false);
+    expect(dataSourceOptions(loadConfig({ DATABASE_URL: 'postgres://db/x' }).db, catalogue).ssl).toBe(false);
     const full = dataSourceOptions(
       loadConfig({ DATABASE_URL: 'postgres://db/x', DB_SSL_MODE: 'verify-full', DB_SSL_CA_FILE: __filename }).db,
+      catalogue,
     ).ssl as any;
     expect(full).toMatchObject({ rejectUnauthorized: true });
     expect(full.ca).toContain('DB_SSL_MODE');

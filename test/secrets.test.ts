@@ -1,3 +1,4 @@
+import { catalogue } from '../src/catalogue';
 import { randomBytes } from 'node:crypto';
 import { systemPrincipal } from '../src/auth/principal';
 import { loadConfig } from '../src/config';
@@ -121,7 +122,7 @@ describe('key rotation', () => {
       // what `npm run secrets:rotate` does, with the same configuration
       const config = loadConfig(env);
       const { createDataSource } = await import('../src/db/data-source');
-      const ds = createDataSource(config.db);
+      const ds = createDataSource(config.db, catalogue);
       await ds.initialize();
       try {
         const services = createServices(ds, config, createLogger({ logLevel: 'error', isProduction: false }));

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { dataSourceOptions } from '../src/db/data-source';
+import { catalogue } from '../src/catalogue';
 import { ExecutionStatus } from '../src/executions/execution.entity';
 import { IntegrationHealth, IntegrationStatus, IntegrationType } from '../src/integrations/integration.entity';
 import { TaskStatus } from '../src/tasks/task.entity';
@@ -13,7 +14,7 @@ describe('vocabulary CHECK constraints', () => {
   let ds: DataSource;
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db));
+    ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: db.url }).db, catalogue));
     await ds.initialize();
     await ds.runMigrations();
   });

@@ -4,9 +4,17 @@ import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { createQueryLogger } from './query-logger';
-import { entities, migrations } from './entities';
 
 type PostgresConnectionOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
+/** The entities and migrations a DataSource is built with (src/catalogue.ts: db/ names no feature). */
+export interface Catalogue {
+  entities: NonNullable<PostgresConnectionOptions['entities']>;
+  migrations: NonNullable<PostgresConnectionOptions['migrations']>;
+}
+
+/** For connections that only send SQL of their own (runSql's console pool, option checks). */
+export const NO_CATALOGUE: Catalogue = { entities: [], migrations: [] };
 
 function ssl(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
   switch (db.sslMode) {
@@ -27,13 +35,13 @@ function ssl(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
 }
 
 /** Connection options shared by the gateway, the CLI (`ormconfig.ts`) and the tests. Never synchronizes. */
-export function dataSourceOptions(db: DatabaseConfig, logger?: Logger): PostgresConnectionOptions {
+export function dataSourceOptions(db: DatabaseConfig, catalogue: Catalogue, logger?: Logger): PostgresConnectionOptions {
   return {
     type: 'postgres',
     ...(db.url ? { url: db.url } : { host: db.host, port: db.port, database: db.name, username: db.user, password: db.password }),
     ssl: ssl(db),
-    entities,
-    migrations,
+    entities: catalogue.entities,
+    migrations: catalogue.migrations,
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
@@ -91,6 +99,6 @@ export class MigrationLockingDataSource extends DataSource {
   }
 }
 
-export function createDataSource(db: DatabaseConfig, logger?: Logger): DataSource {
-  return new MigrationLockingDataSource(dataSourceOptions(db, logger));
+export function createDataSource(db: DatabaseConfig, catalogue: Catalogue, logger?: Logger): DataSource {
+  return new MigrationLockingDataSource(dataSourceOptions(db, catalogue, logger));
 }

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
-import { createDataSource } from './data-source';
+import { createDataSource, type Catalogue } from './data-source';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
 
 export interface Database {
@@ -81,9 +81,10 @@ export async function cancelRunningStatements(dataSource: DataSource, control: D
  * on the application pool, a saturated pool would queue every request's authentication behind the
  * slow queries, and an operator could not even ask `poolHealth` why.
  */
-export async function openControlDataSource(db: DatabaseConfig, logger: Logger): Promise<DataSource> {
+export async function openControlDataSource(db: DatabaseConfig, catalogue: Catalogue, logger: Logger): Promise<DataSource> {
   const control = createDataSource(
     { ...db, pool: { ...db.pool, min: 0, max: 2, connectionTimeoutMs: Math.min(db.pool.connectionTimeoutMs, 2_000) } },
+    catalogue,
     logger,
   );
   await control.initialize();
@@ -94,7 +95,7 @@ export async function openControlDataSource(db: DatabaseConfig, logger: Logger):
  * Connects to the configured PostgreSQL (waiting for it, see connectWithRetry), or starts the
  * embedded one when none is configured, then applies pending migrations when `runMigrations` is on.
  */
-export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<Database> {
+export async function openDatabase(db: DatabaseConfig, catalogue: Catalogue, logger: Logger): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   if (db.embedded) {
     embedded = await startEmbeddedPostgres(
@@ -102,7 +103,7 @@ export async function openDatabase(db: DatabaseConfig, logger: Logger): Promise<
       logger,
     );
   }
-  const dataSource = createDataSource(db, logger);
+  const dataSource = createDataSource(db, catalogue, logger);
   try {
     await connectWithRetry(dataSource, db, logger);
     if (db.runMigrations) {

@@ -3,9 +3,8 @@ import { Field, InputType } from 'type-graphql';
 import { newestFirst } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
-import type { NodeSpec } from '../graphql/planner';
+import type { NodeSpec, PlannedRelations } from '../graphql/planner';
 import type { Params } from '../db/sql';
-import { TASK_NODE } from '../tasks/task.query';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 
 @InputType({ description: 'Which executions to return; the conditions given must all hold.' })
@@ -57,6 +56,30 @@ export const EXECUTION_NODE: NodeSpec = {
   entity: TaskExecution,
   needs: { task: ['taskId'] },
   relations: {
-    task: { kind: 'one', target: () => TASK_NODE, on: (r) => `t.id = ${r}."taskId"` },
+    task: { kind: 'one', target: 'Task', on: (r) => `t.id = ${r}."taskId"` },
+  },
+};
+
+interface ExecutionArgs {
+  filter?: ExecutionFilter | null;
+}
+
+/** The fields this feature adds to Task (TaskExecutionsResolver), planned into the task's statement. */
+export const TASK_EXECUTION_RELATIONS: PlannedRelations = {
+  type: 'Task',
+  relations: {
+    executions: {
+      kind: 'page',
+      target: 'TaskExecution',
+      on: (r) => `e.task_id = ${r}."id"`,
+      query: (args, p) => ({ where: executionFilterSql((args as ExecutionArgs).filter, p), ordering: EXECUTION_ORDERING }),
+    },
+    latestExecution: {
+      kind: 'first',
+      target: 'TaskExecution',
+      on: (r) => `e.task_id = ${r}."id"`,
+      orderBy: () => LATEST_EXECUTION_ORDER,
+    },
+    executionCount: { kind: 'count', sql: (r) => `SELECT count(*)::int FROM task_executions e WHERE e.task_id = ${r}."id"` },
   },
 };

@@ -52,16 +52,23 @@ export type EntityClass = abstract new (...args: never[]) => object;
 type Row = Record<string, unknown>;
 
 /** `parent` is the SQL reference to the parent row's derived table (its columns are the properties). */
+/** `target` is the GraphQL type of the node related to (a planned NodeSpec's `type`), by name so node types need not import each other. */
 export type Relation =
-  | { kind: 'one'; target: () => NodeSpec; on: (parent: string) => string }
-  | { kind: 'first'; target: () => NodeSpec; on: (parent: string) => string; orderBy: () => string }
+  | { kind: 'one'; target: string; on: (parent: string) => string }
+  | { kind: 'first'; target: string; on: (parent: string) => string; orderBy: () => string }
   | {
       kind: 'page';
-      target: () => NodeSpec;
+      target: string;
       on: (parent: string) => string;
       query: (args: Record<string, unknown>, p: Params) => { where: string[]; ordering: Ordering };
     }
   | { kind: 'count'; sql: (parent: string) => string };
+
+/** Relations a feature adds to another feature's node type, as its field resolvers add the fields. */
+export interface PlannedRelations {
+  type: string;
+  relations: Record<string, Relation>;
+}
 
 /** What one selection asks of one node type: the properties to read and the relations. */
 interface Level {
@@ -102,6 +109,15 @@ interface Shaping {
 }
 
 class Unplannable extends Error {}
+
+/** The planned node types of each schema, by GraphQL type name (registered by withPlannedFields). */
+const nodeSpecs = new WeakMap<GraphQLSchema, ReadonlyMap<string, NodeSpec>>();
+
+function nodeSpec(info: GraphQLResolveInfo, type: string): NodeSpec {
+  const spec = nodeSpecs.get(info.schema)?.get(type);
+  if (!spec) throw new Unplannable();
+  return spec;
+}
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
@@ -197,9 +213,10 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
     });
     if (relation.kind === 'count') relations.push({ key, relation, field, node, total: false, trusted });
     else if (relation.kind === 'page') {
-      const page = connectionLevel(relation.target(), sets, info);
+      const page = connectionLevel(nodeSpec(info, relation.target), sets, info);
       relations.push({ key, relation, field, node, child: page.level, total: page.total, reads: page.reads, trusted });
-    } else relations.push({ key, relation, field, node, child: buildLevel(relation.target(), sets, info), total: false, trusted });
+    } else
+      relations.push({ key, relation, field, node, child: buildLevel(nodeSpec(info, relation.target), sets, info), total: false, trusted });
   }
   return { spec, properties: [...properties], select: selectColumns(spec, properties), relations };
 }
@@ -261,9 +278,11 @@ const plans = new WeakMap<readonly FieldNode[], ConnectionPlan | null>();
  * The selection plan of a root field, worked out once per document (null: not plannable).
  * `connection`: the root is a connection (its nodes are the level).
  */
-function rootPlan(info: GraphQLResolveInfo, spec: NodeSpec, connection: boolean): ConnectionPlan | null {
+function rootPlan(info: GraphQLResolveInfo, given: NodeSpec, connection: boolean): ConnectionPlan | null {
   let plan = plans.get(info.fieldNodes);
   if (plan === undefined) {
+    // The registered spec: it carries the relations other features add to this type.
+    const spec = nodeSpecs.get(info.schema)?.get(given.type) ?? given;
     const sets = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
     try {
       plan = connection
@@ -302,8 +321,8 @@ function levelSql(
       shapings.push({ key, kind: 'count', children: [] });
       continue;
     }
-    const target = relation.target();
     const child = rel.child!;
+    const target = child.spec;
     const children: Shaping[] = [];
     const select = child.select;
     if (relation.kind === 'one' || relation.kind === 'first') {
@@ -382,7 +401,19 @@ export function planned<T>(source: object, info: GraphQLResolveInfo): T | undefi
  * type-graphql building and converting the arguments of every row; anything else goes to the
  * type-graphql resolver as before.
  */
-export function withPlannedFields(schema: GraphQLSchema, specs: readonly NodeSpec[]): GraphQLSchema {
+export function withPlannedFields(
+  schema: GraphQLSchema,
+  given: readonly NodeSpec[],
+  added: readonly PlannedRelations[] = [],
+): GraphQLSchema {
+  const specs = given.map((spec) => ({
+    ...spec,
+    relations: Object.assign({}, spec.relations, ...added.filter((a) => a.type === spec.type).map((a) => a.relations)) as Record<
+      string,
+      Relation
+    >,
+  }));
+  nodeSpecs.set(schema, new Map(specs.map((spec) => [spec.type, spec])));
   for (const spec of specs) {
     const type = schema.getType(spec.type) as GraphQLObjectType;
     for (const name of Object.keys(spec.relations)) {

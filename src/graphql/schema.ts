@@ -2,7 +2,7 @@ import { getMetadataStorage, validateOrReject, type ValidatorOptions } from 'cla
 import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions, type ClassType } from 'type-graphql';
 import { assertEveryRootFieldAuthorized, authChecker } from './auth-checker';
-import { withPlannedFields, type NodeSpec } from './planner';
+import { withPlannedFields, type NodeSpec, type PlannedRelations } from './planner';
 import { NODE_TYPE } from './node';
 import { DateTimeScalar } from './scalars';
 
@@ -11,13 +11,21 @@ export interface SchemaParts {
   resolvers: readonly [ClassType, ...ClassType[]];
   /** The node types the SQL planner answers (graphql/planner.ts). */
   plannedNodes: readonly NodeSpec[];
+  /** Relations features add to another feature's planned node type. */
+  plannedRelations?: readonly PlannedRelations[];
   /** type-graphql builds subscriptions only with one; see the subscriptions feature's own. */
   pubSub: BuildSchemaOptions['pubSub'];
   /** Run once per field call on all its arguments, before validation and the resolver: the input size caps (security/input-limits.ts). */
   checkArguments?: (info: GraphQLResolveInfo, args: Record<string, unknown>) => void;
 }
 
-export async function createSchema({ resolvers, plannedNodes, pubSub, checkArguments }: SchemaParts): Promise<GraphQLSchema> {
+export async function createSchema({
+  resolvers,
+  plannedNodes,
+  plannedRelations,
+  pubSub,
+  checkArguments,
+}: SchemaParts): Promise<GraphQLSchema> {
   assertEveryRootFieldAuthorized(resolvers);
   const checked = new WeakSet<object>();
   const schema = await buildSchema({
@@ -38,7 +46,7 @@ export async function createSchema({ resolvers, plannedNodes, pubSub, checkArgum
   // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
   // synchronously, so Node's is set here as the plain function it is.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
-  return withPlannedFields(schema, plannedNodes);
+  return withPlannedFields(schema, plannedNodes, plannedRelations);
 }
 
 // Unknown objects are GraphQL's job, not the validator's. skipMissingProperties off: an explicit

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config';
-import { dataSourceOptions } from '../db/data-source';
+import { dataSourceOptions, NO_CATALOGUE } from '../db/data-source';
 import { GatewayMetrics } from './gateway-metrics';
 
 const base = { DATABASE_URL: 'postgres://u@localhost/db' };
@@ -57,9 +57,9 @@ describe('health and pool settings', () => {
   });
 
   it('gives the pg pool a maximum lifetime and number of uses per connection', () => {
-    expect(dataSourceOptions(loadConfig(base).db).extra).toMatchObject({ maxLifetimeSeconds: 1_800, maxUses: Infinity });
+    expect(dataSourceOptions(loadConfig(base).db, NO_CATALOGUE).extra).toMatchObject({ maxLifetimeSeconds: 1_800, maxUses: Infinity });
     const db = loadConfig({ ...base, DB_POOL_MAX_LIFETIME: '0', DB_POOL_MAX_USES: '7500' }).db;
-    expect(dataSourceOptions(db).extra).toMatchObject({ maxLifetimeSeconds: 0, maxUses: 7_500 });
+    expect(dataSourceOptions(db, NO_CATALOGUE).extra).toMatchObject({ maxLifetimeSeconds: 0, maxUses: 7_500 });
   });
 });
 

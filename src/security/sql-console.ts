@@ -1,7 +1,7 @@
 import { Pool, type PoolClient, type QueryArrayConfig, type QueryArrayResult, type QueryConfig } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { ConfigError } from '../config';
-import { dataSourceOptions } from '../db/data-source';
+import { dataSourceOptions, NO_CATALOGUE } from '../db/data-source';
 import { BadInputError, DomainError } from '../errors';
 import type { Logger } from '../logger';
 import { inspectConsoleRole } from './db-roles';
@@ -53,7 +53,7 @@ export class SqlConsole {
 
   private connect(): Promise<PoolClient> {
     if (!this.pool) {
-      const options = dataSourceOptions(this.db);
+      const options = dataSourceOptions(this.db, NO_CATALOGUE);
       const own = this.config.databaseUrl
         ? { connectionString: this.config.databaseUrl }
         : options.url

@@ -6,13 +6,6 @@ import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';
 import { likePattern, type Params } from '../db/sql';
-import {
-  EXECUTION_NODE,
-  EXECUTION_ORDERING,
-  executionFilterSql,
-  LATEST_EXECUTION_ORDER,
-  type ExecutionFilter,
-} from '../executions/execution.query';
 import { Task, TaskStatus } from './task.entity';
 
 /** Limits on a TaskFilter: filter objects in all (the root included) and depth of and/or/not. */
@@ -228,10 +221,6 @@ interface SubtaskArgs {
   orderBy?: readonly TaskOrder[] | null;
   filter?: TaskFilter | null;
 }
-interface ExecutionArgs {
-  filter?: ExecutionFilter | null;
-}
-
 export const TASK_NODE: NodeSpec = {
   type: 'Task',
   from: 'tasks t',
@@ -239,10 +228,10 @@ export const TASK_NODE: NodeSpec = {
   entity: Task,
   needs: { parent: ['parentTaskId'] },
   relations: {
-    parent: { kind: 'one', target: () => TASK_NODE, on: (r) => `t.id = ${r}."parentTaskId"` },
+    parent: { kind: 'one', target: 'Task', on: (r) => `t.id = ${r}."parentTaskId"` },
     subtasks: {
       kind: 'page',
-      target: () => TASK_NODE,
+      target: 'Task',
       on: (r) => `t.parent_task_id = ${r}."id"`,
       query: (args, p) => {
         const { orderBy, filter: given } = args as SubtaskArgs;
@@ -251,18 +240,5 @@ export const TASK_NODE: NodeSpec = {
         return { where: filter ? [filter] : [], ordering };
       },
     },
-    executions: {
-      kind: 'page',
-      target: () => EXECUTION_NODE,
-      on: (r) => `e.task_id = ${r}."id"`,
-      query: (args, p) => ({ where: executionFilterSql((args as ExecutionArgs).filter, p), ordering: EXECUTION_ORDERING }),
-    },
-    latestExecution: {
-      kind: 'first',
-      target: () => EXECUTION_NODE,
-      on: (r) => `e.task_id = ${r}."id"`,
-      orderBy: () => LATEST_EXECUTION_ORDER,
-    },
-    executionCount: { kind: 'count', sql: (r) => `SELECT count(*)::int FROM task_executions e WHERE e.task_id = ${r}."id"` },
   },
 };

@@ -1,0 +1,36 @@
+import { TaskExecution } from './executions/execution.entity';
+import { ExternalIntegration } from './integrations/integration.entity';
+import { SystemMetric } from './metrics/metric.entity';
+import { Task } from './tasks/task.entity';
+import { InitialSchema1764300000000 } from '../migrations/1764300000000-InitialSchema';
+import { KeysetIndexes1764400000000 } from '../migrations/1764400000000-KeysetIndexes';
+import { Security1764500000000 } from '../migrations/1764500000000-Security';
+import { VocabularyChecks1764700000000 } from '../migrations/1764700000000-VocabularyChecks';
+import { ConcurrentWrites1764701000000 } from '../migrations/1764701000000-ConcurrentWrites';
+import { IdempotencyKey } from './idempotency/idempotency-key.entity';
+import { ChangeLog1764900000000 } from '../migrations/1764900000000-ChangeLog';
+import { ChangeLogWithoutNotify1765000000000 } from '../migrations/1765000000000-ChangeLogWithoutNotify';
+import { ApiToken } from './tokens/api-token.entity';
+import { AuditEntry } from './audit/audit.entity';
+import { RateLimitWindow } from './security/rate-limit.entity';
+
+import type { Catalogue } from './db/data-source';
+
+/**
+ * The entities and migrations every DataSource of this schema is built with (the gateway's, the
+ * CLI's in ormconfig.ts, the scripts' and the tests'). Listed, not globbed: the same list works from
+ * TypeScript sources, compiled output and the CLI. It names the features' entities, so it sits with
+ * the composition root; db/ takes it as a parameter.
+ */
+const entities = [Task, TaskExecution, ExternalIntegration, SystemMetric, ApiToken, AuditEntry, RateLimitWindow, IdempotencyKey];
+const migrations = [
+  InitialSchema1764300000000,
+  KeysetIndexes1764400000000,
+  Security1764500000000,
+  VocabularyChecks1764700000000,
+  ConcurrentWrites1764701000000,
+  ChangeLog1764900000000,
+  ChangeLogWithoutNotify1765000000000,
+];
+
+export const catalogue: Catalogue = { entities, migrations };
