@@ -81,10 +81,14 @@ export function createHttpHandler(
       }
       const text = raw.toString('utf8');
       try {
-        body = text.trim() === '' ? {} : JSON.parse(text);
+        body = JSON.parse(text);
       } catch {
-        sendJson(res, 400, httpErrorBody('The request body is not valid JSON', 'BAD_REQUEST'));
-        return;
+        // An empty body is an empty request (Apollo says what it lacks); only then is it worth a trim.
+        if (text.trim() !== '') {
+          sendJson(res, 400, httpErrorBody('The request body is not valid JSON', 'BAD_REQUEST'));
+          return;
+        }
+        body = {};
       }
     }
     if (jsonTooDeep(body, req.method === 'GET' ? url.searchParams.get('variables') : null, config.security.limits.maxJsonDepth)) {
@@ -96,9 +100,14 @@ export function createHttpHandler(
       return;
     }
     const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
+    for (const name in req.headers) {
+      const value = req.headers[name];
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
+    // Apollo picks the response type with a full Accept negotiation on every request; for the two
+    // values whose answer is its default (application/json), no Accept gives the same answer for less.
+    const accept = headers.get('accept');
+    if (accept === 'application/json' || accept === '*/*') headers.delete('accept');
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
@@ -148,7 +157,7 @@ export function createHttpHandler(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
-    if (config.security.securityHeaders) setSecurityHeaders(req, res, config.isProduction);
+    if (config.security.securityHeaders) setSecurityHeaders(res, config.isProduction);
     requestStats.run({ requestId, sqlStatements: 0 }, () => {
       handle(req, res, requestId).catch((error: unknown) => {
         const errorId = randomUUID();

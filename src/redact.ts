@@ -14,8 +14,8 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/(postgres(?:ql)?|redis|rediss):\/\/([^:@/\s]+):[^@/\s]+@/gi, `$1://$2:${REDACTED}@`],
 ];
 
-/** What every pattern above needs somewhere in the string: most log strings have none of it. */
-const MAY_HOLD_SECRET = /\s|tmg_|eyJ|:\/\//;
+/** What one of the patterns above needs somewhere in the string: most log strings have none of it. */
+const MAY_HOLD_SECRET = /\b(?:bearer|basic)\s|tmg_|eyJ|:\/\//i;
 
 export function redactString(value: string): string {
   if (!MAY_HOLD_SECRET.test(value)) return value;
@@ -29,9 +29,11 @@ export function redactString(value: string): string {
  * into plain objects with their message, stack and own properties (so the log holds the full error),
  * cycles and excessive depth cut.
  */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redact(value: unknown, depth = 0, seen?: WeakSet<object>): unknown {
   if (typeof value === 'string') return redactString(value);
   if (value === null || typeof value !== 'object') return value;
+  // Made here, not as a default: most fields of a log entry are strings and numbers.
+  seen ??= new WeakSet<object>();
   if (seen.has(value)) return '[circular]';
   if (depth > 8) return '[too deep]';
   seen.add(value);

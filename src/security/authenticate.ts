@@ -4,7 +4,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import { GraphQLError } from 'graphql';
 import { asOutage, serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../config';
-import { requestStats } from '../request';
+import { outsideRequest } from '../request';
 import { ANONYMOUS_READER, type Principal } from '../auth/principal';
 import { isRole, type Role } from '../auth/roles';
 
@@ -61,7 +61,7 @@ export class Authenticator {
     if (credential.startsWith(TOKEN_PREFIX)) {
       const hash = hashToken(credential);
       try {
-        const principal = await requestStats.exit(() => this.apiToken(hash));
+        const principal = await outsideRequest(() => this.apiToken(hash));
         this.lastVerified.set(hash, principal);
         return principal;
       } catch (error) {

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
@@ -47,72 +47,74 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
     }
     return cost;
   };
+  // One listener for every request: what a request needs is in its context (ctx.budget).
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation(rc: GraphQLRequestContext<Context>) {
+      const ctx = rc.contextValue;
+      if (!rc.operation || !rc.document) return; // refused as OPERATION_RESOLUTION_FAILURE
+      const cost = costFor(rc);
+      const key = budgetKey(ctx.principal);
+      // The budget store out of reach: 503, except for a health read (an operator asking why).
+      const fromStore = <T>(work: Promise<T>): Promise<T | undefined> =>
+        work.catch((error) => {
+          const outage = asOutage(error);
+          if (!outage) throw error;
+          if (isHealthRead(rc.operation)) return undefined;
+          throw outage;
+        });
+      if (cost > maxCost) {
+        const peeked = await fromStore(rateLimiter.peek(key));
+        if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
+        throw new GraphQLError(
+          `This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`,
+          {
+            extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
+          },
+        );
+      }
+      const state = await fromStore(rateLimiter.charge(key, cost));
+      if (!state) return;
+      ctx.budget = state;
+      if (!state.allowed) {
+        const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
+        throw new GraphQLError(
+          `Rate limit exceeded: this query costs ${cost} points and ${state.remaining} of ${state.limit} are left until ${state.resetAt.toISOString()}`,
+          {
+            extensions: {
+              code: 'RATE_LIMITED',
+              cost,
+              remaining: state.remaining,
+              resetAt: state.resetAt.toISOString(),
+              http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+            },
+          },
+        );
+      }
+    },
+    async willSendResponse(rc: GraphQLRequestContext<Context>) {
+      const ctx = rc.contextValue;
+      let state: BudgetState | undefined = ctx.budget;
+      if (!state) {
+        try {
+          state = await rateLimiter.peek(budgetKey(ctx.principal));
+        } catch {
+          return; // the store is unreachable: the response itself says what went wrong
+        }
+      }
+      if (rc.response.body?.kind !== 'single') return;
+      const result = rc.response.body.singleResult;
+      result.extensions = {
+        ...result.extensions,
+        cost: { requested: state.requested, remaining: state.remaining, limit: state.limit, resetAt: state.resetAt.toISOString() },
+      };
+      rc.response.http.headers.set('x-ratelimit-limit', String(state.limit));
+      rc.response.http.headers.set('x-ratelimit-remaining', String(state.remaining));
+      rc.response.http.headers.set('x-ratelimit-reset', String(Math.ceil(state.resetAt.getTime() / 1000)));
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation(rc: GraphQLRequestContext<Context>) {
-          const ctx = rc.contextValue;
-          if (!rc.operation || !rc.document) return; // refused as OPERATION_RESOLUTION_FAILURE
-          const cost = costFor(rc);
-          const key = budgetKey(ctx.principal);
-          // The budget store out of reach: 503, except for a health read (an operator asking why).
-          const fromStore = <T>(work: Promise<T>): Promise<T | undefined> =>
-            work.catch((error) => {
-              const outage = asOutage(error);
-              if (!outage) throw error;
-              if (isHealthRead(rc.operation)) return undefined;
-              throw outage;
-            });
-          if (cost > maxCost) {
-            const peeked = await fromStore(rateLimiter.peek(key));
-            if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
-            throw new GraphQLError(
-              `This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`,
-              {
-                extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
-              },
-            );
-          }
-          const state = await fromStore(rateLimiter.charge(key, cost));
-          if (!state) return;
-          ctx.budget = state;
-          if (!state.allowed) {
-            const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
-            throw new GraphQLError(
-              `Rate limit exceeded: this query costs ${cost} points and ${state.remaining} of ${state.limit} are left until ${state.resetAt.toISOString()}`,
-              {
-                extensions: {
-                  code: 'RATE_LIMITED',
-                  cost,
-                  remaining: state.remaining,
-                  resetAt: state.resetAt.toISOString(),
-                  http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
-                },
-              },
-            );
-          }
-        },
-        async willSendResponse(rc: GraphQLRequestContext<Context>) {
-          const ctx = rc.contextValue;
-          let state: BudgetState | undefined = ctx.budget;
-          if (!state) {
-            try {
-              state = await rateLimiter.peek(budgetKey(ctx.principal));
-            } catch {
-              return; // the store is unreachable: the response itself says what went wrong
-            }
-          }
-          if (rc.response.body?.kind !== 'single') return;
-          const result = rc.response.body.singleResult;
-          result.extensions = {
-            ...result.extensions,
-            cost: { requested: state.requested, remaining: state.remaining, limit: state.limit, resetAt: state.resetAt.toISOString() },
-          };
-          rc.response.http.headers.set('x-ratelimit-limit', String(state.limit));
-          rc.response.http.headers.set('x-ratelimit-remaining', String(state.remaining));
-          rc.response.http.headers.set('x-ratelimit-reset', String(Math.ceil(state.resetAt.getTime() / 1000)));
-        },
-      };
+      return listener;
     },
   };
 }

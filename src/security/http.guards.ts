@@ -33,11 +33,28 @@ const apiHeaders = (isProduction: boolean) =>
     xFrameOptions: { action: 'deny' },
     strictTransportSecurity: isProduction,
   });
-const productionHeaders = apiHeaders(true);
-const developmentHeaders = apiHeaders(false);
 
-export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, isProduction: boolean): void {
-  (isProduction ? productionHeaders : developmentHeaders)(req, res, () => {});
+/**
+ * The headers helmet sets, worked out once: with no directive given as a function they do not
+ * depend on the request, and running helmet's middleware chain on every response is measurable
+ * on short requests (bench/RESULTS.md, round 8).
+ */
+function fixedHeaders(isProduction: boolean): [string, string][] {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      headers.push([name, String(value)]);
+    },
+    removeHeader() {}, // X-Powered-By: node:http never sets it
+  };
+  apiHeaders(isProduction)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  return headers;
+}
+const productionHeaders = fixedHeaders(true);
+const developmentHeaders = fixedHeaders(false);
+
+export function setSecurityHeaders(res: ServerResponse, isProduction: boolean): void {
+  for (const [name, value] of isProduction ? productionHeaders : developmentHeaders) res.setHeader(name, value);
 }
 
 /**

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { query } from '../db/rows';
-import { requestStats } from '../request';
+import { outsideRequest } from '../request';
 
 /** What one request did to its budget; sent to the client as `extensions.cost`. */
 export interface BudgetState {
@@ -38,7 +38,7 @@ export class PostgresRateLimiter implements RateLimiter {
 
   // Bookkeeping runs outside the request's statement count (X-SQL-Statements counts its data SQL).
   private query<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return requestStats.exit(() => query<T>(this.db, sql, params));
+    return outsideRequest(() => query<T>(this.db, sql, params));
   }
 
   async charge(key: string, cost: number): Promise<BudgetState> {

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode } from 'graphql';
 import type { Context } from '../context';
 
@@ -10,13 +10,15 @@ import type { Context } from '../context';
  * refusal is the one the client sees, and the other plugins also skip a missing operation.
  */
 export function createOperationResolutionPlugin(): ApolloServerPlugin<Context> {
+  // One listener for every request: it keeps no per-request state.
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation({ operation, document, request }) {
+      if (!operation) throw operationResolutionFailure(document, request.operationName);
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, document, request }) {
-          if (!operation) throw operationResolutionFailure(document, request.operationName);
-        },
-      };
+      return listener;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { Kind, OperationTypeNode, type OperationDefinitionNode } from 'graphql';
 import type { Context } from '../context';
 import { RETRY_AFTER_SECONDS, serviceUnavailable } from '../errors';
@@ -22,25 +22,27 @@ export function isHealthRead(operation: OperationDefinitionNode | undefined): bo
  * Errors raised before execution (token check, rate-limit store) carry their 503 themselves.
  */
 export function createOutagePlugin(): ApolloServerPlugin<Context> {
+  // One listener for every request: it keeps no per-request state.
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation({ contextValue, operation }) {
+      if (contextValue.principal.healthOnly && operation && !isHealthRead(operation)) {
+        throw serviceUnavailable('Could not check the token: the database is unavailable; retry later (poolHealth still answers)');
+      }
+    },
+    async willSendResponse({ response, contextValue }) {
+      if (response.body.kind !== 'single') return;
+      const { errors, data } = response.body.singleResult;
+      if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+      contextValue.services?.health.noteUnavailable(); // /ready turns 503 while requests fail so
+      const useful = data != null && Object.values(data).some((v) => v !== null && v !== undefined);
+      if (useful) return;
+      response.http.status = 503;
+      response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ contextValue, operation }) {
-          if (contextValue.principal.healthOnly && operation && !isHealthRead(operation)) {
-            throw serviceUnavailable('Could not check the token: the database is unavailable; retry later (poolHealth still answers)');
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind !== 'single') return;
-          const { errors, data } = response.body.singleResult;
-          if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
-          contextValue.services?.health.noteUnavailable(); // /ready turns 503 while requests fail so
-          const useful = data != null && Object.values(data).some((v) => v !== null && v !== undefined);
-          if (useful) return;
-          response.http.status = 503;
-          response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-        },
-      };
+      return listener;
     },
   };
 }
