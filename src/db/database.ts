@@ -118,8 +118,31 @@ export async function openDatabase(db: DatabaseConfig, catalogue: Catalogue, log
   return {
     dataSource,
     async close() {
-      await dataSource.destroy();
+      if (embedded) await destroyAndWaitForSockets(dataSource);
+      else await dataSource.destroy();
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * Destroys the data source and waits (at most 2 s) until its pool's connections have closed:
+ * pg-pool's end() answers as soon as it has asked them to, before their sockets are gone, and the
+ * embedded server stopped right after would cut them ("terminating connection due to administrator
+ * command" in the log of a clean stop). pg-pool emits `remove` once a client has ended.
+ */
+async function destroyAndWaitForSockets(dataSource: DataSource): Promise<void> {
+  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
+  let open = pool?.totalCount ?? 0;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => {
+    if (!pool || open === 0) return resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+    timer = setTimeout(resolve, 2_000);
+  });
+  await dataSource.destroy();
+  await closed;
+  clearTimeout(timer);
 }
