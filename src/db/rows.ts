@@ -16,6 +16,8 @@ export interface ColumnInfo {
   nullable: boolean;
 }
 
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
 export class EntityColumns {
   /** Property → column name (what the audited-write builder and filters need). */
   readonly names: ReadonlyMap<string, string>;
@@ -43,6 +45,21 @@ export class EntityColumns {
     const wanted = new Set<string>(['id']);
     for (const p of properties) for (const q of needs[p] ?? [p]) wanted.add(q);
     return this.list(alias, wanted);
+  }
+
+  /**
+   * The select list of a statement PostgreSQL turns into JSON (the read planner's): each column
+   * aliased to its property, timestamps as ISO-8601 text in UTC, as the DateTime scalar sends them.
+   */
+  selectAsJson(alias: string, properties: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const property of properties) {
+      const c = this.columns.get(property);
+      if (!c) continue;
+      const column = `${alias}.${ident(c.name)}`;
+      out.push(`${c.type === 'timestamptz' ? `to_char(${column} AT TIME ZONE 'UTC', ${ISO})` : column} AS ${ident(property)}`);
+    }
+    return out;
   }
 
   /**

@@ -12,7 +12,8 @@ import {
   type GraphQLResolveInfo,
   type SelectionSetNode,
 } from 'graphql';
-import { getMetadataArgsStorage } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { entityColumns } from '../db/rows';
 import { pageSql, planPage, toConnection, type Connection, type Ordering, type PagePlan, type PageReads } from './connection';
 import { ident, Params, type PreparedQuery } from '../db/sql';
 
@@ -119,39 +120,6 @@ function nodeSpec(info: GraphQLResolveInfo, type: string): NodeSpec {
   return spec;
 }
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
-interface Column {
-  sql: string;
-  timestamp: boolean;
-}
-const columnCache = new Map<EntityClass, Map<string, Column>>();
-
-/** GraphQL field (= entity property) → column, from TypeORM's decorators. */
-function columnsOf(entity: EntityClass): Map<string, Column> {
-  let columns = columnCache.get(entity);
-  if (!columns) {
-    columns = new Map();
-    for (const c of getMetadataArgsStorage().filterColumns(entity)) {
-      columns.set(c.propertyName, { sql: c.options.name ?? c.propertyName, timestamp: c.options.type === 'timestamptz' });
-    }
-    columnCache.set(entity, columns);
-  }
-  return columns;
-}
-
-/** The select list of a level: timestamps as the DateTime scalar sends them (`toISOString()`'s form). */
-function selectColumns(spec: NodeSpec, properties: Iterable<string>): string[] {
-  const columns = columnsOf(spec.entity);
-  const out: string[] = [];
-  for (const property of properties) {
-    const c = columns.get(property)!;
-    const column = `${spec.alias}.${ident(c.sql)}`;
-    out.push(`${c.timestamp ? `to_char(${column} AT TIME ZONE 'UTC', ${ISO})` : column} AS ${ident(property)}`);
-  }
-  return out;
-}
-
 const CONNECTION_FIELDS = new Set(['edges', 'nodes', 'pageInfo', 'totalCount', '__typename']);
 
 function collectFields(
@@ -179,16 +147,16 @@ function collectFields(
   return out;
 }
 
-function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): Level {
+function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo, db: DataSource): Level {
   const type = info.schema.getType(spec.type) as GraphQLObjectType;
-  const columns = columnsOf(spec.entity);
+  const columns = entityColumns(db, spec.entity);
   const properties = new Set(['id']);
   const byKey = new Map<string, { relation: Relation; field: GraphQLField<unknown, unknown>; nodes: FieldNode[] }>();
   const conflicting = new Set<string>();
   for (const node of collectFields(sets, spec.type, info.fragments)) {
     const name = node.name.value;
     if (name === '__typename') continue;
-    if (columns.has(name)) {
+    if (columns.columns.has(name)) {
       properties.add(name);
       continue;
     }
@@ -213,18 +181,26 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
     });
     if (relation.kind === 'count') relations.push({ key, relation, field, node, total: false, trusted });
     else if (relation.kind === 'page') {
-      const page = connectionLevel(nodeSpec(info, relation.target), sets, info);
+      const page = connectionLevel(nodeSpec(info, relation.target), sets, info, db);
       relations.push({ key, relation, field, node, child: page.level, total: page.total, reads: page.reads, trusted });
     } else
-      relations.push({ key, relation, field, node, child: buildLevel(nodeSpec(info, relation.target), sets, info), total: false, trusted });
+      relations.push({
+        key,
+        relation,
+        field,
+        node,
+        child: buildLevel(nodeSpec(info, relation.target), sets, info, db),
+        total: false,
+        trusted,
+      });
   }
-  return { spec, properties: [...properties], select: selectColumns(spec, properties), relations };
+  return { spec, properties: [...properties], select: columns.selectAsJson(spec.alias, properties), relations };
 }
 
 const args = (node: FieldNode) => node.arguments?.map((a) => print(a)).join(',') ?? '';
 
 /** A connection's selection: its node level (from `nodes` and `edges.node`) and whether totalCount is read. */
-function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): ConnectionPlan {
+function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: GraphQLResolveInfo, db: DataSource): ConnectionPlan {
   const fields = collectFieldsAnyType(sets, info.fragments);
   const nodeSets: SelectionSetNode[] = [];
   let total = false;
@@ -247,7 +223,7 @@ function connectionLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info
       }
     }
   }
-  return { level: buildLevel(spec, nodeSets, info), total, reads };
+  return { level: buildLevel(spec, nodeSets, info, db), total, reads };
 }
 
 interface ConnectionPlan {
@@ -278,7 +254,7 @@ const plans = new WeakMap<readonly FieldNode[], ConnectionPlan | null>();
  * The selection plan of a root field, worked out once per document (null: not plannable).
  * `connection`: the root is a connection (its nodes are the level).
  */
-function rootPlan(info: GraphQLResolveInfo, given: NodeSpec, connection: boolean): ConnectionPlan | null {
+function rootPlan(info: GraphQLResolveInfo, given: NodeSpec, connection: boolean, db: DataSource): ConnectionPlan | null {
   let plan = plans.get(info.fieldNodes);
   if (plan === undefined) {
     // The registered spec: it carries the relations other features add to this type.
@@ -286,8 +262,8 @@ function rootPlan(info: GraphQLResolveInfo, given: NodeSpec, connection: boolean
     const sets = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
     try {
       plan = connection
-        ? connectionLevel(spec, sets, info)
-        : { level: buildLevel(spec, sets, info), total: false, reads: { cursors: false, more: false } };
+        ? connectionLevel(spec, sets, info, db)
+        : { level: buildLevel(spec, sets, info, db), total: false, reads: { cursors: false, more: false } };
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
       plan = null;
@@ -429,6 +405,8 @@ export function withPlannedFields(
 }
 
 export interface PlannedRoot {
+  /** Whose entity metadata gives the columns. */
+  db: DataSource;
   spec: NodeSpec;
   where: string[];
   params: Params;
@@ -444,7 +422,7 @@ export async function plannedPage<T>(
   info: GraphQLResolveInfo,
   root: PlannedRoot & { ordering: Ordering; plan: PagePlan },
 ): Promise<Connection<T> | undefined> {
-  const selection = rootPlan(info, root.spec, true);
+  const selection = rootPlan(info, root.spec, true, root.db);
   if (!selection) return undefined;
   const { spec, where, params: p, ordering, plan } = root;
   const countSql = `SELECT count(*)::int FROM ${spec.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
@@ -470,7 +448,7 @@ export async function plannedPage<T>(
 
 /** A root row (`WHERE` given) in one statement; null when none matches, undefined when not plannable. */
 export async function plannedOne<T>(query: Query, info: GraphQLResolveInfo, root: PlannedRoot): Promise<T | null | undefined> {
-  const selection = rootPlan(info, root.spec, false);
+  const selection = rootPlan(info, root.spec, false, root.db);
   if (!selection) return undefined;
   const { spec, where, params: p } = root;
   const shapings: Shaping[] = [];

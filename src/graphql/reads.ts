@@ -79,6 +79,7 @@ export class TableReads<T extends { id: string }> {
     const spec = this.spec;
     if (r.info && spec) {
       const connection = await plannedPage<T>(preparedQuery(this.db), r.info, {
+        db: this.db,
         spec,
         ...rows,
         plan,
@@ -101,6 +102,7 @@ export class TableReads<T extends { id: string }> {
     if (!spec) return undefined;
     const params = new Params();
     return plannedOne<T>(preparedQuery(this.db), info, {
+      db: this.db,
       spec,
       where: [`${spec.alias}.id = ${params.add(id)}::uuid`],
       params,
