@@ -30,6 +30,12 @@ export interface RequestStats {
  */
 export const requestStats = new AsyncLocalStorage<RequestStats | undefined>();
 
+/** Counts one statement sent to PostgreSQL for the current request, if any (call it once connected). */
+export function countStatement(): void {
+  const stats = requestStats.getStore();
+  if (stats) stats.sqlStatements += 1;
+}
+
 /**
  * Runs `work` as no request's (security bookkeeping: not the request's own SQL). Not
  * `requestStats.exit`: on Node 20 that switches the process-wide async hook off and on again on

@@ -1,6 +1,6 @@
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import type { Logger } from '../logger';
-import { requestStats } from '../request';
+import { countStatement, requestStats } from '../request';
 
 /**
  * TypeORM's logger, pointed at winston: counts every statement against the current request, and
@@ -10,8 +10,7 @@ import { requestStats } from '../request';
 export function createQueryLogger(logger: Logger): TypeOrmLogger {
   return {
     logQuery() {
-      const stats = requestStats.getStore();
-      if (stats) stats.sqlStatements += 1;
+      countStatement();
     },
     logQuerySlow(durationMs, query) {
       logger.warn('slow query', { requestId: requestStats.getStore()?.requestId, durationMs, sql: query });

@@ -4,6 +4,7 @@ import { ConfigError } from '../config';
 import { dataSourceOptions, NO_CATALOGUE } from '../db/data-source';
 import { BadInputError, DomainError } from '../errors';
 import type { Logger } from '../logger';
+import { countStatement } from '../request';
 import { inspectConsoleRole } from './db-roles';
 import type { SecurityConfig } from '../config';
 import { checkStatement, WRAPPABLE_KEYWORDS } from './sql-statement';
@@ -112,7 +113,10 @@ export class SqlConsole {
     const client = await this.connect();
     let broken = false;
     try {
+      // Its own pool, not TypeORM's logger: each statement is counted here (X-SQL-Statements, budget refunds).
+      countStatement();
       await client.query('BEGIN TRANSACTION READ ONLY');
+      countStatement();
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.config.statementTimeoutMs)}`);
       const cap = this.config.rowLimit;
       let result: QueryArrayResult<unknown[]>;
@@ -121,10 +125,13 @@ export class SqlConsole {
         wrapped = await this.describe(client, statement.text);
         const query = wrapped ? this.wrap(statement.text, wrapped.long) : statement.text;
         const declare: Extended<QueryConfig> = { text: `DECLARE run_sql NO SCROLL CURSOR FOR ${query}`, queryMode: 'extended' };
+        countStatement();
         await client.query(declare);
+        countStatement();
         result = await client.query<unknown[]>({ text: `FETCH FORWARD ${cap + 1} FROM run_sql`, rowMode: 'array' });
       } else {
         const run: Extended<QueryArrayConfig> = { text: statement.text, rowMode: 'array', queryMode: 'extended' };
+        countStatement();
         result = await client.query<unknown[]>(run);
       }
       const columns = wrapped?.columns ?? (result.fields ?? []).map((f) => f.name);
@@ -132,6 +139,7 @@ export class SqlConsole {
     } catch (error) {
       throw this.explain(error);
     } finally {
+      countStatement();
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -142,6 +150,7 @@ export class SqlConsole {
   /** The query's columns without running it (LIMIT 0 plans, fetches nothing). */
   private async describe(client: PoolClient, text: string): Promise<{ columns: string[]; long: boolean[] } | undefined> {
     const plan: Extended<QueryConfig> = { text: `SELECT * FROM (${text}\n) AS q LIMIT 0`, queryMode: 'extended' };
+    countStatement();
     const { fields } = await client.query(plan);
     if (fields.length === 0) return undefined;
     return { columns: fields.map((f) => f.name), long: fields.map((f) => !SHORT_TYPES.has(f.dataTypeID)) };
