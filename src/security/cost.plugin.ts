@@ -6,7 +6,8 @@ import type { DocumentNode } from 'graphql';
 import { costOf } from './cost';
 import { asOutage } from '../graphql/errors';
 import { isHealthRead } from '../graphql/plugins/outage.plugin';
-import type { BudgetState, RateLimiter } from './rate-limiter';
+import { requestStats } from '../request';
+import type { BudgetState, RefundingRateLimiter } from './rate-limiter';
 
 declare module '../graphql/context' {
   interface Context {
@@ -20,15 +21,16 @@ export interface CostPluginOptions {
   maxCost: number;
   /** Page size assumed for a connection without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
   defaultPageSize: number;
-  rateLimiter: RateLimiter;
+  rateLimiter: RefundingRateLimiter;
 }
 
 /**
  * Query cost and the per-minute budget. Once the operation is known (parsed and validated) and
  * before anything executes: its cost is computed (see cost.ts); over `maxCost` it is refused
  * (HTTP 400, the cost in the error); otherwise it is charged to the token's budget, and refused
- * with RATE_LIMITED (HTTP 429, Retry-After) when it does not fit. Every response then carries
- * `extensions.cost { requested remaining resetAt }`.
+ * with RATE_LIMITED (HTTP 429, Retry-After) when it does not fit. A request that then executed
+ * nothing (see executedNothing) gets its charge back before the response is sent. Every response
+ * carries `extensions.cost { requested remaining limit resetAt }`, after any refund.
  */
 export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: CostPluginOptions): ApolloServerPlugin<Context> {
   // A document's cost, once per document and operation when no variable changes it (Apollo's
@@ -93,6 +95,9 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
     },
     async willSendResponse(rc: GraphQLRequestContext<Context>) {
       const ctx = rc.contextValue;
+      if (ctx.budget?.allowed && ctx.budget.requested > 0 && executedNothing(rc)) {
+        ctx.budget = rateLimiter.refund(budgetKey(ctx.principal), ctx.budget);
+      }
       let state: BudgetState | undefined = ctx.budget;
       if (!state) {
         try {
@@ -117,4 +122,17 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
       return listener;
     },
   };
+}
+
+/**
+ * The one rule for refunds: a request executed nothing when it sent no SQL statement and answered
+ * errors and no data (no root field with a value). Bad input found by a resolver, a variable that
+ * does not coerce, a refusal after the charge, or an outage noticed before the first statement
+ * (the pool's connect failed) all qualify. A statement sent counts as work even if it failed or its
+ * outcome is unknown (a timeout, a constraint, OUTCOME_UNKNOWN), and so does any data answered.
+ */
+function executedNothing(rc: GraphQLRequestContext<Context>): boolean {
+  if (requestStats.getStore()?.sqlStatements !== 0 || rc.response.body?.kind !== 'single') return false;
+  const { data, errors } = rc.response.body.singleResult;
+  return (errors?.length ?? 0) > 0 && (data == null || Object.values(data).every((value) => value == null));
 }

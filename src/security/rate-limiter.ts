@@ -8,7 +8,7 @@ import { outsideRequest } from '../request';
 export interface BudgetState {
   /** Points per minute. */
   limit: number;
-  /** What this request cost (0 for a request refused before its cost was known). */
+  /** What this request cost (0 for a request refused before its cost was known, or refunded). */
   requested: number;
   remaining: number;
   resetAt: Date;
@@ -27,6 +27,12 @@ export interface RateLimiter {
   /** The budget as it stands, spending nothing. */
   peek(key: string): Promise<BudgetState>;
   close(): Promise<void>;
+}
+
+/** A rate limiter that can give a charge back (the leasing one, which the gateway uses). */
+export interface RefundingRateLimiter extends RateLimiter {
+  /** Gives back what `charged` (a state `charge` answered) spent; returns the budget after it. */
+  refund(key: string, charged: BudgetState): BudgetState;
 }
 
 /** Counters in the gateway's PostgreSQL: one upsert per request; old windows pruned now and then. */
@@ -142,9 +148,10 @@ interface Lease {
  * instance leased and did not spend is lost at the minute's end, and another instance may refuse
  * up to 1 % early per instance. A request costing a lease or more goes to the store alone, which
  * keeps small budgets exact. Concurrent requests for one key wait for one refill. Free requests
- * report the budget as this instance last saw it in the store this minute.
+ * report the budget as this instance last saw it in the store this minute. Refunds go into the
+ * lease (see refund).
  */
-export class LeasingRateLimiter implements RateLimiter {
+export class LeasingRateLimiter implements RefundingRateLimiter {
   private readonly leases = new LRUCache<string, Lease>({ max: 10_000 });
   private readonly refills = new Map<string, Promise<unknown>>();
   private readonly leaseSize: number;
@@ -200,6 +207,19 @@ export class LeasingRateLimiter implements RateLimiter {
     const lease: Lease = { left, storeRemaining: state.remaining, resetAt: state.resetAt };
     this.keep(key, lease);
     return this.view(lease, cost, state.allowed);
+  }
+
+  /**
+   * Puts what a charge spent back into this instance's lease of the same minute, never into the
+   * store: the store keeps counting those points as spent (leased here), so its count never goes
+   * down and the limit still holds across instances; later requests on this instance spend them.
+   * A charge refused, free, or of a minute whose lease is gone (the minute ended) gets nothing back.
+   */
+  refund(key: string, charged: BudgetState): BudgetState {
+    const lease = this.current(key);
+    if (!lease || !charged.allowed || charged.requested <= 0 || lease.resetAt.getTime() !== charged.resetAt.getTime()) return charged;
+    lease.left += charged.requested;
+    return this.view(lease, 0, true);
   }
 
   /** From this minute's lease if there is one; else asks the store once and keeps its answer as an empty lease. */

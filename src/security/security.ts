@@ -3,7 +3,7 @@ import { query } from '../db/rows';
 import { Authenticator, type TokenVerifier } from './authenticate';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { LeasingRateLimiter, PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
+import { LeasingRateLimiter, PostgresRateLimiter, RedisRateLimiter, type RefundingRateLimiter } from './rate-limiter';
 import type { SqlConsole } from './sql-console';
 
 /** What security needs of the services the composition root built (src/services.ts). */
@@ -15,7 +15,7 @@ export interface SecurityServices {
 /** The security machinery a gateway holds for its lifetime: who is calling, and their budgets. */
 export interface Security {
   authenticator: Authenticator;
-  rateLimiter: RateLimiter;
+  rateLimiter: RefundingRateLimiter;
   close(): Promise<void>;
 }
 
