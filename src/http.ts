@@ -13,6 +13,7 @@ import type { Security } from './security/security';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
+const GRAPHQL_METHODS = 'GET, POST, OPTIONS';
 
 /** Codes of a well-formed request whose document or variables GraphQL refused (before execution). */
 const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
@@ -58,6 +59,17 @@ export function createHttpHandler(
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
+    // Apollo's CSRF check runs before its method check, so other methods would hear about CSRF.
+    // A CORS preflight gets the methods and no Access-Control-Allow-* header: other origins stay out.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { Allow: GRAPHQL_METHODS });
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      sendJson(res, 405, httpErrorBody(`/graphql takes GET or POST, not ${req.method}`, 'BAD_REQUEST'), { Allow: GRAPHQL_METHODS });
+      return;
+    }
     let body: unknown;
     if (req.method === 'POST') {
       const { type, charset } = contentType(req);

@@ -153,6 +153,21 @@ describe('hostile requests', () => {
     expect(await t.db.query('SELECT id FROM tasks')).toHaveLength(0);
   });
 
+  it('methods other than GET and POST: 405 naming the allowed ones (not a CSRF refusal); a preflight gets no CORS grant', async () => {
+    for (const method of ['DELETE', 'PUT', 'PATCH']) {
+      const res = await send({ method, body: JSON.stringify({ query: '{ __typename }' }) });
+      await expectRefused(res, 405, 'BAD_REQUEST');
+      expect(JSON.stringify(res.body)).not.toMatch(/CSRF/);
+    }
+    const preflight = await fetch(`${t.baseUrl}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('allow')).toBe('GET, POST, OPTIONS');
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('a GET without the CSRF-prevention header', async () => {
     const query = encodeURIComponent('{ viewer { id } }');
     const res = await send({ method: 'GET', path: `/graphql?query=${query}` });
