@@ -170,6 +170,18 @@ it('refuses a cursor older than the replay window, not a cursor, or a bad filter
   const wide = sub(b).subscribe(TASK_CHANGED, { filter: { or: Array.from({ length: 60 }, () => ({ isRoot: true })) } });
   await wide.ended;
   expect(wide.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter' });
+  // The input caps too, when it subscribes: these were accepted, then failed in SQL at the first event.
+  const nul = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'a\u0000' } });
+  await nul.ended;
+  expect(nul.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.search', reason: 'nul' });
+  const surrogate = sub(b).subscribe(TASK_CHANGED, { filter: { metadataContains: { a: '\ud800' } } });
+  await surrogate.ended;
+  expect(surrogate.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.metadataContains' });
+  const dims = sub(b).subscribe(`subscription($d: JSONObject) { metricRecorded(name: "m", dimensions: $d) { cursor } }`, {
+    d: { 'k\u0000': 1 },
+  });
+  await dims.ended;
+  expect(dims.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'dimensions' });
 });
 
 it('uses the same tokens, roles and document limits as HTTP', async () => {
