@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import type { GatewayServices } from './graphql/features';
 import { asOutage } from './graphql/errors';
-import { BodyTooLargeError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
+import { BodyTooLargeError, ClientGoneError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
@@ -85,6 +85,11 @@ export function createHttpHandler(
       try {
         raw = await readBody(req, config.graphql.bodyLimitBytes);
       } catch (error) {
+        if (error instanceof ClientGoneError) {
+          // Not a server error: the request never finished arriving.
+          logger.info('client left before its request body arrived', { requestId, ip: req.socket.remoteAddress });
+          return;
+        }
         if (!(error instanceof BodyTooLargeError)) throw error;
         sendJson(res, 413, httpErrorBody(`The request body is larger than ${config.graphql.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'), {
           Connection: 'close',

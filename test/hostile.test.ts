@@ -216,6 +216,24 @@ describe('hostile requests', () => {
     await expectRefused(res, 431);
   });
 
+  it('a client that leaves halfway through its body is not logged as a server error', async () => {
+    const seen = t.logs.length;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${t.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '100', authorization: `Bearer ${t.adminToken}` },
+      });
+      req.on('error', () => resolve());
+      req.write('{"query":', () => setTimeout(() => req.destroy(), 100));
+    });
+    // The server sees the reset within milliseconds; before the fix it logged an error with a stack (tests log errors only).
+    const logged = () => t.logs.slice(seen).join('\n');
+    for (let i = 0; i < 25 && !logged().includes('unhandled'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(logged()).not.toMatch(/unhandled HTTP error/);
+    const alive = await t.gql(`{ __typename }`);
+    expect(alive.body.data).toEqual({ __typename: 'Query' });
+  });
+
   it('an unknown route and a bad Authorization header', async () => {
     await expectRefused(await send({ method: 'GET', path: '/../../etc/passwd' }), 404);
     await expectRefused(await send({ body: '{"query":"{ __typename }"}', headers: { authorization: `Bearer ${'x'.repeat(5000)}` } }), 401);
