@@ -53,7 +53,7 @@ export async function createSchema({
       const subscribe = field.subscribe;
       if (subscribe)
         field.subscribe = (source, args, context, info) => {
-          checkArguments(info, args);
+          checkArguments(info, args as Record<string, unknown>);
           return subscribe(source, args, context, info);
         };
     }
