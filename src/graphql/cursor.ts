@@ -5,7 +5,8 @@ export type KeyType = 'int' | 'text' | 'uuid' | 'timestamptz';
 
 const KEY_FORMAT: Record<KeyType, RegExp> = {
   int: /^-?\d{1,10}$/,
-  text: /^[\s\S]{0,100000}$/,
+  // no NUL: PostgreSQL cannot take it as text (a forged cursor holding one was a database error)
+  text: /^[^\u0000]{0,100000}$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
   // Written by the SQL in connection.ts: UTC with microseconds, so no precision is lost.
   timestamptz: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
