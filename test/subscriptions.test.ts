@@ -163,6 +163,14 @@ it('refuses a cursor older than the replay window, not a cursor, or a bad filter
   const bad = sub(b).subscribe(TASK_CHANGED, { after: 'not-a-cursor' });
   await bad.ended;
   expect(bad.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  // Digits only: Number() also took these ("1e5" would skip every event up to seq 100000).
+  for (const forged of ['chg:1e5', 'chg:0x10', 'chg:']) {
+    const socket = sub(b);
+    const refused = socket.subscribe(TASK_CHANGED, { after: Buffer.from(forged).toString('base64url') });
+    await refused.ended;
+    expect(refused.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await socket.dispose();
+  }
   // The filter's rules hold as they do for `tasks`.
   const long = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'x'.repeat(201) } });
   await long.ended;
