@@ -90,7 +90,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       ],
     });
     await apollo.start();
-    const routes = [createProbeRoute(health, metrics, logger, () => drain.draining), ...(config.ide.enabled ? [createIdeRoute()] : [])];
+    const routes = [
+      createProbeRoute(health, metrics, logger, () => drain.draining),
+      ...(config.ide.enabled ? [createIdeRoute({ tokenRequired: !config.security.auth.anonymousRead })] : []),
+    ];
     httpServer.on(
       'request',
       createHttpHandler(apollo, services, config, logger, security, { routes, noteOutage: () => health.noteUnavailable() }),

@@ -46,6 +46,8 @@ export function contentType(req: IncomingMessage): { type: string; charset?: str
 }
 
 export class BodyTooLargeError extends Error {}
+/** The client closed the connection before its body arrived: nobody is left to answer. */
+export class ClientGoneError extends Error {}
 
 /** Reads the whole body, refusing it once it exceeds `limit` bytes (the rest is drained, not read into memory). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -73,6 +75,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once('end', () => {
       if (!refused) resolve(Buffer.concat(chunks));
     });
-    req.once('error', reject);
+    req.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ECONNRESET' ? new ClientGoneError(error.message) : error));
   });
 }

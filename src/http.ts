@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import type { GatewayServices } from './graphql/features';
 import { asOutage } from './graphql/errors';
-import { BodyTooLargeError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
+import { BodyTooLargeError, ClientGoneError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
@@ -13,6 +13,7 @@ import type { Security } from './security/security';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
+const GRAPHQL_METHODS = 'GET, POST, OPTIONS';
 
 /** Codes of a well-formed request whose document or variables GraphQL refused (before execution). */
 const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
@@ -58,6 +59,17 @@ export function createHttpHandler(
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
+    // Apollo's CSRF check runs before its method check, so other methods would hear about CSRF.
+    // A CORS preflight gets the methods and no Access-Control-Allow-* header: other origins stay out.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { Allow: GRAPHQL_METHODS });
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      sendJson(res, 405, httpErrorBody(`/graphql takes GET or POST, not ${req.method}`, 'BAD_REQUEST'), { Allow: GRAPHQL_METHODS });
+      return;
+    }
     let body: unknown;
     if (req.method === 'POST') {
       const { type, charset } = contentType(req);
@@ -73,6 +85,11 @@ export function createHttpHandler(
       try {
         raw = await readBody(req, config.graphql.bodyLimitBytes);
       } catch (error) {
+        if (error instanceof ClientGoneError) {
+          // Not a server error: the request never finished arriving.
+          logger.info('client left before its request body arrived', { requestId, ip: req.socket.remoteAddress });
+          return;
+        }
         if (!(error instanceof BodyTooLargeError)) throw error;
         sendJson(res, 413, httpErrorBody(`The request body is larger than ${config.graphql.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'), {
           Connection: 'close',

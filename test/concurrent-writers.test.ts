@@ -385,6 +385,40 @@ describe('racing status moves', () => {
   });
 });
 
+describe('task tree', () => {
+  it('two re-parentings racing (A under B, B under A) cannot close a cycle: one applies, the other is BAD_USER_INPUT', async () => {
+    const PARENT = `mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id parentTaskId } }`;
+    const [a, b] = [await createTask('tree A'), await createTask('tree B')];
+    // Another writer holds both rows, so both changes are in flight at once, each having found the other a root.
+    const other = await otherWriter();
+    await other.query('BEGIN');
+    await other.query(`SELECT 1 FROM tasks WHERE id IN ($1, $2) FOR UPDATE`, [a.id, b.id]);
+    const racing = [t.gql(PARENT, { input: { id: a.id, parentTaskId: b.id } }), t.gql(PARENT, { input: { id: b.id, parentTaskId: a.id } })];
+    for (;;) {
+      const waiting = await t.db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      if (waiting[0].n >= 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await other.query('COMMIT');
+    await other.end();
+    const answers = await Promise.all(racing);
+    const applied = answers.filter((r) => r.body.data?.updateTask);
+    const refused = answers.filter((r) => r.body.errors);
+    expect([applied.length, refused.length]).toEqual([1, 1]);
+    expect(refused[0].body.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'parentTaskId' },
+      message: expect.stringMatching(/own ancestor/),
+    });
+    const links = await t.db.query(`SELECT count(*)::int AS n FROM tasks WHERE id IN ($1, $2) AND parent_task_id IS NOT NULL`, [
+      a.id,
+      b.id,
+    ]);
+    expect(links[0].n).toBe(1);
+  });
+});
+
 describe('outcome unknown', () => {
   it('a write whose connection is killed mid-statement answers OUTCOME_UNKNOWN (HTTP 503, Retry-After); a retry with the same key gives one row', async () => {
     const key = randomUUID();

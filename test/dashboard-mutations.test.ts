@@ -285,6 +285,11 @@ describe('integrations', () => {
     const disabled = await t.gql(`mutation($id: UUID!) { disableIntegration(input: { id: $id }) { id status } }`, { id: gh.id });
     expect(ok(disabled).disableIntegration).toEqual({ id: gh.id, status: 'DISABLED' });
     expect(statements(disabled)).toBe(1);
+    // Disabling it again changes nothing: no version bump (other writers' expectedVersion stays good), no audit row.
+    const audited = await count(`audit_log WHERE entity_id = $1`, [gh.id]);
+    const again = await t.gql(`mutation($id: UUID!) { disableIntegration(input: { id: $id }) { status version } }`, { id: gh.id });
+    expect(ok(again).disableIntegration).toEqual({ status: 'DISABLED', version: 2 });
+    expect(await count(`audit_log WHERE entity_id = $1`, [gh.id])).toBe(audited);
 
     const list = (filter: unknown) =>
       t.gql(`query($f: IntegrationFilter) { integrations(first: 10, filter: $f) { totalCount nodes { name type status healthStatus } } }`, {

@@ -400,6 +400,10 @@ describe('refused input changes nothing', () => {
       'a cursor with a forged value',
       `{ tasks(after: "${Buffer.from(JSON.stringify(['task:CREATED_AT.DESC', "x'; DROP TABLE tasks", 'y'])).toString('base64url')}") { nodes { id } } }`,
     ],
+    [
+      'a title cursor with a forged NUL',
+      `{ tasks(orderBy: [{ field: TITLE, direction: ASC }], after: "${Buffer.from(JSON.stringify(['task:TITLE.ASC', 'a\u0000', '82613500-d5eb-4ebf-a2d2-be49dd63b822'])).toString('base64url')}") { nodes { id } } }`,
+    ],
     ['a nested connection over the maximum', `{ tasks(first: 2) { nodes { executions(first: 1000) { nodes { id } } } } }`],
     [
       'a repeated orderBy field',

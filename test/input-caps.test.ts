@@ -104,6 +104,62 @@ describe('strings', () => {
     const res = await t.gql(`mutation { createTask(input: { title: "a\\u0000b" }) { id } }`);
     expect(res.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.title' });
   });
+
+  // JSON.stringify sends a lone surrogate as the escape "\ud800", which JSON.parse turns back into one.
+  it('refuses an unpaired surrogate: jsonb would fail (INTERNAL_SERVER_ERROR), a text column would get U+FFFD', async () => {
+    await expectBadInput(CREATE, { input: { title: '\udc00x' } }, 'input.title', /unpaired UTF-16 surrogate/);
+    await expectBadInput(CREATE, { input: { title: 'ok', metadata: { note: 'a\ud800' } } }, 'input.metadata', /surrogate/);
+    await expectBadInput(CREATE, { input: { title: 'ok', metadata: { '\udfff': 1 } } }, 'input.metadata', /surrogate .* in a key/);
+    await expectBadInput(
+      `mutation($id: UUID!, $entries: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $entries }) { id } }`,
+      { id: executionId, entries: ['\ud800'] },
+      'input.entries[0]',
+      /surrogate/,
+    );
+    const read = await t.gql(`query($m: JSONObject) { tasks(filter: { metadataContains: $m }) { nodes { id } } }`, { m: { a: '\ud800' } });
+    expect(read.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.metadataContains' });
+    // a well-formed pair (an emoji) is stored as it is
+    const ok = await t.gql(`${CREATE.replace('{ id }', '{ id title metadata }')}`, {
+      input: { title: 'x \ud83d\ude00', metadata: { e: '\ud83d\ude00' } },
+    });
+    expect(ok.body.data.createTask).toMatchObject({ title: 'x 😀', metadata: { e: '😀' } });
+  });
+
+  it('refuses a JSON number beyond a double (1e400 parses as Infinity, which would be stored as null)', async () => {
+    const before = await count();
+    const res = await fetch(`${t.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: `{"query":${JSON.stringify(CREATE)},"variables":{"input":{"title":"big","metadata":{"n":1e400}}}}`,
+    });
+    const body = (await res.json()) as { errors?: { extensions?: Record<string, unknown> }[] };
+    expect(body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.metadata', reason: 'number' });
+    expect(await count()).toBe(before);
+  });
+});
+
+describe('timestamps', () => {
+  it('refuses the year 0000 (valid RFC 3339, but PostgreSQL has no year 0) as BAD_USER_INPUT, writing nothing', async () => {
+    const metrics = async () => (await t.db.query(`SELECT count(*)::int AS n FROM system_metrics WHERE metric_name = 'y0'`))[0].n as number;
+    const write = await t.gql(
+      `mutation($ts: DateTime) { recordMetric(input: { category: "c", name: "y0", value: 1, timestamp: $ts }) { id } }`,
+      {
+        ts: '0000-01-01T00:00:00Z',
+      },
+    );
+    expect(write.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(write.body.errors?.[0].message).toMatch(/year 0001/);
+    expect(await metrics()).toBe(0);
+    const read = await t.gql(
+      `{ metricSeries(name: "y0", from: "0000-01-01T00:00:00Z", to: "0000-01-02T00:00:00Z", bucket: "1h") { start } }`,
+    );
+    expect(read.body.errors?.[0].extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
+    // the year 0001 is fine
+    const first = await t.gql(
+      `mutation { recordMetric(input: { category: "c", name: "y1", value: 1, timestamp: "0001-01-01T00:00:00Z" }) { timestamp } }`,
+    );
+    expect(first.body.data.recordMetric.timestamp).toBe('0001-01-01T00:00:00.000Z');
+  });
 });
 
 describe('cursors and ids', () => {

@@ -60,6 +60,18 @@ describe.each([
     expect(await t.db.query('SELECT 1 FROM tasks')).toHaveLength(0);
   });
 
+  it('refuses a subscription sent over HTTP: 400 BAD_USER_INPUT naming the WebSocket (was INTERNAL_SERVER_ERROR from its resolver)', async () => {
+    const res = await post(
+      t,
+      { query: 'subscription Live { taskChanged { cursor operation } }' },
+      withToken ? { authorization: `Bearer ${t.adminToken}` } : {},
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(res.body.errors[0].message).toMatch(/WebSocket/);
+  });
+
   it('runs the named operation of several', async () => {
     const res = await post(
       t,

@@ -163,6 +163,14 @@ it('refuses a cursor older than the replay window, not a cursor, or a bad filter
   const bad = sub(b).subscribe(TASK_CHANGED, { after: 'not-a-cursor' });
   await bad.ended;
   expect(bad.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  // Digits only: Number() also took these ("1e5" would skip every event up to seq 100000).
+  for (const forged of ['chg:1e5', 'chg:0x10', 'chg:']) {
+    const socket = sub(b);
+    const refused = socket.subscribe(TASK_CHANGED, { after: Buffer.from(forged).toString('base64url') });
+    await refused.ended;
+    expect(refused.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await socket.dispose();
+  }
   // The filter's rules hold as they do for `tasks`.
   const long = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'x'.repeat(201) } });
   await long.ended;
@@ -170,6 +178,18 @@ it('refuses a cursor older than the replay window, not a cursor, or a bad filter
   const wide = sub(b).subscribe(TASK_CHANGED, { filter: { or: Array.from({ length: 60 }, () => ({ isRoot: true })) } });
   await wide.ended;
   expect(wide.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter' });
+  // The input caps too, when it subscribes: these were accepted, then failed in SQL at the first event.
+  const nul = sub(b).subscribe(TASK_CHANGED, { filter: { search: 'a\u0000' } });
+  await nul.ended;
+  expect(nul.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.search', reason: 'nul' });
+  const surrogate = sub(b).subscribe(TASK_CHANGED, { filter: { metadataContains: { a: '\ud800' } } });
+  await surrogate.ended;
+  expect(surrogate.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.metadataContains' });
+  const dims = sub(b).subscribe(`subscription($d: JSONObject) { metricRecorded(name: "m", dimensions: $d) { cursor } }`, {
+    d: { 'k\u0000': 1 },
+  });
+  await dims.ended;
+  expect(dims.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'dimensions' });
 });
 
 it('uses the same tokens, roles and document limits as HTTP', async () => {

@@ -61,3 +61,31 @@ export async function runWrite(query: Query, statement: { sql: string; params: u
     throw error;
   }
 }
+
+/**
+ * Runs `write` in a transaction of its own that first takes the transaction-scoped advisory lock
+ * named `lockKey`: writes taking the same lock run one after another, and since READ COMMITTED
+ * takes a snapshot per statement, each statement after the lock sees what the one before
+ * committed. For a rule over several rows that one statement cannot lock (no cycle of parents).
+ */
+export async function serializedWrite<T>(db: DataSource, lockKey: string, write: (query: Query) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  let broken: unknown;
+  try {
+    await runner.connect();
+    await runner.startTransaction();
+    const query = runnerQuery(runner);
+    await query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
+    const result = await write(query);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    const lost = error instanceof OutcomeUnknownError || isConnectionLost(error);
+    if (lost) broken = error;
+    else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    if (lost) throw error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError();
+    throw error;
+  } finally {
+    await releaseRunner(runner, broken);
+  }
+}

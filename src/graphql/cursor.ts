@@ -38,7 +38,8 @@ export function decodeCursor(field: string, cursor: string, signature: string, t
   const values = parsed.slice(1) as unknown[];
   values.forEach((value, i) => {
     if (value === null && i < types.length - 1) return; // the last value is the id, never null
-    if (typeof value !== 'string' || !KEY_FORMAT[types[i]].test(value)) throw bad('a value has the wrong form');
+    // no NUL in text: PostgreSQL cannot take it (a forged cursor holding one was a database error)
+    if (typeof value !== 'string' || !KEY_FORMAT[types[i]].test(value) || value.includes('\u0000')) throw bad('a value has the wrong form');
   });
   return values as (string | null)[];
 }

@@ -1,8 +1,18 @@
-import { GraphQLScalarType } from 'graphql';
+import { GraphQLError, GraphQLScalarType, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 
 /** `Date.prototype.toISOString()`'s form: what the read planner has PostgreSQL write (to_char). */
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * Year 0000 passes RFC 3339 but not PostgreSQL (which has no year 0: its `toISOString()` form is
+ * refused by timestamptz), so it is refused here, as bad input, rather than by the database.
+ */
+function storable(date: unknown): Date {
+  if (date instanceof Date && date.getUTCFullYear() < 1)
+    throw new GraphQLError('DateTime cannot represent a date before the year 0001: PostgreSQL has no year 0');
+  return date as Date;
+}
 
 /**
  * ISO-8601 timestamps (`timestamptz` columns). Output: a Date is sent as `toISOString()` gives it;
@@ -12,6 +22,8 @@ const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 export const DateTimeScalar = new GraphQLScalarType({
   ...DateTimeResolver.toConfig(),
   serialize: (value) => (typeof value === 'string' && ISO_UTC.test(value) ? value : DateTimeResolver.serialize(value)),
+  parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast: ValueNode, variables) => storable(DateTimeResolver.parseLiteral(ast, variables)),
 });
 /** Any JSON value (JSONB columns holding arrays or scalars). */
 export const JSONScalar = JSONResolver;

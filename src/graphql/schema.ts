@@ -46,6 +46,18 @@ export async function createSchema({
   // type-graphql wraps resolveType in an async function; graphql-jit resolves abstract types
   // synchronously, so Node's is set here as the plain function it is.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = (value) => (value as { [NODE_TYPE]?: string })[NODE_TYPE];
+  // A subscription's own `subscribe` gets its arguments unvalidated (validateFn runs only when an
+  // event is resolved): the caps apply when it subscribes, not as a database error at its first event.
+  if (checkArguments) {
+    for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+      const subscribe = field.subscribe;
+      if (subscribe)
+        field.subscribe = (source, args, context, info) => {
+          checkArguments(info, args as Record<string, unknown>);
+          return subscribe(source, args, context, info);
+        };
+    }
+  }
   return withPlannedFields(schema, plannedNodes, plannedRelations);
 }
 

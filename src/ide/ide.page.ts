@@ -40,13 +40,16 @@ const WELCOME = `# taskmaster-gateway: GraphiQL, served by the gateway
 
 export interface IdePageSettings {
   endpoint: string;
+  /** Every request needs a token (AUTH_ANONYMOUS_READ off): without one the page sends nothing. */
+  tokenRequired: boolean;
   defaultHeaders: string;
   tabs: { query: string; variables?: string; headers: string }[];
 }
 
-export function ideSettings(endpoint: string, now: Date): IdePageSettings {
+export function ideSettings(endpoint: string, now: Date, tokenRequired = true): IdePageSettings {
   return {
     endpoint,
+    tokenRequired,
     defaultHeaders: DEFAULT_HEADERS,
     tabs: [...exampleOperations(now), ...exampleSubscriptions()].map((op, i) => ({
       query: `${i === 0 ? WELCOME : `# ${op.title}\n`}${op.query}\n`,
@@ -107,10 +110,15 @@ export const IDE_JS = `(function () {
   // it would be a malformed credential. Headers are per tab: a blank one takes the token last
   // filled in on any tab (kept in memory only), so a token pasted once serves every tab.
   var lastAuthorization = null;
+  function blank(auth) { return /^(bearer)?\\s*$/i.test(auth || ''); }
+  // Accept names application/json, so that a query GraphQL refuses (a typo in a field) is answered
+  // 200 with its errors, as GraphQL over HTTP asks for that type, and shows in the result pane
+  // without a failed request in the browser's console.
   function withoutBlankAuthorization(init) {
     var headers = new Headers((init && init.headers) || {});
+    headers.set('accept', 'application/json');
     var auth = headers.get('authorization');
-    if (auth !== null && /^(bearer)?\\s*$/i.test(auth)) {
+    if (auth !== null && blank(auth)) {
       headers.delete('authorization');
       if (lastAuthorization) headers.set('authorization', lastAuthorization);
     } else if (auth !== null) {
@@ -118,9 +126,24 @@ export const IDE_JS = `(function () {
     }
     return Object.assign({}, init, { headers: headers });
   }
+  // Without any token, every request would be a 401 (GraphiQL's schema fetch on load among them):
+  // say what to do in the result pane instead, without sending anything.
+  var NO_TOKEN = JSON.stringify({
+    errors: [{
+      message: 'No token yet: fill in "Authorization": "Bearer <token>" in Headers below, then run again (Shift-Ctrl-R re-fetches the schema for docs).',
+      extensions: { code: 'UNAUTHENTICATED' },
+    }],
+  });
+  function send(url, init) {
+    var sent = withoutBlankAuthorization(init);
+    if (settings.tokenRequired && !sent.headers.has('authorization'))
+      return Promise.resolve(new Response(NO_TOKEN, { status: 200, headers: { 'content-type': 'application/json' } }));
+    return window.fetch(url, sent);
+  }
 
   // Subscriptions go over graphql-ws on the same origin and path. The socket's connection_init
-  // carries the Authorization header of the tab that runs the subscription; it is opened per
+  // carries the Authorization header of the tab that runs the subscription (or the last token, as
+  // above, when it is blank); it is opened per
   // subscription run (lazy) and closed when none runs, so a changed token is used next time.
   var latestHeaders = {};
   var wsClient = graphqlWs.createClient({
@@ -128,18 +151,34 @@ export const IDE_JS = `(function () {
     lazy: true,
     retryAttempts: 0,
     connectionParams: function () {
+      // A blank Authorization takes the token filled in on another tab, as over HTTP.
       var auth = latestHeaders.Authorization || latestHeaders.authorization || '';
-      return /^(bearer)?\\s*$/i.test(auth) ? {} : { Authorization: auth };
+      if (blank(auth)) auth = lastAuthorization || '';
+      else lastAuthorization = auth;
+      return blank(auth) ? {} : { Authorization: auth };
     },
   });
   var baseFetcher = GraphiQL.createFetcher({
     url: endpoint,
     wsClient: wsClient,
     enableIncrementalDelivery: false,
-    fetch: function (url, init) { return window.fetch(url, withoutBlankAuthorization(init)); },
+    fetch: send,
   });
+  // Right after an operation is renamed, GraphiQL may still send the old operationName, which
+  // names nothing in the document (a 400): with one named operation in it, that is the one run.
+  function operationNames(query) {
+    var words = query.replace(/#[^\\n]*/g, ' ').split(/[^_0-9A-Za-z]+/);
+    var names = [];
+    for (var i = 0; i + 1 < words.length; i++)
+      if (/^(query|mutation|subscription)$/.test(words[i]) && words[i + 1]) names.push(words[i + 1]);
+    return names;
+  }
   function fetcher(params, options) {
     latestHeaders = (options && options.headers) || {};
+    if (params.operationName && typeof params.query === 'string') {
+      var names = operationNames(params.query);
+      if (names.indexOf(params.operationName) < 0 && names.length === 1) params = Object.assign({}, params, { operationName: names[0] });
+    }
     return baseFetcher(params, options);
   }
 

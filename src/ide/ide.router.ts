@@ -32,7 +32,10 @@ const ideHeaders = helmet({
  * GET /graphql when a browser asks for HTML (a GET carrying a query still goes to Apollo); its
  * files from installed npm packages under /graphiql/assets. Mounted only when GRAPHQL_IDE is on.
  */
-export function createIdeRoute(endpoint = '/graphql'): Route {
+export function createIdeRoute({
+  endpoint = '/graphql',
+  tokenRequired = true,
+}: { endpoint?: string; tokenRequired?: boolean } = {}): Route {
   const assets = ideAssetFiles();
   const send = (req: IncomingMessage, res: ServerResponse, contentType: string, body: string | Buffer, cacheControl: string) => {
     ideHeaders(req, res, () => {});
@@ -43,7 +46,7 @@ export function createIdeRoute(endpoint = '/graphql'): Route {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = url.pathname;
     if ((path === endpoint && !url.searchParams.has('query') && wantsHtml(req)) || (IDE_PATHS as readonly string[]).includes(path)) {
-      send(req, res, 'text/html; charset=utf-8', renderIdePage(ideSettings(endpoint, new Date())), 'no-store');
+      send(req, res, 'text/html; charset=utf-8', renderIdePage(ideSettings(endpoint, new Date(), tokenRequired)), 'no-store');
       return true;
     }
     const prefix = '/graphiql/assets/';

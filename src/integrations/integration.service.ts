@@ -90,9 +90,14 @@ export class IntegrationService {
     return this.change(scope, 'updateIntegration', id, values, expectedVersion);
   }
 
-  /** ACTIVE or DISABLED, in one audited UPDATE. */
+  /**
+   * ACTIVE or DISABLED, in one audited UPDATE. Already so, nothing changes (no version bump, no
+   * audit row), as a task moved to its current status: a repeated disable does not make other
+   * writers' expectedVersion stale.
+   */
   setStatus(scope: RequestScope, id: string, status: IntegrationStatus): Promise<ExternalIntegration> {
-    return this.change(scope, status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration', id, { status });
+    const operation = status === IntegrationStatus.ACTIVE ? 'enableIntegration' : 'disableIntegration';
+    return this.change(scope, operation, id, { status }, undefined, (column, value) => `o.${column} IS DISTINCT FROM ${value}`);
   }
 
   private async change(
@@ -101,20 +106,25 @@ export class IntegrationService {
     id: string,
     values: Record<string, unknown>,
     expectedVersion?: number | null,
+    /** A condition on the locked row `o` per assigned column; where it fails, nothing changes. */
+    onlyIf?: (column: string, value: string) => string,
   ): Promise<ExternalIntegration> {
     const p = new Params();
     const idRef = `${p.add(id)}::uuid`;
     const set: string[] = [];
+    const where: string[] = [];
     for (const [prop, value] of Object.entries(values)) {
       const a = this.columns.assign(prop, value, p);
-      if (a) set.push(`${a.column} = ${a.value}`);
+      if (!a) continue;
+      set.push(`${a.column} = ${a.value}`);
+      if (onlyIf) where.push(onlyIf(a.column, a.value));
     }
     const statement = auditedStatement(scope, this.table, {
       kind: 'update',
       operation,
       id: idRef,
       set,
-      where: set.length === 0 ? ['false'] : [],
+      where: set.length === 0 ? ['false'] : where,
       expectedVersion,
       params: p,
     });

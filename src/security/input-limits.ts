@@ -12,6 +12,8 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
 };
 
 const JSON_SCALARS = new Set(['JSON', 'JSONObject']);
+/** A UTF-16 surrogate not part of a pair: with the u flag, a well-formed pair is one code point and does not match. */
+const LONE_SURROGATE = /\p{Cs}/u;
 const CURSOR_ARGS = new Set(['after', 'before']);
 
 /**
@@ -21,7 +23,9 @@ const CURSOR_ARGS = new Set(['after', 'before']);
  *  - a JSON value: at most `jsonBytes` of JSON text and `jsonNodes` values;
  *  - a list of JSON values (appendExecutionLog's entries): at most `logBytes` in all;
  *  - a string: at most `stringLength` characters (`cursorLength` for `after`/`before`);
- *  - no NUL character in any string or JSON key (PostgreSQL cannot store it).
+ *  - no NUL character and no unpaired UTF-16 surrogate in any string or JSON key (PostgreSQL cannot
+ *    store either: jsonb refuses `\ud800`, and a text column would silently get U+FFFD instead);
+ *  - no JSON number too large for a double (`1e400` parses as Infinity, which JSON would store as null).
  * A violation is BAD_USER_INPUT naming the argument path (`input.requirements`), before any SQL.
  */
 export function checkArgumentSizes(info: GraphQLResolveInfo, args: Record<string, unknown>, limits: InputLimits): void {
@@ -74,8 +78,16 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, limits
 
 function checkString(value: string, path: string, max: number, variable: string): void {
   if (value.length > max) throw new BadInputError(path, `is ${value.length} characters long; at most ${max} (${variable})`, { limit: max });
+  checkText(value, path, '');
+}
+
+function checkText(value: string, path: string, where: string): void {
   if (value.includes('\u0000'))
-    throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+    throw new BadInputError(path, `contains a NUL character (\\u0000)${where}, which cannot be stored`, { reason: 'nul' });
+  if (LONE_SURROGATE.test(value))
+    throw new BadInputError(path, `contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)${where}, which is not valid Unicode`, {
+      reason: 'surrogate',
+    });
 }
 
 /** Counts values without recursion (a hostile value must not overflow the stack), then measures bytes. */
@@ -86,15 +98,14 @@ function checkJson(value: unknown, path: string, limits: InputLimits): void {
     const v = stack.pop();
     if (++nodes > limits.jsonNodes)
       throw new BadInputError(path, `holds more than ${limits.jsonNodes} JSON values (INPUT_MAX_JSON_NODES)`, { limit: limits.jsonNodes });
-    if (typeof v === 'string') {
-      if (v.includes('\u0000'))
-        throw new BadInputError(path, 'contains a NUL character (\\u0000), which cannot be stored', { reason: 'nul' });
+    if (typeof v === 'string') checkText(v, path, '');
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new BadInputError(path, 'holds a number too large for JSON (a double)', { reason: 'number' });
     } else if (Array.isArray(v)) {
       for (const child of v) stack.push(child);
     } else if (v !== null && typeof v === 'object') {
       for (const [key, child] of Object.entries(v)) {
-        if (key.includes('\u0000'))
-          throw new BadInputError(path, 'contains a NUL character (\\u0000) in a key, which cannot be stored', { reason: 'nul' });
+        checkText(key, path, ' in a key');
         stack.push(child);
       }
     }

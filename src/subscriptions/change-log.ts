@@ -36,7 +36,9 @@ export function encodeChangeCursor(seq: number): string {
 
 export function decodeChangeCursor(cursor: string): number {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const seq = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
+  // digits only: Number() would also take "", "1e5" or "0x10" (a forged cursor skipping events)
+  const digits = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
+  const seq = /^\d{1,16}$/.test(digits) ? Number(digits) : NaN;
   if (cursor.length > 64 || !Number.isSafeInteger(seq) || seq < 0) {
     throw new BadInputError('after', 'not a cursor given by this subscription: pass the `cursor` of an event you received');
   }

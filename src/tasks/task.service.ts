@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
-import { poolQuery, runWrite } from '../db/writes';
+import { poolQuery, runWrite, serializedWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
@@ -19,6 +19,9 @@ export interface TaskPageQuery extends PageRequest {
   filter?: TaskFilter | null;
   orderBy?: TaskOrder[] | null;
 }
+
+/** The advisory lock every change of a task's parent takes (see serializedWrite). */
+const PARENT_LOCK = 'taskmaster-gateway:tasks:parent';
 
 /** Task rules: parent links, the status state machine, safe deletion; and the task reads of the dashboard API. */
 export class TaskService {
@@ -153,7 +156,12 @@ export class TaskService {
     const statement = auditedStatement(scope, this.table, { kind: 'update', operation, id: idRef, set, where, expectedVersion, params: p });
     let outcome;
     try {
-      outcome = outcomeOf<Task>(await runWrite(poolQuery(this.db), statement));
+      // Two re-parentings checked at once could each pass and close a cycle (A under B, B under A):
+      // they take turns, each checking the tree as the one before left it.
+      const rows = changes.parentTaskId
+        ? await serializedWrite(this.db, PARENT_LOCK, (query) => runWrite(query, statement))
+        : await runWrite(poolQuery(this.db), statement);
+      outcome = outcomeOf<Task>(rows);
     } catch (error) {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey')
         throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, type DocumentNode } from 'graphql';
 import type { Context } from '../context';
 
 /**
@@ -8,12 +8,18 @@ import type { Context } from '../context';
  * OPERATION_RESOLUTION_FAILURE, before any other plugin looks at the operation. Apollo Server calls
  * `didResolveOperation` even when it resolved none; this plugin is first in the list so that the
  * refusal is the one the client sees, and the other plugins also skip a missing operation.
+ * A subscription sent over HTTP is refused here too (400, BAD_USER_INPUT naming the WebSocket):
+ * executed as a query it would fail inside its resolver, an INTERNAL_SERVER_ERROR.
  */
 export function createOperationResolutionPlugin(): ApolloServerPlugin<Context> {
   // One listener for every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<Context> = {
     async didResolveOperation({ operation, document, request }) {
       if (!operation) throw operationResolutionFailure(document, request.operationName);
+      if (operation.operation === OperationTypeNode.SUBSCRIPTION)
+        throw new GraphQLError('Subscriptions run over WebSocket (graphql-ws) at this same URL, not over HTTP', {
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        });
     },
   };
   return {
