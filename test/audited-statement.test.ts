@@ -185,6 +185,41 @@ describe('auditedStatement', () => {
     expect(summary).toEqual([{ entity_id: null, changes: { count: { before: null, after: 3 } } }]);
   });
 
+  it('lists a field when its JSON value changes, and only then: SQL NULL and JSON null are the same value', async () => {
+    const update = (id: string, set: string[], operation = 'updateTask') =>
+      run('task', (p) => ({ kind: 'update', operation, id: `${p.add(id)}::uuid`, set, params: p }));
+    const [created] = insertedRows<Task>(
+      await run('task', (p) => ({
+        kind: 'insert',
+        operation: 'createTask',
+        insert: `INSERT INTO tasks AS w (title, metadata, description, requirements) VALUES (${p.add('diff')}, NULL, NULL, 'null'::jsonb)`,
+        params: p,
+      })),
+    );
+    const changes = async () => (await auditOf(created.id)).map((r: { changes: Record<string, unknown> }) => r.changes);
+    let [first] = await changes();
+    // neither SQL NULL nor JSON null is listed on creation
+    expect(Object.keys(first)).not.toEqual(expect.arrayContaining(['metadata']));
+    expect(first).not.toHaveProperty('description');
+    expect(first).not.toHaveProperty('requirements');
+    expect(first).not.toHaveProperty('completedAt');
+    expect(first.acceptanceCriteria).toEqual({ before: null, after: [] });
+
+    await update(created.id, [`metadata = 'null'::jsonb`, `requirements = NULL`, 'priority = o.priority']);
+    await update(created.id, [`metadata = '{"a": [1, null]}'::jsonb`, `description = ''`, 'complexity_score = 7']);
+    await update(created.id, [`metadata = '{"a": [1, null]}'::jsonb`, `description = NULL`]);
+    const [, same, changed, back] = await changes();
+    expect(Object.keys(same).sort()).toEqual(['updatedAt', 'version']);
+    expect(Object.keys(changed).sort()).toEqual(['complexityScore', 'description', 'metadata', 'updatedAt', 'version']);
+    expect(changed.metadata).toEqual({ before: null, after: { a: [1, null] } });
+    expect(changed.description).toEqual({ before: null, after: '' });
+    expect(changed.complexityScore).toEqual({ before: 5, after: 7 });
+    expect(Object.keys(back).sort()).toEqual(['description', 'updatedAt', 'version']);
+    expect(back.description).toEqual({ before: '', after: null });
+    first = (await changes())[0];
+    expect(first.title).toEqual({ before: null, after: 'diff' });
+  });
+
   it('is the only diff: no audit_diff function is left in the database', async () => {
     expect(await t.db.query(`SELECT proname FROM pg_proc WHERE proname = 'audit_diff'`)).toEqual([]);
   });

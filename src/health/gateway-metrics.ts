@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Pool counters as the pg pool reports them. */
 export interface PoolCounters {
@@ -27,14 +27,34 @@ const SERVER_ERROR_CODES = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABL
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
+/** The window's latency buckets: from 0.01 ms to an hour, each 0.1 % wider than the one before. */
+const BUCKET_FLOOR_MS = 0.01;
+const BUCKET_STEP = Math.log1p(0.001);
+const BUCKETS = Math.ceil(Math.log(3_600_000 / BUCKET_FLOOR_MS) / BUCKET_STEP) + 1;
+
 /**
- * One performance window. Its p95 comes from a prom-client Summary (a t-digest: constant memory
- * however busy the window), kept out of the registry: /metrics exports the Histogram, and the
- * health monitor reads the window when it closes it.
+ * One performance window. Its p95 comes from counts of request durations in fine logarithmic
+ * buckets (within 0.1 % of the true value, constant memory however busy the window): recording one
+ * is an increment, where prom-client's Summary (a t-digest) cost ~2 % of a short request's CPU.
+ * /metrics exports the Histogram.
  */
 function newWindow(started: number) {
-  const latency = new Summary({ name: 'window_latency_ms', help: 'Request durations in this window.', percentiles: [0.95], registers: [] });
-  return { started, latency, requests: 0, errors: 0 };
+  return { started, latency: new Uint32Array(BUCKETS), requests: 0, errors: 0 };
+}
+
+function bucketOf(ms: number): number {
+  return ms <= BUCKET_FLOOR_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / BUCKET_FLOOR_MS) / BUCKET_STEP));
+}
+
+/** The 95th percentile (nearest rank, as its bucket's upper bound); 0 for an empty window. */
+function p95Of(w: ReturnType<typeof newWindow>): number {
+  const rank = Math.ceil(0.95 * w.requests);
+  let seen = 0;
+  for (let i = 0; i < BUCKETS && rank > 0; i++) {
+    seen += w.latency[i];
+    if (seen >= rank) return BUCKET_FLOOR_MS * Math.exp(i * BUCKET_STEP);
+  }
+  return 0;
 }
 
 /**
@@ -98,9 +118,9 @@ export class GatewayMetrics {
     this.requests.inc(labels);
     this.duration.observe(labels, durationMs / 1000);
     const w = this.window;
+    w.latency[bucketOf(durationMs)] += 1;
     w.requests += 1;
     if (errorCodes.some((code) => SERVER_ERROR_CODES.has(code))) w.errors += 1;
-    w.latency.observe(durationMs);
   }
 
   /** Called after every database health check. */
@@ -113,12 +133,11 @@ export class GatewayMetrics {
   async takeWindow(now = Date.now()): Promise<GatewayWindow> {
     const w = this.window;
     this.window = newWindow(now);
-    const [p95] = (await w.latency.get()).values;
     const seconds = Math.max((now - w.started) / 1000, 0.001);
     return {
       requests: w.requests,
       requestsPerSecond: round(w.requests / seconds),
-      p95LatencyMs: round(p95.value),
+      p95LatencyMs: round(p95Of(w)),
       errorRatePercent: w.requests === 0 ? 0 : round((100 * w.errors) / w.requests),
       errors: w.errors,
       seconds: round(seconds),

@@ -79,9 +79,9 @@ describe('gateway figures', () => {
       errors: 1,
       seconds: 10,
     });
-    // The Summary interpolates between the two durations either side of the 95th percentile.
+    // The 95th percentile by nearest rank, the 20th of 21 sorted durations, within 0.1 %.
     expect(window.p95LatencyMs).toBeGreaterThanOrEqual(19);
-    expect(window.p95LatencyMs).toBeLessThanOrEqual(20);
+    expect(window.p95LatencyMs).toBeLessThan(19.02);
     expect(await metrics.takeWindow(start + 20_000)).toMatchObject({
       requests: 0,
       requestsPerSecond: 0,
