@@ -45,8 +45,8 @@ process.once('exit', () => {
 /**
  * A winston transport for the process's stdout (or stderr, for tools whose stdout is data): the
  * lines of one event-loop turn leave in one write. Winston's Console transport writes each line
- * with a system call of its own and schedules an event per line; under load that was ~5 % of a
- * request's CPU (bench/RESULTS.md, round 10). Lines keep their order; every logger shares the buffer.
+ * with a system call of its own and schedules an event per line; under load that was ~4 % of a
+ * create's CPU (bench/RESULTS.md, round 10). Lines keep their order; every logger shares the buffer.
  */
 class LineTransport extends TransportStream {
   constructor(private readonly stream: keyof typeof pending) {
