@@ -193,8 +193,8 @@ function fragment(table: WrittenTable, key: string, build: () => string): string
  * (`after`; null for a deletion), so a creation or deletion lists every field that is not null; the
  * `secret` fields masked. Written inline, column by column: one object of every field's pair, less
  * the fields that did not change. PostgreSQL works that out from the columns as they are, without
- * building a JSON image of each row and walking it (jsonb_each): about a quarter less CPU per row
- * (bench/RESULTS.md, round 10).
+ * building a JSON image of each row and walking it (jsonb_each): a third less CPU per created row,
+ * nearly half less per updated row (bench/audit-diff-cpu.cjs; bench/RESULTS.md, round 10).
  */
 export function diffSql(table: WrittenTable, before: string | null, after: string | null): string {
   const pairs: string[] = [];
