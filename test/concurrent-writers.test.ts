@@ -183,6 +183,27 @@ describe('idempotency keys', () => {
     await twice(`mutation($e: UUID!) { appendExecutionLog(input: { id: $e, entries: ["once"] }) { id logs } }`, { e: startExecution.id });
     expect(await t.db.query(`SELECT logs FROM task_executions WHERE id = $1`, [startExecution.id])).toEqual([{ logs: ['once'] }]);
 
+    // finishing: a retry of a finish that committed gets its answer, not "already SUCCEEDED"
+    const finish = `mutation($e: UUID!, $s: ExecutionStatus!) { finishExecution(input: { id: $e, status: $s }) { id status completedAt } }`;
+    const finished = await twice(finish, { e: startExecution.id, s: 'SUCCEEDED' });
+    expect(finished.finishExecution.status).toBe('SUCCEEDED');
+    const audited = async () =>
+      count(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'finishExecution' AND entity_id = $1`, [startExecution.id]);
+    expect(await audited()).toBe(1);
+    // without a key the rule stands: an execution finishes once
+    const unkeyed = await t.gql(finish, { e: startExecution.id, s: 'SUCCEEDED' });
+    expect(unkeyed.body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    // the same key with another outcome is the client's bug: CONFLICT naming the key, nothing written
+    const key = randomUUID();
+    const { startExecution: other } = (
+      await t.gql(`mutation($t: UUID!) { startExecution(input: { taskId: $t, agentType: "codegen" }) { id } }`, { t: parent.id })
+    ).body.data;
+    expect((await t.gql(finish, { e: other.id, s: 'FAILED' }, { 'idempotency-key': key })).body.errors).toBeUndefined();
+    const changed = await t.gql(finish, { e: other.id, s: 'CANCELLED' }, { 'idempotency-key': key });
+    expect(changed.body.errors?.[0].extensions.code).toBe('CONFLICT');
+    expect(changed.body.errors?.[0].message).toMatch(/already used for finishExecution with another input/);
+    expect(await t.db.query(`SELECT status FROM task_executions WHERE id = $1`, [other.id])).toEqual([{ status: 'failed' }]);
+
     await twice(`mutation { recordMetric(input: { category: "ci", name: "keyed.single", value: 1.5 }) { id value } }`, {});
     expect(await count(`SELECT count(*)::int AS n FROM system_metrics WHERE metric_name = 'keyed.single'`)).toBe(1);
 

@@ -35,4 +35,7 @@ export class FinishExecutionInput implements Partial<TaskExecution> {
 
   @Field(() => JSONScalar, { nullable: true, description: 'What went wrong, for FAILED runs.' })
   errorDetails?: JSONValue;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }

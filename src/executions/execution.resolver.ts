@@ -97,9 +97,13 @@ export class ExecutionResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution)
-  finishExecution(@Arg('input', () => FinishExecutionInput) input: FinishExecutionInput, @Ctx() ctx: Context): Promise<TaskExecution> {
+  finishExecution(
+    @Arg('input', () => FinishExecutionInput) input: FinishExecutionInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TaskExecution> {
     clearExecutionLoaders(ctx);
-    return ctx.services.executions.finish(ctx, input);
+    return ctx.services.executions.finish(ctx, input, idempotencyOf(ctx, info, input.idempotencyKey));
   }
 }
 

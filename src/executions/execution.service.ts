@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { auditedStatement, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
-import { poolQuery, runWrite } from '../db/writes';
+import { runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
@@ -144,8 +144,13 @@ export class ExecutionService {
     });
   }
 
-  /** One conditional, audited UPDATE: two agents finishing the same run cannot both succeed. */
-  async finish(scope: RequestScope, input: FinishExecutionInput): Promise<TaskExecution> {
+  /**
+   * One conditional, audited UPDATE: two agents finishing the same run cannot both succeed. With an
+   * idempotency key, a retry of a finish that committed gets its first answer instead of
+   * BAD_USER_INPUT (already finished).
+   */
+  async finish(scope: RequestScope, input: FinishExecutionInput, idempotency?: IdempotencyRequest): Promise<TaskExecution> {
+    const { idempotencyKey: _key, ...fields } = input;
     const p = new Params();
     const errorDetails = input.errorDetails == null ? 'NULL' : p.json(input.errorDetails);
     const statement = auditedStatement(scope, this.table, {
@@ -156,18 +161,20 @@ export class ExecutionService {
       where: [`o.status = ANY(${p.add(UNFINISHED)}::text[])`],
       params: p,
     });
-    const outcome = outcomeOf<TaskExecution>(await runWrite(poolQuery(this.db), statement));
-    if (outcome.changed) return outcome.row;
-    const { current, seen } = outcome;
-    if (!current) throw new NotFoundError('execution', input.id);
-    const status = current.status.toUpperCase();
-    if (seen && UNFINISHED.includes(seen.status)) {
-      // it was open when the request arrived: another agent finished it meanwhile
-      throw new ConflictError(`id: the execution was finished as ${status} by another writer meanwhile`, {
-        field: 'id',
-        currentStatus: status,
-      });
-    }
-    throw new BadInputError('id', `the execution is already ${status}; only PENDING or RUNNING executions can finish`);
+    return this.idempotency.once(scope, idempotency, fields, async (query) => {
+      const outcome = outcomeOf<TaskExecution>(await runWrite(query, statement));
+      if (outcome.changed) return outcome.row;
+      const { current, seen } = outcome;
+      if (!current) throw new NotFoundError('execution', input.id);
+      const status = current.status.toUpperCase();
+      if (seen && UNFINISHED.includes(seen.status)) {
+        // it was open when the request arrived: another agent finished it meanwhile
+        throw new ConflictError(`id: the execution was finished as ${status} by another writer meanwhile`, {
+          field: 'id',
+          currentStatus: status,
+        });
+      }
+      throw new BadInputError('id', `the execution is already ${status}; only PENDING or RUNNING executions can finish`);
+    });
   }
 }
