@@ -18,6 +18,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** 405 for a path that exists but not with this method, naming the methods it takes (`Allow`). */
+export function sendMethodNotAllowed(res: ServerResponse, method: string | undefined, path: string, allow: string): void {
+  sendJson(res, 405, httpErrorBody(`${path} takes ${allow}, not ${method}`, 'BAD_REQUEST'), { Allow: allow });
+}
+
 export function sendText(
   res: ServerResponse,
   status: number,

@@ -5,7 +5,16 @@ import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import type { GatewayServices } from './graphql/features';
 import { asOutage } from './graphql/errors';
-import { BodyTooLargeError, ClientGoneError, contentType, httpErrorBody, readBody, sendJson, type Route } from './http-kit';
+import {
+  BodyTooLargeError,
+  ClientGoneError,
+  contentType,
+  httpErrorBody,
+  readBody,
+  sendJson,
+  sendMethodNotAllowed,
+  type Route,
+} from './http-kit';
 import type { Logger } from './logger';
 import { requestStats } from './request';
 import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
@@ -158,8 +167,9 @@ export function createHttpHandler(
       return;
     }
     // Liveness: the process answers. Never touches the database (readiness is /ready).
-    if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/health') {
+      if (req.method === 'GET' || req.method === 'HEAD') sendJson(res, 200, { status: 'ok' });
+      else sendMethodNotAllowed(res, req.method, url.pathname, 'GET, HEAD');
       return;
     }
     for (const route of routes) if (await route(req, res, url)) return;

@@ -192,7 +192,7 @@ describe('idempotency keys', () => {
     expect(await audited()).toBe(1);
     // without a key the rule stands: an execution finishes once
     const unkeyed = await t.gql(finish, { e: startExecution.id, s: 'SUCCEEDED' });
-    expect(unkeyed.body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(unkeyed.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // the same key with another outcome is the client's bug: CONFLICT naming the key, nothing written
     const key = randomUUID();
     const { startExecution: other } = (
@@ -200,8 +200,8 @@ describe('idempotency keys', () => {
     ).body.data;
     expect((await t.gql(finish, { e: other.id, s: 'FAILED' }, { 'idempotency-key': key })).body.errors).toBeUndefined();
     const changed = await t.gql(finish, { e: other.id, s: 'CANCELLED' }, { 'idempotency-key': key });
-    expect(changed.body.errors?.[0].extensions.code).toBe('CONFLICT');
-    expect(changed.body.errors?.[0].message).toMatch(/already used for finishExecution with another input/);
+    expect(changed.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(changed.body.errors?.[0]?.message).toMatch(/already used for finishExecution with another input/);
     expect(await t.db.query(`SELECT status FROM task_executions WHERE id = $1`, [other.id])).toEqual([{ status: 'failed' }]);
 
     await twice(`mutation { recordMetric(input: { category: "ci", name: "keyed.single", value: 1.5 }) { id value } }`, {});

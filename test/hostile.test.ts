@@ -168,6 +168,17 @@ describe('hostile requests', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('the probes take GET and HEAD only: another method is 405 naming them, not 404', async () => {
+    for (const path of ['/health', '/ready', '/metrics']) {
+      for (const method of ['POST', 'DELETE']) {
+        const res = await fetch(`${t.baseUrl}${path}`, { method });
+        expect([path, method, res.status, res.headers.get('allow')]).toEqual([path, method, 405, 'GET, HEAD']);
+        expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
+      }
+      expect([path, (await fetch(`${t.baseUrl}${path}`)).status]).toEqual([path, 200]);
+    }
+  });
+
   it('a GET without the CSRF-prevention header', async () => {
     const query = encodeURIComponent('{ viewer { id } }');
     const res = await send({ method: 'GET', path: `/graphql?query=${query}` });

@@ -1,4 +1,4 @@
-import { sendJson, sendText, type Route } from '../http-kit';
+import { sendJson, sendMethodNotAllowed, sendText, type Route } from '../http-kit';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PoolHealthService } from './pool-health.service';
@@ -14,7 +14,11 @@ import type { PoolHealthService } from './pool-health.service';
 export function createProbeRoute(health: PoolHealthService, metrics: GatewayMetrics, logger: Logger, isDraining: () => boolean): Route {
   let lastReason: string | undefined;
   return async (req, res, url) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (url.pathname !== '/ready' && url.pathname !== '/metrics') return false;
+      sendMethodNotAllowed(res, req.method, url.pathname, 'GET, HEAD');
+      return true;
+    }
     if (url.pathname === '/ready') {
       const readiness = isDraining() ? { ready: false, reason: 'shutting_down', detail: {} } : await health.readiness();
       if (readiness.reason !== lastReason) {
