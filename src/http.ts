@@ -76,7 +76,7 @@ export function createHttpHandler(
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      sendJson(res, 405, httpErrorBody(`/graphql takes GET or POST, not ${req.method}`, 'BAD_REQUEST'), { Allow: GRAPHQL_METHODS });
+      sendMethodNotAllowed(res, req.method, url.pathname, GRAPHQL_METHODS);
       return;
     }
     let body: unknown;
