@@ -5,24 +5,7 @@
 // (wall time of one backend, no commits, no client). Read-only: any database with seeded tasks. Usage:
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_tm node bench/audit-diff-cpu.cjs [rounds]
 const { Client } = require('pg');
-const cols = [
-  ['id', 'id'],
-  ['title', 'title'],
-  ['description', 'description'],
-  ['type', 'type'],
-  ['status', 'status'],
-  ['priority', 'priority'],
-  ['complexityScore', 'complexity_score'],
-  ['requirements', 'requirements'],
-  ['acceptanceCriteria', 'acceptance_criteria'],
-  ['parentTaskId', 'parent_task_id'],
-  ['assignedTo', 'assigned_to'],
-  ['createdAt', 'created_at'],
-  ['updatedAt', 'updated_at'],
-  ['completedAt', 'completed_at'],
-  ['metadata', 'metadata'],
-  ['version', 'version'],
-];
+const cols = require('./task-columns.cjs');
 const jsonb = new Set(['requirements', 'acceptance_criteria', 'metadata']);
 const image = (a) => `jsonb_build_object(${cols.map(([p, c]) => `'${p}', ${a}."${c}"`).join(', ')})`;
 const isNull = (a, c) => (jsonb.has(c) ? `coalesce(${a}."${c}", 'null') = 'null'` : `${a}."${c}" IS NULL`);

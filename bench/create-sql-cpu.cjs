@@ -10,24 +10,7 @@ const cpu = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * TICK;
 };
-const cols = [
-  ['id', 'id'],
-  ['title', 'title'],
-  ['description', 'description'],
-  ['type', 'type'],
-  ['status', 'status'],
-  ['priority', 'priority'],
-  ['complexityScore', 'complexity_score'],
-  ['requirements', 'requirements'],
-  ['acceptanceCriteria', 'acceptance_criteria'],
-  ['parentTaskId', 'parent_task_id'],
-  ['assignedTo', 'assigned_to'],
-  ['createdAt', 'created_at'],
-  ['updatedAt', 'updated_at'],
-  ['completedAt', 'completed_at'],
-  ['metadata', 'metadata'],
-  ['version', 'version'],
-];
+const cols = require('./task-columns.cjs');
 const image = (a) => cols.map(([, c]) => `${a}."${c}"`).join(', ');
 const json = (a) => `jsonb_build_object(${cols.map(([p, c]) => `'${p}', ${a}."${c}"`).join(', ')})`;
 const output = cols.map(([p, c]) => `c."${c}" AS "${p}"`).join(', ');

@@ -31,6 +31,18 @@ afterAll(async () => {
 });
 
 /** The text of the CodeMirror editors inside the elements matching `selector`, one after another. */
+/** Waits until GraphiQL's result pane shows an answer (data or errors). */
+async function resultShown(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
+      return value.includes('"data"') || value.includes('"errors"');
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+}
+
 function editorText(page: Page, selector: string): Promise<string> {
   return page.evaluate(
     (sel) => [...document.querySelectorAll(`${sel} .CodeMirror`)].map((e) => (e as any).CodeMirror.getValue() as string).join('\n'),
@@ -83,14 +95,7 @@ it('opens GraphiQL at /graphql, runs a query from the page, and never leaves the
   // GraphiQL reads the operation name from the edited text a moment after the change.
   await page.waitForTimeout(500);
   await page.click('.graphiql-execute-button');
-  await page.waitForFunction(
-    () => {
-      const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
-      return value.includes('"data"') || value.includes('"errors"');
-    },
-    undefined,
-    { timeout: 30_000 },
-  );
+  await resultShown(page);
   const origin = new URL(t.baseUrl).origin;
   const result = JSON.parse(await editorText(page, '.result-window'));
   expect(result.data).toEqual({
@@ -162,14 +167,7 @@ async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ statu
   );
   await act();
   const status = (await response).status();
-  await page.waitForFunction(
-    () => {
-      const value = document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')?.CodeMirror.getValue() ?? '';
-      return value.includes('"data"') || value.includes('"errors"');
-    },
-    undefined,
-    { timeout: 30_000 },
-  );
+  await resultShown(page);
   await page.waitForTimeout(100);
   return { status, result: JSON.parse(await editorText(page, '.result-window')) };
 }

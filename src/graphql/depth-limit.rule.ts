@@ -113,18 +113,16 @@ function introspectionDepth(document: DocumentNode): number {
   return max;
 }
 
-/** The standard introspection query (every option on, as GraphiQL asks it) must pass; deeper is refused. */
-export const MAX_INTROSPECTION_DEPTH = introspectionDepth(
-  parse(
-    getIntrospectionQuery({
-      descriptions: true,
-      specifiedByUrl: true,
-      directiveIsRepeatable: true,
-      schemaDescription: true,
-      inputValueDeprecation: true,
-    }),
-  ),
-);
+/** The introspection query's options as GraphiQL asks it (every one on). */
+export const GRAPHIQL_INTROSPECTION = {
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+};
+/** The standard introspection query with those options must pass; deeper is refused. */
+export const MAX_INTROSPECTION_DEPTH = introspectionDepth(parse(getIntrospectionQuery(GRAPHIQL_INTROSPECTION)));
 
 /** Selections in the document with every fragment spread expanded, in linear time (memoised). */
 function expandedSize(document: DocumentNode): number | 'unsound' {

@@ -1,0 +1,20 @@
+// The tasks table's columns as [property, column], in the entity's order (src/tasks/task.entity.ts),
+// for the bench scripts that write SQL over whole task rows by hand.
+module.exports = [
+  ['id', 'id'],
+  ['title', 'title'],
+  ['description', 'description'],
+  ['type', 'type'],
+  ['status', 'status'],
+  ['priority', 'priority'],
+  ['complexityScore', 'complexity_score'],
+  ['requirements', 'requirements'],
+  ['acceptanceCriteria', 'acceptance_criteria'],
+  ['parentTaskId', 'parent_task_id'],
+  ['assignedTo', 'assigned_to'],
+  ['createdAt', 'created_at'],
+  ['updatedAt', 'updated_at'],
+  ['completedAt', 'completed_at'],
+  ['metadata', 'metadata'],
+  ['version', 'version'],
+];
