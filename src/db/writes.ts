@@ -1,4 +1,4 @@
-import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, type DataSource, type QueryResult, type QueryRunner } from 'typeorm';
 import { OutcomeUnknownError } from '../errors';
 import { preparedQuery } from './sql';
 
@@ -43,6 +43,9 @@ const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', '08007'
  * Failing to connect (ECONNREFUSED, a pool timeout) is not one: nothing was sent.
  */
 export function isConnectionLost(error: unknown): boolean {
+  // TypeORM's runner releases itself when its connection emits an error (the server went away
+  // between two statements of a transaction): the next statement meets the released runner.
+  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   const e = error as { driverError?: { code?: string; message?: string }; code?: string; message?: string } | undefined;
   const code = e?.driverError?.code ?? e?.code;
   const message = e?.driverError?.message ?? e?.message ?? '';
