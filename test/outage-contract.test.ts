@@ -8,7 +8,7 @@ import { startTestGateway, type TestGateway } from './support/gateway';
  */
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ DB_STATEMENT_TIMEOUT: '300' });
+  t = await startTestGateway({ DB_STATEMENT_TIMEOUT: '300', DB_POOL_MAX: '2' });
 });
 afterAll(() => t.close());
 
@@ -28,12 +28,19 @@ it('answers 503 when nothing resolved and 200 with partial data when something d
     expect(partial.body.data).toEqual({ poolHealth: { status: expect.any(String) }, task: null });
     expect(partial.body.errors).toMatchObject([{ path: ['task'], extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
 
-    // /ready turns 503 while requests fail for want of the database, though it answers SELECT 1.
+    // /ready turns 503 while requests fail and the pool is full (both connections wait on the lock),
+    // though the database answers SELECT 1.
+    const blocked = [1, 2, 3, 4].map(() => t.gql('{ tasks(first: 1) { nodes { id } } }'));
+    await new Promise((r) => setTimeout(r, 100));
     const ready = await fetch(`${t.baseUrl}/ready`);
     expect([ready.status, await ready.json()]).toEqual([503, { status: 'not ready', reason: 'connections_exhausted' }]);
+    await Promise.all(blocked);
   } finally {
     await t.db.query('ROLLBACK');
   }
   const after = await t.gql('{ tasks(first: 1) { nodes { id } } }');
   expect([after.status, after.body.errors]).toEqual([200, undefined]);
+  // The pool as it is: idle again, so /ready is 200 at once, refusals of a second ago or not.
+  const ready = await fetch(`${t.baseUrl}/ready`);
+  expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
 });

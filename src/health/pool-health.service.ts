@@ -128,14 +128,18 @@ export class PoolHealthService {
   }
 
   /**
-   * Readiness: the database answers within the deadline, requests are getting connections (none
-   * refused SERVICE_UNAVAILABLE in the last few seconds) and no migration is pending.
+   * Readiness: the database answers within the deadline, requests are getting connections (not:
+   * one refused SERVICE_UNAVAILABLE in the last few seconds and the gateway's pool is still full —
+   * runSql's own pool is not counted) and no migration is pending.
    */
   async readiness(): Promise<Readiness> {
     const probe = await this.probeDatabase();
     if (!probe.connected) return { ready: false, reason: 'database_unreachable', detail: { error: probe.error ?? 'no answer' } };
     const counters = this.poolCounters();
-    if (Date.now() - this.lastUnavailableAt < UNAVAILABLE_WINDOW_MS) {
+    // A refusal counts only while the pool is still full: after a database restart the failed
+    // requests were refused for want of a database, and the pool is idle again at once.
+    const full = counters.waiting > 0 || (counters.idle === 0 && counters.total >= counters.max);
+    if (full && Date.now() - this.lastUnavailableAt < UNAVAILABLE_WINDOW_MS) {
       return { ready: false, reason: 'connections_exhausted', detail: { pool: counters } };
     }
     if (probe.appliedMigrations === null)
