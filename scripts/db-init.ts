@@ -86,8 +86,10 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
         ? { name: decodeURIComponent(consoleUrl.username), password: decodeURIComponent(consoleUrl.password) || undefined }
         : undefined,
       consoleStatementTimeoutMs: config.security.runSql.statementTimeoutMs,
+      consoleWorkMemKb: config.security.runSql.workMemKb,
+      consoleTempFileLimitKb: config.security.runSql.tempFileLimitKb,
     };
-    await applyRoles(admin, plan);
+    for (const warning of await applyRoles(admin, plan)) logger.warn(warning);
     // Migrations as the owner (the administrator switches to it), so what they create is the owner's.
     const asAdmin = adminClientConfig(config, target);
     const db = {
@@ -112,7 +114,7 @@ export async function initDatabase(config: Config, logger: Logger): Promise<void
     } finally {
       await migrator.destroy();
     }
-    await applyRoles(admin, plan); // grants on what the migrations created
+    await applyRoles(admin, plan); // grants on what the migrations created (its warnings were said above)
     logger.info(
       `roles ready on ${target}: owner ${plan.owner.name}, runtime ${plan.runtime?.name ?? '(none: DB_USER is the administrator)'}, console ${plan.console?.name ?? '(none: RUN_SQL_DATABASE_URL unset)'}`,
     );

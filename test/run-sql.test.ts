@@ -193,6 +193,129 @@ describe('runSql', () => {
   });
 });
 
+describe('runSql cannot reach the service', () => {
+  const asConsole = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: roled.consoleUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const errorOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: { code?: string }) => error.code,
+    );
+
+  it("refuses advisory locks (the change log's among them), and a concurrent createTask is not stalled", async () => {
+    const attempts = [
+      `SELECT pg_advisory_lock(hashtext('taskmaster_change_log'))`,
+      `SELECT pg_advisory_xact_lock(hashtext('taskmaster_change_log'))`,
+      `SELECT pg_try_advisory_lock(1), pg_advisory_lock_shared(2)`,
+      `SELECT "pg_advisory_lock"(1)`,
+      // ts_stat runs the SQL it is given: the text inside the string is never seen by a lexer
+      `SELECT * FROM ts_stat('SELECT to_tsvector(pg_advisory_lock(1)::text)')`,
+    ];
+    for (const sql of attempts) {
+      const started = Date.now();
+      const [console, write] = await Promise.all([
+        run(sql),
+        t.gql(`mutation { createTask(input: { title: "written beside the console" }) { id } }`),
+      ]);
+      expect(console.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sql' });
+      expect(write.body.errors).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(2_000);
+    }
+    // The first line: the console role itself may not execute them (db:init revoked them from PUBLIC
+    // in this database and granted them back to the owner and runtime roles, which the gateway needs).
+    await asConsole(async (client) => {
+      expect(await errorOf(client.query(`SELECT pg_advisory_lock(hashtext('taskmaster_change_log'))`))).toBe('42501');
+      expect(await errorOf(client.query(`SELECT pg_advisory_xact_lock(1)`))).toBe('42501');
+      expect(await errorOf(client.query(`SELECT pg_try_advisory_xact_lock(1, 2)`))).toBe('42501');
+      expect(await errorOf(client.query(`SELECT * FROM ts_stat('SELECT to_tsvector(pg_advisory_lock(1)::text)')`))).toBe('42501');
+    });
+    const rights = await t.db.query(
+      `SELECT p.oid::regprocedure::text AS sig, has_function_privilege($1, p.oid, 'EXECUTE') AS console,
+              has_function_privilege($2, p.oid, 'EXECUTE') AS runtime, has_function_privilege($3, p.oid, 'EXECUTE') AS owner
+         FROM pg_proc p WHERE p.pronamespace = 'pg_catalog'::regnamespace
+          AND (p.proname ~ '^pg_(try_)?advisory' OR p.proname IN ('pg_terminate_backend', 'pg_cancel_backend'))`,
+      [roled.roles.console, roled.roles.runtime, roled.roles.owner],
+    );
+    expect(rights.length).toBeGreaterThan(20);
+    for (const row of rights) expect(row).toEqual({ sig: row.sig, console: false, runtime: true, owner: true });
+  });
+
+  it('refuses pg_terminate_backend and pg_cancel_backend', async () => {
+    const victim = await asConsole(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    await expectRefused(`SELECT pg_terminate_backend(${victim})`, /signalling other sessions is refused/);
+    await expectRefused(`SELECT pg_cancel_backend(pg_backend_pid())`, /signalling other sessions is refused/);
+    await asConsole(async (client) => {
+      // Another console session, its own role's: PostgreSQL would allow it without the revoke.
+      const other = new Client({ connectionString: roled.consoleUrl });
+      await other.connect();
+      try {
+        const { rows } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        expect(await errorOf(client.query('SELECT pg_terminate_backend($1)', [rows[0].pid]))).toBe('42501');
+        expect(await errorOf(client.query('SELECT pg_cancel_backend($1)', [rows[0].pid]))).toBe('42501');
+        expect((await other.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await other.end();
+      }
+    });
+  });
+
+  it('runs with work_mem and temp_file_limit set: a 1 GB temp-file sort is cut with a clear code', async () => {
+    expect((await run('SHOW work_mem')).body.data.runSql.rows).toEqual([{ work_mem: '16MB' }]);
+    expect((await run('SHOW temp_file_limit')).body.data.runSql.rows).toEqual([{ temp_file_limit: '256MB' }]);
+    // The console cannot raise it (a superuser-only setting)
+    await asConsole(async (client) => expect(await errorOf(client.query(`SET temp_file_limit = -1`))).toBe('42501'));
+    const started = Date.now();
+    const res = await run(`SELECT md5(g::text) AS h FROM generate_series(1, 20000000) g ORDER BY h`); // ~1.2 GB to sort
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'sql',
+      reason: 'temp_file_limit',
+      sqlState: '53400',
+    });
+    expect(res.body.errors?.[0].message).toMatch(/temp_file_limit/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
+  it("ten busy console calls leave /ready at 200: the console pool is the admin's limit, not an outage", async () => {
+    const busy = await startTestGateway(
+      {
+        DATABASE_URL: roled.runtimeUrl,
+        RUN_SQL_ENABLED: 'true',
+        RUN_SQL_DATABASE_URL: roled.consoleUrl,
+        RUN_SQL_TIMEOUT_MS: '2000',
+        DB_POOL_CONNECTION_TIMEOUT: '500',
+      },
+      { database: roled.db },
+    );
+    try {
+      const calls = Array.from({ length: 10 }, () => busy.gql(RUN, { sql: 'SELECT pg_sleep(1.5)' }));
+      await new Promise((r) => setTimeout(r, 800)); // the waiters beyond the console's two connections were refused
+      const during = await fetch(`${busy.baseUrl}/ready`);
+      expect([during.status, await during.json()]).toEqual([200, { status: 'ready' }]);
+      const answers = await Promise.all(calls);
+      const codes = answers.map((a) => a.body.errors?.[0].extensions?.code ?? 'OK').sort();
+      expect(codes).toEqual(['OK', 'OK', ...Array(8).fill('RATE_LIMITED')]);
+      expect(answers.find((a) => a.body.errors)?.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/SQL console is busy/),
+        extensions: { reason: 'console_busy' },
+      });
+      const after = await fetch(`${busy.baseUrl}/ready`);
+      expect(after.status).toBe(200);
+      expect((await busy.gql(`mutation { createTask(input: { title: "beside a busy console" }) { id } }`)).body.errors).toBeUndefined();
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
 describe('runSql and superusers', () => {
   it('in production, a gateway whose runSql would run as a superuser refuses to start, naming the fix', async () => {
     const db = await createTestDatabase();

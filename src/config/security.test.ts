@@ -14,6 +14,8 @@ describe('security configuration', () => {
       cellBytes: 4096,
       answerBytes: 1_048_576,
       allowSuperuser: false,
+      workMemKb: 16_384,
+      tempFileLimitKb: 262_144,
     });
     expect(security.roles).toEqual({
       adminUser: undefined,

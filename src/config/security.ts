@@ -74,6 +74,10 @@ export interface SecurityConfig {
     answerBytes: number;
     /** Outside production only: let runSql run as a superuser (our statement checks remain). */
     allowSuperuser: boolean;
+    /** work_mem per statement (kB), SET LOCAL by runSql and set on the console role by db:init. */
+    workMemKb: number;
+    /** temp_file_limit of the console role (kB), set by db:init (a superuser-only setting). */
+    tempFileLimitKb: number;
   };
   /** `npm run db:init`: who creates the roles, and the owner role it makes (see db-roles.ts). */
   roles: {
@@ -138,6 +142,8 @@ function runSqlConfig(r: Reader): SecurityConfig['runSql'] {
     databaseUrl,
     statementTimeoutMs: r.int('RUN_SQL_TIMEOUT_MS'),
     rowLimit: r.int('RUN_SQL_ROW_LIMIT'),
+    workMemKb: r.int('RUN_SQL_WORK_MEM_KB'),
+    tempFileLimitKb: r.int('RUN_SQL_TEMP_FILE_LIMIT_KB'),
     cellBytes: r.int('RUN_SQL_CELL_BYTES'),
     answerBytes: r.int('RUN_SQL_ANSWER_BYTES'),
     allowSuperuser,

@@ -512,6 +512,23 @@ export const VARIABLES = {
     default: 1_048_576,
     description: 'runSql stops adding rows once its answer holds this many bytes of JSON',
   },
+  RUN_SQL_WORK_MEM_KB: {
+    section: 'runSql console',
+    kind: 'integer',
+    min: 64,
+    max: 1_048_576,
+    default: 16_384,
+    description: 'work_mem of each runSql statement in kB (SET LOCAL per statement, and on the console role by db:init)',
+  },
+  RUN_SQL_TEMP_FILE_LIMIT_KB: {
+    section: 'runSql console',
+    kind: 'integer',
+    min: 1_024,
+    max: 104_857_600,
+    default: 262_144,
+    description:
+      "temp_file_limit of the console role in kB, set by db:init (needs a superuser, or PostgreSQL 15's GRANT SET ON PARAMETER); a runSql statement writing more temporary files is cancelled",
+  },
   RUN_SQL_ALLOW_SUPERUSER: {
     section: 'runSql console',
     kind: 'boolean',

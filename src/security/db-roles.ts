@@ -23,6 +23,10 @@ export interface RolePlan {
   runtime?: RoleSpec;
   console?: RoleSpec;
   consoleStatementTimeoutMs: number;
+  /** work_mem of the console role (kB). */
+  consoleWorkMemKb?: number;
+  /** temp_file_limit of the console role (kB): a superuser-only setting (or GRANT SET ON PARAMETER, PostgreSQL 15+). */
+  consoleTempFileLimitKb?: number;
 }
 
 /** Domain tables the console may read, and the columns it must never see. */
@@ -39,6 +43,20 @@ export const FILE_FUNCTIONS = [
   'lo_import(text)',
   'lo_export(oid,text)',
 ];
+/**
+ * pg_catalog functions whose effect outlives the statement that calls them, or reaches other
+ * sessions: advisory locks (a session lock stays on the pooled connection; a transaction lock
+ * stalls every writer of the change log while the statement runs) and signalling backends. EXECUTE
+ * on them is PUBLIC's by default; db:init revokes it from PUBLIC in the gateway's database and grants
+ * it back to the owner and runtime roles (the gateway takes advisory locks and cancels its own
+ * statements). Privileges on pg_catalog functions are per database, and only a superuser (their
+ * owner) may change them: elsewhere runSql's statement check is the only line (docs/security.md).
+ */
+export const OUTLIVING_FUNCTIONS_SQL = `SELECT p.oid::regprocedure::text AS sig FROM pg_proc p
+  WHERE p.pronamespace = 'pg_catalog'::regnamespace
+    AND (p.proname ~ '^pg_(try_)?advisory' OR p.proname IN ('pg_terminate_backend', 'pg_cancel_backend'))
+  ORDER BY 1`;
+
 /** Built-in roles that reach the server's files or shell. */
 export const SERVER_FILE_ROLES = ['pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program'];
 
@@ -63,7 +81,9 @@ async function ensureRole(client: ClientBase, role: RoleSpec, extra = ''): Promi
  * it as a superuser, or a role with CREATEROLE that may grant what is granted here). Idempotent.
  * Run it after the migrations too, so the console sees new domain columns (never the hidden ones).
  */
-export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<void> {
+export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<string[]> {
+  /** What could not be done with the administrator's rights, for db:init to say. */
+  const warnings: string[] = [];
   await ensureRole(client, plan.owner);
   if (plan.runtime) await ensureRole(client, plan.runtime);
   if (plan.console) {
@@ -71,6 +91,19 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<vo
     // Read-only and bounded even on a connection that forgets to say so.
     await client.query(`ALTER ROLE ${ident(plan.console.name)} SET default_transaction_read_only = on`);
     await client.query(`ALTER ROLE ${ident(plan.console.name)} SET statement_timeout = ${Math.floor(plan.consoleStatementTimeoutMs)}`);
+    if (plan.consoleWorkMemKb)
+      await client.query(`ALTER ROLE ${ident(plan.console.name)} SET work_mem = ${Math.floor(plan.consoleWorkMemKb)}`);
+    if (plan.consoleTempFileLimitKb) {
+      // PGC_SUSET: the console cannot SET it back; only a superuser (or a grantee of SET ON PARAMETER) may set it here.
+      try {
+        await client.query(`ALTER ROLE ${ident(plan.console.name)} SET temp_file_limit = ${Math.floor(plan.consoleTempFileLimitKb)}`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '42501') throw error;
+        warnings.push(
+          `could not set temp_file_limit on ${plan.console.name} (needs a superuser, or GRANT SET ON PARAMETER temp_file_limit): runSql statements may write temporary files up to the server's own limit`,
+        );
+      }
+    }
     // A console that is a member of any role could SET ROLE into it: take every membership away.
     const { rows } = await client.query<{ role: string }>(
       `SELECT r.rolname AS role FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1`,
@@ -115,6 +148,20 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<vo
   }
   if (plan.console) {
     const consoleRole = ident(plan.console.name);
+    const { rows: me } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+    const { rows: outliving } = await client.query<{ sig: string }>(OUTLIVING_FUNCTIONS_SQL);
+    if (me[0]?.rolsuper) {
+      const keep = [owner, plan.runtime ? ident(plan.runtime.name) : undefined].filter(Boolean).join(', ');
+      for (const { sig } of outliving) {
+        await client.query(`REVOKE EXECUTE ON FUNCTION ${sig} FROM PUBLIC`);
+        await client.query(`GRANT EXECUTE ON FUNCTION ${sig} TO ${keep}`);
+        await client.query(`REVOKE EXECUTE ON FUNCTION ${sig} FROM ${consoleRole}`);
+      }
+    } else {
+      warnings.push(
+        `not a superuser: EXECUTE on advisory-lock and pg_cancel/terminate_backend functions stays PUBLIC's, so ${plan.console.name} keeps it; runSql's statement check refuses them`,
+      );
+    }
     await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${consoleRole}`);
     await client.query(`GRANT USAGE ON SCHEMA public TO ${consoleRole}`);
     await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${consoleRole}`);
@@ -135,6 +182,7 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<vo
       }
     }
   }
+  return warnings;
 }
 
 export interface ConsoleRoleReport {

@@ -31,6 +31,9 @@ export interface SqlResult {
 /** Types whose text is short whatever the value: passed through unwrapped (and keep their JSON type). */
 const SHORT_TYPES = new Set([16, 20, 21, 23, 26, 700, 701, 1082, 1083, 1114, 1184, 1186, 2950]);
 
+/** Connections of the console's own pool: more concurrent runSql calls wait, then are RATE_LIMITED. */
+const CONSOLE_CONNECTIONS = 2;
+
 const FIX =
   'create the console role with `npm run db:init` (or docker/roles.sql) and set RUN_SQL_DATABASE_URL=postgres://taskmaster_console:<password>@<host>:5432/<database>';
 
@@ -69,7 +72,7 @@ export class SqlConsole {
       this.pool = new Pool({
         ...own,
         ssl: options.ssl as never,
-        max: 2,
+        max: CONSOLE_CONNECTIONS,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: this.db.pool.connectionTimeoutMs,
         application_name: 'taskmaster-gateway runSql',
@@ -110,7 +113,18 @@ export class SqlConsole {
     }
     if (this.refusal) throw new DomainError('FORBIDDEN', this.refusal);
     const statement = checkStatement(sql);
-    const client = await this.connect();
+    const client = await this.connect().catch((error: unknown) => {
+      // The console's own small pool is full: the admin's limit, not an outage of the gateway (/ready ignores it).
+      if (error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message))
+        throw new DomainError(
+          'RATE_LIMITED',
+          `the SQL console is busy: its ${CONSOLE_CONNECTIONS} connections are running statements; retry when one ends`,
+          {
+            reason: 'console_busy',
+          },
+        );
+      throw error;
+    });
     let broken = false;
     try {
       // Its own pool, not TypeORM's logger: each statement is counted here (X-SQL-Statements, budget refunds).
@@ -118,6 +132,8 @@ export class SqlConsole {
       await client.query('BEGIN TRANSACTION READ ONLY');
       countStatement();
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.config.statementTimeoutMs)}`);
+      countStatement();
+      await client.query(`SET LOCAL work_mem = ${Math.floor(this.config.workMemKb)}`);
       const cap = this.config.rowLimit;
       let result: QueryArrayResult<unknown[]>;
       let wrapped: { columns: string[]; long: boolean[] } | undefined;
@@ -143,6 +159,13 @@ export class SqlConsole {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      // Nothing the statement did may stay on the pooled connection: session advisory locks, settings, LISTEN.
+      if (!broken) {
+        countStatement();
+        await client.query('DISCARD ALL').catch(() => {
+          broken = true;
+        });
+      }
       client.release(broken ? new Error('runSql connection unusable') : undefined);
     }
   }
@@ -222,6 +245,11 @@ export class SqlConsole {
       case '57014':
         return new BadInputError('sql', `cancelled: it ran longer than the ${this.config.statementTimeoutMs} ms statement timeout`, {
           reason: 'statement_timeout',
+        });
+      case '53400':
+        return new BadInputError('sql', `cut: ${pg.message} (the console role's temp_file_limit; RUN_SQL_TEMP_FILE_LIMIT_KB)`, {
+          reason: 'temp_file_limit',
+          sqlState: pg.code,
         });
       case '25006':
         return new BadInputError('sql', `runSql is read-only: ${pg.message}`, { reason: 'read_only', sqlState: pg.code });

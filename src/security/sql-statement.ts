@@ -16,7 +16,9 @@ const DENIED: [RegExp, string][] = [
   [/^(pg_read_file|pg_read_binary_file|pg_stat_file|pg_ls_\w*|pg_file_\w*)$/, "functions that read the server's files are refused"],
   [/^lo_\w+$/, 'large-object functions (lo_import, lo_export, ...) are refused'],
   [/^dblink\w*$/, 'dblink is refused'],
-  [/^(query|cursor|table|schema|database)_to_xml\w*$/, 'functions that run SQL given as a string are refused'],
+  [/^((query|cursor|table|schema|database)_to_xml\w*|ts_stat|ts_rewrite)$/, 'functions that run SQL given as a string are refused'],
+  [/^pg_(try_)?advisory\w*$/, "advisory locks are refused (they outlive the statement and can stall the gateway's writers)"],
+  [/^pg_(terminate|cancel|signal)_backend$/, 'signalling other sessions is refused'],
 ];
 
 export interface ScannedStatement {
