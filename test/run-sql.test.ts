@@ -247,6 +247,26 @@ describe('runSql cannot reach the service', () => {
     for (const row of rights) expect(row).toEqual({ sig: row.sig, console: false, runtime: true, owner: true });
   });
 
+  it('warns at start when the console role may still take advisory locks (db:init not run as a superuser)', async () => {
+    await t.db.query(`GRANT EXECUTE ON FUNCTION pg_advisory_lock(bigint) TO "${roled.roles.console}"`);
+    try {
+      const g = await startTestGateway(
+        { DATABASE_URL: roled.runtimeUrl, RUN_SQL_ENABLED: 'true', RUN_SQL_DATABASE_URL: roled.consoleUrl, LOG_LEVEL: 'warn' },
+        { database: roled.db },
+      );
+      try {
+        expect(g.logs.join('')).toMatch(/may execute 1 function\(s\) whose effect outlives the statement \(pg_advisory_lock\(bigint\)/);
+        // still refused, by the statement check
+        const res = await g.gql(RUN, { sql: 'SELECT pg_advisory_lock(1)' });
+        expect(res.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'denied' });
+      } finally {
+        await g.close();
+      }
+    } finally {
+      await t.db.query(`REVOKE EXECUTE ON FUNCTION pg_advisory_lock(bigint) FROM "${roled.roles.console}"`);
+    }
+  });
+
   it('refuses pg_terminate_backend and pg_cancel_backend', async () => {
     const victim = await asConsole(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     await expectRefused(`SELECT pg_terminate_backend(${victim})`, /signalling other sessions is refused/);

@@ -188,6 +188,11 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<st
 export interface ConsoleRoleReport {
   user: string;
   problems: string[];
+  /**
+   * Outliving functions (OUTLIVING_FUNCTIONS_SQL) the role may still execute: db:init could not
+   * revoke them (not a superuser). runSql's checker refuses them; logged as a warning at start.
+   */
+  cautions: string[];
 }
 
 /**
@@ -217,5 +222,13 @@ export async function inspectConsoleRole(client: ClientBase): Promise<ConsoleRol
     [SERVER_FILE_ROLES, FILE_FUNCTIONS],
   );
   const user = rows[0]?.user ?? (await client.query<{ u: string }>('SELECT session_user AS u')).rows[0].u;
-  return { user, problems: rows.map((r) => r.problem).filter((p): p is string => p !== null) };
+  const { rows: outliving } = await client.query<{ sig: string }>(
+    `SELECT sig FROM (${OUTLIVING_FUNCTIONS_SQL}) f WHERE has_function_privilege(session_user, f.sig::regprocedure, 'EXECUTE')
+        AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)`,
+  );
+  return {
+    user,
+    problems: rows.map((r) => r.problem).filter((p): p is string => p !== null),
+    cautions: outliving.map((r) => r.sig),
+  };
 }

@@ -96,6 +96,11 @@ export class SqlConsole {
     } finally {
       client.release();
     }
+    if (report.cautions.length > 0) {
+      logger.warn(
+        `runSql's database user "${report.user}" may execute ${report.cautions.length} function(s) whose effect outlives the statement (${report.cautions.slice(0, 3).join(', ')}, ...): runSql's statement check refuses them; to take them away, run npm run db:init as a superuser (docs/security.md)`,
+      );
+    }
     if (report.problems.length === 0) return;
     const message = `runSql would run as the database user "${report.user}", which ${report.problems.join('; ')}. To fix it, ${FIX}`;
     if (isProduction) throw new ConfigError('RUN_SQL_DATABASE_URL', message);
