@@ -22,6 +22,9 @@ CREATE ROLE :"console" LOGIN PASSWORD :'console_password' NOSUPERUSER NOCREATEDB
   NOINHERIT CONNECTION LIMIT 10;
 ALTER ROLE :"console" SET default_transaction_read_only = on;
 ALTER ROLE :"console" SET statement_timeout = 5000;
+ALTER ROLE :"console" SET work_mem = '16MB';
+-- A superuser setting: the console cannot raise it. A 1 GB temp-file sort is cut at 256 MB.
+ALTER ROLE :"console" SET temp_file_limit = '256MB';
 
 ALTER DATABASE :"db" OWNER TO :"owner";
 ALTER SCHEMA public OWNER TO :"owner";
@@ -44,3 +47,13 @@ GRANT SELECT (id, integration_type, integration_name, credentials_hint, has_cred
               rate_limit_per_minute, created_at, updated_at) ON external_integrations TO :"console";
 -- pg_read_file, pg_ls_dir, lo_import/lo_export and COPY to or from files and programs need superuser
 -- or pg_read_server_files / pg_write_server_files / pg_execute_server_program: grant none of them.
+
+-- Nothing the console does may outlive its statement or reach other sessions: advisory locks (the
+-- change log's lock stalls every writer) and pg_cancel/terminate_backend are PUBLIC's by default;
+-- take them from PUBLIC in this database and give them back to the owner and the runtime role.
+SELECT format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', p.oid::regprocedure),
+       format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', p.oid::regprocedure, :'owner', :'app')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'pg_catalog'::regnamespace
+   AND (p.proname ~ '^pg_(try_)?advisory' OR p.proname IN ('pg_terminate_backend', 'pg_cancel_backend'))
+\gexec
