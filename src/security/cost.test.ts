@@ -83,4 +83,14 @@ describe('operationCost', () => {
     // paging decides for a connection; its other list arguments (orderBy) do not multiply
     expect(cost('{ tasks(first: 4, orderBy: ["a", "b", "c"]) { nodes { id } } }')).toBe(4);
   });
+
+  it('costs introspection by its shape, through fragments too (as GraphiQL sends it)', () => {
+    const inline = cost('{ __schema { types { name fields { name type { name ofType { name } } } } } }');
+    expect(inline).toBe(1 + 1 + 1 + 1 + 1);
+    expect(
+      cost(
+        '{ __schema { ...S } } fragment S on __Schema { types { ...T } } fragment T on __Type { name fields { name type { ...R } } } fragment R on __Type { name ofType { name } }',
+      ),
+    ).toBe(inline);
+  });
 });

@@ -115,6 +115,29 @@ export function costOf(
     return length;
   };
 
+  // Introspection is costed by its shape: one point per object selected, fragments included.
+  const introspectionMemo = new Map<string, number>();
+  const introspectionCost = (set: SelectionSetNode | undefined): number => {
+    if (!set) return 0;
+    let n = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) n += sel.selectionSet ? 1 + introspectionCost(sel.selectionSet) : 0;
+      else if (sel.kind === Kind.INLINE_FRAGMENT) n += introspectionCost(sel.selectionSet);
+      else {
+        const name = sel.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) continue;
+        if (!introspectionMemo.has(name)) {
+          visiting.add(name);
+          introspectionMemo.set(name, introspectionCost(fragment.selectionSet));
+          visiting.delete(name);
+        }
+        n += introspectionMemo.get(name) as number;
+      }
+    }
+    return n;
+  };
+
   // Mutation fields are known by their parent type, so a fragment on Mutation cannot hide one.
   const mutationRoot = schema.getMutationType();
   const mutationCost = options.mutationCost ?? 10;
@@ -169,15 +192,4 @@ export function costOf(
   const root = schema.getRootType(operation.operation);
   if (!root) return { cost: 0, byVariables: false };
   return { cost: selectionsCost(operation.selectionSet, root), byVariables };
-}
-
-/** Introspection is costed by its shape: one point per object selected. */
-function introspectionCost(set: SelectionSetNode | undefined): number {
-  if (!set) return 0;
-  let n = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD && sel.selectionSet) n += 1 + introspectionCost(sel.selectionSet);
-    else if (sel.kind === Kind.INLINE_FRAGMENT) n += introspectionCost(sel.selectionSet);
-  }
-  return n;
 }
