@@ -1,3 +1,4 @@
+import { Role } from '../src/auth/roles';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { createTestDatabase } from './support/database';
 
@@ -63,7 +64,7 @@ describe('per-minute budget', () => {
       }
       const before = (await a.gql(`{ rateLimit { limit cost remaining resetAt } }`, undefined, token)).body.data.rateLimit;
       expect(before.limit).toBe(100);
-      expect(before.cost).toBe(0); // rateLimit is a wrapper without an id: free
+      expect(before.cost).toBe(1); // rateLimit is a wrapper without an id: the least a request costs
       spent = 100 - before.remaining;
 
       const onA = await a.gql(`{ apiTokens(first: 40) { id } }`, undefined, token);
@@ -103,7 +104,9 @@ describe('per-minute budget', () => {
     try {
       const token = { authorization: `Bearer ${a.adminToken}` };
       const query = `{ apiTokens(first: 4) { id } }`; // 4 points
-      const probe = await a.gql(`{ rateLimit { resetAt } }`, undefined, token);
+      // the probe asks with a token of its own: every request spends at least 1 point (and a lease here)
+      const other = await a.token(Role.VIEWER);
+      const probe = await a.gql(`{ rateLimit { resetAt } }`, undefined, { authorization: `Bearer ${other.token}` });
       const left = new Date(probe.body.data.rateLimit.resetAt).getTime() - Date.now();
       if (left < 20_000) await new Promise((r) => setTimeout(r, left + 200)); // one minute window throughout
       const [{ id }] = await db.query(`SELECT id FROM api_tokens WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [a.adminToken]);

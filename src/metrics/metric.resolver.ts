@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, Info, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { byIdLoader } from '../graphql/loaders';
@@ -11,6 +11,12 @@ import { MAX_BUCKETS, MetricBucket, RecordMetricsPayload } from './metric.series
 import { MAX_METRICS_PER_CALL } from './metric.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
+
+/**
+ * Points per sample of a recordMetrics batch (security/cost.ts: a list argument multiplies): one
+ * row of one INSERT, so less than a record read alone; the largest batch (10,000) costs 5,010.
+ */
+export const SAMPLE_COST = 0.5;
 
 /** Metric samples by id, one statement per tick. */
 export function metricByIdLoader(ctx: Context) {
@@ -79,6 +85,7 @@ export class MetricResolver {
   }
 
   @Authorized(Role.OPERATOR)
+  @Extensions({ costPerItem: SAMPLE_COST })
   @Mutation(() => RecordMetricsPayload, { description: `Records up to ${MAX_METRICS_PER_CALL} samples in one INSERT: all or none.` })
   async recordMetrics(
     @Arg('input', () => [MetricInput]) input: MetricInput[],

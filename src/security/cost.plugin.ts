@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
 import type { DocumentNode } from 'graphql';
-import { costOf } from './cost';
+import { costOf, REQUEST_MIN_COST } from './cost';
 import { asOutage } from '../graphql/errors';
 import { isHealthRead } from '../graphql/plugins/outage.plugin';
 import { requestStats } from '../request';
@@ -26,7 +26,8 @@ export interface CostPluginOptions {
 
 /**
  * Query cost and the per-minute budget. Once the operation is known (parsed and validated) and
- * before anything executes: its cost is computed (see cost.ts); over `maxCost` it is refused
+ * before anything executes: its cost is computed (see cost.ts; at least REQUEST_MIN_COST, so a
+ * request costed 0 still counts against the per-minute budget); over `maxCost` it is refused
  * (HTTP 400, the cost in the error); otherwise it is charged to the token's budget, and refused
  * with RATE_LIMITED (HTTP 429, Retry-After) when it does not fit. A request that then executed
  * nothing (see executedNothing) gets its charge back before the response is sent. Every response
@@ -44,7 +45,8 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
     let cost = byOperation.get(name);
     if (cost === undefined) {
       const computed = costOf(rc.schema, document, rc.operation!, rc.request.variables, { defaultPageSize });
-      cost = Math.ceil(computed.cost);
+      // every request spends at least REQUEST_MIN_COST: a free query still counts against the budget
+      cost = Math.max(REQUEST_MIN_COST, Math.ceil(computed.cost));
       if (!computed.byVariables) byOperation.set(name, cost);
     }
     return cost;

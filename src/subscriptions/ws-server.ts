@@ -28,7 +28,7 @@ import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
 import { query } from '../db/rows';
 import type { Logger } from '../logger';
-import { operationCost } from '../security/cost';
+import { operationCost, SUBSCRIPTION_MIN_COST } from '../security/cost';
 import { createDocumentLimitRules } from '../security/limit.rules';
 import type { Security } from '../security/security';
 import type { GatewayServices as Services } from '../graphql/features';
@@ -255,10 +255,12 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     }
     const variables = payload.variables ?? undefined;
     const limits = config.security.limits;
-    const cost = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
+    // Charged once, at subscribe: one event's cost, at least SUBSCRIPTION_MIN_COST (docs/security.md).
+    const perEvent = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
+    const cost = Math.max(SUBSCRIPTION_MIN_COST, perEvent);
     if (cost > limits.maxCost) {
       return refuse(
-        `This subscription costs ${cost} points per event, more than the ${limits.maxCost} allowed per query: select less`,
+        `This subscription costs ${cost} points, more than the ${limits.maxCost} allowed per query: select less`,
         'COST_LIMIT_EXCEEDED',
         {
           cost,
