@@ -14,6 +14,8 @@ export interface InputLimits {
   stringLength: number;
   /** Characters of a paging cursor (`after`, `before`). */
   cursorLength: number;
+  /** Items of any list in an input, at any depth (a list with its own cap in `listCaps` keeps it). */
+  listItems: number;
 }
 
 /** Everything about who may call the gateway and how much: tokens, JWTs, limits, secrets, runSql. */
@@ -208,6 +210,7 @@ export function securityConfig(r: Reader): SecurityConfig {
       logBytes: r.int('INPUT_MAX_LOG_BYTES'),
       stringLength: r.int('INPUT_MAX_STRING_LENGTH'),
       cursorLength: r.int('INPUT_MAX_CURSOR_LENGTH'),
+      listItems: r.int('INPUT_MAX_LIST_ITEMS'),
     },
     secrets: { keys, activeKeyId, insecureDevelopmentKey: !rawKeys },
     runSql: runSqlConfig(r),

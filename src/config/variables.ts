@@ -435,6 +435,15 @@ export const VARIABLES = {
     default: 100_000,
     description: 'characters of any string argument (fields with a smaller rule keep it)',
   },
+  INPUT_MAX_LIST_ITEMS: {
+    section: 'Limits',
+    kind: 'integer',
+    min: 10,
+    max: 100_000,
+    default: 100,
+    description:
+      'items of any list in an input, at every depth (filters inside and/or/not, enum lists); recordMetrics and appendExecutionLog keep their own caps',
+  },
   INPUT_MAX_CURSOR_LENGTH: {
     section: 'Limits',
     kind: 'integer',
