@@ -33,6 +33,10 @@ export interface SecurityConfig {
       audience?: string;
       /** The claim holding viewer | operator | admin (dots reach into nested claims). */
       roleClaim: string;
+      /** `exp` is required and at most this far ahead of now and of `iat`. */
+      maxLifetimeSeconds: number;
+      /** Tolerance for `exp` just past and `iat`/`nbf` just ahead. */
+      clockSkewSeconds: number;
     };
   };
   limits: {
@@ -189,6 +193,8 @@ export function securityConfig(r: Reader): SecurityConfig {
               issuer: r.text('JWT_ISSUER'),
               audience: r.text('JWT_AUDIENCE'),
               roleClaim: r.text('JWT_ROLE_CLAIM')!,
+              maxLifetimeSeconds: r.int('JWT_MAX_LIFETIME_SECONDS'),
+              clockSkewSeconds: r.int('JWT_CLOCK_SKEW_SECONDS'),
             }
           : undefined,
     },

@@ -329,6 +329,22 @@ export const VARIABLES = {
     default: 'role',
     description: 'the JWT claim holding viewer, operator or admin (dots reach nested claims: app.role)',
   },
+  JWT_MAX_LIFETIME_SECONDS: {
+    section: 'Authentication',
+    kind: 'integer',
+    min: 60,
+    max: 2_592_000,
+    default: 86_400,
+    description: 'longest a JWT may be valid: `exp` is required, at most this far ahead (and after `iat`)',
+  },
+  JWT_CLOCK_SKEW_SECONDS: {
+    section: 'Authentication',
+    kind: 'integer',
+    min: 0,
+    max: 300,
+    default: 30,
+    description: 'clock difference allowed with the identity provider: `exp` past, `iat`/`nbf` ahead by at most this much',
+  },
 
   // ---- Limits
   GRAPHQL_MAX_COST: {
