@@ -97,7 +97,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   const { config, logger, security, services, schema } = o;
   const sc = config.subscriptions;
   const path = o.path ?? '/graphql';
-  const formatError = createFormatError(logger, config.isProduction);
+  const formatError = createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection });
   const rules = [...specifiedRules, createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(config.security.limits)];
   const latency = new Histogram({
     name: 'graphql_subscription_delivery_seconds',
