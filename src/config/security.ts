@@ -39,6 +39,8 @@ export interface SecurityConfig {
       clockSkewSeconds: number;
     };
   };
+  /** Who may read GET /metrics: `Bearer <token>` when set; anyone when `open` (development, no token). */
+  metrics: { token?: string; open: boolean };
   limits: {
     /** Refused before execution when an operation's computed cost is higher. */
     maxCost: number;
@@ -157,6 +159,10 @@ export function securityConfig(r: Reader): SecurityConfig {
     throw new ConfigError('AUTH_ANONYMOUS_READ', 'cannot be on in production: every request there needs a token');
   }
 
+  const metricsToken = r.text('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 32)
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 32 characters long (it guards /metrics)');
+
   const jwtSecret = r.text('JWT_SECRET');
   const jwksUrl = r.text('JWT_JWKS_URL');
   if (jwtSecret && jwksUrl) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
@@ -198,6 +204,7 @@ export function securityConfig(r: Reader): SecurityConfig {
             }
           : undefined,
     },
+    metrics: { token: metricsToken, open: !metricsToken && !isProduction },
     limits: {
       maxCost: r.int('GRAPHQL_MAX_COST'),
       budgetPerMinute: r.int('RATE_LIMIT_PER_MINUTE'),

@@ -329,6 +329,14 @@ export const VARIABLES = {
     default: 'role',
     description: 'the JWT claim holding viewer, operator or admin (dots reach nested claims: app.role)',
   },
+  METRICS_TOKEN: {
+    section: 'Authentication',
+    kind: 'text',
+    format: 'text, 32 characters or more',
+    secret: true,
+    example: 'a-long-random-string-for-prometheus-only',
+    description: 'GET /metrics needs `Authorization: Bearer <this>`; unset: /metrics is closed (401) in production and open elsewhere',
+  },
   JWT_MAX_LIFETIME_SECONDS: {
     section: 'Authentication',
     kind: 'integer',
