@@ -10,6 +10,7 @@ import { ConcurrentWrites1764701000000 } from '../migrations/1764701000000-Concu
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { ChangeLog1764900000000 } from '../migrations/1764900000000-ChangeLog';
 import { ChangeLogWithoutNotify1765000000000 } from '../migrations/1765000000000-ChangeLogWithoutNotify';
+import { ServerRequestId1765100000000 } from '../migrations/1765100000000-ServerRequestId';
 import { ApiToken } from './tokens/api-token.entity';
 import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
@@ -31,6 +32,7 @@ const migrations = [
   ConcurrentWrites1764701000000,
   ChangeLog1764900000000,
   ChangeLogWithoutNotify1765000000000,
+  ServerRequestId1765100000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };

@@ -91,7 +91,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     });
     await apollo.start();
     const routes = [
-      createProbeRoute(health, metrics, logger, () => drain.draining),
+      createProbeRoute(health, metrics, logger, () => drain.draining, config.security.metrics),
       ...(config.ide.enabled ? [createIdeRoute({ tokenRequired: !config.security.auth.anonymousRead })] : []),
     ];
     httpServer.on(

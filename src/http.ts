@@ -65,7 +65,7 @@ export function createHttpHandler(
   security: Security,
   { routes = [], noteOutage = () => undefined }: { routes?: Route[]; noteOutage?: () => void } = {},
 ): RequestListener {
-  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, serverRequestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
     // Apollo's CSRF check runs before its method check, so other methods would hear about CSRF.
@@ -145,7 +145,7 @@ export function createHttpHandler(
           logger.warn('authentication refused', { requestId, reason: error.message, ip: req.socket.remoteAddress });
           throw outage ?? error;
         });
-        return createContext(services, logger, requestId, principal, headers.get('idempotency-key'));
+        return createContext(services, logger, requestId, principal, headers.get('idempotency-key'), serverRequestId);
       },
     });
     res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);
@@ -158,7 +158,7 @@ export function createHttpHandler(
     res.end();
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, serverRequestId: string): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://gateway');
@@ -174,7 +174,7 @@ export function createHttpHandler(
     }
     for (const route of routes) if (await route(req, res, url)) return;
     if (url.pathname === '/graphql') {
-      await graphql(req, res, url, requestId);
+      await graphql(req, res, url, requestId, serverRequestId);
       return;
     }
     sendJson(res, 404, httpErrorBody(`No route for ${req.method} ${url.pathname}; GraphQL is served at /graphql`, 'NOT_FOUND'));
@@ -182,13 +182,16 @@ export function createHttpHandler(
 
   return (req, res) => {
     const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    // A client's id (validated: 1 to 128 of [A-Za-z0-9_.:-], else ignored) is echoed and logged, but
+    // clients choose it: the server's own id goes beside it into logs and audit rows.
+    const serverRequestId = randomUUID();
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : serverRequestId;
     res.setHeader('X-Request-Id', requestId);
     if (config.security.securityHeaders) setSecurityHeaders(res, config.isProduction);
     requestStats.run({ requestId, sqlStatements: 0 }, () => {
-      handle(req, res, requestId).catch((error: unknown) => {
+      handle(req, res, requestId, serverRequestId).catch((error: unknown) => {
         const errorId = randomUUID();
-        logger.error('unhandled HTTP error', { requestId, errorId, error });
+        logger.error('unhandled HTTP error', { requestId, serverRequestId, errorId, error });
         if (res.headersSent) res.destroy();
         else
           sendJson(res, 500, {

@@ -8,7 +8,10 @@ import type { Logger } from './logger';
  * the service and its transaction. The GraphQL context is one.
  */
 export interface RequestScope {
+  /** The client's X-Request-Id when well-formed, else serverRequestId. */
   requestId: string;
+  /** The id the gateway made for this request (none for commands such as token:create). */
+  serverRequestId?: string;
   logger: Logger;
   /** Who the request acts for (checked by the auth checker; written to the audit log). */
   principal: Principal;

@@ -7,7 +7,7 @@ import { TokenService } from './tokens/token.service';
 import type { Config } from './config';
 import { EXECUTION_NODE, TASK_EXECUTION_RELATIONS } from './executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from './executions/execution.resolver';
-import { ExecutionService } from './executions/execution.service';
+import { ExecutionService, MAX_LOG_ENTRIES } from './executions/execution.service';
 import { createSchema } from './graphql/schema';
 import { PoolHealthResolver } from './health/pool-health.resolver';
 import { PoolHealthService } from './health/pool-health.service';
@@ -16,11 +16,11 @@ import { IntegrationResolver } from './integrations/integration.resolver';
 import { IntegrationService } from './integrations/integration.service';
 import type { Logger } from './logger';
 import { MetricResolver } from './metrics/metric.resolver';
-import { MetricService } from './metrics/metric.service';
+import { MAX_METRICS_PER_CALL, MetricService } from './metrics/metric.service';
 import { NodeResolver } from './node/node.resolver';
 import { NodeService } from './node/node.service';
 import { SecretBox } from './secrets/secret-box';
-import { checkArgumentSizes, DEFAULT_INPUT_LIMITS } from './security/input-limits';
+import { checkArgumentSizes, DEFAULT_INPUT_LIMITS, type ListCaps } from './security/input-limits';
 import type { InputLimits } from './config';
 import { SecurityResolver } from './security/security.resolver';
 import { SqlConsole } from './security/sql-console';
@@ -90,6 +90,12 @@ export const resolvers = [
   SubscriptionResolver,
 ] as const;
 
+/** Lists allowed more than INPUT_MAX_LIST_ITEMS items: their own documented caps. */
+const LIST_CAPS: ListCaps = new Map([
+  ['Mutation.recordMetrics.input', MAX_METRICS_PER_CALL],
+  ['AppendExecutionLogInput.entries', MAX_LOG_ENTRIES],
+]);
+
 /**
  * The gateway's schema: the features' resolvers, the node types the SQL planner answers, and the
  * INPUT_MAX_* caps (config.security.input) checked before any resolver runs.
@@ -100,6 +106,6 @@ export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIM
     plannedNodes: [TASK_NODE, EXECUTION_NODE],
     plannedRelations: [TASK_EXECUTION_RELATIONS],
     pubSub: NO_IN_MEMORY_PUBSUB,
-    checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits),
+    checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits, LIST_CAPS),
   });
 }

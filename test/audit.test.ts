@@ -86,6 +86,39 @@ describe('audit trail', () => {
     expect(deleted.rows[0].changes.title).toEqual({ before: 'audited', after: null });
   });
 
+  it("records the server's own request id beside the client's: two principals sending one id stay apart", async () => {
+    const shared = 'shared-id-42';
+    const other = await t.token('operator' as any, { name: 'agent-8' });
+    const CREATE = `mutation($title: String!) { createTask(input: { title: $title }) { id } }`;
+    const before = (await auditRows()).length;
+    const admin = await t.gql(CREATE, { title: 'by admin' }, { 'x-request-id': shared });
+    const operator = await t.gql(CREATE, { title: 'by operator' }, { 'x-request-id': shared, authorization: `Bearer ${other.token}` });
+    expect(admin.headers.get('x-request-id')).toBe(shared);
+    expect(operator.headers.get('x-request-id')).toBe(shared);
+    const rows = (await auditRows()).slice(before);
+    expect(rows.map((r) => r.request_id)).toEqual([shared, shared]);
+    const [a, b] = rows.map((r) => r.server_request_id as string);
+    expect(a).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a).not.toBe(b);
+    // an id with a space or over 128 characters is not taken: the server's id is used for both
+    for (const given of ['has space', 'x'.repeat(129), 'semi;colon']) {
+      const res = await t.gql(CREATE, { title: 'bad id' }, { 'x-request-id': given });
+      const made = res.headers.get('x-request-id');
+      expect(made).toMatch(/^[0-9a-f-]{36}$/);
+      const [row] = await t.db.query(`SELECT request_id, server_request_id FROM audit_log WHERE entity_id = $1`, [
+        res.body.data.createTask.id,
+      ]);
+      expect(row).toEqual({ request_id: made, server_request_id: made });
+    }
+    // and both are read through auditLog
+    const read = await t.gql(
+      `query($r: String) { auditLog(first: 5, filter: { requestId: $r }) { nodes { requestId serverRequestId } } }`,
+      { r: shared },
+    );
+    expect(read.body.data.auditLog.nodes.map((n: { serverRequestId: string }) => n.serverRequestId).sort()).toEqual([a, b].sort());
+  });
+
   it('audits integration and token mutations with secrets masked', async () => {
     const created = await mutate(
       `mutation { createIntegration(input: { type: GITHUB, name: "gh", configuration: { token: "ghp_auditsecret0123456789" } }) { id } }`,

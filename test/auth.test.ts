@@ -170,6 +170,31 @@ describe('JWTs', () => {
     await expect401(bearer(none), /JWT/);
   });
 
+  it('refuses a JWT without exp, issued or valid from the future, or valid for longer than JWT_MAX_LIFETIME_SECONDS', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (times: { iat?: number; nbf?: number; exp?: number }) => {
+      const token = new SignJWT({ app: { role: 'admin' } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('user-42')
+        .setIssuer('https://idp.test')
+        .setAudience('taskmaster');
+      if (times.iat !== undefined) token.setIssuedAt(times.iat);
+      if (times.nbf !== undefined) token.setNotBefore(times.nbf);
+      if (times.exp !== undefined) token.setExpirationTime(times.exp);
+      return token.sign(key);
+    };
+    await expect401(bearer(await signed({ iat: now })), /no expiry \(exp claim\)/);
+    await expect401(bearer(await signed({ iat: now + 365 * 86_400, exp: now + 366 * 86_400 })), /iat/);
+    await expect401(bearer(await signed({ iat: now + 3_600, exp: now + 7_200 })), /issued in the future/);
+    await expect401(bearer(await signed({ nbf: now + 3_600, exp: now + 7_200 })), /not valid yet \(nbf\)/);
+    await expect401(bearer(await signed({ iat: now, exp: 253_402_300_799 })), /JWT_MAX_LIFETIME_SECONDS/); // 9999-12-31
+    await expect401(bearer(await signed({ exp: now + 86_400 + 3_600 })), /more than 86400 seconds ahead/);
+    await expect401(bearer(await signed({ iat: now - 86_400, exp: now + 3_600 })), /more than 86400 seconds from its iat/);
+    // within the skew (30 s) and the lifetime: accepted
+    const ok = await t.gql(VIEWER_QUERY, undefined, bearer(await signed({ iat: now + 10, nbf: now + 10, exp: now + 86_400 })));
+    expect(ok.body.data?.viewer).toMatchObject({ kind: 'jwt', role: 'ADMIN' });
+  });
+
   it('refuses a JWT without a known role', async () => {
     await expect401(bearer(await jwt({ app: { role: 'superuser' } })), /claim "app.role"/);
     await expect401(bearer(await jwt({})), /claim "app.role"/);

@@ -85,6 +85,46 @@ describe('log entries', () => {
   });
 });
 
+describe('lists (INPUT_MAX_LIST_ITEMS, at every depth)', () => {
+  const TASKS = `query($f: TaskFilter) { tasks(filter: $f) { totalCount } }`;
+  const statuses = (n: number) => Array.from({ length: n }, (_, i) => ['PENDING', 'COMPLETED'][i % 2]);
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `agent-${i}`);
+
+  it('takes a 100-item enum list inside or, and refuses 101 as BAD_USER_INPUT naming the path', async () => {
+    const ok = await t.gql(TASKS, { f: { or: [{ status: statuses(100) }] } });
+    expect(ok.body.errors).toBeUndefined();
+    await expectBadInput(
+      TASKS,
+      { f: { or: [{ status: statuses(101) }] } },
+      'filter.or[0].status',
+      /holds 101 items; at most 100 \(INPUT_MAX_LIST_ITEMS\)/,
+    );
+  });
+
+  it('refuses 20,000 names inside and/not, 50,000 statuses at the top (100,000 exceed the body cap) and a 101-filter or', async () => {
+    await expectBadInput(
+      TASKS,
+      { f: { and: [{ not: { assignedTo: names(20_000) } }] } },
+      'filter.and[0].not.assignedTo',
+      /INPUT_MAX_LIST_ITEMS/,
+    );
+    await expectBadInput(TASKS, { f: { status: statuses(50_000) } }, 'filter.status', /holds 50000 items/);
+    await expectBadInput(TASKS, { f: { or: Array.from({ length: 101 }, () => ({ isRoot: true })) } }, 'filter.or', /INPUT_MAX_LIST_ITEMS/);
+  });
+
+  it('keeps the larger caps of recordMetrics (10,000) and appendExecutionLog (1,000)', async () => {
+    const metrics = await t.gql(`mutation($m: [MetricInput!]!) { recordMetrics(input: $m) { count } }`, {
+      m: Array.from({ length: 150 }, (_, i) => ({ category: 'caps', name: `m${i}`, value: i })),
+    });
+    expect(metrics.body.data).toEqual({ recordMetrics: { count: 150 } });
+    const append = await t.gql(`mutation($id: UUID!, $e: [JSON!]!) { appendExecutionLog(input: { id: $id, entries: $e }) { id } }`, {
+      id: executionId,
+      e: Array.from({ length: 150 }, (_, i) => i),
+    });
+    expect(append.body.errors).toBeUndefined();
+  });
+});
+
 describe('strings', () => {
   it('takes 100,000 characters and refuses 100,001, naming the field', async () => {
     expect((await t.gql(CREATE, { input: { title: 'long', description: 'q'.repeat(100_000) } })).body.errors).toBeUndefined();

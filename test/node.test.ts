@@ -62,5 +62,5 @@ it('answers nodes in the order asked, null for ids that name nothing, with one s
 it('refuses more than 100 ids with BAD_USER_INPUT', async () => {
   const res = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: Array.from({ length: 101 }, () => ids.task) });
   expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-  expect(res.body.errors?.[0].message).toMatch(/ids: at most 100 ids per call, got 101/);
+  expect(res.body.errors?.[0].message).toMatch(/ids: holds 101 items; at most 100/);
 });

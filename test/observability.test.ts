@@ -4,7 +4,7 @@ import { PoolHealthService } from '../src/health/pool-health.service';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { MetricService } from '../src/metrics/metric.service';
 import { loadConfig } from '../src/config';
-import { startTestGateway, type TestGateway } from './support/gateway';
+import { startTestGateway, TEST_SECRETS_KEYS, type TestGateway } from './support/gateway';
 import { captureLogs } from './support/log-capture';
 
 /** A strict reading of the Prometheus text exposition format (version 0.0.4). */
@@ -64,6 +64,54 @@ async function scrape(t: TestGateway) {
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return parsePrometheus(await res.text());
 }
+
+describe('METRICS_TOKEN', () => {
+  const TOKEN = 'prometheus-scrape-token-of-32-chars-or-more';
+  const production = {
+    NODE_ENV: 'production',
+    SECRETS_KEYS: TEST_SECRETS_KEYS,
+    DB_RUN_MIGRATIONS: 'true',
+    HEALTH_MONITOR_ENABLED: 'false',
+  };
+  const get = (t: TestGateway, authorization?: string) =>
+    fetch(`${t.baseUrl}/metrics`, { headers: authorization ? { authorization } : {} });
+
+  it('closes /metrics to anonymous callers in production, with or without a token set', async () => {
+    const closed = await startTestGateway(production);
+    try {
+      const res = await get(closed);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect((await res.json()).errors[0]).toMatchObject({
+        extensions: { code: 'UNAUTHENTICATED' },
+        message: expect.stringMatching(/METRICS_TOKEN/),
+      });
+      expect((await get(closed, `Bearer ${closed.adminToken}`)).status).toBe(401); // an API token is not the scrape token
+    } finally {
+      await closed.close();
+    }
+    const guarded = await startTestGateway({ ...production, METRICS_TOKEN: TOKEN });
+    try {
+      expect((await get(guarded)).status).toBe(401);
+      expect((await get(guarded, `Bearer ${TOKEN}x`)).status).toBe(401);
+      const ok = await get(guarded, `Bearer ${TOKEN}`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/graphql_requests_total/);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('guards /metrics in development too once set (open there while unset)', async () => {
+    const t = await startTestGateway({ METRICS_TOKEN: TOKEN, HEALTH_MONITOR_ENABLED: 'false' });
+    try {
+      expect((await get(t)).status).toBe(401);
+      expect((await get(t, `Bearer ${TOKEN}`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
 
 describe('GET /metrics', () => {
   let t: TestGateway;

@@ -260,6 +260,40 @@ function upgradeStatus(baseUrl: string, headers: Record<string, string>): Promis
   });
 }
 
+it("refuses the DNS rebinding shape: Origin and Host both the attacker's name", async () => {
+  const port = new URL(b.baseUrl).port;
+  expect(
+    await upgradeStatus(b.baseUrl, { origin: `http://rebind.attacker.example:${port}`, host: `rebind.attacker.example:${port}` }),
+  ).toBe(403);
+  expect(await upgradeStatus(b.baseUrl, { origin: `https://rebind.attacker.example`, host: `rebind.attacker.example` })).toBe(403);
+  // a page served on this machine (the IDE) and a configured origin, whatever the Host
+  expect(await upgradeStatus(b.baseUrl, { origin: `http://localhost:${port}`, host: `localhost:${port}` })).toBe(101);
+  expect(await upgradeStatus(b.baseUrl, { origin: 'https://dashboard.example', host: 'rebind.attacker.example' })).toBe(101);
+});
+
+it('logs a frame over the size limit as one line, without a stack, and closes the socket with 1009', async () => {
+  const c = await startTestGateway({ GRAPHQL_BODY_LIMIT_BYTES: '1024', LOG_LEVEL: 'warn' }, { database: a.db });
+  const consoleError = jest.spyOn(console, 'error');
+  try {
+    const ws = new WebSocket(`${c.baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(2_000) } }));
+    const code = await new Promise<number>((resolve) => ws.once('close', resolve));
+    expect(code).toBe(1009);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(consoleError).not.toHaveBeenCalled();
+    const lines = c.logs
+      .join('')
+      .split('\n')
+      .filter((l) => /size limit|WebSocket/.test(l));
+    expect(lines).toEqual([expect.stringMatching(/WebSocket frame over the size limit/)]);
+    expect(c.logs.join('')).not.toMatch(/\n\s+at /); // no stack frames
+  } finally {
+    consoleError.mockRestore();
+    await c.close();
+  }
+});
+
 it('checks the Origin of browser clients: its own and configured origins only', async () => {
   expect(await upgradeStatus(b.baseUrl, { origin: 'https://evil.example' })).toBe(403);
   expect(await upgradeStatus(b.baseUrl, { origin: 'https://dashboard.example' })).toBe(101);

@@ -49,7 +49,14 @@ export class AuditEntry {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   changes!: JSONObject;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "The request's X-Request-Id when the client sent a well-formed one, else the gateway's own.",
+  })
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId!: string | null;
+
+  @Field(() => UUIDScalar, { nullable: true, description: 'The id the gateway made for the request, unique whatever the client sent.' })
+  @Column({ name: 'server_request_id', type: 'uuid', nullable: true })
+  serverRequestId!: string | null;
 }

@@ -127,8 +127,9 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   const actor = [principal.kind, principal.id, principal.name, principal.role, write.operation, table.entity]
     .map((v) => p.add(v))
     .join(', ');
-  const requestId = p.add(scope.requestId);
-  const auditColumns = 'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id';
+  const requestId = `${p.add(scope.requestId)}, ${p.add(scope.serverRequestId ?? null)}::uuid`;
+  const auditColumns =
+    'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id, server_request_id';
 
   if (write.kind === 'insert') {
     const audit = write.summarize

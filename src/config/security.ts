@@ -14,6 +14,8 @@ export interface InputLimits {
   stringLength: number;
   /** Characters of a paging cursor (`after`, `before`). */
   cursorLength: number;
+  /** Items of any list in an input, at any depth (a list with its own cap in `listCaps` keeps it). */
+  listItems: number;
 }
 
 /** Everything about who may call the gateway and how much: tokens, JWTs, limits, secrets, runSql. */
@@ -31,8 +33,14 @@ export interface SecurityConfig {
       audience?: string;
       /** The claim holding viewer | operator | admin (dots reach into nested claims). */
       roleClaim: string;
+      /** `exp` is required and at most this far ahead of now and of `iat`. */
+      maxLifetimeSeconds: number;
+      /** Tolerance for `exp` just past and `iat`/`nbf` just ahead. */
+      clockSkewSeconds: number;
     };
   };
+  /** Who may read GET /metrics: `Bearer <token>` when set; anyone when `open` (development, no token). */
+  metrics: { token?: string; open: boolean };
   limits: {
     /** Refused before execution when an operation's computed cost is higher. */
     maxCost: number;
@@ -157,6 +165,10 @@ export function securityConfig(r: Reader): SecurityConfig {
     throw new ConfigError('AUTH_ANONYMOUS_READ', 'cannot be on in production: every request there needs a token');
   }
 
+  const metricsToken = r.text('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 32)
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 32 characters long (it guards /metrics)');
+
   const jwtSecret = r.text('JWT_SECRET');
   const jwksUrl = r.text('JWT_JWKS_URL');
   if (jwtSecret && jwksUrl) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
@@ -193,9 +205,12 @@ export function securityConfig(r: Reader): SecurityConfig {
               issuer: r.text('JWT_ISSUER'),
               audience: r.text('JWT_AUDIENCE'),
               roleClaim: r.text('JWT_ROLE_CLAIM')!,
+              maxLifetimeSeconds: r.int('JWT_MAX_LIFETIME_SECONDS'),
+              clockSkewSeconds: r.int('JWT_CLOCK_SKEW_SECONDS'),
             }
           : undefined,
     },
+    metrics: { token: metricsToken, open: !metricsToken && !isProduction },
     limits: {
       maxCost: r.int('GRAPHQL_MAX_COST'),
       budgetPerMinute: r.int('RATE_LIMIT_PER_MINUTE'),
@@ -214,6 +229,7 @@ export function securityConfig(r: Reader): SecurityConfig {
       logBytes: r.int('INPUT_MAX_LOG_BYTES'),
       stringLength: r.int('INPUT_MAX_STRING_LENGTH'),
       cursorLength: r.int('INPUT_MAX_CURSOR_LENGTH'),
+      listItems: r.int('INPUT_MAX_LIST_ITEMS'),
     },
     secrets: { keys, activeKeyId, insecureDevelopmentKey: !rawKeys },
     runSql: runSqlConfig(r),

@@ -329,6 +329,30 @@ export const VARIABLES = {
     default: 'role',
     description: 'the JWT claim holding viewer, operator or admin (dots reach nested claims: app.role)',
   },
+  METRICS_TOKEN: {
+    section: 'Authentication',
+    kind: 'text',
+    format: 'text, 32 characters or more',
+    secret: true,
+    example: 'a-long-random-string-for-prometheus-only',
+    description: 'GET /metrics needs `Authorization: Bearer <this>`; unset: /metrics is closed (401) in production and open elsewhere',
+  },
+  JWT_MAX_LIFETIME_SECONDS: {
+    section: 'Authentication',
+    kind: 'integer',
+    min: 60,
+    max: 2_592_000,
+    default: 86_400,
+    description: 'longest a JWT may be valid: `exp` is required, at most this far ahead (and after `iat`)',
+  },
+  JWT_CLOCK_SKEW_SECONDS: {
+    section: 'Authentication',
+    kind: 'integer',
+    min: 0,
+    max: 300,
+    default: 30,
+    description: 'clock difference allowed with the identity provider: `exp` past, `iat`/`nbf` ahead by at most this much',
+  },
 
   // ---- Limits
   GRAPHQL_MAX_COST: {
@@ -434,6 +458,15 @@ export const VARIABLES = {
     max: 10_000_000,
     default: 100_000,
     description: 'characters of any string argument (fields with a smaller rule keep it)',
+  },
+  INPUT_MAX_LIST_ITEMS: {
+    section: 'Limits',
+    kind: 'integer',
+    min: 10,
+    max: 100_000,
+    default: 100,
+    description:
+      'items of any list in an input, at every depth (filters inside and/or/not, enum lists); recordMetrics and appendExecutionLog keep their own caps',
   },
   INPUT_MAX_CURSOR_LENGTH: {
     section: 'Limits',
@@ -664,7 +697,7 @@ export const VARIABLES = {
     kind: 'text',
     format: 'comma-separated scheme://host[:port]',
     example: 'https://dashboard.example.com',
-    description: "browser origins allowed besides the gateway's own",
+    description: 'browser origins allowed for WebSockets besides loopback pages and the tunnel hostname (never the Host header)',
   },
 
   // ---- Cloudflare tunnel

@@ -36,7 +36,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     allowBatchedHttpRequests: limits.batching,
     // GET and "simple" requests need a header a browser cannot send cross-site without preflight.
     csrfPrevention: true,
-    formatError: createFormatError(logger, config.isProduction),
+    formatError: createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection }),
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race our ordered shutdown; the HTTP
     // drain is ours too (src/http-drain.ts), since Apollo's closes every socket after 10 s.

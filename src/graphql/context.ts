@@ -19,6 +19,8 @@ export function createContext(
   requestId: string,
   principal: Principal,
   idempotencyKey?: string,
+  serverRequestId: string = requestId,
 ): Context {
-  return { requestId, logger: logger.child({ requestId }), principal, idempotencyKey, services, loaders: createLoaders() };
+  const ids = serverRequestId === requestId ? { requestId } : { requestId, serverRequestId };
+  return { ...ids, serverRequestId, logger: logger.child(ids), principal, idempotencyKey, services, loaders: createLoaders() };
 }

@@ -29,12 +29,22 @@ export function errorCode(error: { readonly extensions?: Readonly<Record<string,
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
-export function createFormatError(logger: Logger, isProduction: boolean) {
+export function createFormatError(logger: Logger, isProduction: boolean, options: { hideSuggestions?: boolean } = {}) {
   const format = formatErrorUnclipped(logger, isProduction);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const out = format(formatted, error);
-    return { ...out, message: clipUserInput(out.message) };
+    const message = options.hideSuggestions ? withoutSuggestions(out.message) : out.message;
+    return { ...out, message: clipUserInput(message) };
   };
+}
+
+/**
+ * graphql-js ends validation and variable-coercion messages with `Did you mean "title"?`, which
+ * names fields, arguments, types and enum values: the schema, piece by piece, when introspection
+ * is off. (Apollo's hideSchemaDetailsFromClientErrors covers validation only, not variables.)
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean .+\?$/s, '');
 }
 
 /** Longest run of user input an error message quotes (GraphQL's own messages echo whole values). */

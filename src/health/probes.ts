@@ -1,4 +1,7 @@
-import { sendJson, sendMethodNotAllowed, sendText, type Route } from '../http-kit';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { SecurityConfig } from '../config';
+import { httpErrorBody, sendJson, sendMethodNotAllowed, sendText, type Route } from '../http-kit';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PoolHealthService } from './pool-health.service';
@@ -9,9 +12,15 @@ import type { PoolHealthService } from './pool-health.service';
  * reason code (`shutting_down`, `database_unreachable`, `connections_exhausted`,
  * `migrations_pending`, `migrations_unknown`). Anyone may call it, so the details (driver text,
  * host, pending migration names) go to the log and to `poolHealth`, never into this body.
- * `/metrics` — Prometheus text format.
+ * `/metrics` — Prometheus text format, behind METRICS_TOKEN (security.metrics).
  */
-export function createProbeRoute(health: PoolHealthService, metrics: GatewayMetrics, logger: Logger, isDraining: () => boolean): Route {
+export function createProbeRoute(
+  health: PoolHealthService,
+  metrics: GatewayMetrics,
+  logger: Logger,
+  isDraining: () => boolean,
+  access: SecurityConfig['metrics'],
+): Route {
   let lastReason: string | undefined;
   return async (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -35,9 +44,25 @@ export function createProbeRoute(health: PoolHealthService, metrics: GatewayMetr
       return true;
     }
     if (url.pathname === '/metrics') {
+      if (!access.open && !hasToken(req, access.token)) {
+        const message = access.token
+          ? 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'
+          : 'GET /metrics is closed in production until METRICS_TOKEN is set';
+        sendJson(res, 401, httpErrorBody(message, 'UNAUTHENTICATED'), { 'WWW-Authenticate': 'Bearer', 'Cache-Control': 'no-store' });
+        return true;
+      }
       sendText(res, 200, metrics.contentType, await metrics.metrics(), { 'Cache-Control': 'no-store' });
       return true;
     }
     return false;
   };
+}
+
+/** Compared as SHA-256 digests in constant time: neither the length nor a prefix of the token leaks. */
+function hasToken(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return false;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match) return false;
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
 }

@@ -99,18 +99,36 @@ export class Authenticator {
         algorithms: config.secret
           ? ['HS256', 'HS384', 'HS512']
           : ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
-        clockTolerance: 5,
+        clockTolerance: config.clockSkewSeconds,
+        requiredClaims: ['exp'],
       });
       payload = verified.payload;
     } catch (error) {
       throw unauthenticated(`Invalid JWT: ${describeJoseError(error)}`);
     }
+    const refusal = lifetimeRefusal(payload, config, Math.floor(Date.now() / 1000));
+    if (refusal) throw unauthenticated(`Invalid JWT: ${refusal}`);
     if (!payload.sub) throw unauthenticated('Invalid JWT: it has no subject (sub) claim');
     const role = claim(payload, config.roleClaim);
     if (!isRole(role)) throw unauthenticated(`Invalid JWT: claim "${config.roleClaim}" must be viewer, operator or admin`);
     const name = [payload.name, payload.email, payload.sub].find((v) => typeof v === 'string') as string;
     return { kind: 'jwt', id: payload.sub.slice(0, 255), name: name.slice(0, 255), role };
   }
+}
+
+/**
+ * A token valid "forever" (exp in 9999) or issued in the future outlives any revocation at the
+ * identity provider: its lifetime is capped (JWT_MAX_LIFETIME_SECONDS), within the clock skew.
+ * jose has checked that exp is present, a number, and not past.
+ */
+function lifetimeRefusal(payload: JWTPayload, config: JwtConfig, now: number): string | undefined {
+  const { maxLifetimeSeconds: max, clockSkewSeconds: skew } = config;
+  const exp = payload.exp as number;
+  if (payload.iat !== undefined && payload.iat > now + skew) return 'it is issued in the future (iat)';
+  if (exp > now + max + skew) return `it expires more than ${max} seconds ahead (exp; JWT_MAX_LIFETIME_SECONDS)`;
+  if (payload.iat !== undefined && exp - payload.iat > max + skew)
+    return `it is valid for more than ${max} seconds from its iat (JWT_MAX_LIFETIME_SECONDS)`;
+  return undefined;
 }
 
 function claim(payload: JWTPayload, path: string): unknown {
@@ -121,6 +139,9 @@ function claim(payload: JWTPayload, path: string): unknown {
 
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing')
+    return 'it has no expiry (exp claim); tokens without one are not accepted';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') return 'it is not valid yet (nbf)';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" is not accepted (${error.reason})`;
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not accepted';

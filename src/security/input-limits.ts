@@ -9,7 +9,14 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
   logBytes: 65_536,
   stringLength: 100_000,
   cursorLength: 1_024,
+  listItems: 100,
 };
+
+/**
+ * Lists allowed more items than INPUT_MAX_LIST_ITEMS, by where they are: `Type.field.argument` for
+ * an argument, `InputType.field` for an input field (their services check these caps too).
+ */
+export type ListCaps = ReadonlyMap<string, number>;
 
 const JSON_SCALARS = new Set(['JSON', 'JSONObject']);
 /** A UTF-16 surrogate not part of a pair: with the u flag, a well-formed pair is one code point and does not match. */
@@ -22,26 +29,49 @@ const CURSOR_ARGS = new Set(['after', 'before']);
  * to an input is covered as it is):
  *  - a JSON value: at most `jsonBytes` of JSON text and `jsonNodes` values;
  *  - a list of JSON values (appendExecutionLog's entries): at most `logBytes` in all;
+ *  - a list, at any depth (inside and/or/not too): at most `listItems` items, or its own cap in
+ *    `listCaps`; checked before its items are;
  *  - a string: at most `stringLength` characters (`cursorLength` for `after`/`before`);
  *  - no NUL character and no unpaired UTF-16 surrogate in any string or JSON key (PostgreSQL cannot
  *    store either: jsonb refuses `\ud800`, and a text column would silently get U+FFFD instead);
  *  - no JSON number too large for a double (`1e400` parses as Infinity, which JSON would store as null).
  * A violation is BAD_USER_INPUT naming the argument path (`input.requirements`), before any SQL.
  */
-export function checkArgumentSizes(info: GraphQLResolveInfo, args: Record<string, unknown>, limits: InputLimits): void {
+export function checkArgumentSizes(
+  info: GraphQLResolveInfo,
+  args: Record<string, unknown>,
+  limits: InputLimits,
+  listCaps: ListCaps = new Map(),
+): void {
   const field = info.parentType.getFields()[info.fieldName];
   if (!field) return;
+  const check: Check = { limits, listCaps };
   for (const arg of field.args) {
     const value = args[arg.name];
-    if (value !== undefined && value !== null) checkValue(arg.type, value, arg.name, limits);
+    if (value !== undefined && value !== null)
+      checkValue(arg.type, value, arg.name, check, `${info.parentType.name}.${info.fieldName}.${arg.name}`);
   }
 }
 
-function checkValue(type: GraphQLInputType, value: unknown, path: string, limits: InputLimits): void {
+interface Check {
+  limits: InputLimits;
+  listCaps: ListCaps;
+}
+
+/** `where` names the argument or input field holding the value, for its list cap. */
+function checkValue(type: GraphQLInputType, value: unknown, path: string, check: Check, where: string): void {
   if (value === null || value === undefined) return;
+  const { limits } = check;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
-    if (!Array.isArray(value)) return checkValue(nullable.ofType, value, path, limits);
+    if (!Array.isArray(value)) return checkValue(nullable.ofType, value, path, check, where);
+    const cap = check.listCaps.get(where) ?? limits.listItems;
+    if (value.length > cap)
+      throw new BadInputError(
+        path,
+        `holds ${value.length} items; at most ${cap}${check.listCaps.has(where) ? '' : ' (INPUT_MAX_LIST_ITEMS)'}`,
+        { limit: cap },
+      );
     const item = getNullableType(nullable.ofType);
     if (isScalarType(item) && JSON_SCALARS.has(item.name)) {
       value.forEach((v, i) => checkJson(v, `${path}[${i}]`, limits));
@@ -52,7 +82,7 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, limits
         });
       return;
     }
-    value.forEach((v, i) => checkValue(nullable.ofType, v, `${path}[${i}]`, limits));
+    value.forEach((v, i) => checkValue(nullable.ofType, v, `${path}[${i}]`, check, where));
     return;
   }
   if (isInputObjectType(nullable)) {
@@ -60,7 +90,7 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, limits
     const fields = nullable.getFields();
     for (const name of Object.keys(fields)) {
       const v = (value as Record<string, unknown>)[name];
-      if (v !== undefined && v !== null) checkValue(fields[name].type, v, `${path}.${name}`, limits);
+      if (v !== undefined && v !== null) checkValue(fields[name].type, v, `${path}.${name}`, check, `${nullable.name}.${name}`);
     }
     return;
   }

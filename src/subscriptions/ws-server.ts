@@ -14,7 +14,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
+import { CloseCode, type SubscribePayload, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ClientConfig } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -97,7 +97,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   const { config, logger, security, services, schema } = o;
   const sc = config.subscriptions;
   const path = o.path ?? '/graphql';
-  const formatError = createFormatError(logger, config.isProduction);
+  const formatError = createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection });
   const rules = [...specifiedRules, createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(config.security.limits)];
   const latency = new Histogram({
     name: 'graphql_subscription_delivery_seconds',
@@ -157,12 +157,15 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     logger.warn('subscriptions: slow consumer closed', { why, principal: state.principal?.id });
     close(state, CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect with after: <last cursor>`);
   };
+  // Never the request's own Host: under DNS rebinding, Origin and Host both carry the attacker's
+  // name. Allowed: the configured origins, the tunnel's public hostname, and loopback pages (the
+  // IDE served on this machine).
+  const allowed = new Set(sc.allowedOrigins);
+  if (config.tunnel.enabled) allowed.add(`https://${config.tunnel.subdomain}.${config.tunnel.domain}`);
   const allowedOrigin = (request: IncomingMessage): boolean => {
     const origin = request.headers.origin;
     if (!origin) return true; // not a browser: tokens, not cookies, protect the socket
-    const host = request.headers.host;
-    const own = host ? [`http://${host}`, `https://${host}`] : [];
-    return [...own, ...sc.allowedOrigins].includes(origin);
+    return allowed.has(origin) || isLoopbackOrigin(origin);
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.graphql.bodyLimitBytes });
@@ -361,6 +364,21 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     sc.keepAliveMs,
   );
 
+  // graphql-ws writes a socket's error to console.error with its stack (14 lines in a JSON log), and
+  // a frame over maxPayload is one: a client's mistake, not ours. One log line instead; ws has
+  // already closed such a socket with 1009 (message too big).
+  wss.on('connection', (socket: WebSocket) => {
+    socket.removeAllListeners('error');
+    socket.once('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        logger.warn('subscriptions: WebSocket frame over the size limit, socket closed (1009)', { limit: config.graphql.bodyLimitBytes });
+        return;
+      }
+      logger.warn('subscriptions: WebSocket error, socket closed', { error: error.message, code: error.code });
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  });
+
   // Tokens are checked again while sockets stay open: a revoked or expired token closes its
   // sockets. Through the same authenticator (and its AUTH_TOKEN_CACHE_SECONDS cache), once per
   // token per round, so a revocation made elsewhere is seen within the cache time plus one round.
@@ -443,3 +461,14 @@ function listenClientConfig(db: DataSource): ClientConfig {
 }
 
 export type { GraphQLFormattedError };
+
+/** http(s)://localhost, 127.x.x.x or [::1], any port: a page served on this machine. */
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  } catch {
+    return false;
+  }
+}
