@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort, startPgCluster, type PgCluster } from './support/pg-cluster';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import type { TestDatabase } from './support/database';
+import { describeWithRedis, testRedisUrl } from './support/redis';
 
 /*
  * A request that executed nothing (no SQL sent, no data answered) gets its charge back from the
@@ -76,7 +77,7 @@ describe('a request refused before it executed', () => {
   }, 60_000);
 });
 
-describe('a request refused during a database outage', () => {
+describeWithRedis('a request refused during a database outage', () => {
   let dir: string;
   let port: number;
   let pg: PgCluster | undefined;
@@ -99,7 +100,7 @@ describe('a request refused during a database outage', () => {
     t = await startTestGateway(
       {
         RATE_LIMIT_STORE: 'redis',
-        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_URL: testRedisUrl,
         RATE_LIMIT_PER_MINUTE: '20',
         GRAPHQL_MAX_COST: '20',
         DB_POOL_CONNECTION_TIMEOUT: '1000',
