@@ -1,17 +1,21 @@
 /**
- * `npm run db:seed [-- --force]`: loads the demo data set (src/seed/) into the configured database,
- * or into the embedded PostgreSQL of `npm start` when none is configured. Applies pending
- * migrations first. Idempotent; refuses a database holding other data unless --force is given.
+ * `npm run db:seed`: loads the demo data set (src/seed/) into the configured database, or into the
+ * embedded PostgreSQL of `npm start` when none is configured. Applies pending migrations first.
+ * Idempotent; demo rows go beside the database's other rows, which it never touches, and it says
+ * how many it added, refreshed and left alone. (`--force`, once needed for a database holding other
+ * data, is still accepted and changes nothing.)
  */
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
 import { catalogue } from '../src/catalogue';
-import { DomainError } from '../src/errors';
 import { createLogger } from '../src/logger';
-import { seedDemoData } from '../src/seed/seed';
+import { DEMO_ID_PREFIX } from '../src/seed/demo-ids';
+import { describeSeed, seedDemoData } from '../src/seed/seed';
 
-const USAGE = 'usage: npm run db:seed [-- --force]';
+const USAGE =
+  'usage: npm run db:seed\n' +
+  `Adds the demo data (ids starting ${DEMO_ID_PREFIX}) beside the rows the database already holds, and refreshes it when run again.`;
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== '--force');
@@ -23,17 +27,9 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config);
   const database = await openDatabase({ ...config.db, runMigrations: true }, catalogue, logger);
   try {
-    const counts = await seedDemoData(database.dataSource, { force: argv.includes('--force') });
-    logger.info(
-      `demo data in place: ${counts.tasks} tasks, ${counts.executions} executions, ${counts.integrations} integrations, ${counts.metrics} metric samples`,
-    );
+    // On stdout whatever LOG_LEVEL says: it is the command's answer.
+    console.log(`db:seed: ${describeSeed(await seedDemoData(database.dataSource))}`);
     return 0;
-  } catch (error) {
-    if (error instanceof DomainError) {
-      console.error(`db:seed refused: ${error.message}`);
-      return 3;
-    }
-    throw error;
   } finally {
     await database.close();
   }

@@ -17,6 +17,7 @@ import {
 } from './http-kit';
 import type { Logger } from './logger';
 import { requestStats } from './request';
+import { applyCors, setKeepingVary } from './security/cors';
 import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
 import type { Security } from './security/security';
 
@@ -68,10 +69,12 @@ export function createHttpHandler(
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, serverRequestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
+    const preflight = applyCors(req, res, config.security.corsAllowedOrigins);
     // Apollo's CSRF check runs before its method check, so other methods would hear about CSRF.
-    // A CORS preflight gets the methods and no Access-Control-Allow-* header: other origins stay out.
+    // A CORS preflight from an origin not in CORS_ALLOWED_ORIGINS gets the methods and no
+    // Access-Control-Allow-* header: other origins stay out.
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { Allow: GRAPHQL_METHODS });
+      res.writeHead(204, { Allow: GRAPHQL_METHODS, ...preflight });
       res.end();
       return;
     }
@@ -149,7 +152,7 @@ export function createHttpHandler(
       },
     });
     res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);
-    for (const [name, value] of response.headers) res.setHeader(name, value);
+    for (const [name, value] of response.headers) setKeepingVary(res, name, value);
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;

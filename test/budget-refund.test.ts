@@ -5,6 +5,7 @@ import { freePort, startPgCluster, type PgCluster } from './support/pg-cluster';
 import { Role } from '../src/auth/roles';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import type { TestDatabase } from './support/database';
+import { describeWithRedis, testRedisUrl } from './support/redis';
 
 /*
  * A request that executed nothing (no SQL sent, no data answered) gets its charge back from the
@@ -81,7 +82,7 @@ describe('a request refused before it executed', () => {
   }, 60_000);
 });
 
-describe('a request refused during a database outage', () => {
+describeWithRedis('a request refused during a database outage', () => {
   let dir: string;
   let port: number;
   let pg: PgCluster | undefined;
@@ -104,7 +105,7 @@ describe('a request refused during a database outage', () => {
     t = await startTestGateway(
       {
         RATE_LIMIT_STORE: 'redis',
-        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_URL: testRedisUrl,
         RATE_LIMIT_PER_MINUTE: '20',
         GRAPHQL_MAX_COST: '20',
         DB_POOL_CONNECTION_TIMEOUT: '1000',

@@ -172,6 +172,18 @@ async function runAndRead(page: Page, act: () => Promise<void>): Promise<{ statu
   return { status, result: JSON.parse(await editorText(page, '.result-window')) };
 }
 
+/** Replaces the query editor's text as a person does: click in it, select all, type. */
+async function typeQuery(page: Page, text: string): Promise<void> {
+  await page.click('.graphiql-query-editor .CodeMirror');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type(text);
+}
+
+/** Clears the result pane, so that the next answer shown is the next one received. */
+function clearResult(page: Page): Promise<void> {
+  return page.evaluate(() => document.querySelector<CodeMirrorHost>('.result-window .CodeMirror')!.CodeMirror.setValue(''));
+}
+
 function setQuery(page: Page, text: string): Promise<void> {
   return page.evaluate(
     (value) => document.querySelector<CodeMirrorHost>('.graphiql-query-editor .CodeMirror')!.CodeMirror.setValue(value),
@@ -214,6 +226,35 @@ it('as a person uses it: token pasted, every prefilled tab run, a new tab, a ren
     sent = shown.data !== undefined;
   }
   expect(sent).toBe(true);
+
+  // The first tab (TaskBoard) replaced by typing a fresh anonymous query, run at once: GraphiQL
+  // still sends operationName "TaskBoard"; the page drops a name the document lacks.
+  const firstTab = page.locator('.graphiql-tab').first();
+  await clearResult(page);
+  const typed = await runAndRead(page, async () => {
+    await typeQuery(page, '{ __typename');
+    expect((await editorText(page, '.graphiql-query-editor')).trim()).toBe('{ __typename}'); // the bracket closed itself
+    await page.click('.graphiql-execute-button');
+  });
+  expect([typed.status, typed.result]).toEqual([200, { data: { __typename: 'Query' }, extensions: expect.anything() }]);
+  // Typed into a rename, run at once; then to another tab and back, and run again.
+  await clearResult(page);
+  const typedRename = await runAndRead(page, async () => {
+    await typeQuery(page, 'query MyBoard { tasks(first: 1) { totalCount');
+    await page.click('.graphiql-execute-button');
+  });
+  expect(typedRename.status).toBe(200);
+  expect(typedRename.result.data.tasks.totalCount).toBeGreaterThan(0);
+  expect((await firstTab.innerText()).trim()).toBe('MyBoard');
+  await page.locator('.graphiql-tab').nth(1).locator('button').first().click();
+  await page.waitForTimeout(300);
+  await firstTab.locator('button').first().click();
+  await page.waitForTimeout(300);
+  expect(await editorText(page, '.graphiql-query-editor')).toContain('query MyBoard');
+  await clearResult(page);
+  const back = await runAndRead(page, () => page.click('.graphiql-execute-button'));
+  expect(back.status).toBe(200);
+  expect(back.result.data.tasks.totalCount).toBeGreaterThan(0);
 
   const tabCount = await page.locator('.graphiql-tab').count();
   expect(tabCount).toBeGreaterThanOrEqual(5);

@@ -1,6 +1,7 @@
 import { Role } from '../src/auth/roles';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { createTestDatabase } from './support/database';
+import { itWithRedis, testRedisUrl } from './support/redis';
 
 describe('query cost', () => {
   let t: TestGateway;
@@ -139,9 +140,9 @@ describe('per-minute budget', () => {
     }
   });
 
-  it('can keep the counters in Redis instead', async () => {
+  itWithRedis('can keep the counters in Redis instead', async () => {
     const db = await createTestDatabase();
-    const env = { RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_PER_MINUTE: '50', GRAPHQL_MAX_COST: '50' };
+    const env = { RATE_LIMIT_STORE: 'redis', REDIS_URL: testRedisUrl, RATE_LIMIT_PER_MINUTE: '50', GRAPHQL_MAX_COST: '50' };
     const a = await startTestGateway(env, { database: db });
     const b = await startTestGateway(env, { database: db });
     try {

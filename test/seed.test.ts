@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exampleOperations } from '../src/ide/examples';
 import { DEMO_ID_PREFIX } from '../src/seed/demo-ids';
-import { seedDemoData } from '../src/seed/seed';
+import { describeSeed, seedDemoData } from '../src/seed/seed';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { freePort } from './support/pg-cluster';
 
@@ -54,7 +54,8 @@ describe('demo data (npm run db:seed)', () => {
   it('fills an empty database with every task status, subtasks, executions with logs, integrations and a day of metrics', async () => {
     const now = new Date();
     const result = await seedDemoData(t.gateway.dataSource, { now });
-    expect(await counts(t)).toEqual(result);
+    expect(await counts(t)).toEqual(result.demo);
+    expect(result.added).toBe(Object.values(result.demo).reduce((a, b) => a + b));
 
     const statuses = await t.db.query(
       `SELECT status, count(*)::int AS n, count(parent_task_id)::int AS subtasks FROM tasks GROUP BY status ORDER BY status`,
@@ -106,39 +107,48 @@ describe('demo data (npm run db:seed)', () => {
     for (const op of exampleOperations(new Date())) expect([op.title, doc.includes(op.query)]).toEqual([op.title, true]);
   });
 
-  it('refuses, changing nothing, when the database holds other data; --force adds the demo rows beside it', async () => {
+  it('adds the demo rows beside other data and never touches it', async () => {
     const mine = await t.gql(`mutation { createTask(input: { title: "real work" }) { id } }`);
     expect(mine.body.errors).toBeUndefined();
     const before = await counts(t);
-    const [{ last }] = await t.db.query(`SELECT max(timestamp) AS last FROM system_metrics`);
-    await expect(seedDemoData(t.gateway.dataSource, { now: new Date(Date.now() + 7_200_000) })).rejects.toMatchObject({
-      code: 'CONFLICT',
-      message: expect.stringContaining('--force'),
-    });
+    const report = await seedDemoData(t.gateway.dataSource, { now: new Date(Date.now() + 7_200_000) });
     expect(await counts(t)).toEqual(before);
-    expect((await t.db.query(`SELECT max(timestamp) AS last FROM system_metrics`))[0].last).toEqual(last);
-
-    await seedDemoData(t.gateway.dataSource, { force: true });
-    expect(await counts(t)).toEqual(before);
+    expect(report.added).toBe(0);
+    expect(report.others.tasks).toBe(before.tasks - report.demo.tasks); // this one and the examples' createTask
+    expect(describeSeed(report)).toContain(`other data left untouched beside it: ${report.others.tasks} tasks`);
     expect(await t.db.query(`SELECT title FROM tasks WHERE id = $1`, [mine.body.data.createTask.id])).toEqual([{ title: 'real work' }]);
   });
 
-  it('npm run db:seed: seeds, refuses other data with exit code 3, and accepts --force', async () => {
-    const other = await startTestGateway();
+  it("npm run db:seed on the database a running gateway made (health samples written, the README's createTask done) adds the demo data and says so", async () => {
+    // As `npm start` runs it: the health monitor on, here sampling every 200 ms instead of 30 s.
+    const started = await startTestGateway({
+      HEALTH_MONITOR_ENABLED: 'true',
+      HEALTH_CHECK_INTERVAL_MS: '200',
+      HEALTH_CHECK_TIMEOUT_MS: '150',
+    });
     try {
-      const env = { DATABASE_URL: other.db.url };
+      for (let i = 0; (await counts(started)).metrics === 0; i++) {
+        if (i > 100) throw new Error('the health monitor wrote no sample');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const created = await started.gql(`mutation { createTask(input: { title: "My first task", priority: 3 }) { id } }`);
+      expect(created.body.errors).toBeUndefined();
+      const env = { DATABASE_URL: started.db.url };
       const first = await npmSeed(env);
       expect(first).toMatchObject({ code: 0, output: expect.stringContaining('demo data in place: 17 tasks') });
-      const seeded = await counts(other);
-      expect((await npmSeed(env)).code).toBe(0);
-      expect(await counts(other)).toEqual(seeded);
-      await other.db.query(`INSERT INTO tasks (title) VALUES ('real work')`);
-      const refused = await npmSeed(env);
-      expect(refused).toMatchObject({ code: 3, output: expect.stringContaining('db:seed refused') });
-      expect((await npmSeed(env, '--force')).code).toBe(0);
-      expect((await npmSeed(env, '--wipe')).code).toBe(2);
+      expect(first.output).toMatch(/\(\d+ rows added, 0 refreshed\); other data left untouched beside it: 1 tasks, \d+ metrics/);
+      const seeded = await counts(started);
+      expect(seeded.tasks).toBe(18);
+      const again = await npmSeed(env);
+      expect(again).toMatchObject({ code: 0, output: expect.stringMatching(/\(0 rows added, \d+ refreshed\)/) });
+      expect((await counts(started)).tasks).toBe(18);
+      expect(await started.db.query(`SELECT title FROM tasks WHERE id = $1`, [created.body.data.createTask.id])).toEqual([
+        { title: 'My first task' },
+      ]);
+      expect((await npmSeed(env, '--force')).code).toBe(0); // once needed; still accepted
+      expect(await npmSeed(env, '--wipe')).toMatchObject({ code: 2, output: expect.stringContaining('unknown argument: --wipe') });
     } finally {
-      await other.close();
+      await started.close();
     }
   }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { originList } from './origins';
 import type { Reader } from './reader';
 import { ConfigError } from './variable';
 
@@ -97,6 +98,8 @@ export interface SecurityConfig {
   };
   /** Security headers on every HTTP response (on by default). */
   securityHeaders: boolean;
+  /** Browser origins (scheme://host[:port]) whose pages may call /graphql cross-origin (CORS); none by default. */
+  corsAllowedOrigins: string[];
 }
 
 // Public by design: only used when SECRETS_KEYS is unset outside production, so development works
@@ -240,5 +243,6 @@ export function securityConfig(r: Reader): SecurityConfig {
       ownerPassword: r.text('DB_OWNER_PASSWORD'),
     },
     securityHeaders: r.bool('SECURITY_HEADERS'),
+    corsAllowedOrigins: originList(r, 'CORS_ALLOWED_ORIGINS'),
   };
 }

@@ -482,6 +482,14 @@ export const VARIABLES = {
     default: true,
     description: 'send nosniff, X-Frame-Options: DENY, Referrer-Policy, CSP frame-ancestors (and HSTS in production) on every response',
   },
+  CORS_ALLOWED_ORIGINS: {
+    section: 'Limits',
+    kind: 'text',
+    format: 'comma-separated scheme://host[:port]',
+    example: 'https://dashboard.example.com',
+    description:
+      'browser origins whose pages may call /graphql (CORS: preflight answered, Authorization allowed, no cookies); others get no Access-Control-Allow-* header',
+  },
 
   // ---- Secrets
   SECRETS_KEYS: {

@@ -164,20 +164,46 @@ export const IDE_JS = `(function () {
     enableIncrementalDelivery: false,
     fetch: send,
   });
-  // Right after an operation is renamed, GraphiQL may still send the old operationName, which
-  // names nothing in the document (a 400): with one named operation in it, that is the one run.
-  function operationNames(query) {
-    var words = query.replace(/#[^\\n]*/g, ' ').split(/[^_0-9A-Za-z]+/);
-    var names = [];
-    for (var i = 0; i + 1 < words.length; i++)
-      if (/^(query|mutation|subscription)$/.test(words[i]) && words[i + 1]) names.push(words[i + 1]);
-    return names;
+  // Right after the text changes (a rename, a fresh query typed over the old one), GraphiQL may
+  // still send the tab's old operationName, which names nothing in the document (a 400). With one
+  // operation in the document, that is the one run: by its name, or by none when it is anonymous.
+  // The operations, in order: a name, or null for an anonymous one (top-level braces, strings,
+  // comments and argument lists told apart; fragments are not operations).
+  function operations(query) {
+    var text = query.replace(/"""[\\s\\S]*?"""|"(?:[^"\\\\\\n]|\\\\.)*"|#[^\\n]*/g, ' ');
+    var tokens = text.match(/[{}()@]|[_A-Za-z][_0-9A-Za-z]*/g) || [];
+    var ops = [];
+    var depth = 0;
+    var parens = 0;
+    var started = false;
+    for (var i = 0; i < tokens.length; i++) {
+      var token = tokens[i];
+      if (token === '(') parens++;
+      else if (token === ')') parens--;
+      else if (parens > 0) continue;
+      else if (token === '{') {
+        if (depth === 0 && !started) ops.push(null);
+        depth++;
+      } else if (token === '}') {
+        depth--;
+        if (depth === 0) started = false;
+      } else if (depth === 0 && !started && /^(query|mutation|subscription|fragment)$/.test(token)) {
+        started = true;
+        var next = tokens[i + 1];
+        if (token !== 'fragment') ops.push(next && /^[_A-Za-z]/.test(next) ? next : null);
+      }
+    }
+    return ops;
   }
   function fetcher(params, options) {
     latestHeaders = (options && options.headers) || {};
     if (params.operationName && typeof params.query === 'string') {
-      var names = operationNames(params.query);
-      if (names.indexOf(params.operationName) < 0 && names.length === 1) params = Object.assign({}, params, { operationName: names[0] });
+      var ops = operations(params.query);
+      if (ops.indexOf(params.operationName) < 0 && ops.length === 1) {
+        params = Object.assign({}, params);
+        if (ops[0]) params.operationName = ops[0];
+        else delete params.operationName;
+      }
     }
     return baseFetcher(params, options);
   }

