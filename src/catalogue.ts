@@ -13,6 +13,8 @@ import { ChangeLogWithoutNotify1765000000000 } from '../migrations/1765000000000
 import { ApiToken } from './tokens/api-token.entity';
 import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
+import { TaskDependency } from './queue/task-dependency.entity';
+import { AgentWork1766000000000 } from '../migrations/1766000000000-AgentWork';
 
 import type { Catalogue } from './db/data-source';
 
@@ -22,7 +24,17 @@ import type { Catalogue } from './db/data-source';
  * TypeScript sources, compiled output and the CLI. It names the features' entities, so it sits with
  * the composition root; db/ takes it as a parameter.
  */
-const entities = [Task, TaskExecution, ExternalIntegration, SystemMetric, ApiToken, AuditEntry, RateLimitWindow, IdempotencyKey];
+const entities = [
+  Task,
+  TaskExecution,
+  ExternalIntegration,
+  SystemMetric,
+  ApiToken,
+  AuditEntry,
+  RateLimitWindow,
+  IdempotencyKey,
+  TaskDependency,
+];
 const migrations = [
   InitialSchema1764300000000,
   KeysetIndexes1764400000000,
@@ -31,6 +43,7 @@ const migrations = [
   ConcurrentWrites1764701000000,
   ChangeLog1764900000000,
   ChangeLogWithoutNotify1765000000000,
+  AgentWork1766000000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };
