@@ -77,6 +77,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       registry: metrics.registry,
     });
     closers.push(() => live.drain());
+    // Agent work (src/queue/): claimTask's waitSeconds wakes on the change log; this instance reaps expired leases.
+    services.queue.useChangeWatcher(() => live.watch('tasks'));
+    services.queue.startReaper();
+    const { queue } = services;
+    closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {

@@ -28,6 +28,8 @@ import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from './subscriptions/subsc
 import { TASK_NODE } from './tasks/task.query';
 import { TaskResolver } from './tasks/task.resolver';
 import { TaskService } from './tasks/task.service';
+import { QueueResolver } from './queue/queue.resolver';
+import { QueueService } from './queue/queue.service';
 import { TunnelResolver } from './tunnel/tunnel.resolver';
 import { TunnelService } from './tunnel/tunnel.service';
 
@@ -52,11 +54,13 @@ export function createServices(
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const idempotency = new IdempotencyService(db, config.writes.idempotencyTtlHours);
   const tasks = new TaskService(db, idempotency, pageSize);
+  const queue = new QueueService(db, config.queue, idempotency, logger);
   return {
+    queue,
     audit,
     idempotency,
     tasks,
-    executions: new ExecutionService(db, tasks, idempotency, pageSize),
+    executions: new ExecutionService(db, tasks, idempotency, pageSize, (scope, input, key) => queue.finish(scope, input, key)),
     integrations: new IntegrationService(db, secrets, idempotency, pageSize),
     metrics: new MetricService(db, idempotency, pageSize),
     tokens: new TokenService(control, config.security.auth.tokenCacheSeconds),
@@ -79,6 +83,7 @@ export const resolvers = [
   TaskResolver,
   ExecutionResolver,
   TaskExecutionsResolver,
+  QueueResolver,
   IntegrationResolver,
   MetricResolver,
   TokenResolver,
