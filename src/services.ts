@@ -28,7 +28,8 @@ import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from './subscriptions/subsc
 import { TASK_NODE } from './tasks/task.query';
 import { TaskResolver } from './tasks/task.resolver';
 import { TaskService } from './tasks/task.service';
-import { QueueResolver } from './queue/queue.resolver';
+import { QueueResolver, TaskDependencyResolver } from './queue/queue.resolver';
+import { DependencyService } from './queue/dependency.service';
 import { QueueService } from './queue/queue.service';
 import { TunnelResolver } from './tunnel/tunnel.resolver';
 import { TunnelService } from './tunnel/tunnel.service';
@@ -57,6 +58,7 @@ export function createServices(
   const queue = new QueueService(db, config.queue, idempotency, logger);
   return {
     queue,
+    dependencies: new DependencyService(db),
     audit,
     idempotency,
     tasks,
@@ -84,6 +86,7 @@ export const resolvers = [
   ExecutionResolver,
   TaskExecutionsResolver,
   QueueResolver,
+  TaskDependencyResolver,
   IntegrationResolver,
   MetricResolver,
   TokenResolver,

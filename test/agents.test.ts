@@ -193,3 +193,56 @@ describe('waiting claims', () => {
     }
   });
 });
+
+describe('dependencies', () => {
+  const create = async (title: string, extra: Record<string, unknown> = {}) => {
+    const res = await t.gql(
+      `mutation($input: CreateTaskInput!) { createTask(input: $input) { id maxAttempts timeoutSeconds attempts lastError } }`,
+      {
+        input: { title, type: 'pipeline', ...extra },
+      },
+    );
+    expect(res.body.errors).toBeUndefined();
+    return res.body.data.createTask;
+  };
+  const depend = (taskId: string, dependsOn: string[]) =>
+    t.gql(`mutation($input: AddTaskDependenciesInput!) { addTaskDependencies(input: $input) { id dependsOn { id } blockedBy { id } } }`, {
+      input: { taskId, dependsOn },
+    });
+
+  it('A -> B -> C: each is claimed only after the one before completes; a cycle is refused, naming it', async () => {
+    // C is the oldest and highest priority: only the dependencies hold it back
+    const c = await create('C', { priority: 9 });
+    const b = await create('B', { priority: 5, maxAttempts: 2, timeoutSeconds: 30 });
+    const a = await create('A');
+    expect(b).toMatchObject({ maxAttempts: 2, timeoutSeconds: 30, attempts: 0, lastError: null });
+    expect((await depend(b.id, [a.id])).body.errors).toBeUndefined();
+    const added = await depend(c.id, [b.id]);
+    expect(added.body.data.addTaskDependencies).toEqual({ id: c.id, dependsOn: [{ id: b.id }], blockedBy: [{ id: b.id }] });
+
+    const cycle = await depend(a.id, [c.id]);
+    expect(cycle.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(cycle.body.errors?.[0]?.message).toContain(`${a.id} -> ${c.id} -> ${b.id} -> ${a.id}`);
+    const [n] = await t.db.query(`SELECT count(*)::int AS n FROM task_dependencies WHERE task_id = $1`, [a.id]);
+    expect(n.n).toBe(0);
+
+    for (const expected of [a, b, c]) {
+      const claimed = await claim('pipeline');
+      expect(claimed.task.id).toBe(expected.id);
+      expect(await claim('pipeline')).toBeNull();
+      const done = await t.gql(FINISH, { input: { id: claimed.id, status: 'SUCCEEDED', leaseToken: claimed.leaseToken } });
+      expect(done.body.errors).toBeUndefined();
+    }
+    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status dependents { id } blockedBy { id } } }`, { id: b.id });
+    expect(read.body.data.task).toEqual({ status: 'COMPLETED', dependents: [{ id: c.id }], blockedBy: [] });
+  });
+
+  it('refuses a backoff whose maximum is below its minimum, changing nothing', async () => {
+    const res = await t.gql(
+      `mutation { createTask(input: { title: "bad", type: "bad-backoff", retryBackoffMinSeconds: 10, retryBackoffMaxSeconds: 5 }) { id } }`,
+    );
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const [n] = await t.db.query(`SELECT count(*)::int AS n FROM tasks WHERE type = 'bad-backoff'`);
+    expect(n.n).toBe(0);
+  });
+});

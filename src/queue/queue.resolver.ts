@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, Field, FieldResolver, Info, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -9,6 +10,10 @@ import { clearExecutionLoaders } from '../executions/execution.loaders';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 import type { ClaimedExecution } from './queue.service';
+import { NotFoundError } from '../errors';
+import { selectedFields } from '../graphql/selection';
+import { Task } from '../tasks/task.entity';
+import { clearTaskLoaders, taskByIdLoader } from '../tasks/task.loaders';
 
 @InputType({ description: 'Which ready tasks an agent takes; every condition given must hold.' })
 export class ClaimFilterInput {
@@ -129,5 +134,88 @@ export class QueueResolver {
   })
   leaseToken(@Root() execution: ClaimedExecution): string | null {
     return execution.leaseToken ?? null;
+  }
+}
+
+@InputType({ description: 'Makes a task wait for others: it is claimable only once each is COMPLETED.' })
+export class AddTaskDependenciesInput {
+  @Field(() => UUIDScalar)
+  taskId!: string;
+
+  @Field(() => [UUIDScalar], { description: '1 to 100 tasks it depends on; a cycle is refused (BAD_USER_INPUT naming it).' })
+  dependsOn!: string[];
+}
+
+@InputType()
+export class RemoveTaskDependencyInput {
+  @Field(() => UUIDScalar)
+  taskId!: string;
+
+  @Field(() => UUIDScalar)
+  dependsOnTaskId!: string;
+}
+
+function dependencyLoader(ctx: Context, kind: 'dependsOn' | 'dependents' | 'blockedBy'): DataLoader<string, string[]> {
+  return ctx.loaders.get(
+    'task.dependencies',
+    { kind },
+    () => new DataLoader<string, string[]>((ids) => ctx.services.dependencies.related(kind, ids)),
+  );
+}
+
+async function relatedTasks(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  task: Task,
+  kind: 'dependsOn' | 'dependents' | 'blockedBy',
+): Promise<Task[]> {
+  const ids = await dependencyLoader(ctx, kind).load(task.id);
+  const tasks = await taskByIdLoader(ctx, selectedFields(info)).loadMany(ids);
+  return tasks.filter((t): t is Task => t != null && !(t instanceof Error));
+}
+
+@Resolver(() => Task)
+export class TaskDependencyResolver {
+  @FieldResolver(() => [Task], { description: 'The tasks this one waits for (oldest first).' })
+  dependsOn(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'dependsOn');
+  }
+
+  @FieldResolver(() => [Task], { description: 'The tasks that wait for this one.' })
+  dependents(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'dependents');
+  }
+
+  @FieldResolver(() => [Task], {
+    description:
+      'Dependencies not COMPLETED yet: while any is listed the task is not claimable (a FAILED or CANCELLED one blocks it until removed or retried).',
+  })
+  blockedBy(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'blockedBy');
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Adds dependencies to a task (already present ones are kept); answers the task.' })
+  async addTaskDependencies(
+    @Arg('input', () => AddTaskDependenciesInput) input: AddTaskDependenciesInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task | null> {
+    await ctx.services.dependencies.add(ctx, input.taskId, input.dependsOn);
+    clearTaskLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(input.taskId);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Removes one dependency of a task; NOT_FOUND if there was none.' })
+  async removeTaskDependency(
+    @Arg('input', () => RemoveTaskDependencyInput) input: RemoveTaskDependencyInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task | null> {
+    if (!(await ctx.services.dependencies.remove(ctx, input.taskId, input.dependsOnTaskId)))
+      throw new NotFoundError('task dependency', `${input.taskId} -> ${input.dependsOnTaskId}`);
+    clearTaskLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(input.taskId);
   }
 }
