@@ -246,3 +246,27 @@ describe('dependencies', () => {
     expect(n.n).toBe(0);
   });
 });
+
+describe('cancelTask', () => {
+  it('cancels a pending task at once; asks the agent of a claimed one to stop through its heartbeat', async () => {
+    const [pending] = await insertTasks('cancel-pending', 1);
+    const res = await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id: pending });
+    expect(res.body.data.cancelTask.status).toBe('CANCELLED');
+    expect(await claim('cancel-pending')).toBeNull();
+
+    await insertTasks('cancel-running', 1);
+    const c = await claim('cancel-running', { leaseSeconds: 60 });
+    const before = await t.gql(HEARTBEAT, { input: { id: c.id, leaseToken: c.leaseToken } });
+    expect(before.body.data.heartbeatExecution.cancelRequested).toBe(false);
+    const asked = await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id: c.task.id });
+    expect(asked.body.data.cancelTask.status).toBe('IN_PROGRESS');
+    const after = await t.gql(HEARTBEAT, { input: { id: c.id, leaseToken: c.leaseToken } });
+    expect(after.body.data.heartbeatExecution.cancelRequested).toBe(true);
+    const done = await t.gql(FINISH, { input: { id: c.id, status: 'CANCELLED', leaseToken: c.leaseToken } });
+    expect(done.body.errors).toBeUndefined();
+    const [task] = await t.db.query(`SELECT status FROM tasks WHERE id = $1`, [c.task.id]);
+    expect(task.status).toBe('cancelled');
+    const missing = await t.gql(`mutation { cancelTask(id: "00000000-0000-4000-8000-000000000000") { id } }`);
+    expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});

@@ -128,6 +128,18 @@ export class QueueResolver {
     return { execution, leaseExpiresAt: execution.leaseExpiresAt, cancelRequested: execution.cancelRequestedAt != null };
   }
 
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, {
+    description:
+      'Cancels a task: a PENDING one at once; a claimed one asks its agent to stop (heartbeatExecution answers cancelRequested), which finishes the run CANCELLED.',
+  })
+  async cancelTask(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> {
+    if (!(await ctx.services.queue.cancel(ctx, id))) throw new NotFoundError('task', id);
+    clearTaskLoaders(ctx);
+    clearExecutionLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(id);
+  }
+
   @FieldResolver(() => String, {
     nullable: true,
     description: 'The lease token: only in the answer of the claimTask that claimed it (stored as a hash); null elsewhere.',

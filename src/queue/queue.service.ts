@@ -194,6 +194,32 @@ export class QueueService {
     throw leaseLost(input.id);
   }
 
+  /**
+   * Cancels a task: a PENDING one becomes CANCELLED at once; a claimed one's RUNNING execution is
+   * marked cancel-requested (heartbeatExecution answers cancelRequested: true; the agent finishes
+   * it CANCELLED, which cancels the task, or its lease ends it). One audited statement; answers
+   * the task's id, or null when there is no such task.
+   */
+  async cancel(scope: RequestScope, taskId: string): Promise<{ cancelled: boolean; requested: number } | null> {
+    const { task, execution } = this.t;
+    const p = new Params();
+    const id = `${p.add(taskId)}::uuid`;
+    const sql = `WITH task_locked AS (SELECT t.* FROM tasks t WHERE t.id = ${id} FOR UPDATE),
+      task_changed AS (
+        UPDATE tasks w SET status = 'cancelled', version = o.version + 1, updated_at = now()
+        FROM task_locked o WHERE w.id = o.id AND o.status = 'pending' RETURNING w.*),
+      exec_locked AS (SELECT e.* FROM task_executions e WHERE e.task_id = ${id} AND e.status = 'running' AND e.cancel_requested_at IS NULL FOR UPDATE),
+      exec_changed AS (
+        UPDATE task_executions w SET cancel_requested_at = now() FROM exec_locked o WHERE w.id = o.id RETURNING w.*),
+      audit_task AS (${auditRowsSql(scope, task, 'cancelTask', p, 'task_changed', 'task_locked')}),
+      audit_execution AS (${auditRowsSql(scope, execution, 'cancelTask', p, 'exec_changed', 'exec_locked')})
+      SELECT (SELECT count(*) FROM task_locked)::int AS found, (SELECT count(*) FROM task_changed)::int AS cancelled,
+        (SELECT count(*) FROM exec_changed)::int AS requested`;
+    const [row] = await runWrite(poolQuery(this.db), { sql, params: p.values });
+    if (!row || Number(row.found) === 0) return null;
+    return { cancelled: Number(row.cancelled) > 0, requested: Number(row.requested) };
+  }
+
   /** Starts this instance's reaper (QUEUE_REAPER_INTERVAL_MS). */
   startReaper(): void {
     if (this.reaper) return;
