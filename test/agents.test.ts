@@ -176,6 +176,44 @@ describe('leases', () => {
   });
 });
 
+describe('two reapers', () => {
+  it('two instances reaping the same expired leases handle each once (audit rows counted)', async () => {
+    const other = await startTestGateway(
+      { QUEUE_REAPER_INTERVAL_MS: '100', QUEUE_LEASE_GRACE_SECONDS: '0', QUEUE_RETRY_BACKOFF_MIN_SECONDS: '0' },
+      { database: t.db },
+    );
+    try {
+      const ids = await insertTasks('reaped', 30);
+      const claimed = await Promise.all(ids.map(() => claim('reaped', { leaseSeconds: 1 })));
+      const executions = claimed.map((c) => c.id);
+      const deadline = Date.now() + 8_000;
+      let left = executions.length;
+      while (left > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        [{ n: left }] = await t.db.query(
+          `SELECT count(*)::int AS n FROM task_executions WHERE id = ANY($1::uuid[]) AND status = 'running'`,
+          [executions],
+        );
+      }
+      expect(left).toBe(0);
+      const audits = await t.db.query(
+        `SELECT entity_id, count(*)::int AS n FROM audit_log WHERE operation = 'reapExpiredLease' AND entity = 'task_execution'
+         AND entity_id = ANY($1::text[]) GROUP BY 1`,
+        [executions],
+      );
+      expect(audits).toHaveLength(30);
+      expect(audits.every((a: { n: number }) => a.n === 1)).toBe(true);
+      const [tasks] = await t.db.query(
+        `SELECT count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'pending' AND attempts = 1`,
+        [ids],
+      );
+      expect(tasks.n).toBe(30);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('waiting claims', () => {
   it('waitSeconds on an empty queue answers within 1 s of a task being created through another instance', async () => {
     const other = await startTestGateway({}, { database: t.db });
