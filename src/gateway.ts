@@ -14,6 +14,7 @@ import { answerClientErrorsWithJson } from './security/http.guards';
 import { createDocumentLimitRules } from './security/limit.rules';
 import { checkDatabaseRoles, createSecurity } from './security/security';
 import { createGatewaySchema, createServices, type Services } from './services';
+import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
@@ -80,6 +81,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     // Agent work (src/queue/): claimTask's waitSeconds wakes on the change log; this instance reaps expired leases.
     services.queue.useChangeWatcher(() => live.watch('tasks'));
     services.queue.startReaper();
+    registerQueueGauges(metrics.registry, () => services!.queue.stats());
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());

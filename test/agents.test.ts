@@ -308,3 +308,29 @@ describe('cancelTask', () => {
     expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('queueStats', () => {
+  it('counts ready, blocked, delayed and running tasks per type, in GraphQL and as /metrics gauges', async () => {
+    const [a, b, delayed] = await insertTasks('stats', 3);
+    await t.db.query(`INSERT INTO task_dependencies (task_id, depends_on_task_id) VALUES ($1, $2)`, [b, a]);
+    await t.db.query(`UPDATE tasks SET run_after = now() + interval '1 hour' WHERE id = $1`, [delayed]);
+    await insertTasks('stats', 1);
+    await claim('stats', { leaseSeconds: 60 });
+    const res = await t.gql(
+      `{ queueStats { byTaskType { taskType ready blocked delayed running } oldestReadyAgeSeconds leasesExpiredLastHour } }`,
+    );
+    expect(res.body.errors).toBeUndefined();
+    const stats = res.body.data.queueStats;
+    expect(stats.byTaskType.find((r: { taskType: string }) => r.taskType === 'stats')).toEqual({
+      taskType: 'stats',
+      ready: 1,
+      blocked: 1,
+      delayed: 1,
+      running: 1,
+    });
+    expect(stats.leasesExpiredLastHour).toBeGreaterThanOrEqual(1); // the lease tests' expiries
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('taskmaster_queue_tasks_blocked{task_type="stats"} 1');
+    expect(metrics).toContain('taskmaster_queue_tasks_running{task_type="stats"} 1');
+  });
+});

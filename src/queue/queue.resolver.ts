@@ -1,6 +1,21 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, Field, FieldResolver, Info, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  Info,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
@@ -97,8 +112,48 @@ export class HeartbeatPayload {
   cancelRequested!: boolean;
 }
 
+@ObjectType({ description: 'Open tasks of one type.' })
+export class QueueTaskTypeStats {
+  @Field()
+  taskType!: string;
+  @Field(() => Int, { description: 'PENDING, unblocked, runAfter passed: claimable now.' })
+  ready!: number;
+  @Field(() => Int, { description: 'PENDING with a dependency not COMPLETED.' })
+  blocked!: number;
+  @Field(() => Int, { description: 'PENDING, waiting for its retry backoff (runAfter).' })
+  delayed!: number;
+  @Field(() => Int, { description: 'IN_PROGRESS.' })
+  running!: number;
+}
+
+@ObjectType()
+export class QueueAgentTypeStats {
+  @Field()
+  agentType!: string;
+  @Field(() => Int, { description: 'RUNNING executions.' })
+  running!: number;
+}
+
+@ObjectType({ description: 'The agent work queue at a glance (the same figures are gauges in /metrics).' })
+export class QueueStats {
+  @Field(() => [QueueTaskTypeStats])
+  byTaskType!: QueueTaskTypeStats[];
+  @Field(() => [QueueAgentTypeStats])
+  runningByAgentType!: QueueAgentTypeStats[];
+  @Field(() => Float, { nullable: true, description: 'Age of the oldest ready task (seconds); null when none is ready.' })
+  oldestReadyAgeSeconds!: number | null;
+  @Field(() => Int, { description: 'Executions the reaper FAILED (LEASE_EXPIRED) in the last hour.' })
+  leasesExpiredLastHour!: number;
+}
+
 @Resolver(() => TaskExecution)
 export class QueueResolver {
+  @Authorized(Role.VIEWER)
+  @Query(() => QueueStats, { description: 'Ready, blocked, delayed and running work per task type and agent type.' })
+  queueStats(@Ctx() ctx: Context): Promise<QueueStats> {
+    return ctx.services.queue.stats();
+  }
+
   @Authorized(Role.OPERATOR)
   @Mutation(() => TaskExecution, {
     nullable: true,

@@ -220,6 +220,10 @@ export class QueueService {
     return { cancelled: Number(row.cancelled) > 0, requested: Number(row.requested) };
   }
 
+  stats(): Promise<QueueStatsResult> {
+    return queueStats(this.db);
+  }
+
   /** Starts this instance's reaper (QUEUE_REAPER_INTERVAL_MS). */
   startReaper(): void {
     if (this.reaper) return;
@@ -273,4 +277,53 @@ export class QueueService {
     if (count > 0) this.logger?.info('queue: expired leases reaped', { count });
     return count;
   }
+}
+
+export interface QueueStatsRow {
+  taskType: string;
+  ready: number;
+  blocked: number;
+  delayed: number;
+  running: number;
+}
+
+export interface QueueStatsResult {
+  byTaskType: QueueStatsRow[];
+  runningByAgentType: { agentType: string; running: number }[];
+  oldestReadyAgeSeconds: number | null;
+  leasesExpiredLastHour: number;
+}
+
+/** The queue as dashboards see it (queueStats, and the /metrics gauges): two statements. */
+export async function queueStats(db: DataSource): Promise<QueueStatsResult> {
+  const q = poolQuery(db);
+  const byType = await q(
+    `SELECT t.type AS "taskType",
+       count(*) FILTER (WHERE t.status = 'pending' AND NOT b.blocked AND (t.run_after IS NULL OR t.run_after <= now()))::int AS ready,
+       count(*) FILTER (WHERE t.status = 'pending' AND b.blocked)::int AS blocked,
+       count(*) FILTER (WHERE t.status = 'pending' AND NOT b.blocked AND t.run_after > now())::int AS delayed,
+       count(*) FILTER (WHERE t.status = 'in_progress')::int AS running,
+       extract(epoch FROM now() - min(t.created_at) FILTER (WHERE t.status = 'pending' AND NOT b.blocked AND (t.run_after IS NULL OR t.run_after <= now())))::float AS "oldest"
+     FROM tasks t
+     CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
+                                        WHERE d.task_id = t.id AND dt.status <> 'completed') AS blocked) b
+     WHERE t.status IN ('pending', 'in_progress') GROUP BY t.type ORDER BY t.type`,
+    [],
+  );
+  const agents = await q(
+    `SELECT e.agent_type AS "agentType", count(*) FILTER (WHERE e.status = 'running')::int AS running,
+       count(*) FILTER (WHERE e.status = 'failed' AND e.error_details->>'reason' = '${LEASE_EXPIRED}' AND e.completed_at > now() - interval '1 hour')::int AS expired
+     FROM task_executions e WHERE e.status = 'running' OR (e.status = 'failed' AND e.completed_at > now() - interval '1 hour')
+     GROUP BY 1 ORDER BY 1`,
+    [],
+  );
+  const oldest = byType.map((r) => r.oldest as number | null).filter((v): v is number => v != null);
+  return {
+    byTaskType: byType.map(({ oldest: _, ...r }) => r as unknown as QueueStatsRow),
+    runningByAgentType: agents
+      .filter((a) => Number(a.running) > 0)
+      .map((a) => ({ agentType: String(a.agentType), running: Number(a.running) })),
+    oldestReadyAgeSeconds: oldest.length > 0 ? Math.max(...oldest) : null,
+    leasesExpiredLastHour: agents.reduce((n, a) => n + Number(a.expired), 0),
+  };
 }
