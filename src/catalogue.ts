@@ -14,6 +14,8 @@ import { ServerRequestId1765100000000 } from '../migrations/1765100000000-Server
 import { ApiToken } from './tokens/api-token.entity';
 import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
+import { TaskDependency } from './queue/task-dependency.entity';
+import { AgentWork1766000000000 } from '../migrations/1766000000000-AgentWork';
 
 import type { Catalogue } from './db/data-source';
 
@@ -23,7 +25,17 @@ import type { Catalogue } from './db/data-source';
  * TypeScript sources, compiled output and the CLI. It names the features' entities, so it sits with
  * the composition root; db/ takes it as a parameter.
  */
-const entities = [Task, TaskExecution, ExternalIntegration, SystemMetric, ApiToken, AuditEntry, RateLimitWindow, IdempotencyKey];
+const entities = [
+  Task,
+  TaskExecution,
+  ExternalIntegration,
+  SystemMetric,
+  ApiToken,
+  AuditEntry,
+  RateLimitWindow,
+  IdempotencyKey,
+  TaskDependency,
+];
 const migrations = [
   InitialSchema1764300000000,
   KeysetIndexes1764400000000,
@@ -33,6 +45,7 @@ const migrations = [
   ChangeLog1764900000000,
   ChangeLogWithoutNotify1765000000000,
   ServerRequestId1765100000000,
+  AgentWork1766000000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };

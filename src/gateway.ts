@@ -14,6 +14,7 @@ import { answerClientErrorsWithJson } from './security/http.guards';
 import { createDocumentLimitRules } from './security/limit.rules';
 import { checkDatabaseRoles, createSecurity } from './security/security';
 import { createGatewaySchema, createServices, type Services } from './services';
+import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
@@ -77,6 +78,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       registry: metrics.registry,
     });
     closers.push(() => live.drain());
+    // Agent work (src/queue/): claimTask's waitSeconds wakes on the change log; this instance reaps expired leases.
+    services.queue.useChangeWatcher(() => live.watch('tasks'));
+    services.queue.startReaper();
+    registerQueueGauges(metrics.registry, () => services!.queue.stats());
+    const { queue } = services;
+    closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {

@@ -28,6 +28,9 @@ import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from './subscriptions/subsc
 import { TASK_NODE } from './tasks/task.query';
 import { TaskResolver } from './tasks/task.resolver';
 import { TaskService } from './tasks/task.service';
+import { QueueResolver, TaskDependencyResolver } from './queue/queue.resolver';
+import { DependencyService } from './queue/dependency.service';
+import { QueueService } from './queue/queue.service';
 import { TunnelResolver } from './tunnel/tunnel.resolver';
 import { TunnelService } from './tunnel/tunnel.service';
 
@@ -52,11 +55,14 @@ export function createServices(
   const secrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId);
   const idempotency = new IdempotencyService(db, config.writes.idempotencyTtlHours);
   const tasks = new TaskService(db, idempotency, pageSize);
+  const queue = new QueueService(db, config.queue, idempotency, logger);
   return {
+    queue,
+    dependencies: new DependencyService(db),
     audit,
     idempotency,
     tasks,
-    executions: new ExecutionService(db, tasks, idempotency, pageSize),
+    executions: new ExecutionService(db, tasks, idempotency, pageSize, (scope, input, key) => queue.finish(scope, input, key)),
     integrations: new IntegrationService(db, secrets, idempotency, pageSize),
     metrics: new MetricService(db, idempotency, pageSize),
     tokens: new TokenService(control, config.security.auth.tokenCacheSeconds),
@@ -79,6 +85,8 @@ export const resolvers = [
   TaskResolver,
   ExecutionResolver,
   TaskExecutionsResolver,
+  QueueResolver,
+  TaskDependencyResolver,
   IntegrationResolver,
   MetricResolver,
   TokenResolver,

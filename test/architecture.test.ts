@@ -38,6 +38,7 @@ const FLOORS: { name: string; members: string[] }[] = [
       'tunnel/',
       'seed/',
       'secrets/',
+      'queue/',
     ],
   },
   { name: 'HTTP', members: ['http.ts'] },

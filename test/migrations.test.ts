@@ -20,6 +20,7 @@ const TABLES = [
   'idempotency_keys',
   'rate_limit_windows',
   'system_metrics',
+  'task_dependencies',
   'task_executions',
   'tasks',
 ];

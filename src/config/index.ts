@@ -54,6 +54,8 @@ export interface Config {
     /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
     idempotencyTtlHours: number;
   };
+  /** The agent work protocol (src/queue/): QUEUE_* variables. */
+  queue: QueueConfig;
   /** Graceful drain on SIGTERM (src/http-drain.ts). */
   shutdown: {
     /** Keep serving this long after /ready turns 503, so a load balancer stops sending (ms). */
@@ -86,9 +88,39 @@ export function loadConfig(env: Env = process.env): Config {
     ide: { enabled: r.bool('GRAPHQL_IDE') },
     writes: { idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS') },
     shutdown: shutdownConfig(r),
+    queue: queueConfig(r),
     subscriptions: subscriptionsConfig(r),
   };
   return deepFreeze(config);
+}
+
+export interface QueueConfig {
+  defaultLeaseSeconds: number;
+  leaseGraceSeconds: number;
+  reaperIntervalMs: number;
+  defaultMaxAttempts: number;
+  backoffMinSeconds: number;
+  backoffMaxSeconds: number;
+  maxWaitSeconds: number;
+}
+
+function queueConfig(r: Reader): QueueConfig {
+  const backoffMinSeconds = r.int('QUEUE_RETRY_BACKOFF_MIN_SECONDS');
+  const backoffMaxSeconds = r.int('QUEUE_RETRY_BACKOFF_MAX_SECONDS');
+  if (backoffMinSeconds > backoffMaxSeconds)
+    throw new ConfigError(
+      'QUEUE_RETRY_BACKOFF_MIN_SECONDS',
+      `must be at most QUEUE_RETRY_BACKOFF_MAX_SECONDS (${backoffMinSeconds} > ${backoffMaxSeconds})`,
+    );
+  return {
+    defaultLeaseSeconds: r.int('QUEUE_DEFAULT_LEASE_SECONDS'),
+    leaseGraceSeconds: r.int('QUEUE_LEASE_GRACE_SECONDS'),
+    reaperIntervalMs: r.int('QUEUE_REAPER_INTERVAL_MS'),
+    defaultMaxAttempts: r.int('QUEUE_DEFAULT_MAX_ATTEMPTS'),
+    backoffMinSeconds,
+    backoffMaxSeconds,
+    maxWaitSeconds: r.int('QUEUE_MAX_WAIT_SECONDS'),
+  };
 }
 
 function shutdownConfig(r: Reader): Config['shutdown'] {

@@ -265,6 +265,65 @@ export const VARIABLES = {
       'serve the GraphiQL IDE at /graphql (browsers), /graphiql and /playground; in production also set GRAPHQL_INTROSPECTION=true',
   },
 
+  // ---- Agent work (src/queue/): claims, leases, retries
+  QUEUE_DEFAULT_LEASE_SECONDS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 1,
+    max: 86_400,
+    default: 300,
+    description: 'lease of a claimTask that gives no leaseSeconds, for a task without timeoutSeconds; heartbeats extend it',
+  },
+  QUEUE_LEASE_GRACE_SECONDS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 0,
+    max: 3_600,
+    default: 10,
+    description: 'how long past its lease a claimed execution is left before the reaper FAILS it (LEASE_EXPIRED)',
+  },
+  QUEUE_REAPER_INTERVAL_MS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 50,
+    max: 3_600_000,
+    default: 5_000,
+    description: 'ms between two passes of this instance over expired leases',
+  },
+  QUEUE_DEFAULT_MAX_ATTEMPTS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 1,
+    max: 1_000,
+    default: 3,
+    description: 'claims of a task without maxAttempts before a failed or expired attempt FAILS the task for good',
+  },
+  QUEUE_RETRY_BACKOFF_MIN_SECONDS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 0,
+    max: 86_400,
+    default: 1,
+    description:
+      'backoff before the first retry of a task without retryBackoffMinSeconds; doubles per attempt, with jitter (half to all of it)',
+  },
+  QUEUE_RETRY_BACKOFF_MAX_SECONDS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 0,
+    max: 604_800,
+    default: 300,
+    description: 'longest backoff between two attempts of a task without retryBackoffMaxSeconds',
+  },
+  QUEUE_MAX_WAIT_SECONDS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 0,
+    max: 300,
+    default: 30,
+    description: "the cap on claimTask's waitSeconds (a claim waits at most this long for a task to become ready)",
+  },
+
   // ---- Writes
   IDEMPOTENCY_TTL_HOURS: {
     section: 'Writes',

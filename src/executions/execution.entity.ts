@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
@@ -27,6 +27,9 @@ registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State
 @Check('task_executions_status_check', vocabularyCheck('status', ExecutionStatus))
 @Index('idx_task_executions_task_created', ['taskId', 'createdAt'])
 @Index('idx_task_executions_created_id', ['createdAt', 'id'])
+@Index('uq_task_executions_one_success', ['taskId'], { unique: true, where: "status = 'succeeded'" })
+@Index('idx_task_executions_lease', ['leaseExpiresAt'], { where: "status = 'running' AND lease_expires_at IS NOT NULL" })
+@Check('task_executions_attempt_check', 'attempt IS NULL OR attempt >= 1')
 export class TaskExecution {
   @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'task_executions_pkey' })
@@ -72,4 +75,31 @@ export class TaskExecution {
   @Field(() => DateTimeScalar, { nullable: true })
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', nullable: true })
   createdAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Which claim of its task this is (1, 2, ...); null for startExecution runs.' })
+  @Column({ type: 'integer', nullable: true })
+  attempt!: number | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'A claimed run whose lease passes (plus the grace period) is FAILED by the reaper.',
+  })
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  /** SHA-256 (hex) of the lease token; the token itself is answered once, by claimTask. */
+  @Column({ name: 'lease_token_hash', type: 'varchar', length: 64, nullable: true })
+  leaseTokenHash!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When cancelTask asked the agent to stop.' })
+  @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
+  cancelRequestedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt!: Date | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'What the agent last reported through heartbeatExecution.' })
+  @Column({ type: 'jsonb', nullable: true })
+  progress!: JSONValue;
 }

@@ -36,6 +36,12 @@ export class FinishExecutionInput implements Partial<TaskExecution> {
   @Field(() => JSONScalar, { nullable: true, description: 'What went wrong, for FAILED runs.' })
   errorDetails?: JSONValue;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Required for a claimed execution (claimTask): its lease token. One no longer current is CONFLICT, detail LEASE_LOST.',
+  })
+  leaseToken?: string | null;
+
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey?: string | null;
 }

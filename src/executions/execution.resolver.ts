@@ -36,6 +36,9 @@ export class AppendExecutionLogInput {
   @Field(() => [JSONScalar], { description: `1 to ${MAX_LOG_ENTRIES} JSON values, appended in order.` })
   entries!: unknown[];
 
+  @Field(() => String, { nullable: true, description: 'Required for a claimed execution (claimTask): its lease token.' })
+  leaseToken?: string | null;
+
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey?: string | null;
 }
@@ -92,7 +95,13 @@ export class ExecutionResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<TaskExecution> {
     clearExecutionLoaders(ctx);
-    return ctx.services.executions.appendLog(ctx, input.id, input.entries, idempotencyOf(ctx, info, input.idempotencyKey));
+    return ctx.services.executions.appendLog(
+      ctx,
+      input.id,
+      input.entries,
+      idempotencyOf(ctx, info, input.idempotencyKey),
+      input.leaseToken,
+    );
   }
 
   @Authorized(Role.OPERATOR)

@@ -14,12 +14,17 @@ import { isFinal, statusName } from '../tasks/task.status';
 import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 import type { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { leaseLost, leaseTokenHash } from './lease';
 import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
 const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
 /** Entries one appendExecutionLog call may add. */
 export const MAX_LOG_ENTRIES = 1000;
+
+function leaseTokenRequired(): BadInputError {
+  return new BadInputError('leaseToken', 'the execution was claimed (claimTask): give the leaseToken its claim answered');
+}
 
 export interface ExecutionPageQuery extends PageRequest {
   filter?: ExecutionFilter | null;
@@ -36,12 +41,18 @@ export class ExecutionService {
     private readonly idempotency: IdempotencyService,
     /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
     defaultPageSize: number,
+    /** Finishes claimed executions (given a lease token): the queue's finish, which also moves the task. */
+    private readonly finishClaimed?: (
+      scope: RequestScope,
+      input: Omit<FinishExecutionInput, 'idempotencyKey' | 'leaseToken'> & { leaseToken: string },
+      idempotency?: IdempotencyRequest,
+    ) => Promise<TaskExecution>,
   ) {
     this.reads = new TableReads(db, EXECUTION_NODE, defaultPageSize);
   }
 
   private get table(): WrittenTable {
-    return (this.written ??= writtenTable(this.db, TaskExecution, 'task_execution'));
+    return (this.written ??= writtenTable(this.db, TaskExecution, 'task_execution', { secret: ['leaseTokenHash'] }));
   }
 
   /** Executions by id with only the given fields read (no `logs` unless asked; every column without). */
@@ -123,7 +134,13 @@ export class ExecutionService {
    * agents all land, none overwrites another, and nothing is read first. With an idempotency key,
    * a retried append does not append twice.
    */
-  async appendLog(scope: RequestScope, id: string, entries: unknown[], idempotency?: IdempotencyRequest): Promise<TaskExecution> {
+  async appendLog(
+    scope: RequestScope,
+    id: string,
+    entries: unknown[],
+    idempotency?: IdempotencyRequest,
+    leaseToken?: string | null,
+  ): Promise<TaskExecution> {
     if (entries.length === 0 || entries.length > MAX_LOG_ENTRIES) {
       throw new BadInputError('entries', `give 1 to ${MAX_LOG_ENTRIES} entries, got ${entries.length}`);
     }
@@ -135,12 +152,18 @@ export class ExecutionService {
       set: [`logs = coalesce(o.logs, '[]'::jsonb) || ${p.json(entries)}`],
       // Audited as a count: the log itself may be long, and is in the row.
       changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${p.add(entries.length)}::int))`,
+      // a claimed run takes entries only from the holder of its current lease
+      where: [
+        `(o.lease_token_hash IS NULL OR (o.status = '${ExecutionStatus.RUNNING}' AND o.lease_token_hash = ${p.add(leaseToken ? leaseTokenHash(leaseToken) : null)}::text))`,
+      ],
       params: p,
     });
     return this.idempotency.once(scope, idempotency, { id, entries }, async (query) => {
       const outcome = outcomeOf<TaskExecution>(await runWrite(query, statement));
-      if (!outcome.changed) throw new NotFoundError('execution', id);
-      return outcome.row;
+      if (outcome.changed) return outcome.row;
+      if (!outcome.current) throw new NotFoundError('execution', id);
+      if (!leaseToken) throw leaseTokenRequired();
+      throw leaseLost(id);
     });
   }
 
@@ -150,7 +173,8 @@ export class ExecutionService {
    * BAD_USER_INPUT (already finished).
    */
   async finish(scope: RequestScope, input: FinishExecutionInput, idempotency?: IdempotencyRequest): Promise<TaskExecution> {
-    const { idempotencyKey: _key, ...fields } = input;
+    const { idempotencyKey: _key, leaseToken, ...fields } = input;
+    if (leaseToken && this.finishClaimed) return this.finishClaimed(scope, { ...fields, leaseToken }, idempotency);
     const p = new Params();
     const errorDetails = input.errorDetails == null ? 'NULL' : p.json(input.errorDetails);
     const statement = auditedStatement(scope, this.table, {
@@ -158,7 +182,7 @@ export class ExecutionService {
       operation: 'finishExecution',
       id: `${p.add(input.id)}::uuid`,
       set: [`status = ${p.add(input.status)}::text`, `error_details = ${errorDetails}`, 'completed_at = now()'],
-      where: [`o.status = ANY(${p.add(UNFINISHED)}::text[])`],
+      where: [`o.status = ANY(${p.add(UNFINISHED)}::text[])`, 'o.lease_token_hash IS NULL'],
       params: p,
     });
     return this.idempotency.once(scope, idempotency, fields, async (query) => {
@@ -166,6 +190,7 @@ export class ExecutionService {
       if (outcome.changed) return outcome.row;
       const { current, seen } = outcome;
       if (!current) throw new NotFoundError('execution', input.id);
+      if (current.leaseTokenHash != null) throw leaseTokenRequired();
       const status = current.status.toUpperCase();
       if (seen && UNFINISHED.includes(seen.status)) {
         // it was open when the request arrived: another agent finished it meanwhile

@@ -73,6 +73,13 @@ export interface LiveUpdates {
   plugin: ApolloServerPlugin<Context>;
   /** Stops reading changes, lets queued events go out, then closes every socket with 1012. */
   drain(timeoutMs?: number): Promise<void>;
+  /** Watches one table's changes from now (claimTask's waitSeconds): `wait` resolves at the next change or after `ms`. */
+  watch(table: 'tasks'): Promise<ChangeWatch>;
+}
+
+export interface ChangeWatch {
+  wait(ms: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface LiveUpdatesOptions {
@@ -444,6 +451,24 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       },
     },
     drain,
+    async watch(table) {
+      const events = await hub.subscribe(
+        { table, replayWhere: 'TRUE', replayParams: [], matches: () => true },
+        { onOverflow: () => undefined },
+      );
+      let next: Promise<unknown> | undefined;
+      return {
+        async wait(ms) {
+          next ??= events.next().finally(() => (next = undefined));
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([next, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+          clearTimeout(timer);
+        },
+        async close() {
+          await events.return?.();
+        },
+      };
+    },
   };
 }
 

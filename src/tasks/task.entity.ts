@@ -2,7 +2,15 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
-import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
+import {
+  DateTimeScalar,
+  JSONObjectScalar,
+  JSONScalar,
+  UUIDScalar,
+  type JSONArray,
+  type JSONObject,
+  type JSONValue,
+} from '../graphql/scalars';
 
 /** Stored lowercase in `tasks.status`; exposed as an UPPER_SNAKE GraphQL enum. */
 export enum TaskStatus {
@@ -31,6 +39,15 @@ registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is
 @Index('idx_tasks_created_at_id', ['createdAt', 'id'])
 @Index('idx_tasks_updated_at_id', ['updatedAt', 'id'])
 @Index('idx_tasks_title_id', ['title', 'id'])
+// claimTask's order over pending tasks (priority DESC NULLS LAST, created_at): written in migration AgentWork
+@Index('idx_tasks_ready', { synchronize: false })
+@Check('tasks_max_attempts_check', 'max_attempts IS NULL OR max_attempts BETWEEN 1 AND 1000')
+@Check('tasks_timeout_seconds_check', 'timeout_seconds IS NULL OR timeout_seconds BETWEEN 1 AND 86400')
+@Check(
+  'tasks_retry_backoff_check',
+  '(retry_backoff_min_seconds IS NULL OR retry_backoff_min_seconds >= 0) AND (retry_backoff_max_seconds IS NULL OR retry_backoff_max_seconds >= 0) AND (retry_backoff_min_seconds IS NULL OR retry_backoff_max_seconds IS NULL OR retry_backoff_min_seconds <= retry_backoff_max_seconds)',
+)
+@Check('tasks_attempts_check', 'attempts >= 0')
 export class Task {
   @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tasks_pkey' })
@@ -103,4 +120,35 @@ export class Task {
   })
   @Column({ type: 'integer', default: 1 })
   version!: number;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Not claimable before this time (set by a retry backoff); null: at once.' })
+  @Column({ name: 'run_after', type: 'timestamptz', nullable: true })
+  runAfter!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Claims before the task FAILS for good; null: QUEUE_DEFAULT_MAX_ATTEMPTS.' })
+  @Column({ name: 'max_attempts', type: 'integer', nullable: true })
+  maxAttempts!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Lease of a claim when the agent gives no leaseSeconds; null: QUEUE_DEFAULT_LEASE_SECONDS.',
+  })
+  @Column({ name: 'timeout_seconds', type: 'integer', nullable: true })
+  timeoutSeconds!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Backoff before the first retry (seconds); null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.' })
+  @Column({ name: 'retry_backoff_min_seconds', type: 'integer', nullable: true })
+  retryBackoffMinSeconds!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Longest backoff between retries (seconds); null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
+  @Column({ name: 'retry_backoff_max_seconds', type: 'integer', nullable: true })
+  retryBackoffMaxSeconds!: number | null;
+
+  @Field(() => Int, { description: 'How many times the task has been claimed.' })
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'The error details of the last failed attempt.' })
+  @Column({ name: 'last_error', type: 'jsonb', nullable: true })
+  lastError!: JSONValue;
 }

@@ -1,4 +1,4 @@
-import { IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsArray, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { Field, InputType, Int } from 'type-graphql';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONArray, type JSONObject } from '../graphql/scalars';
 import { EXPECTED_VERSION_DESCRIPTION, IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
@@ -46,6 +46,39 @@ export class TaskFieldsInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Claims before a failing task FAILS for good (1 to 1000); null: QUEUE_DEFAULT_MAX_ATTEMPTS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(1000)
+  maxAttempts?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Lease of a claim without leaseSeconds (1 to 86400 s); null: QUEUE_DEFAULT_LEASE_SECONDS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(86_400)
+  timeoutSeconds?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Backoff before the first retry (s), doubling per attempt; null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.',
+  })
+  @IsOptional()
+  @Min(0)
+  @Max(86_400)
+  retryBackoffMinSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Longest backoff (s), at least the minimum; null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
+  @IsOptional()
+  @Min(0)
+  @Max(604_800)
+  retryBackoffMaxSeconds?: number | null;
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey?: string | null;
@@ -128,6 +161,39 @@ export class UpdateTaskInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Claims before a failing task FAILS for good (1 to 1000); null: QUEUE_DEFAULT_MAX_ATTEMPTS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(1000)
+  maxAttempts?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Lease of a claim without leaseSeconds (1 to 86400 s); null: QUEUE_DEFAULT_LEASE_SECONDS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(86_400)
+  timeoutSeconds?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Backoff before the first retry (s), doubling per attempt; null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.',
+  })
+  @IsOptional()
+  @Min(0)
+  @Max(86_400)
+  retryBackoffMinSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Longest backoff (s), at least the minimum; null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
+  @IsOptional()
+  @Min(0)
+  @Max(604_800)
+  retryBackoffMaxSeconds?: number | null;
 
   @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
   expectedVersion?: number | null;

@@ -118,6 +118,7 @@ export class TaskService {
     } catch (error) {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey')
         throw new BadInputError(parentField, `no task with id ${input.parentTaskId}`);
+      if (pgError(error).constraint === 'tasks_retry_backoff_check') throw backoffRefused();
       throw error;
     }
   }
@@ -165,6 +166,7 @@ export class TaskService {
     } catch (error) {
       if (pgError(error).constraint === 'tasks_parent_task_id_fkey')
         throw new BadInputError('parentTaskId', `no task with id ${changes.parentTaskId}`);
+      if (pgError(error).constraint === 'tasks_retry_backoff_check') throw backoffRefused();
       throw error;
     }
     const result = changedRow(outcome, 'task', id, expectedVersion);
@@ -212,4 +214,8 @@ export class TaskService {
     if (!task) throw new NotFoundError('task', id, field);
     return task.status;
   }
+}
+
+function backoffRefused(): BadInputError {
+  return new BadInputError('retryBackoffMaxSeconds', 'retryBackoffMaxSeconds must be at least retryBackoffMinSeconds');
 }

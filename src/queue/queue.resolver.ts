@@ -1,0 +1,288 @@
+import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  Info,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Role } from '../auth/roles';
+import type { Context } from '../graphql/context';
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
+import { TaskExecution } from '../executions/execution.entity';
+import { clearExecutionLoaders } from '../executions/execution.loaders';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
+import { idempotencyOf } from '../idempotency/idempotency.service';
+import type { ClaimedExecution } from './queue.service';
+import { NotFoundError } from '../errors';
+import { selectedFields } from '../graphql/selection';
+import { Task } from '../tasks/task.entity';
+import { clearTaskLoaders, taskByIdLoader } from '../tasks/task.loaders';
+
+@InputType({ description: 'Which ready tasks an agent takes; every condition given must hold.' })
+export class ClaimFilterInput {
+  @Field(() => [String], { nullable: true, description: 'Task types (Task.type) the agent takes.' })
+  taskTypes?: string[] | null;
+
+  @Field(() => Int, { nullable: true })
+  priorityMin?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  priorityMax?: number | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "The task's requirements contain this JSON (jsonb @>)." })
+  requirements?: JSONObject | null;
+
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description: "What the agent can do: the task's requirements are contained in this JSON (jsonb <@).",
+  })
+  capabilities?: JSONObject | null;
+}
+
+@InputType({ description: 'Claims the best ready task: PENDING, every dependency COMPLETED, runAfter passed, matching the filter.' })
+export class ClaimTaskInput {
+  @Field({ description: 'Which agent claims, e.g. "codegen"; at most 50 characters.' })
+  @IsString()
+  @MaxLength(50)
+  @Matches(/\S/, { message: 'agentType must not be empty or blank' })
+  agentType!: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  agentConfig?: JSONObject | null;
+
+  @Field(() => ClaimFilterInput, { nullable: true })
+  filter?: ClaimFilterInput | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "Lease length (1 to 86400 s); default the task's timeoutSeconds, else QUEUE_DEFAULT_LEASE_SECONDS. Heartbeats renew it.",
+  })
+  leaseSeconds?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'With nothing ready: wait up to this long (capped by QUEUE_MAX_WAIT_SECONDS) for a task to become ready. Not with idempotencyKey.',
+  })
+  waitSeconds?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `${IDEMPOTENCY_KEY_DESCRIPTION} A retry answers the same execution, without its leaseToken.`,
+  })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: "Renews a claimed execution's lease." })
+export class HeartbeatExecutionInput {
+  @Field(() => UUIDScalar)
+  id!: string;
+
+  @Field({ description: 'The leaseToken claimTask answered.' })
+  @IsString()
+  @MaxLength(200)
+  leaseToken!: string;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'What the agent has done so far (stored as Execution.progress).' })
+  @IsOptional()
+  progress?: unknown;
+}
+
+@ObjectType({ description: 'What a heartbeat renewed, and whether the agent should stop.' })
+export class HeartbeatPayload {
+  @Field(() => TaskExecution)
+  execution!: TaskExecution;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @Field({ description: 'cancelTask was asked for this task: finish the execution CANCELLED.' })
+  cancelRequested!: boolean;
+}
+
+@ObjectType({ description: 'Open tasks of one type.' })
+export class QueueTaskTypeStats {
+  @Field()
+  taskType!: string;
+  @Field(() => Int, { description: 'PENDING, unblocked, runAfter passed: claimable now.' })
+  ready!: number;
+  @Field(() => Int, { description: 'PENDING with a dependency not COMPLETED.' })
+  blocked!: number;
+  @Field(() => Int, { description: 'PENDING, waiting for its retry backoff (runAfter).' })
+  delayed!: number;
+  @Field(() => Int, { description: 'IN_PROGRESS.' })
+  running!: number;
+}
+
+@ObjectType()
+export class QueueAgentTypeStats {
+  @Field()
+  agentType!: string;
+  @Field(() => Int, { description: 'RUNNING executions.' })
+  running!: number;
+}
+
+@ObjectType({ description: 'The agent work queue at a glance (the same figures are gauges in /metrics).' })
+export class QueueStats {
+  @Field(() => [QueueTaskTypeStats])
+  byTaskType!: QueueTaskTypeStats[];
+  @Field(() => [QueueAgentTypeStats])
+  runningByAgentType!: QueueAgentTypeStats[];
+  @Field(() => Float, { nullable: true, description: 'Age of the oldest ready task (seconds); null when none is ready.' })
+  oldestReadyAgeSeconds!: number | null;
+  @Field(() => Int, { description: 'Executions the reaper FAILED (LEASE_EXPIRED) in the last hour.' })
+  leasesExpiredLastHour!: number;
+}
+
+@Resolver(() => TaskExecution)
+export class QueueResolver {
+  @Authorized(Role.VIEWER)
+  @Query(() => QueueStats, { description: 'Ready, blocked, delayed and running work per task type and agent type.' })
+  queueStats(@Ctx() ctx: Context): Promise<QueueStats> {
+    return ctx.services.queue.stats();
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => TaskExecution, {
+    nullable: true,
+    description: 'Claims the best ready task (priority, then age) in one statement; null when none is ready (after waitSeconds).',
+  })
+  async claimTask(
+    @Arg('input', () => ClaimTaskInput) input: ClaimTaskInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ClaimedExecution | null> {
+    const { idempotencyKey, ...request } = input;
+    const claimed = await ctx.services.queue.claim(ctx, request, idempotencyOf(ctx, info, idempotencyKey));
+    clearExecutionLoaders(ctx);
+    return claimed;
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => HeartbeatPayload, {
+    description: 'Extends the lease of a claimed execution; LEASE_LOST (CONFLICT) once it is not yours.',
+  })
+  async heartbeatExecution(
+    @Arg('input', () => HeartbeatExecutionInput) input: HeartbeatExecutionInput,
+    @Ctx() ctx: Context,
+  ): Promise<HeartbeatPayload> {
+    const execution = await ctx.services.queue.heartbeat(ctx, input);
+    clearExecutionLoaders(ctx);
+    return { execution, leaseExpiresAt: execution.leaseExpiresAt, cancelRequested: execution.cancelRequestedAt != null };
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, {
+    description:
+      'Cancels a task: a PENDING one at once; a claimed one asks its agent to stop (heartbeatExecution answers cancelRequested), which finishes the run CANCELLED.',
+  })
+  async cancelTask(@Arg('id', () => UUIDScalar) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> {
+    if (!(await ctx.services.queue.cancel(ctx, id))) throw new NotFoundError('task', id);
+    clearTaskLoaders(ctx);
+    clearExecutionLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(id);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The lease token: only in the answer of the claimTask that claimed it (stored as a hash); null elsewhere.',
+  })
+  leaseToken(@Root() execution: ClaimedExecution): string | null {
+    return execution.leaseToken ?? null;
+  }
+}
+
+@InputType({ description: 'Makes a task wait for others: it is claimable only once each is COMPLETED.' })
+export class AddTaskDependenciesInput {
+  @Field(() => UUIDScalar)
+  taskId!: string;
+
+  @Field(() => [UUIDScalar], { description: '1 to 100 tasks it depends on; a cycle is refused (BAD_USER_INPUT naming it).' })
+  dependsOn!: string[];
+}
+
+@InputType()
+export class RemoveTaskDependencyInput {
+  @Field(() => UUIDScalar)
+  taskId!: string;
+
+  @Field(() => UUIDScalar)
+  dependsOnTaskId!: string;
+}
+
+function dependencyLoader(ctx: Context, kind: 'dependsOn' | 'dependents' | 'blockedBy'): DataLoader<string, string[]> {
+  return ctx.loaders.get(
+    'task.dependencies',
+    { kind },
+    () => new DataLoader<string, string[]>((ids) => ctx.services.dependencies.related(kind, ids)),
+  );
+}
+
+async function relatedTasks(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  task: Task,
+  kind: 'dependsOn' | 'dependents' | 'blockedBy',
+): Promise<Task[]> {
+  const ids = await dependencyLoader(ctx, kind).load(task.id);
+  const tasks = await taskByIdLoader(ctx, selectedFields(info)).loadMany(ids);
+  return tasks.filter((t): t is Task => t != null && !(t instanceof Error));
+}
+
+@Resolver(() => Task)
+export class TaskDependencyResolver {
+  @FieldResolver(() => [Task], { description: 'The tasks this one waits for (oldest first).' })
+  dependsOn(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'dependsOn');
+  }
+
+  @FieldResolver(() => [Task], { description: 'The tasks that wait for this one.' })
+  dependents(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'dependents');
+  }
+
+  @FieldResolver(() => [Task], {
+    description:
+      'Dependencies not COMPLETED yet: while any is listed the task is not claimable (a FAILED or CANCELLED one blocks it until removed or retried).',
+  })
+  blockedBy(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
+    return relatedTasks(ctx, info, task, 'blockedBy');
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Adds dependencies to a task (already present ones are kept); answers the task.' })
+  async addTaskDependencies(
+    @Arg('input', () => AddTaskDependenciesInput) input: AddTaskDependenciesInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task | null> {
+    await ctx.services.dependencies.add(ctx, input.taskId, input.dependsOn);
+    clearTaskLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(input.taskId);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, { description: 'Removes one dependency of a task; NOT_FOUND if there was none.' })
+  async removeTaskDependency(
+    @Arg('input', () => RemoveTaskDependencyInput) input: RemoveTaskDependencyInput,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task | null> {
+    if (!(await ctx.services.dependencies.remove(ctx, input.taskId, input.dependsOnTaskId)))
+      throw new NotFoundError('task dependency', `${input.taskId} -> ${input.dependsOnTaskId}`);
+    clearTaskLoaders(ctx);
+    return taskByIdLoader(ctx, selectedFields(info)).load(input.taskId);
+  }
+}

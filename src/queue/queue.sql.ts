@@ -1,0 +1,53 @@
+import { diffSql, type WrittenTable } from '../audit/audited-statement';
+import type { RequestScope } from '../request';
+import { ident, type Params } from '../db/sql';
+import type { QueueConfig } from '../config';
+
+const AUDIT_COLUMNS = 'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id';
+
+/**
+ * The audit rows of a write that changes two tables in one statement (claim, finish, reap), in the
+ * audited-statement.ts form: one row per changed row, diffing `before` (a CTE of the locked rows,
+ * joined on id; null for an insert) against `changed` (the RETURNING of the change).
+ */
+export function auditRowsSql(
+  scope: RequestScope,
+  table: WrittenTable,
+  operation: string,
+  p: Params,
+  changed: string,
+  before: string | null,
+): string {
+  const { principal } = scope;
+  const actor = [principal.kind, principal.id, principal.name, principal.role, operation, table.entity].map((v) => p.add(v)).join(', ');
+  const join = before ? ` JOIN ${before} o ON o."id" = c."id"` : '';
+  return `INSERT INTO audit_log (${AUDIT_COLUMNS})
+    SELECT clock_timestamp(), ${actor}, d.id, d.changes, ${p.add(scope.requestId)}
+    FROM (SELECT c."id"::text AS id, ${diffSql(table, before ? 'o' : null, 'c')} AS changes FROM ${changed} c${join}) d
+    WHERE d.changes <> '{}'::jsonb`;
+}
+
+/** `alias.column AS "property"` for the table's visible columns (the answer, in the API's names). */
+export function outputSql(table: WrittenTable, alias: string): string {
+  return [...table.columns]
+    .filter(([prop]) => !table.hidden.includes(prop))
+    .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
+    .join(', ');
+}
+
+/**
+ * The task's assignments after a failed attempt (`o`: the task as locked; its `attempts` is the
+ * attempt that failed): FAILED for good once maxAttempts is reached, else PENDING again after
+ * backoff(attempt) = min(max, min * 2^(attempt-1)), scaled by a jitter of 0.5 to 1 (so gaps never
+ * shrink from one attempt to the next).
+ */
+export function retryAssignments(p: Params, q: QueueConfig, errorDetails: string): string[] {
+  const exhausted = `o.attempts >= coalesce(o.max_attempts, ${p.add(q.defaultMaxAttempts)}::int)`;
+  const backoff = `least(coalesce(o.retry_backoff_max_seconds, ${p.add(q.backoffMaxSeconds)}::int),
+    coalesce(o.retry_backoff_min_seconds, ${p.add(q.backoffMinSeconds)}::int) * power(2, greatest(o.attempts, 1) - 1)) * (0.5 + random() / 2)`;
+  return [
+    `status = CASE WHEN ${exhausted} THEN 'failed' ELSE 'pending' END`,
+    `run_after = CASE WHEN ${exhausted} THEN o.run_after ELSE now() + make_interval(secs => ${backoff}) END`,
+    `last_error = ${errorDetails}`,
+  ];
+}
