@@ -308,6 +308,16 @@ it('checks the Origin of browser clients: its own and configured origins only', 
   s.stop();
 });
 
+it('accepts the dashboards of CORS_ALLOWED_ORIGINS on the WebSocket too (one allow-list for a dashboard)', async () => {
+  const c = await startTestGateway({ CORS_ALLOWED_ORIGINS: 'https://cors-dashboard.example' }, { database: a.db });
+  try {
+    expect(await upgradeStatus(c.baseUrl, { origin: 'https://cors-dashboard.example' })).toBe(101);
+    expect(await upgradeStatus(c.baseUrl, { origin: 'https://other.example' })).toBe(403);
+  } finally {
+    await c.close();
+  }
+});
+
 it('absorbs a burst bigger than the queue cap by catching up from the change log: every event once, in order, socket kept', async () => {
   const c = await startTestGateway({ SUBSCRIPTION_MAX_QUEUED_EVENTS: '10' }, { database: a.db });
   try {

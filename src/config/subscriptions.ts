@@ -1,5 +1,5 @@
 import type { Reader } from './reader';
-import { ConfigError } from './variable';
+import { originList } from './origins';
 
 /** GraphQL subscriptions over graphql-ws (src/subscriptions/): SUBSCRIPTION_* variables. */
 export interface SubscriptionsConfig {
@@ -24,20 +24,6 @@ export interface SubscriptionsConfig {
 }
 
 export function subscriptionsConfig(r: Reader): SubscriptionsConfig {
-  const origins = (r.text('SUBSCRIPTION_ALLOWED_ORIGINS') ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const origin of origins) {
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port], comma-separated`);
-    }
-    if (parsed.origin !== origin.replace(/\/$/, ''))
-      throw new ConfigError('SUBSCRIPTION_ALLOWED_ORIGINS', `"${origin}" is not an origin: give scheme://host[:port] without a path`);
-  }
   return {
     replayHours: r.int('SUBSCRIPTION_REPLAY_HOURS'),
     maxSocketsPerToken: r.int('SUBSCRIPTION_MAX_SOCKETS_PER_TOKEN'),
@@ -47,6 +33,6 @@ export function subscriptionsConfig(r: Reader): SubscriptionsConfig {
     keepAliveMs: r.int('SUBSCRIPTION_KEEPALIVE_MS'),
     initTimeoutMs: r.int('SUBSCRIPTION_INIT_TIMEOUT_MS'),
     pollMs: r.int('SUBSCRIPTION_POLL_MS'),
-    allowedOrigins: origins.map((o) => o.replace(/\/$/, '')),
+    allowedOrigins: originList(r, 'SUBSCRIPTION_ALLOWED_ORIGINS'),
   };
 }

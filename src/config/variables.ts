@@ -764,7 +764,7 @@ export const VARIABLES = {
     kind: 'text',
     format: 'comma-separated scheme://host[:port]',
     example: 'https://dashboard.example.com',
-    description: 'browser origins allowed for WebSockets besides loopback pages and the tunnel hostname (never the Host header)',
+    description: 'browser origins allowed for WebSockets besides CORS_ALLOWED_ORIGINS, loopback pages and the tunnel hostname (never the Host header)',
   },
 
   // ---- Cloudflare tunnel

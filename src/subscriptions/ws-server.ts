@@ -165,9 +165,9 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     close(state, CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect with after: <last cursor>`);
   };
   // Never the request's own Host: under DNS rebinding, Origin and Host both carry the attacker's
-  // name. Allowed: the configured origins, the tunnel's public hostname, and loopback pages (the
-  // IDE served on this machine).
-  const allowed = new Set(sc.allowedOrigins);
+  // name. Allowed: the configured origins (SUBSCRIPTION_ALLOWED_ORIGINS and the dashboards of
+  // CORS_ALLOWED_ORIGINS), the tunnel's public hostname, and loopback pages (the IDE on this machine).
+  const allowed = new Set([...sc.allowedOrigins, ...config.security.corsAllowedOrigins]);
   if (config.tunnel.enabled) allowed.add(`https://${config.tunnel.subdomain}.${config.tunnel.domain}`);
   const allowedOrigin = (request: IncomingMessage): boolean => {
     const origin = request.headers.origin;
