@@ -84,14 +84,18 @@ export class BodyBudget {
 const LINGER_MS = 1_000;
 
 /**
- * Answers a request whose body is not read (401, 503 over budget) and closes its socket: node
- * discards what still arrives (nothing is buffered), and after LINGER_MS the socket is destroyed
- * whether or not the client has stopped sending, so a stalled client keeps nothing open.
+ * Answers a request whose body is not read (401, 503 over budget) and closes its socket: once the
+ * answer is sent the socket stops reading (what the client still sends stays in the kernel, is
+ * neither buffered nor parsed here), and after LINGER_MS, time for the client to read the answer,
+ * it is destroyed whether or not the client has stopped sending.
  */
 export function refuseAndClose(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const socket = res.req.socket;
   sendJson(res, status, body, { ...headers, Connection: 'close' });
-  res.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+  res.once('finish', () => {
+    socket.pause();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
 }
 
 /**
