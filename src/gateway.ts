@@ -63,7 +63,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     await checkDatabaseRoles(config, database.dataSource, services, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
-    const httpServer = createServer({ requestTimeout: config.shutdown.timeoutMs + 60_000 });
+    // Absolute deadlines from a request's first byte (trickling does not stretch them; a new socket
+    // that sends nothing is closed at the headers deadline), checked every second.
+    const httpServer = createServer({
+      headersTimeout: config.http.headersTimeoutSeconds * 1_000,
+      requestTimeout: (config.http.headersTimeoutSeconds + config.http.bodyTimeoutSeconds) * 1_000,
+      connectionsCheckingInterval: 1_000,
+    });
+    httpServer.maxConnections = config.http.maxConnections;
     answerClientErrorsWithJson(httpServer);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
     // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).

@@ -53,33 +53,106 @@ export function contentType(req: IncomingMessage): { type: string; charset?: str
 export class BodyTooLargeError extends Error {}
 /** The client closed the connection before its body arrived: nobody is left to answer. */
 export class ClientGoneError extends Error {}
+/** The body would take the bytes in flight past their cap (HTTP_BODY_BYTES_IN_FLIGHT): not one byte of it was kept. */
+export class BodyBudgetError extends Error {}
 
-/** Reads the whole body, refusing it once it exceeds `limit` bytes (the rest is drained, not read into memory). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Request body bytes buffered at once across every request of one server, against one cap: a body
+ * reserves its Content-Length before a byte of it is read (a chunked one, chunk by chunk) and
+ * gives it back once it is parsed or refused, so strangers cannot hold more than the cap between them.
+ */
+export class BodyBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+/** How long a refused socket may still drain what its client is sending before it is destroyed (so the answer is read, not reset). */
+const LINGER_MS = 1_000;
+
+/**
+ * Answers a request whose body is not read (401, 503 over budget) and closes its socket: once the
+ * answer is sent the socket stops reading (what the client still sends stays in the kernel, is
+ * neither buffered nor parsed here), and after LINGER_MS, time for the client to read the answer,
+ * it is destroyed whether or not the client has stopped sending.
+ */
+export function refuseAndClose(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const socket = res.req.socket;
+  sendJson(res, status, body, { ...headers, Connection: 'close' });
+  res.once('finish', () => {
+    socket.pause();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+}
+
+/**
+ * Reads the whole body, refusing it once it exceeds `limit` bytes (the rest is drained, not read
+ * into memory) or when `budget` cannot hold it (nothing read: the caller answers 503).
+ */
+export function readBody(req: IncomingMessage, limit: number, budget: BodyBudget): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    const sized = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+    if (sized && declared > limit) {
       req.resume();
       reject(new BodyTooLargeError());
       return;
     }
+    let reserved = 0;
+    if (sized) {
+      if (!budget.take(declared)) {
+        reject(new BodyBudgetError());
+        return;
+      }
+      reserved = declared;
+    }
+    const release = () => {
+      budget.give(reserved);
+      reserved = 0;
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    const refuse = (error: Error) => {
+      refused = true;
+      chunks.length = 0;
+      release();
+      reject(error);
+    };
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > limit) {
-        refused = true;
-        chunks.length = 0;
-        reject(new BodyTooLargeError());
-        return;
+      if (size > limit) return refuse(new BodyTooLargeError());
+      if (size > reserved) {
+        if (!budget.take(size - reserved)) return refuse(new BodyBudgetError());
+        reserved = size;
       }
       chunks.push(chunk);
     });
     req.once('end', () => {
-      if (!refused) resolve(Buffer.concat(chunks));
+      if (refused) return;
+      const body = Buffer.concat(chunks);
+      release();
+      resolve(body);
     });
-    req.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ECONNRESET' ? new ClientGoneError(error.message) : error));
+    req.once('close', () => {
+      if (!refused && !req.complete) refuse(new ClientGoneError('the connection closed before the body arrived'));
+    });
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (!refused) refuse(error.code === 'ECONNRESET' ? new ClientGoneError(error.message) : error);
+    });
   });
 }

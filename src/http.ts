@@ -4,13 +4,18 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/s
 import type { Config } from './config';
 import { createContext, type Context } from './graphql/context';
 import type { GatewayServices } from './graphql/features';
-import { asOutage } from './graphql/errors';
+import { GraphQLError } from 'graphql';
+import type { Principal } from './auth/principal';
+import { asOutage, errorCode, RETRY_AFTER_SECONDS } from './graphql/errors';
 import {
+  BodyBudget,
+  BodyBudgetError,
   BodyTooLargeError,
   ClientGoneError,
   contentType,
   httpErrorBody,
   readBody,
+  refuseAndClose,
   sendJson,
   sendMethodNotAllowed,
   type Route,
@@ -55,7 +60,8 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
  * The gateway's HTTP layer on plain node:http (no framework: the drain in http-drain.ts needs the
  * sockets as they are, and it is faster; bench/README.md). In order: request id (X-Request-Id,
  * echoed or made), security headers, `/health`, the given routes (probes, IDE), `/graphql` (JSON-only
- * POST or GET, body limit, JSON depth guard, then Apollo), and a JSON 404 for anything else.
+ * POST or GET, authentication from the headers, body limit and bytes-in-flight budget, JSON depth
+ * guard, then Apollo), and a JSON 404 for anything else.
  * `noteOutage` is told when a request is refused because the token store is unreachable.
  */
 export function createHttpHandler(
@@ -66,6 +72,24 @@ export function createHttpHandler(
   security: Security,
   { routes = [], noteOutage = () => undefined }: { routes?: Route[]; noteOutage?: () => void } = {},
 ): RequestListener {
+  const budget = new BodyBudget(config.http.bodyBytesInFlight);
+
+  /**
+   * Who is calling, from the headers alone, before a byte of the body is read. A refusal
+   * (UNAUTHENTICATED) is answered here; another failure (the token store unreachable) is handed
+   * on to Apollo's context, which answers it as it always has.
+   */
+  async function principalOf(req: IncomingMessage, requestId: string): Promise<{ principal: Principal } | { failure: Error }> {
+    try {
+      return { principal: await security.authenticator.authenticate(req.headers.authorization) };
+    } catch (error) {
+      const outage = asOutage(error);
+      if (outage) noteOutage();
+      logger.warn('authentication refused', { requestId, reason: (error as Error).message, ip: req.socket.remoteAddress });
+      return { failure: outage ?? (error as Error) };
+    }
+  }
+
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, serverRequestId: string): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
@@ -82,6 +106,12 @@ export function createHttpHandler(
       sendMethodNotAllowed(res, req.method, url.pathname, GRAPHQL_METHODS);
       return;
     }
+    const caller = await principalOf(req, requestId);
+    if ('failure' in caller && caller.failure instanceof GraphQLError && errorCode(caller.failure) === 'UNAUTHENTICATED') {
+      // The body is never read: a stranger's bytes stay in the kernel, then the socket closes.
+      refuseAndClose(res, 401, httpErrorBody(caller.failure.message, 'UNAUTHENTICATED'), { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
     let body: unknown;
     if (req.method === 'POST') {
       const { type, charset } = contentType(req);
@@ -95,8 +125,18 @@ export function createHttpHandler(
       }
       let raw: Buffer;
       try {
-        raw = await readBody(req, config.graphql.bodyLimitBytes);
+        raw = await readBody(req, config.graphql.bodyLimitBytes, budget);
       } catch (error) {
+        if (error instanceof BodyBudgetError) {
+          logger.warn('request body refused: bytes in flight at HTTP_BODY_BYTES_IN_FLIGHT', { requestId, inFlight: budget.inUse });
+          refuseAndClose(
+            res,
+            503,
+            httpErrorBody('The server is receiving too many request bodies at once; retry later', 'SERVICE_UNAVAILABLE'),
+            { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+          );
+          return;
+        }
         if (error instanceof ClientGoneError) {
           // Not a server error: the request never finished arriving.
           logger.info('client left before its request body arrived', { requestId, ip: req.socket.remoteAddress });
@@ -142,13 +182,8 @@ export function createHttpHandler(
       httpGraphQLRequest,
       // Authentication happens here, once per request: the principal is in the context (ctx.principal).
       context: async () => {
-        const principal = await security.authenticator.authenticate(req.headers.authorization).catch((error: Error) => {
-          const outage = asOutage(error);
-          if (outage) noteOutage();
-          logger.warn('authentication refused', { requestId, reason: error.message, ip: req.socket.remoteAddress });
-          throw outage ?? error;
-        });
-        return createContext(services, logger, requestId, principal, headers.get('idempotency-key'), serverRequestId);
+        if ('failure' in caller) throw caller.failure;
+        return createContext(services, logger, requestId, caller.principal, headers.get('idempotency-key'), serverRequestId);
       },
     });
     res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);

@@ -36,6 +36,17 @@ export interface Config {
   host: string;
   port: number;
   logLevel: LogLevel;
+  /** What a stranger's sockets may hold (src/http-kit.ts BodyBudget, the server's timeouts in gateway.ts). */
+  http: {
+    /** Sockets open at once; beyond it new ones are closed on accept (server.maxConnections). */
+    maxConnections: number;
+    /** Request body bytes buffered at once across all requests; beyond it 503 + Retry-After. */
+    bodyBytesInFlight: number;
+    /** Absolute deadline for a request's headers, from its first byte (server.headersTimeout). */
+    headersTimeoutSeconds: number;
+    /** More seconds for the body: the whole request arrives within headers + body seconds (server.requestTimeout). */
+    bodyTimeoutSeconds: number;
+  };
   db: DatabaseConfig;
   graphql: {
     depthLimit: number;
@@ -75,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.text('HOST')!,
     port: r.int('PORT'),
     logLevel: r.oneOf('LOG_LEVEL'),
+    http: httpConfig(r),
     db: databaseConfig(r),
     graphql: {
       depthLimit: r.int('GRAPHQL_DEPTH_LIMIT'),
@@ -120,6 +132,22 @@ function queueConfig(r: Reader): QueueConfig {
     backoffMinSeconds,
     backoffMaxSeconds,
     maxWaitSeconds: r.int('QUEUE_MAX_WAIT_SECONDS'),
+  };
+}
+
+function httpConfig(r: Reader): Config['http'] {
+  const bodyBytesInFlight = r.int('HTTP_BODY_BYTES_IN_FLIGHT');
+  const bodyLimit = r.int('GRAPHQL_BODY_LIMIT_BYTES');
+  if (bodyBytesInFlight < bodyLimit)
+    throw new ConfigError(
+      'HTTP_BODY_BYTES_IN_FLIGHT',
+      `must be at least GRAPHQL_BODY_LIMIT_BYTES (${bodyBytesInFlight} < ${bodyLimit}), or no body of the largest size is ever read`,
+    );
+  return {
+    maxConnections: r.int('HTTP_MAX_CONNECTIONS'),
+    bodyBytesInFlight,
+    headersTimeoutSeconds: r.int('HTTP_HEADERS_TIMEOUT_SECONDS'),
+    bodyTimeoutSeconds: r.int('HTTP_BODY_TIMEOUT_SECONDS'),
   };
 }
 

@@ -34,6 +34,43 @@ export const VARIABLES = {
     description: 'winston log level',
   },
 
+  HTTP_MAX_CONNECTIONS: {
+    section: 'Server',
+    kind: 'integer',
+    min: 1,
+    max: 1_000_000,
+    default: 2_048,
+    description:
+      'most sockets open at once (HTTP keep-alive and WebSocket alike); beyond it a new socket is closed as soon as it is accepted',
+  },
+  HTTP_BODY_BYTES_IN_FLIGHT: {
+    section: 'Server',
+    kind: 'integer',
+    min: 1_024,
+    max: 4_294_967_296,
+    default: 67_108_864,
+    description:
+      'request body bytes buffered at once across all requests (each body reserves its Content-Length before a byte is read); beyond it 503 with Retry-After, body unread; at least GRAPHQL_BODY_LIMIT_BYTES',
+  },
+  HTTP_HEADERS_TIMEOUT_SECONDS: {
+    section: 'Server',
+    kind: 'integer',
+    min: 1,
+    max: 600,
+    default: 10,
+    description:
+      "seconds from a request's first byte (or a new socket's opening) until its headers must all have arrived, however they trickle; then 408 and the socket closes",
+  },
+  HTTP_BODY_TIMEOUT_SECONDS: {
+    section: 'Server',
+    kind: 'integer',
+    min: 1,
+    max: 3_600,
+    default: 20,
+    description:
+      'seconds more for the body: the whole request must have arrived within HTTP_HEADERS_TIMEOUT_SECONDS + this after its first byte, however it trickles; then 408 and the socket closes',
+  },
+
   // ---- Database
   DATABASE_URL: {
     section: 'Database',
@@ -764,7 +801,8 @@ export const VARIABLES = {
     kind: 'text',
     format: 'comma-separated scheme://host[:port]',
     example: 'https://dashboard.example.com',
-    description: 'browser origins allowed for WebSockets besides CORS_ALLOWED_ORIGINS, loopback pages and the tunnel hostname (never the Host header)',
+    description:
+      'browser origins allowed for WebSockets besides CORS_ALLOWED_ORIGINS, loopback pages and the tunnel hostname (never the Host header)',
   },
 
   // ---- Cloudflare tunnel
