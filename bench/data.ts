@@ -191,7 +191,9 @@ export function seedStatements(sizes: SeedSizes): string[] {
      FROM generate_series(1, ${T}) AS n
        CROSS JOIN generate_series(1, ${sizes.executionsPerTask}) AS k,
        LATERAL (SELECT timestamptz '${ANCHOR}' - make_interval(secs => ${spanSeconds}::float8 * (${T} - n + 1) / ${T}) + make_interval(mins => 5 * k) AS created) AS e,
-       LATERAL (SELECT ${pick(EXEC_STATUS_10, h(`'exec' || n || '-' || k`, 10))} AS status) AS s`,
+       -- One SUCCEEDED execution per task at most (uq_task_executions_one_success): only the last attempt may succeed.
+       LATERAL (SELECT ${pick(EXEC_STATUS_10, h(`'exec' || n || '-' || k`, 10))} AS status) AS s0,
+       LATERAL (SELECT CASE WHEN s0.status = 'succeeded' AND k < ${sizes.executionsPerTask} THEN 'failed' ELSE s0.status END AS status) AS s`,
     `INSERT INTO external_integrations (id, integration_type, integration_name, configuration, status, health_status, rate_limit_per_minute, created_at, updated_at)
      SELECT ${uuidSql(`'bench-integration-' || n`)},
        ${pick(INTEGRATION_TYPES, `((n - 1) % ${INTEGRATION_TYPES.length})`)},
@@ -218,4 +220,4 @@ export function seedStatements(sizes: SeedSizes): string[] {
 }
 
 /** Empties the four domain tables (not the migrations table) before a seed. */
-export const RESET_STATEMENT = 'TRUNCATE tasks, task_executions, external_integrations, system_metrics';
+export const RESET_STATEMENT = 'TRUNCATE tasks, task_executions, task_dependencies, external_integrations, system_metrics';

@@ -38,10 +38,13 @@ const CASES: [string, Record<string, unknown>, RegExp][] = [
   ],
 ];
 
+/** /metrics is closed in production until METRICS_TOKEN is set: the scrape sends it. */
+const METRICS_TOKEN = 'm'.repeat(32);
+
 describe.each([
   ['development, with a token', { NODE_ENV: 'development', AUTH_ANONYMOUS_READ: 'false' }, true],
   ['development, anonymous reads', { NODE_ENV: 'development', AUTH_ANONYMOUS_READ: 'true' }, false],
-  ['production', { NODE_ENV: 'production', DB_RUN_MIGRATIONS: 'true' }, true],
+  ['production', { NODE_ENV: 'production', DB_RUN_MIGRATIONS: 'true', METRICS_TOKEN }, true],
 ])('operation resolution (%s)', (_name, env, withToken) => {
   let t: TestGateway;
   beforeAll(async () => {
@@ -91,7 +94,7 @@ describe.each([
     const outcomes = t.logs.filter((l) => l.includes('graphql request')).map((l) => /outcome"?[:=]\s*"?([A-Z_,a-z]+)/.exec(l)?.[1]);
     expect(outcomes).toEqual(expect.arrayContaining(['OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']));
     expect(outcomes).not.toContain('INTERNAL_SERVER_ERROR');
-    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toMatch(/graphql_requests_total\{operation="Nope",outcome="OPERATION_RESOLUTION_FAILURE"\} 2/);
     expect(metrics).toMatch(/graphql_requests_total\{operation="Bad",outcome="BAD_USER_INPUT"\} 1/);
   });
