@@ -1,9 +1,24 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Info, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  Info,
+  InputType,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Role } from '../auth/roles';
 import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
-import { JSONScalar, UUIDScalar } from '../graphql/scalars';
+import { DateTimeScalar, JSONScalar, UUIDScalar } from '../graphql/scalars';
 import { planned } from '../graphql/planner';
 import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
@@ -15,12 +30,31 @@ import {
   executionByIdLoader,
   executionCountLoader,
   executionsOfTaskLoader,
+  lastLogsLoader,
   latestExecutionLoader,
+  logEntriesLoader,
 } from './execution.loaders';
+import { ExecutionLogEntry, LogLevel } from './log-entry.entity';
+import { LOGS_FIELD_LIMIT } from './log-entry.sql';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
+
+export const LogEntryConnection = connectionType(
+  ExecutionLogEntry,
+  'LogEntry',
+  'A page of an execution’s log entries, in the order they were appended (Relay connection).',
+);
+
+@ArgsType()
+export class LogEntriesArgs extends ConnectionArgs {
+  @Field(() => LogLevel, { nullable: true, description: 'Only entries of this level or above (entries without a level are left out).' })
+  level?: LogLevel | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Only entries appended at or after this time.' })
+  since?: Date | null;
+}
 
 export const TaskExecutionConnection = connectionType(
   TaskExecution,
@@ -68,6 +102,30 @@ export class ExecutionResolver {
     return ctx.services.executions.page({ args, filter, fields: selection.nodeFields, withTotal: selection.totalCount, info });
   }
 
+  @FieldResolver(() => LogEntryConnection, {
+    description: 'The execution’s log, a page at a time, in the order it was appended (seq); `last` reads its tail.',
+  })
+  logEntries(
+    @Root() execution: TaskExecution,
+    @Args(() => LogEntriesArgs) args: LogEntriesArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ExecutionLogEntry>> | Connection<ExecutionLogEntry> {
+    return (
+      planned<Connection<ExecutionLogEntry>>(execution, info) ?? logEntriesLoader(ctx, args, connectionSelection(info)).load(execution.id)
+    );
+  }
+
+  @FieldResolver(() => JSONScalar, {
+    nullable: true,
+    description: `The last ${LOGS_FIELD_LIMIT} log entries (a constant), oldest first, each as it was appended; the whole log: logEntries.`,
+    deprecationReason: `Bounded to the last ${LOGS_FIELD_LIMIT} entries; page through logEntries instead.`,
+  })
+  logs(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): unknown {
+    const read = planned<unknown>(execution, info);
+    return read !== undefined ? read : lastLogsLoader(ctx).load(execution.id);
+  }
+
   @FieldResolver(() => Task, { nullable: true })
   task(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | Task | null {
     const read = planned<Task | null>(execution, info);
@@ -88,7 +146,10 @@ export class ExecutionResolver {
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
+  @Mutation(() => TaskExecution, {
+    description:
+      'Appends entries to the execution’s log (rows of their own, seq without gaps) in one statement; concurrent appends all land, in order.',
+  })
   appendExecutionLog(
     @Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput,
     @Ctx() ctx: Context,
