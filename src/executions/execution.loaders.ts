@@ -5,7 +5,7 @@ import { byIdLoader, sortedFields } from '../graphql/loaders';
 import type { ConnectionSelection } from '../graphql/selection';
 import type { TaskExecution } from './execution.entity';
 import type { ExecutionFilter } from './execution.query';
-import type { LogEntriesArgs } from './execution.resolver';
+import type { LogEntriesArgs } from './execution.inputs';
 import type { ExecutionLogEntry } from './log-entry.entity';
 
 /** "The first N executions of each task": one LATERAL statement for all the tasks of a page. */

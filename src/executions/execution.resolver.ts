@@ -1,30 +1,15 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import {
-  Arg,
-  Args,
-  ArgsType,
-  Authorized,
-  Ctx,
-  Field,
-  FieldResolver,
-  Info,
-  InputType,
-  Int,
-  Mutation,
-  Query,
-  Resolver,
-  Root,
-} from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Info, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role } from '../auth/roles';
 import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
 import type { Context } from '../graphql/context';
-import { DateTimeScalar, JSONScalar, UUIDScalar } from '../graphql/scalars';
+import { JSONScalar, UUIDScalar } from '../graphql/scalars';
 import { planned } from '../graphql/planner';
 import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
-import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { FinishExecutionInput, LogEntriesArgs, StartExecutionInput } from './execution.inputs';
 import {
   clearExecutionLoaders,
   executionByIdLoader,
@@ -34,7 +19,7 @@ import {
   latestExecutionLoader,
   logEntriesLoader,
 } from './execution.loaders';
-import { ExecutionLogEntry, LogLevel } from './log-entry.entity';
+import { ExecutionLogEntry } from './log-entry.entity';
 import { LOGS_FIELD_LIMIT } from './log-entry.sql';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
@@ -46,15 +31,6 @@ export const LogEntryConnection = connectionType(
   'LogEntry',
   'A page of an execution’s log entries, in the order they were appended (Relay connection).',
 );
-
-@ArgsType()
-export class LogEntriesArgs extends ConnectionArgs {
-  @Field(() => LogLevel, { nullable: true, description: 'Only entries of this level or above (entries without a level are left out).' })
-  level?: LogLevel | null;
-
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Only entries appended at or after this time.' })
-  since?: Date | null;
-}
 
 export const TaskExecutionConnection = connectionType(
   TaskExecution,
