@@ -6,7 +6,11 @@
 // Works against a gateway of any version (main's logs arrays, or rows). Against a running gateway:
 //   GATEWAY_URL=http://127.0.0.1:4000/graphql TOKEN=<operator token> DATABASE_URL=postgres://... \
 //     node bench/log-append.cjs [label]
-// Prints one JSON line: { label, medians: { 1000: ms, ... }, ratio, grownBytes, textBytes, growthPerTextByte }.
+// Then concurrency: 50 writers x 20 appends (of 10 entries) to ONE execution, and 50 writers each to
+// an execution of its own: appends/s and the median append, so the cost of appenders of one
+// execution taking turns on its row shows beside appenders that never wait for each other.
+// Prints one JSON line: { label, medians: { 1000: ms, ... }, ratio, grownBytes, textBytes,
+// growthPerTextByte, concurrent: { oneExecution, ownExecutions } }.
 const { Client } = require('pg');
 const { performance } = require('node:perf_hooks');
 const { randomBytes } = require('node:crypto');
@@ -82,6 +86,32 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     medians[target] = Number(median(times).toFixed(2));
   }
   const grownBytes = (await size()) - before;
+
+  const WRITERS = 50;
+  const EACH = 20;
+  const newExecution = async () =>
+    (await gql('mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "bench" }) { id } }', { id: task.createTask.id }))
+      .startExecution.id;
+  const concurrent = async (targets) => {
+    const times = [];
+    const t0 = performance.now();
+    await Promise.all(
+      targets.map(async (target) => {
+        for (let i = 0; i < EACH; i++) {
+          const t = performance.now();
+          await gql(APPEND, { id: target, e: entries(BATCH) });
+          times.push(performance.now() - t);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    return { appendsPerSecond: Math.round((WRITERS * EACH) / seconds), medianMs: Number(median(times).toFixed(2)) };
+  };
+  const one = await newExecution();
+  const oneExecution = await concurrent(Array.from({ length: WRITERS }, () => one));
+  const own = [];
+  for (let i = 0; i < WRITERS; i++) own.push(await newExecution());
+  const ownExecutions = await concurrent(own);
   console.log(
     JSON.stringify({
       label,
@@ -91,6 +121,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       grownBytes,
       textBytes,
       growthPerTextByte: Number((grownBytes / textBytes).toFixed(2)),
+      concurrent: { oneExecution, ownExecutions },
     }),
   );
   await db.end();
