@@ -450,7 +450,7 @@ describe('docs/api.md', () => {
     const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)]
       .map((m) => m[1])
       .filter((q) => !q.trimStart().startsWith('mutation'));
-    expect(blocks).toHaveLength(2);
+    expect(blocks).toHaveLength(3);
     for (const query of blocks) {
       const res = await t.gql(query);
       expect([query.slice(0, 40), res.body.errors]).toEqual([query.slice(0, 40), undefined]);
