@@ -173,17 +173,14 @@ export function seedStatements(sizes: SeedSizes): string[] {
     `${taskInsert} ${taskColumns(false)}`,
     `${taskInsert} ${taskColumns(true)}`,
     `UPDATE tasks SET completed_at = updated_at WHERE status IN ('completed', 'failed', 'cancelled')`,
-    // Executions: a few minutes apart after their task's creation, each with a small log array.
-    `INSERT INTO task_executions (id, task_id, agent_type, agent_config, status, logs, error_details, started_at, completed_at, created_at)
+    // Executions: a few minutes apart after their task's creation, each with a log of three entries.
+    `INSERT INTO task_executions (id, task_id, agent_type, agent_config, status, log_count, error_details, started_at, completed_at, created_at)
      SELECT ${uuidSql(`'bench-exec-' || n || '-' || k`)},
        ${uuidSql(`'bench-task-' || n`)},
        ${pick(AGENTS, h(`'agent' || n || '-' || k`, AGENTS.length))},
        jsonb_build_object('model', 'm' || ${h(`'model' || n || '-' || k`, 3)}, 'timeout_s', 600),
        s.status,
-       jsonb_build_array(
-         jsonb_build_object('at', e.created, 'level', 'info', 'message', 'started attempt ' || k),
-         jsonb_build_object('at', e.created + interval '30 seconds', 'level', 'info', 'message', 'ran ' || (1 + ${h(`'steps' || n || '-' || k`, 40)}) || ' steps'),
-         jsonb_build_object('at', e.created + interval '60 seconds', 'level', CASE WHEN s.status = 'failed' THEN 'error' ELSE 'info' END, 'message', 'finished: ' || s.status)),
+       3,
        CASE WHEN s.status = 'failed' THEN jsonb_build_object('reason', 'exit code 1') END,
        CASE WHEN s.status <> 'pending' THEN e.created END,
        CASE WHEN s.status IN ('succeeded', 'failed', 'cancelled') THEN e.created + interval '60 seconds' END,
@@ -194,6 +191,11 @@ export function seedStatements(sizes: SeedSizes): string[] {
        -- One SUCCEEDED execution per task at most (uq_task_executions_one_success): only the last attempt may succeed.
        LATERAL (SELECT ${pick(EXEC_STATUS_10, h(`'exec' || n || '-' || k`, 10))} AS status) AS s0,
        LATERAL (SELECT CASE WHEN s0.status = 'succeeded' AND k < ${sizes.executionsPerTask} THEN 'failed' ELSE s0.status END AS status) AS s`,
+    `INSERT INTO execution_log_entries (execution_id, seq, at, level, message)
+     SELECT e.id, m.seq, e.created_at + m.seq * interval '30 seconds',
+       CASE WHEN m.seq = 2 AND e.status = 'failed' THEN 'error' ELSE 'info' END,
+       CASE m.seq WHEN 0 THEN 'started' WHEN 1 THEN 'ran ' || (1 + ${h(`e.id::text`, 40)}) || ' steps' ELSE 'finished: ' || e.status END
+     FROM task_executions e CROSS JOIN generate_series(0, 2) AS m(seq)`,
     `INSERT INTO external_integrations (id, integration_type, integration_name, configuration, status, health_status, rate_limit_per_minute, created_at, updated_at)
      SELECT ${uuidSql(`'bench-integration-' || n`)},
        ${pick(INTEGRATION_TYPES, `((n - 1) % ${INTEGRATION_TYPES.length})`)},
@@ -215,9 +217,10 @@ export function seedStatements(sizes: SeedSizes): string[] {
        jsonb_build_object('host', 'node-' || (n % 3)),
        timestamptz '${ANCHOR}' - make_interval(secs => ${spanSeconds}::float8 * (${sizes.metrics} - n + 1) / ${sizes.metrics})
      FROM generate_series(1, ${sizes.metrics}) AS n`,
-    'ANALYZE tasks, task_executions, external_integrations, system_metrics',
+    'ANALYZE tasks, task_executions, execution_log_entries, external_integrations, system_metrics',
   ];
 }
 
 /** Empties the four domain tables (not the migrations table) before a seed. */
-export const RESET_STATEMENT = 'TRUNCATE tasks, task_executions, task_dependencies, external_integrations, system_metrics';
+export const RESET_STATEMENT =
+  'TRUNCATE tasks, task_executions, execution_log_entries, task_dependencies, external_integrations, system_metrics';

@@ -16,6 +16,8 @@ import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
 import { TaskDependency } from './queue/task-dependency.entity';
 import { AgentWork1766000000000 } from '../migrations/1766000000000-AgentWork';
+import { ExecutionLogEntries1767100000000 } from '../migrations/1767100000000-ExecutionLogEntries';
+import { ExecutionLogEntry } from './executions/log-entry.entity';
 
 import type { Catalogue } from './db/data-source';
 
@@ -28,6 +30,7 @@ import type { Catalogue } from './db/data-source';
 const entities = [
   Task,
   TaskExecution,
+  ExecutionLogEntry,
   ExternalIntegration,
   SystemMetric,
   ApiToken,
@@ -46,6 +49,7 @@ const migrations = [
   ChangeLogWithoutNotify1765000000000,
   ServerRequestId1765100000000,
   AgentWork1766000000000,
+  ExecutionLogEntries1767100000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };

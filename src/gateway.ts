@@ -19,6 +19,7 @@ import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
+import { scheduleLogRetention } from './executions/log-retention';
 import { createIdeRoute } from './ide/ide.router';
 import { createProbeRoute } from './health/probes';
 import { startLiveUpdates } from './subscriptions/ws-server';
@@ -91,6 +92,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     registerQueueGauges(metrics.registry, () => services!.queue.stats());
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
+    closers.unshift(scheduleLogRetention(database.dataSource, config.retention.executionLogDays, logger));
     health.watchListener(() => live.listenerState());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {

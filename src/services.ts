@@ -5,7 +5,7 @@ import { AuditService } from './audit/audit.service';
 import { TokenResolver } from './tokens/token.resolver';
 import { TokenService } from './tokens/token.service';
 import type { Config } from './config';
-import { EXECUTION_NODE, TASK_EXECUTION_RELATIONS } from './executions/execution.query';
+import { EXECUTION_NODE, LOG_ENTRY_NODE, TASK_EXECUTION_RELATIONS } from './executions/execution.query';
 import { ExecutionResolver, TaskExecutionsResolver } from './executions/execution.resolver';
 import { ExecutionService, MAX_LOG_ENTRIES } from './executions/execution.service';
 import { createSchema } from './graphql/schema';
@@ -111,7 +111,7 @@ const LIST_CAPS: ListCaps = new Map([
 export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<GraphQLSchema> {
   return createSchema({
     resolvers,
-    plannedNodes: [TASK_NODE, EXECUTION_NODE],
+    plannedNodes: [TASK_NODE, EXECUTION_NODE, LOG_ENTRY_NODE],
     plannedRelations: [TASK_EXECUTION_RELATIONS],
     pubSub: NO_IN_MEMORY_PUBSUB,
     checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits, LIST_CAPS),

@@ -102,8 +102,11 @@ describe('claimTask', () => {
       input: { id: c.id, entries: ['x'], leaseToken: 'not-it' },
     });
     expect(append.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', detail: 'LEASE_LOST' });
-    const [row] = await t.db.query(`SELECT status, logs FROM task_executions WHERE id = $1`, [c.id]);
-    expect(row).toEqual({ status: 'running', logs: [] });
+    const [row] = await t.db.query(
+      `SELECT status, log_count, (SELECT count(*)::int FROM execution_log_entries WHERE execution_id = $1) AS entries FROM task_executions WHERE id = $1`,
+      [c.id],
+    );
+    expect(row).toEqual({ status: 'running', log_count: 0, entries: 0 });
     const hb = await t.gql(HEARTBEAT, { input: { id: c.id, leaseToken: c.leaseToken, progress: { step: 2 } } });
     expect(hb.body.errors).toBeUndefined();
     expect(hb.body.data.heartbeatExecution).toMatchObject({ cancelRequested: false, execution: { progress: { step: 2 } } });

@@ -63,7 +63,8 @@ const fingerprint = async () =>
   (
     await t.db.query(`SELECT
       (SELECT md5(string_agg(id::text || title || status || coalesce(priority, -1) || coalesce(parent_task_id::text, '') || created_at, ',' ORDER BY id)) FROM tasks) AS tasks,
-      (SELECT md5(string_agg(id::text || task_id || status || logs::text, ',' ORDER BY id)) FROM task_executions) AS executions,
+      (SELECT md5(string_agg(id::text || task_id || status || log_count, ',' ORDER BY id)) FROM task_executions) AS executions,
+      (SELECT md5(string_agg(execution_id::text || seq || level || message, ',' ORDER BY execution_id, seq)) FROM execution_log_entries) AS logs,
       (SELECT md5(string_agg(id::text || metric_name || metric_value || timestamp, ',' ORDER BY id)) FROM system_metrics) AS metrics`)
   )[0];
 
@@ -77,7 +78,7 @@ describe('bench:seed', () => {
       (SELECT count(*) FROM external_integrations)::int AS integrations,
       (SELECT count(*) FROM system_metrics)::int AS metrics,
       (SELECT count(DISTINCT metric_name) FROM system_metrics)::int AS names,
-      (SELECT count(*) FROM task_executions WHERE jsonb_array_length(logs) > 0)::int AS logged`);
+      (SELECT count(DISTINCT execution_id) FROM execution_log_entries)::int AS logged`);
     expect(counts).toEqual({ tasks: 200, subtasks: 20, executions: 600, integrations: 3, metrics: 2000, names: 4, logged: 600 });
     // The query files name seeded subtasks by id: the JS formula must match the SQL.
     const [ten] = await t.db.query('SELECT title, parent_task_id FROM tasks WHERE id = $1', [taskId(10)]);

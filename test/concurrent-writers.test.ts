@@ -181,7 +181,9 @@ describe('idempotency keys', () => {
     expect(await count(`SELECT count(*)::int AS n FROM task_executions WHERE task_id = $1`, [parent.id])).toBe(1);
 
     await twice(`mutation($e: UUID!) { appendExecutionLog(input: { id: $e, entries: ["once"] }) { id logs } }`, { e: startExecution.id });
-    expect(await t.db.query(`SELECT logs FROM task_executions WHERE id = $1`, [startExecution.id])).toEqual([{ logs: ['once'] }]);
+    expect(await t.db.query(`SELECT seq, message FROM execution_log_entries WHERE execution_id = $1`, [startExecution.id])).toEqual([
+      { seq: 0, message: 'once' },
+    ]);
 
     // finishing: a retry of a finish that committed gets its answer, not "already SUCCEEDED"
     const finish = `mutation($e: UUID!, $s: ExecutionStatus!) { finishExecution(input: { id: $e, status: $s }) { id status completedAt } }`;

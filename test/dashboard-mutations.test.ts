@@ -126,7 +126,7 @@ describe('task lifecycle', () => {
 });
 
 describe('executions', () => {
-  it('appends log entries in one UPDATE; concurrent appends all land', async () => {
+  it('appends log entries in one statement; concurrent appends all land', async () => {
     const task = await createTask({ title: 'logged' });
     const { startExecution } = ok(
       await t.gql(`mutation($id: UUID!) { startExecution(input: { taskId: $id, agentType: "codegen" }) { id logs } }`, { id: task.id }),
@@ -143,7 +143,7 @@ describe('executions', () => {
       ok(r);
       expect(statements(r)).toBe(1);
     });
-    const [{ logs }] = await t.db.query(`SELECT logs FROM task_executions WHERE id = $1`, [startExecution.id]);
+    const { logs } = ok(await t.gql(`query($id: UUID!) { execution(id: $id) { logs } }`, { id: startExecution.id })).execution;
     expect(logs).toHaveLength(40);
     for (let i = 0; i < 20; i++) {
       const at = logs.findIndex((e: any) => e?.n === i);
@@ -157,9 +157,9 @@ describe('executions', () => {
       id: startExecution.id,
     });
     expect(codeOf(empty)).toBe('BAD_USER_INPUT');
-    expect((await t.db.query(`SELECT jsonb_array_length(logs) AS n FROM task_executions WHERE id = $1`, [startExecution.id]))[0].n).toBe(
-      40,
-    );
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM execution_log_entries WHERE execution_id = $1`, [startExecution.id]))[0].n,
+    ).toBe(40);
   });
 
   it('starts and finishes an execution in one statement each, with their state rules', async () => {

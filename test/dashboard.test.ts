@@ -33,12 +33,13 @@ beforeAll(async () => {
          parents AS (SELECT id, n / 10 AS g FROM ranked WHERE n % 10 = 0)
     UPDATE tasks SET parent_task_id = p.id FROM ranked r JOIN parents p ON p.g = r.n / 10
     WHERE tasks.id = r.id AND r.n % 10 <> 0`);
-  // Three executions per task, one of them with big logs.
+  // Three executions per task, each with a log entry.
   await t.db.query(`
-    INSERT INTO task_executions (task_id, agent_type, status, logs, created_at)
+    INSERT INTO task_executions (task_id, agent_type, status, log_count, created_at)
     SELECT id, (ARRAY['codegen', 'claude', 'ci'])[k], (ARRAY['running', 'succeeded', 'failed'])[k],
-           jsonb_build_array(repeat('x', 100)), coalesce(created_at, '2026-03-01') + k * interval '1 minute'
+           1, coalesce(created_at, '2026-03-01') + k * interval '1 minute'
     FROM tasks, generate_series(1, 3) AS k`);
+  await t.db.query(`INSERT INTO execution_log_entries (execution_id, seq, message) SELECT id, 0, repeat('x', 100) FROM task_executions`);
 }, 120_000);
 afterAll(() => t.close());
 
@@ -104,11 +105,11 @@ describe('SQL statements per request', () => {
     };
     try {
       ok(await t.gql(`{ tasks(first: 3) { nodes { title executions(first: 2) { nodes { status } } } } }`));
-      expect(seen.join('\n')).not.toMatch(/logs|agent_config|description|metadata/);
+      expect(seen.join('\n')).not.toMatch(/execution_log_entries|agent_config|description|metadata/);
       seen.length = 0;
       const res = ok(await t.gql(`{ executions(first: 2) { nodes { logs } } }`));
       expect(res.executions.nodes[0].logs).toEqual(['x'.repeat(100)]);
-      expect(seen.join('\n')).toMatch(/"logs"/);
+      expect(seen.join('\n')).toMatch(/execution_log_entries/);
       expect(seen.join('\n')).not.toMatch(/agent_config/);
     } finally {
       logger.logQuery = original;
@@ -449,7 +450,7 @@ describe('docs/api.md', () => {
     const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)]
       .map((m) => m[1])
       .filter((q) => !q.trimStart().startsWith('mutation'));
-    expect(blocks).toHaveLength(2);
+    expect(blocks).toHaveLength(3);
     for (const query of blocks) {
       const res = await t.gql(query);
       expect([query.slice(0, 40), res.body.errors]).toEqual([query.slice(0, 40), undefined]);

@@ -22,11 +22,12 @@ const count = async () => (await t.db.query(`SELECT count(*)::int AS n FROM task
 
 async function expectBadInput(query: string, variables: Record<string, unknown>, field: string, message: RegExp) {
   const before = await count();
-  const logs = JSON.stringify(await t.db.query(`SELECT logs FROM task_executions`));
+  const LOGS = `SELECT e.id, e.log_count, (SELECT json_agg(l ORDER BY l.seq) FROM execution_log_entries l WHERE l.execution_id = e.id) AS entries FROM task_executions e ORDER BY e.id`;
+  const logs = JSON.stringify(await t.db.query(LOGS));
   const res = await t.gql(query, variables);
   expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field }, message: expect.stringMatching(message) });
   expect(await count()).toBe(before);
-  expect(JSON.stringify(await t.db.query(`SELECT logs FROM task_executions`))).toBe(logs);
+  expect(JSON.stringify(await t.db.query(LOGS))).toBe(logs);
   return res;
 }
 

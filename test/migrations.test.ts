@@ -16,6 +16,7 @@ const TABLES = [
   'audit_log',
   'change_log',
   'change_log_state',
+  'execution_log_entries',
   'external_integrations',
   'idempotency_keys',
   'rate_limit_windows',

@@ -67,7 +67,8 @@ describe('demo data (npm run db:seed)', () => {
     );
     expect(finished.wrong).toBe(0);
     const [logs] = await t.db.query(
-      `SELECT count(*)::int AS n, count(DISTINCT status)::int AS statuses FROM task_executions WHERE jsonb_array_length(logs) > 0`,
+      `SELECT count(*)::int AS n, count(DISTINCT status)::int AS statuses FROM task_executions e
+       WHERE e.log_count > 0 AND e.log_count = (SELECT count(*) FROM execution_log_entries l WHERE l.execution_id = e.id)`,
     );
     expect(logs.n).toBeGreaterThanOrEqual(10);
     expect(logs.statuses).toBe(5);

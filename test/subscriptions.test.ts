@@ -104,8 +104,8 @@ it('executionLogAppended under 50 concurrent appendExecutionLog calls delivers 5
   const entries = (await s.next(50)).map((e) => e.executionLogAppended);
   expect(entries.map((e) => e.index)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   expect(new Set(entries.map((e) => e.entry.n)).size).toBe(50);
-  const [logs] = await a.db.query(`SELECT logs FROM task_executions WHERE id = $1`, [executionId]);
-  expect(entries.map((e) => e.entry)).toEqual(logs.logs);
+  const rows = await a.db.query(`SELECT seq, data FROM execution_log_entries WHERE execution_id = $1 ORDER BY seq`, [executionId]);
+  expect(entries.map((e) => [e.index, e.entry])).toEqual(rows.map((r) => [r.seq, r.data]));
   // The appends were not execution changes; finishing is.
   await a.gql(`mutation($id: UUID!) { finishExecution(input: { id: $id, status: SUCCEEDED }) { id } }`, { id: executionId });
   const [finished] = await changes.next(1);
@@ -368,7 +368,8 @@ it('closes a consumer that stops reading (4008: its send buffer passed the cap) 
     ws.pause(); // reads nothing more
     // 200 entries of 50 KB: far more than the socket buffers hold.
     await c.db.query(
-      `UPDATE task_executions SET logs = logs || (SELECT jsonb_agg(repeat('x', 50000)) FROM generate_series(1, 200)) WHERE id = $1`,
+      `WITH counted AS (UPDATE task_executions SET log_count = log_count + 200 WHERE id = $1 RETURNING log_count - 200 AS first)
+       INSERT INTO execution_log_entries (execution_id, seq, message) SELECT $1, first + n - 1, repeat('x', 50000) FROM counted, generate_series(1, 200) AS n`,
       [executionId],
     );
     const until = Date.now() + 15_000;

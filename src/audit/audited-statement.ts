@@ -74,6 +74,11 @@ export interface UpdateWrite extends Common {
   expectedVersion?: number | null;
   /** Instead of the field diff: a jsonb expression for `changes` (e.g. a summary of a log append). */
   changes?: string;
+  /**
+   * More data-modifying CTEs of the same statement, run only with the change: `name AS (...)`
+   * over `changed c` (the row as changed) and `locked o` (e.g. a log append's INSERT of entries).
+   */
+  with?: string;
 }
 
 export interface DeleteWrite extends Common {
@@ -150,7 +155,9 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   if (write.expectedVersion != null) where.push(`o."version" = ${p.add(write.expectedVersion)}::int`);
   let change: string;
   let diff: string;
+  let also = '';
   if (write.kind === 'update') {
+    if (write.with) also = `${write.with},`;
     const set = [...write.set];
     if (table.versioned) set.push(`"version" = o."version" + 1`);
     if (table.columns.has('updatedAt')) set.push(`${ident(table.columns.get('updatedAt') as string)} = now()`);
@@ -164,7 +171,7 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
   return {
     sql: `WITH seen AS (${row}),
       locked AS (${row} FOR UPDATE),
-      changed AS (${change}),
+      changed AS (${change}),${also}
       audit_row AS (
         INSERT INTO audit_log (${auditColumns})
         SELECT clock_timestamp(), ${actor}, d.id, d.changes, ${requestId}

@@ -65,6 +65,11 @@ export interface Config {
     /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
     idempotencyTtlHours: number;
   };
+  /** How long what grows is kept (src/executions/log-retention.ts). */
+  retention: {
+    /** Days a finished execution's log entries are kept; 0 = forever: EXECUTION_LOG_RETENTION_DAYS. */
+    executionLogDays: number;
+  };
   /** The agent work protocol (src/queue/): QUEUE_* variables. */
   queue: QueueConfig;
   /** Graceful drain on SIGTERM (src/http-drain.ts). */
@@ -99,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     health: healthConfig(r),
     ide: { enabled: r.bool('GRAPHQL_IDE') },
     writes: { idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS') },
+    retention: { executionLogDays: r.int('EXECUTION_LOG_RETENTION_DAYS') },
     shutdown: shutdownConfig(r),
     queue: queueConfig(r),
     subscriptions: subscriptionsConfig(r),

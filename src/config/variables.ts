@@ -370,6 +370,15 @@ export const VARIABLES = {
     default: 24,
     description: 'hours an idempotency key and its stored answer are kept; after that the key is free again',
   },
+  EXECUTION_LOG_RETENTION_DAYS: {
+    section: 'Writes',
+    kind: 'integer',
+    min: 0,
+    max: 36_500,
+    default: 30,
+    description:
+      'days the log entries of a finished execution are kept (from its completedAt); then deleted in batches, hourly, by one instance at a time; 0 keeps them',
+  },
 
   // ---- Authentication
   AUTH_ANONYMOUS_READ: {

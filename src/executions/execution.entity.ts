@@ -2,15 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../graphql/node';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { vocabularyCheck } from '../db/vocabulary';
-import {
-  DateTimeScalar,
-  JSONObjectScalar,
-  JSONScalar,
-  UUIDScalar,
-  type JSONArray,
-  type JSONObject,
-  type JSONValue,
-} from '../graphql/scalars';
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
 import { Task } from '../tasks/task.entity';
 
 export enum ExecutionStatus {
@@ -30,6 +22,7 @@ registerEnumType(ExecutionStatus, { name: 'ExecutionStatus', description: 'State
 @Index('uq_task_executions_one_success', ['taskId'], { unique: true, where: "status = 'succeeded'" })
 @Index('idx_task_executions_lease', ['leaseExpiresAt'], { where: "status = 'running' AND lease_expires_at IS NOT NULL" })
 @Check('task_executions_attempt_check', 'attempt IS NULL OR attempt >= 1')
+@Check('task_executions_log_count_check', 'log_count >= 0')
 export class TaskExecution {
   @Field(() => ID, { description: "Global id (Node): the row's UUID." })
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'task_executions_pkey' })
@@ -56,9 +49,10 @@ export class TaskExecution {
   @Column({ type: 'varchar', length: 50, default: ExecutionStatus.PENDING })
   status!: ExecutionStatus;
 
-  @Field(() => JSONScalar, { nullable: true })
-  @Column({ type: 'jsonb', nullable: true, default: () => "'[]'" })
-  logs!: JSONArray | null;
+  /** Entries appended so far, and so the `seq` of the next one (see log-entry.entity.ts). */
+  @Field(() => Int, { description: 'How many log entries were appended (the seq of the next one); retention may have deleted some since.' })
+  @Column({ name: 'log_count', type: 'integer', default: 0 })
+  logCount!: number;
 
   @Field(() => JSONScalar, { nullable: true })
   @Column({ name: 'error_details', type: 'jsonb', nullable: true })

@@ -1,8 +1,10 @@
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
-import { Field, InputType } from 'type-graphql';
-import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
+import { ArgsType, Field, InputType } from 'type-graphql';
+import { ConnectionArgs } from '../graphql/connection';
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { ExecutionStatus, type TaskExecution } from './execution.entity';
+import { LogLevel } from './log-entry.entity';
 
 export const FINISHED_EXECUTION_STATUSES = [ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED] as const;
 
@@ -44,4 +46,14 @@ export class FinishExecutionInput implements Partial<TaskExecution> {
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey?: string | null;
+}
+
+@ArgsType()
+/** TaskExecution.logEntries: paging, and which entries. */
+export class LogEntriesArgs extends ConnectionArgs {
+  @Field(() => LogLevel, { nullable: true, description: 'Only entries of this level or above (entries without a level are left out).' })
+  level?: LogLevel | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Only entries appended at or after this time.' })
+  since?: Date | null;
 }

@@ -5,6 +5,8 @@ import { byIdLoader, sortedFields } from '../graphql/loaders';
 import type { ConnectionSelection } from '../graphql/selection';
 import type { TaskExecution } from './execution.entity';
 import type { ExecutionFilter } from './execution.query';
+import type { LogEntriesArgs } from './execution.inputs';
+import type { ExecutionLogEntry } from './log-entry.entity';
 
 /** "The first N executions of each task": one LATERAL statement for all the tasks of a page. */
 export function executionsOfTaskLoader(
@@ -25,7 +27,28 @@ export function executionsOfTaskLoader(
   );
 }
 
-/** Executions by id reading only `fields` (no `logs` unless asked; every column when null). */
+/** "A page of the log of each execution": one LATERAL statement for all the executions of a page. */
+export function logEntriesLoader(
+  ctx: Context,
+  args: LogEntriesArgs,
+  selection: ConnectionSelection,
+): DataLoader<string, Connection<ExecutionLogEntry>> {
+  return ctx.loaders.get(
+    'execution.logEntries',
+    { args, total: selection.totalCount },
+    () =>
+      new DataLoader<string, Connection<ExecutionLogEntry>>((ids) =>
+        ctx.services.executions.logEntryPages(ids, args, selection.totalCount),
+      ),
+  );
+}
+
+/** The deprecated `logs` of each execution (its last entries): one statement for all of them. */
+export function lastLogsLoader(ctx: Context): DataLoader<string, unknown> {
+  return ctx.loaders.get('execution.logs', null, () => new DataLoader<string, unknown>((ids) => ctx.services.executions.lastLogs(ids)));
+}
+
+/** Executions by id reading only `fields` (every column when null). */
 export function executionByIdLoader(ctx: Context, fields: Iterable<string> | null): DataLoader<string, TaskExecution | null> {
   return byIdLoader(ctx.loaders, 'execution', fields, (ids, cols) => ctx.services.executions.findByIds(ids, cols));
 }

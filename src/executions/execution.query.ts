@@ -1,11 +1,13 @@
 import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { newestFirst } from '../graphql/connection';
+import { newestFirst, type Ordering } from '../graphql/connection';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
 import type { NodeSpec, PlannedRelations } from '../graphql/planner';
 import type { Params } from '../db/sql';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
+import { ExecutionLogEntry } from './log-entry.entity';
+import { lastEntriesSql, logEntryFilterSql } from './log-entry.sql';
 
 @InputType({ description: 'Which executions to return; the conditions given must all hold.' })
 export class ExecutionFilter {
@@ -48,6 +50,22 @@ export function executionFilterSql(f: ExecutionFilter | null | undefined, p: Par
 /** "The newest run of a task" (Task.latestExecution). */
 export const LATEST_EXECUTION_ORDER = 'e.created_at DESC NULLS LAST, e.id DESC';
 
+/** An execution's log entries in the order they were appended. */
+export const LOG_ENTRY_ORDERING: Ordering = {
+  signature: 'log:SEQ.ASC',
+  keys: [{ sql: 'l.seq', direction: 'ASC', type: 'int', nullable: false }],
+};
+
+/** ExecutionLogEntry for the read planner: only ever a page below an execution. */
+export const LOG_ENTRY_NODE: NodeSpec = {
+  type: 'LogEntry',
+  from: 'execution_log_entries l',
+  alias: 'l',
+  entity: ExecutionLogEntry,
+  needs: {},
+  relations: {},
+};
+
 /** TaskExecution for the read planner (src/graphql/planner.ts). */
 export const EXECUTION_NODE: NodeSpec = {
   type: 'TaskExecution',
@@ -57,6 +75,13 @@ export const EXECUTION_NODE: NodeSpec = {
   needs: { task: ['taskId'] },
   relations: {
     task: { kind: 'one', target: 'Task', on: (r) => `t.id = ${r}."taskId"` },
+    logEntries: {
+      kind: 'page',
+      target: 'LogEntry',
+      on: (r) => `l.execution_id = ${r}."id"`,
+      query: (args, p) => ({ where: logEntryFilterSql(args, p), ordering: LOG_ENTRY_ORDERING }),
+    },
+    logs: { kind: 'value', sql: lastEntriesSql },
   },
 };
 

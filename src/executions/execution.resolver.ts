@@ -9,18 +9,28 @@ import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
-import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { FinishExecutionInput, LogEntriesArgs, StartExecutionInput } from './execution.inputs';
 import {
   clearExecutionLoaders,
   executionByIdLoader,
   executionCountLoader,
   executionsOfTaskLoader,
+  lastLogsLoader,
   latestExecutionLoader,
+  logEntriesLoader,
 } from './execution.loaders';
+import { ExecutionLogEntry } from './log-entry.entity';
+import { LOGS_FIELD_LIMIT } from './log-entry.sql';
 import { ExecutionFilter } from './execution.query';
 import { MAX_LOG_ENTRIES } from './execution.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
+
+export const LogEntryConnection = connectionType(
+  ExecutionLogEntry,
+  'LogEntry',
+  'A page of an execution’s log entries, in the order they were appended (Relay connection).',
+);
 
 export const TaskExecutionConnection = connectionType(
   TaskExecution,
@@ -68,6 +78,30 @@ export class ExecutionResolver {
     return ctx.services.executions.page({ args, filter, fields: selection.nodeFields, withTotal: selection.totalCount, info });
   }
 
+  @FieldResolver(() => LogEntryConnection, {
+    description: 'The execution’s log, a page at a time, in the order it was appended (seq); `last` reads its tail.',
+  })
+  logEntries(
+    @Root() execution: TaskExecution,
+    @Args(() => LogEntriesArgs) args: LogEntriesArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ExecutionLogEntry>> | Connection<ExecutionLogEntry> {
+    return (
+      planned<Connection<ExecutionLogEntry>>(execution, info) ?? logEntriesLoader(ctx, args, connectionSelection(info)).load(execution.id)
+    );
+  }
+
+  @FieldResolver(() => JSONScalar, {
+    nullable: true,
+    description: `The last ${LOGS_FIELD_LIMIT} log entries (a constant), oldest first, each as it was appended; the whole log: logEntries.`,
+    deprecationReason: `Bounded to the last ${LOGS_FIELD_LIMIT} entries; page through logEntries instead.`,
+  })
+  logs(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): unknown {
+    const read = planned<unknown>(execution, info);
+    return read !== undefined ? read : lastLogsLoader(ctx).load(execution.id);
+  }
+
   @FieldResolver(() => Task, { nullable: true })
   task(@Root() execution: TaskExecution, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task | null> | Task | null {
     const read = planned<Task | null>(execution, info);
@@ -88,7 +122,10 @@ export class ExecutionResolver {
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => TaskExecution, { description: 'Appends entries to the execution’s logs in one UPDATE; concurrent appends all land.' })
+  @Mutation(() => TaskExecution, {
+    description:
+      'Appends entries to the execution’s log (rows of their own, seq without gaps) in one statement; concurrent appends all land, in order.',
+  })
   appendExecutionLog(
     @Arg('input', () => AppendExecutionLogInput) input: AppendExecutionLogInput,
     @Ctx() ctx: Context,

@@ -5,9 +5,9 @@ import { runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
-import type { Connection } from '../graphql/connection';
+import { fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
 import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
-import { query } from '../db/rows';
+import { entityColumns, query } from '../db/rows';
 import { Params } from '../db/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
@@ -15,7 +15,16 @@ import type { TaskService } from '../tasks/task.service';
 import { ExecutionStatus, TaskExecution } from './execution.entity';
 import type { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
 import { leaseLost, leaseTokenHash } from './lease';
-import { EXECUTION_NODE, EXECUTION_ORDERING, executionFilterSql, type ExecutionFilter } from './execution.query';
+import { entryColumnsSql, lastEntriesSql, logEntryFilterSql, type LogEntryArgs } from './log-entry.sql';
+import { ExecutionLogEntry } from './log-entry.entity';
+import {
+  EXECUTION_NODE,
+  EXECUTION_ORDERING,
+  executionFilterSql,
+  LOG_ENTRY_NODE,
+  LOG_ENTRY_ORDERING,
+  type ExecutionFilter,
+} from './execution.query';
 
 const UNFINISHED = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
 const FINAL_TASK_STATUSES = [TaskStatus.COMPLETED, TaskStatus.CANCELLED];
@@ -40,7 +49,7 @@ export class ExecutionService {
     private readonly tasks: TaskService,
     private readonly idempotency: IdempotencyService,
     /** For a list asked without first/last (GRAPHQL_DEFAULT_PAGE_SIZE). */
-    defaultPageSize: number,
+    private readonly defaultPageSize: number,
     /** Finishes claimed executions (given a lease token): the queue's finish, which also moves the task. */
     private readonly finishClaimed?: (
       scope: RequestScope,
@@ -55,7 +64,38 @@ export class ExecutionService {
     return (this.written ??= writtenTable(this.db, TaskExecution, 'task_execution', { secret: ['leaseTokenHash'] }));
   }
 
-  /** Executions by id with only the given fields read (no `logs` unless asked; every column without). */
+  /** A page of the log of each execution (level and since applied), in one statement (LATERAL). */
+  async logEntryPages(
+    ids: readonly string[],
+    args: ConnectionArgs & LogEntryArgs,
+    withTotal: boolean,
+  ): Promise<Connection<ExecutionLogEntry>[]> {
+    const params = new Params();
+    const where = logEntryFilterSql(args, params);
+    const plan = planPage(args, LOG_ENTRY_ORDERING, this.defaultPageSize);
+    const select = entityColumns(this.db, ExecutionLogEntry).select(LOG_ENTRY_NODE.alias);
+    return fetchPagesByParent<ExecutionLogEntry>(
+      this.db,
+      { from: LOG_ENTRY_NODE.from, select, where, params, ordering: LOG_ENTRY_ORDERING },
+      'l.execution_id',
+      ids,
+      plan,
+      withTotal,
+    );
+  }
+
+  /** The deprecated `logs` of each execution: its last LOGS_FIELD_LIMIT entries as appended, in one statement. */
+  async lastLogs(ids: readonly string[]): Promise<unknown[]> {
+    const rows = await query<{ id: string; logs: unknown }>(
+      this.db,
+      `SELECT e.id::text AS id, (${lastEntriesSql('e')}) AS logs FROM unnest($1::uuid[]) AS e(id)`,
+      [[...ids]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r.logs]));
+    return ids.map((id) => byId.get(id) ?? []);
+  }
+
+  /** Executions by id with only the given fields read (every column without). */
   async findByIds(ids: readonly string[], fields?: Iterable<string>): Promise<TaskExecution[]> {
     return this.reads.byIds(ids, fields);
   }
@@ -130,9 +170,11 @@ export class ExecutionService {
   }
 
   /**
-   * Appends to `logs` in one audited UPDATE (`logs || $entries`): concurrent appends from several
-   * agents all land, none overwrites another, and nothing is read first. With an idempotency key,
-   * a retried append does not append twice.
+   * Appends entries as rows of execution_log_entries, in one audited statement: it raises the
+   * execution's log_count by the batch's size (locking that row, so appenders of one execution take
+   * turns and appenders of others never wait) and inserts the entries with the seqs it freed, so seq
+   * has no gaps and keeps the order of the calls; nothing is read first, and the cost of an append
+   * does not grow with the log. With an idempotency key, a retried append does not append twice.
    */
   async appendLog(
     scope: RequestScope,
@@ -145,13 +187,18 @@ export class ExecutionService {
       throw new BadInputError('entries', `give 1 to ${MAX_LOG_ENTRIES} entries, got ${entries.length}`);
     }
     const p = new Params();
+    const n = `${p.add(entries.length)}::int`;
     const statement = auditedStatement(scope, this.table, {
       kind: 'update',
       operation: 'appendExecutionLog',
       id: `${p.add(id)}::uuid`,
-      set: [`logs = coalesce(o.logs, '[]'::jsonb) || ${p.json(entries)}`],
-      // Audited as a count: the log itself may be long, and is in the row.
-      changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${p.add(entries.length)}::int))`,
+      set: [`log_count = o.log_count + ${n}`],
+      with: `entries AS (
+        INSERT INTO execution_log_entries (execution_id, seq, level, message, data)
+        SELECT c."id", c."log_count" - ${n} + (x.n - 1)::int, ${entryColumnsSql('x.v')}
+        FROM changed c CROSS JOIN LATERAL jsonb_array_elements(${p.json(entries)}) WITH ORDINALITY AS x(v, n))`,
+      // Audited as a count and where it starts: the entries themselves are rows of their own.
+      changes: `jsonb_build_object('logs', jsonb_build_object('appended', ${n}, 'firstSeq', o.log_count))`,
       // a claimed run takes entries only from the holder of its current lease
       where: [
         `(o.lease_token_hash IS NULL OR (o.status = '${ExecutionStatus.RUNNING}' AND o.lease_token_hash = ${p.add(leaseToken ? leaseTokenHash(leaseToken) : null)}::text))`,

@@ -63,7 +63,9 @@ export type Relation =
       on: (parent: string) => string;
       query: (args: Record<string, unknown>, p: Params) => { where: string[]; ordering: Ordering };
     }
-  | { kind: 'count'; sql: (parent: string) => string };
+  | { kind: 'count'; sql: (parent: string) => string }
+  /** A scalar subquery whose value (JSON included) is the field's, as it is (e.g. the last log entries). */
+  | { kind: 'value'; sql: (parent: string) => string };
 
 /** Relations a feature adds to another feature's node type, as its field resolvers add the fields. */
 export interface PlannedRelations {
@@ -179,7 +181,7 @@ function buildLevel(spec: NodeSpec, sets: readonly SelectionSetNode[], info: Gra
       const def = field.args.find((d) => d.name === a.name.value);
       return def !== undefined && isLeafType(getNamedType(def.type));
     });
-    if (relation.kind === 'count') relations.push({ key, relation, field, node, total: false, trusted });
+    if (relation.kind === 'count' || relation.kind === 'value') relations.push({ key, relation, field, node, total: false, trusted });
     else if (relation.kind === 'page') {
       const page = connectionLevel(nodeSpec(info, relation.target), sets, info, db);
       relations.push({ key, relation, field, node, child: page.level, total: page.total, reads: page.reads, trusted });
@@ -292,9 +294,9 @@ function levelSql(
   for (const rel of level.relations) {
     const relation = rel.relation;
     const key = `${rel.trusted ? '@' : '?'}${rel.key}`;
-    if (relation.kind === 'count') {
+    if (relation.kind === 'count' || relation.kind === 'value') {
       extra.push(`(${relation.sql(r)}) AS ${ident(key)}`);
-      shapings.push({ key, kind: 'count', children: [] });
+      shapings.push({ key, kind: relation.kind, children: [] });
       continue;
     }
     const child = rel.child!;

@@ -37,7 +37,7 @@ export function exampleOperations(now: Date): ExampleOperation[] {
     title status priority description
     subtasks(first: 10) { nodes { id title status } }
     executions(first: 10) {
-      nodes { id agentType status startedAt completedAt logs errorDetails }
+      nodes { id agentType status startedAt completedAt errorDetails logEntries(last: 20) { nodes { seq at level message } } }
     }
   }
 }`,

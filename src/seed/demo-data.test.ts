@@ -37,7 +37,9 @@ describe('buildDemoData', () => {
 
   it('has executions with logs on existing tasks, and a day of metrics up to now', () => {
     const ids = new Set(data.tasks.map((t) => t.id));
-    expect(data.executions.every((e) => ids.has(e.taskId!) && (e.logs as unknown[]).length > 0)).toBe(true);
+    expect(data.executions.every((e) => ids.has(e.taskId!))).toBe(true);
+    expect(data.logs.map((l) => l.executionId).sort()).toEqual(data.executions.map((e) => e.id).sort());
+    expect(data.logs.every((l) => l.entries.length > 0)).toBe(true);
     const times = data.metrics.map((m) => m.timestamp!.getTime());
     expect(Math.max(...times)).toBeLessThanOrEqual(now.getTime());
     expect(Math.max(...times) - Math.min(...times)).toBe(24 * 3_600_000 - 60_000);

@@ -14,6 +14,8 @@ export interface DemoData {
   executions: Partial<TaskExecution>[];
   integrations: Partial<ExternalIntegration>[];
   metrics: Partial<SystemMetric>[];
+  /** Each execution's log entries, as an agent would append them. */
+  logs: { executionId: string; entries: { at: string; level: string; message: string }[] }[];
 }
 
 const MINUTE = 60_000;
@@ -404,22 +406,30 @@ export function buildDemoData(now: Date): DemoData {
   const executions = EXECUTIONS.map((e): Partial<TaskExecution> => {
     const started = ago(e.startedHoursAgo);
     const finished = e.finishedHoursAgo === undefined ? null : ago(e.finishedHoursAgo);
-    const span = (finished ?? new Date(end)).getTime() - started.getTime();
     return {
       id: demoId('execution', e.n),
       taskId: demoId('task', e.task),
       agentType: e.agentType,
       agentConfig: { model: e.agentType === 'claude' ? 'claude-sonnet' : 'codegen-v2', maxMinutes: 60 },
       status: e.status,
-      logs: e.logs.map((message, i) => ({
-        at: new Date(started.getTime() + Math.round((span * i) / Math.max(e.logs.length, 1))).toISOString(),
-        level: e.error && i === e.logs.length - 1 ? 'error' : 'info',
-        message,
-      })),
       errorDetails: e.error ?? null,
       startedAt: e.status === ExecutionStatus.PENDING ? null : started,
       completedAt: finished,
       createdAt: started,
+    };
+  });
+
+  const logs = EXECUTIONS.map((e) => {
+    const started = ago(e.startedHoursAgo);
+    const finished = e.finishedHoursAgo === undefined ? null : ago(e.finishedHoursAgo);
+    const span = (finished ?? new Date(end)).getTime() - started.getTime();
+    return {
+      executionId: demoId('execution', e.n),
+      entries: e.logs.map((message, i) => ({
+        at: new Date(started.getTime() + Math.round((span * i) / Math.max(e.logs.length, 1))).toISOString(),
+        level: e.error && i === e.logs.length - 1 ? 'error' : 'info',
+        message,
+      })),
     };
   });
 
@@ -455,5 +465,5 @@ export function buildDemoData(now: Date): DemoData {
     }
   });
 
-  return { tasks, executions, integrations, metrics };
+  return { tasks, executions, integrations, metrics, logs };
 }

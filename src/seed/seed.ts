@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { TaskExecution } from '../executions/execution.entity';
+import { entryColumnsSql } from '../executions/log-entry.sql';
 import { ExternalIntegration } from '../integrations/integration.entity';
 import { SystemMetric } from '../metrics/metric.entity';
 import { Task } from '../tasks/task.entity';
@@ -75,6 +76,17 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
         await tx.getRepository(entity).upsert(rows[name].slice(i, i + CHUNK), { conflictPaths: ['id'] });
       }
     }
+    // Each demo execution's log, replaced: its entries as rows (their own "at"), its log_count.
+    const logs = JSON.stringify(data.logs);
+    await tx.query(`DELETE FROM execution_log_entries WHERE execution_id = ANY($1::uuid[])`, [data.logs.map((l) => l.executionId)]);
+    await tx.query(
+      `WITH given AS (SELECT (g ->> 'executionId')::uuid AS id, g -> 'entries' AS entries FROM jsonb_array_elements($1::jsonb) g),
+        counted AS (UPDATE task_executions e SET log_count = jsonb_array_length(given.entries) FROM given WHERE e.id = given.id)
+       INSERT INTO execution_log_entries (execution_id, seq, at, level, message, data)
+       SELECT given.id, (x.n - 1)::int, (x.v ->> 'at')::timestamptz, ${entryColumnsSql('x.v')}
+       FROM given CROSS JOIN LATERAL jsonb_array_elements(given.entries) WITH ORDINALITY AS x(v, n)`,
+      [logs],
+    );
     const demo: SeedResult = {
       tasks: data.tasks.length,
       executions: data.executions.length,

@@ -10,7 +10,7 @@ export interface ChangeEvent {
   taskId: string | null;
   status: string | null;
   metricName: string | null;
-  /** LOG: the index of the appended entry in `logs`. */
+  /** LOG: the appended entry's seq in execution_log_entries (its position in the execution's log, from 0). */
   logIndex: number | null;
   /** DELETE: the row as it was (snake_case columns). */
   oldRow: Record<string, unknown> | null;

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { Arg, ArgumentValidationError, Authorized, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Role } from '../auth/roles';
 import { TaskExecution } from '../executions/execution.entity';
+import { entrySql } from '../executions/log-entry.sql';
 import type { Context } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
@@ -188,17 +189,22 @@ export class SubscriptionResolver {
 
   @Authorized(Role.VIEWER)
   @Subscription(() => ExecutionLogEntry, {
-    description: 'Entries appended to one execution’s logs: each entry once, in order (concurrent appends included).',
+    description:
+      'Entries appended to one execution’s log (execution_log_entries): each entry once, in seq order (concurrent appends included); `index` is its seq.',
     subscribe: subscribe((args, ctx) => ({
       table: 'task_executions',
       replayWhere: `c.operation = 'LOG' AND c.row_id = $2::uuid`,
       replayParams: [args.executionId],
       matches: (e) => e.operation === 'LOG' && e.rowId === args.executionId,
-      // A replayed page: the execution's logs read once for all its entries.
+      // A replayed page: its entries read in one statement (log_index is the entry's seq).
       prefetch: async (events) => {
-        const [row] = await query<{ logs: unknown }>(ctx.db, `SELECT logs FROM task_executions WHERE id = $1::uuid`, [args.executionId]);
-        const logs: unknown[] = Array.isArray(row?.logs) ? row.logs : [];
-        for (const event of events) void sharedRead(event, 'entry', async () => [{ entry: logs[event.logIndex as number] ?? null }]);
+        const rows = await query<{ seq: number; entry: unknown }>(
+          ctx.db,
+          `SELECT l.seq, ${entrySql('l')} AS entry FROM execution_log_entries l WHERE l.execution_id = $1::uuid AND l.seq = ANY($2::int[])`,
+          [args.executionId, events.map((e) => e.logIndex)],
+        );
+        const bySeq = new Map(rows.map((r) => [r.seq, r.entry]));
+        for (const event of events) void sharedRead(event, 'entry', async () => [{ entry: bySeq.get(event.logIndex as number) ?? null }]);
       },
     })),
   })
@@ -209,10 +215,11 @@ export class SubscriptionResolver {
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionLogEntry> {
     const [row] = await sharedRead(event, 'entry', () =>
-      query<{ entry: unknown }>(ctx.db, `SELECT logs -> $2::int AS entry FROM task_executions WHERE id = $1::uuid`, [
-        event.rowId,
-        event.logIndex,
-      ]),
+      query<{ entry: unknown }>(
+        ctx.db,
+        `SELECT ${entrySql('l')} AS entry FROM execution_log_entries l WHERE l.execution_id = $1::uuid AND l.seq = $2::int`,
+        [event.rowId, event.logIndex],
+      ),
     );
     return { cursor: encodeChangeCursor(event.seq), executionId: event.rowId, index: event.logIndex as number, entry: row?.entry ?? null };
   }

@@ -45,7 +45,7 @@ export class ExecutionChangedEvent {
 export class ExecutionLogEntry {
   @Field({ description: CURSOR }) cursor!: string;
   @Field(() => UUIDScalar) executionId!: string;
-  @Field(() => Int, { description: 'Position of the entry in the execution’s `logs` (from 0).' }) index!: number;
+  @Field(() => Int, { description: 'The entry’s seq: its position in the execution’s log (from 0; logEntries’ seq).' }) index!: number;
   @Field(() => JSONScalar, { nullable: true }) entry!: JSONValue;
 }
 
