@@ -18,6 +18,8 @@ import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
+import { registerReplicaMetrics } from './health/replica.metrics';
+import { createReadRoutingPlugin } from './graphql/plugins/read-routing.plugin';
 import { HealthMonitor } from './health/monitor';
 import { createIdeRoute } from './ide/ide.router';
 import { createProbeRoute } from './health/probes';
@@ -92,6 +94,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());
+    const { replicas } = database;
+    if (replicas) {
+      health.watchReplicas(() => replicas.snapshot());
+      registerReplicaMetrics(metrics.registry, replicas);
+    }
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
       validationRules: createDocumentLimitRules(limits),
@@ -101,6 +108,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
         createMetricsPlugin(metrics),
         live.plugin,
+        // Read replicas: queries to a replica (after X-Read-After), mutations to the primary.
+        ...(replicas ? [createReadRoutingPlugin(replicas)] : []),
       ],
     });
     await apollo.start();
