@@ -75,6 +75,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     httpServer.maxConnections = config.http.maxConnections;
     answerClientErrorsWithJson(httpServer);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
+    const { replicas } = database;
     // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
     const live = await startLiveUpdates({
       httpServer,
@@ -85,6 +86,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       services,
       db: database.dataSource,
       registry: metrics.registry,
+      replicas,
     });
     closers.push(() => live.drain());
     // Agent work (src/queue/): claimTask's waitSeconds wakes on the change log; this instance reaps expired leases.
@@ -94,7 +96,6 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());
-    const { replicas } = database;
     if (replicas) {
       health.watchReplicas(() => replicas.snapshot());
       registerReplicaMetrics(metrics.registry, replicas);

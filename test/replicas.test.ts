@@ -7,6 +7,7 @@ import { createLogger } from '../src/logger';
 import type { TestDatabase } from './support/database';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { freePort, startPgCluster, type PgCluster } from './support/pg-cluster';
+import { connect as connectWs, subscriptionsActive } from './support/subscriber';
 
 /*
  * Read replicas on a real primary and a real streaming replica, both started here from the
@@ -153,6 +154,7 @@ test('1,000 create-then-read pairs from 20 clients: every read sees its write', 
   const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => t.token('operator' as never, { name: `client-${i}` })));
   const failures: string[] = [];
   let pairs = 0;
+  const before = await replicaTaskReads();
   await Promise.all(
     clients.map(async ({ token }, c) => {
       const auth = { authorization: `Bearer ${token}` };
@@ -175,6 +177,9 @@ test('1,000 create-then-read pairs from 20 clients: every read sees its write', 
   );
   expect(failures).toEqual([]);
   expect(pairs).toBe(1_000);
+  // Read from the replica once it had replayed the write, not merely from the primary.
+  const served = (await replicaTaskReads()) - before;
+  expect(served).toBeGreaterThanOrEqual(800);
 });
 
 test('the replica serves at least 80 % of plain reads (its pg_stat_statements)', async () => {
@@ -233,6 +238,23 @@ test('replay paused: reads keep working from the primary, the lag grows; resumed
   const before = await replicaTaskReads();
   for (let i = 0; i < 20; i += 1) expect((await t.gql(LIST, {}, { authorization: `Bearer ${t.adminToken}` })).body.errors).toBeUndefined();
   expect((await replicaTaskReads()) - before).toBeGreaterThanOrEqual(16);
+});
+
+test("a subscription's event is read from the replica once it has replayed the change", async () => {
+  await eventually(health, (h) => h.replicas[0].state === 'UP', 5_000);
+  const ws = connectWs(t.baseUrl, t.adminToken);
+  try {
+    const sub = ws.subscribe(`subscription { taskChanged { operation task { id title } } }`);
+    await subscriptionsActive(t.baseUrl, 1);
+    const before = await replicaTaskReads();
+    const titles = Array.from({ length: 10 }, (_, i) => `live ${i}`);
+    for (const title of titles) await t.gql(CREATE, { input: { title } });
+    const events = await sub.next(titles.length, 10_000);
+    expect(events.map((e) => e.taskChanged.task?.title)).toEqual(titles);
+    expect((await replicaTaskReads()) - before).toBeGreaterThanOrEqual(titles.length);
+  } finally {
+    await ws.dispose();
+  }
 });
 
 test('the replica stopped under 20-connection read load: no request fails; started again, back in rotation within 5 s', async () => {

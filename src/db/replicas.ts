@@ -151,6 +151,8 @@ export class ReplicaSet implements ReadRouter {
   private turn = 0;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
+  /** The primary's WAL position last asked for routeSince, and when it was asked. */
+  private position?: { started: number; value: Promise<bigint> };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -225,6 +227,21 @@ export class ReplicaSet implements ReadRouter {
       this.pins.set(principal, { lsn: pin && pin.lsn > lsn ? pin.lsn : lsn, until: Date.now() + this.db.replicas.pinMs });
     }
     return formatLsn(lsn);
+  }
+
+  /**
+   * The route of reads about changes the primary had committed by `at` (ms since epoch: a
+   * subscription event, read from the change log then): to a replica that has replayed the WAL
+   * position the primary reported after `at`. One position statement serves every event read before it began.
+   */
+  routeSince(at: number): ReadRoute {
+    let position = this.position;
+    if (!position || position.started <= at) {
+      const started = Date.now();
+      const value = this.primaryControl.query<{ lsn: string }>(COMMITTED_LSN_SQL).then(({ rows }) => parseLsn(rows[0].lsn)!);
+      this.position = position = { started, value };
+    }
+    return { primary: false, target: position.value.then((lsn) => this.choose(lsn)).catch(() => undefined) };
   }
 
   read<Row>(sql: string, params: unknown[], primary: () => Promise<Row[]>): Promise<Row[]> | undefined {
