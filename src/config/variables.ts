@@ -261,7 +261,7 @@ export const VARIABLES = {
     max: 3,
     default: 0,
     description:
-      'streaming replicas of the embedded PostgreSQL to start for development (pg_basebackup -R from the same binaries, ports after EMBEDDED_PG_PORT)',
+      'streaming replicas of the embedded PostgreSQL to start for development, cloned once as pg_basebackup -R would (in folders beside EMBEDDED_PG_DATA_DIR, on the ports after EMBEDDED_PG_PORT)',
   },
   EMBEDDED_PG_DATA_DIR: {
     section: 'Database',
