@@ -12,6 +12,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { Client } = require('pg');
+const { fetch, setTimeout } = globalThis;
 
 const CLIENTS = Number(process.argv[2] ?? 16);
 const SECONDS = Number(process.argv[3] ?? 3);
