@@ -103,33 +103,42 @@ export async function openDatabase(db: DatabaseConfig, catalogue: Catalogue, log
   let embedded: EmbeddedServer | undefined;
   const embeddedReplicas: StreamingReplica[] = [];
   const replicaUrls = [...db.replicas.urls];
-  if (db.embedded) {
-    const password = db.password ?? 'postgres';
-    embedded = await startEmbeddedPostgres({ ...db.embedded, user: db.user, password, database: db.name, persistent: true }, logger);
-    // EMBEDDED_PG_REPLICAS: streaming replicas beside it, on the ports after EMBEDDED_PG_PORT.
-    for (let i = 1; i <= db.embedded.replicas; i += 1) {
-      const port = db.embedded.port + i;
-      const replica = await streamingReplica(
-        {
-          primary: { port: db.embedded.port, user: db.user, password, dataDir: db.embedded.dataDir },
-          dataDir: `${db.embedded.dataDir}-replica-${i}`,
-          port,
-          slot: `taskmaster_replica_${i}`,
-        },
-        logger,
-      );
-      await replica.start();
-      embeddedReplicas.push(replica);
-      replicaUrls.push(
-        `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db.name)}`,
-      );
-      logger.info(`embedded PostgreSQL replica ${i} listening on 127.0.0.1:${port} (data in ${replica.dataDir})`);
-    }
-  }
   const stopEmbedded = async () => {
     for (const replica of embeddedReplicas) await replica.stop().catch(() => undefined);
     await embedded?.stop();
   };
+  if (db.embedded) {
+    const password = db.password ?? 'postgres';
+    embedded = await startEmbeddedPostgres({ ...db.embedded, user: db.user, password, database: db.name, persistent: true }, logger);
+    // EMBEDDED_PG_REPLICAS: streaming replicas beside it, on the ports after EMBEDDED_PG_PORT.
+    try {
+      for (let i = 1; i <= db.embedded.replicas; i += 1) {
+        const port = db.embedded.port + i;
+        const replica = await streamingReplica(
+          {
+            primary: { port: db.embedded.port, user: db.user, password, dataDir: db.embedded.dataDir },
+            dataDir: `${db.embedded.dataDir}-replica-${i}`,
+            port,
+            slot: `taskmaster_replica_${i}`,
+          },
+          logger,
+        );
+        await replica.start();
+        embeddedReplicas.push(replica);
+        replicaUrls.push(
+          `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db.name)}`,
+        );
+        logger.info(`embedded PostgreSQL replica ${i} listening on 127.0.0.1:${port} (data in ${replica.dataDir})`);
+      }
+    } catch (error) {
+      await stopEmbedded();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `EMBEDDED_PG_REPLICAS=${db.embedded.replicas}: a replica of the embedded PostgreSQL did not start (${reason}); is a port after EMBEDDED_PG_PORT taken? Set EMBEDDED_PG_REPLICAS=0 to run without`,
+        { cause: error },
+      );
+    }
+  }
   const dataSource = createDataSource(db, catalogue, logger);
   let replicas: ReplicaSet | undefined;
   try {
