@@ -18,6 +18,8 @@ import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
+import { registerReplicaMetrics } from './health/replica.metrics';
+import { createReadRoutingPlugin } from './graphql/plugins/read-routing.plugin';
 import { HealthMonitor } from './health/monitor';
 import { scheduleLogRetention } from './executions/log-retention';
 import { createIdeRoute } from './ide/ide.router';
@@ -74,6 +76,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     httpServer.maxConnections = config.http.maxConnections;
     answerClientErrorsWithJson(httpServer);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
+    const { replicas } = database;
     // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
     const live = await startLiveUpdates({
       httpServer,
@@ -84,6 +87,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       services,
       db: database.dataSource,
       registry: metrics.registry,
+      replicas,
     });
     closers.push(() => live.drain());
     // Agent work (src/queue/): claimTask's waitSeconds wakes on the change log; this instance reaps expired leases.
@@ -94,6 +98,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     closers.unshift(() => queue.stopReaper());
     closers.unshift(scheduleLogRetention(database.dataSource, config.retention.executionLogDays, logger));
     health.watchListener(() => live.listenerState());
+    if (replicas) {
+      health.watchReplicas(() => replicas.snapshot());
+      registerReplicaMetrics(metrics.registry, replicas);
+    }
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
       validationRules: createDocumentLimitRules(limits),
@@ -103,6 +111,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
         createMetricsPlugin(metrics),
         live.plugin,
+        // Read replicas: queries to a replica (after X-Read-After), mutations to the primary.
+        ...(replicas ? [createReadRoutingPlugin(replicas)] : []),
       ],
     });
     await apollo.start();

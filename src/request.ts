@@ -19,11 +19,23 @@ export interface RequestScope {
   idempotencyKey?: string;
 }
 
+/** Where one request's reads go when the gateway has read replicas (src/db/replicas.ts decides). */
+export interface ReadRoute {
+  /** Everything on the primary (a mutation, or a request that carried one). */
+  primary: boolean;
+  /** The WAL position a replica must have replayed to serve this request. */
+  after?: bigint;
+  /** The server chosen at the request's first read (undefined: the primary). */
+  target?: Promise<object | undefined>;
+}
+
 /** Figures gathered while one HTTP request runs. */
 export interface RequestStats {
   requestId: string;
   /** SQL statements sent to PostgreSQL on behalf of this request (BEGIN/COMMIT included). */
   sqlStatements: number;
+  /** Where its reads may go when the gateway has read replicas (set by the read-routing plugin; src/db/replicas.ts). */
+  reads?: ReadRoute;
 }
 
 /**

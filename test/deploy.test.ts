@@ -40,12 +40,22 @@ describe('docker/docker-compose.yml', () => {
   const text = read('docker/docker-compose.yml');
   const compose = parse(text, { merge: true });
 
-  it('parses, with PostgreSQL, a migration job, the gateway and cloudflared', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['cloudflared', 'db', 'gateway', 'migrate']);
+  it('parses, with PostgreSQL, a migration job, the gateway, cloudflared and a read replica', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['cloudflared', 'db', 'db-replica', 'gateway', 'migrate']);
     expect(compose.services.db.image).toMatch(/^postgres:\d+/);
     expect(compose.services.cloudflared.image).toMatch(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+$/);
     for (const name of ['gateway', 'migrate'])
       expect(compose.services[name].build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
+  });
+
+  it('clones the replica with pg_basebackup -R from db, which lets replication connections in', () => {
+    const replica = compose.services['db-replica'];
+    expect(replica.profiles).toEqual(['replica']);
+    expect(replica.image).toBe(compose.services.db.image);
+    expect(replica.command.join('\n')).toMatch(/pg_basebackup -h db -D "\$\$PGDATA" -R -X stream -S taskmaster_replica_1/);
+    expect(replica.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+    expect(compose.services.db.volumes).toContain('./pg_hba.conf:/etc/postgresql/pg_hba.conf:ro');
+    expect(read('docker/pg_hba.conf')).toMatch(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
   });
 
   it('names only variables that .env.example lists', () => {

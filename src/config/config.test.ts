@@ -6,7 +6,7 @@ const PROD = { NODE_ENV: 'production', SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).t
 describe('loadConfig', () => {
   it('uses the embedded PostgreSQL when no database is configured', () => {
     const config = loadConfig({});
-    expect(config.db.embedded).toEqual({ dataDir: '.data/postgres', port: 54329 });
+    expect(config.db.embedded).toEqual({ dataDir: '.data/postgres', port: 54329, replicas: 0 });
     expect(config.db.runMigrations).toBe(true);
     expect(config.port).toBe(4000);
     expect(Object.isFrozen(config.db.pool)).toBe(true);

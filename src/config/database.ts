@@ -29,10 +29,44 @@ export interface DatabaseConfig {
   /** Statements slower than this are logged (ms). */
   slowQueryMs: number;
   /** Set when neither DATABASE_URL nor DB_HOST is given: the gateway starts its own PostgreSQL. */
-  embedded?: { dataDir: string; port: number };
+  embedded?: { dataDir: string; port: number; /** Streaming replicas to start beside it (EMBEDDED_PG_REPLICAS). */ replicas: number };
+  /** Streaming read replicas (DATABASE_REPLICA_URLS, DB_REPLICA_*; src/db/replicas.ts). */
+  replicas: ReplicaConfig;
   runMigrations: boolean;
   /** How long start-up keeps retrying an unreachable database before giving up (seconds). */
   connectTimeoutSeconds: number;
+}
+
+export interface ReplicaConfig {
+  /** Connection strings of the replicas (secret: they may hold passwords). */
+  urls: string[];
+  /** How long a read with a read-after position waits for a replica to replay it (ms). */
+  waitMs: number;
+  /** How long a token's mutation pins its reads to the mutation's WAL position (ms; 0 = off). */
+  pinMs: number;
+  /** Replay lag beyond which a replica leaves rotation (ms). */
+  maxLagMs: number;
+  /** Interval of the lag and reachability check (ms). */
+  checkMs: number;
+}
+
+function replicaConfig(r: Reader): ReplicaConfig {
+  const urls = (r.text('DATABASE_REPLICA_URLS') ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const [i, url] of urls.entries()) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError('DATABASE_REPLICA_URLS', `entry ${i + 1} is not a postgres:// or postgresql:// URL (comma-separated URLs)`);
+    }
+  }
+  return {
+    urls,
+    waitMs: r.int('DB_REPLICA_WAIT_MS'),
+    pinMs: r.int('DB_REPLICA_PIN_MS'),
+    maxLagMs: r.int('DB_REPLICA_MAX_LAG_MS'),
+    checkMs: r.int('DB_REPLICA_CHECK_MS'),
+  };
 }
 
 export function databaseConfig(r: Reader): DatabaseConfig {
@@ -72,7 +106,10 @@ export function databaseConfig(r: Reader): DatabaseConfig {
       maxUses: r.int('DB_POOL_MAX_USES'),
     },
     slowQueryMs: r.int('DB_SLOW_QUERY_MS'),
-    embedded: embedded ? { dataDir: r.text('EMBEDDED_PG_DATA_DIR')!, port: embeddedPort } : undefined,
+    embedded: embedded
+      ? { dataDir: r.text('EMBEDDED_PG_DATA_DIR')!, port: embeddedPort, replicas: r.int('EMBEDDED_PG_REPLICAS') }
+      : undefined,
+    replicas: replicaConfig(r),
     runMigrations: r.bool('DB_RUN_MIGRATIONS'),
     connectTimeoutSeconds: r.int('DB_CONNECT_TIMEOUT_SECONDS'),
   };

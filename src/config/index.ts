@@ -12,7 +12,7 @@ import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
 import { tunnelConfig, type TunnelConfig } from './tunnel';
 import { ConfigError, type Env } from './variable';
 
-export type { DatabaseConfig, SslMode } from './database';
+export type { DatabaseConfig, ReplicaConfig, SslMode } from './database';
 export type { HealthConfig, HealthThresholds } from './health';
 export type { Reader } from './reader';
 export type { InputLimits, RateLimitStore, SecurityConfig } from './security';

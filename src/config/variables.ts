@@ -210,6 +210,59 @@ export const VARIABLES = {
     default: 54329,
     description: 'port of the embedded PostgreSQL (used when neither DATABASE_URL nor DB_HOST is set)',
   },
+  DATABASE_REPLICA_URLS: {
+    section: 'Database',
+    kind: 'text',
+    format: 'comma-separated postgres:// URLs',
+    secret: true,
+    example: 'postgres://user:password@replica1:5432/taskmaster',
+    description:
+      'streaming read replicas of the database: queries are served by the least-loaded replica in rotation, mutations (and all they read) by the primary (docs/operations.md, Read replicas)',
+  },
+  DB_REPLICA_WAIT_MS: {
+    section: 'Database',
+    kind: 'integer',
+    min: 0,
+    max: 10_000,
+    default: 100,
+    description:
+      'how long a read sent with X-Read-After (or pinned by its token) waits for a replica to replay that WAL position before it goes to the primary',
+  },
+  DB_REPLICA_PIN_MS: {
+    section: 'Database',
+    kind: 'integer',
+    min: 0,
+    max: 600_000,
+    default: 5_000,
+    description:
+      "after a token's mutation, its reads wait for that mutation's WAL position for this long (ms, per gateway instance; 0 = off): clients that send no X-Read-After still read their writes",
+  },
+  DB_REPLICA_MAX_LAG_MS: {
+    section: 'Database',
+    kind: 'integer',
+    min: 1,
+    max: 3_600_000,
+    default: 10_000,
+    description:
+      'a replica whose replay lags more than this leaves rotation (its reads go to another replica or the primary) until it catches up',
+  },
+  DB_REPLICA_CHECK_MS: {
+    section: 'Database',
+    kind: 'integer',
+    min: 50,
+    max: 60_000,
+    default: 1_000,
+    description: "how often each replica's replay lag (bytes and seconds) and reachability are measured",
+  },
+  EMBEDDED_PG_REPLICAS: {
+    section: 'Database',
+    kind: 'integer',
+    min: 0,
+    max: 3,
+    default: 0,
+    description:
+      'streaming replicas of the embedded PostgreSQL to start for development, cloned once as pg_basebackup -R would (in folders beside EMBEDDED_PG_DATA_DIR, on the ports after EMBEDDED_PG_PORT)',
+  },
   EMBEDDED_PG_DATA_DIR: {
     section: 'Database',
     kind: 'text',

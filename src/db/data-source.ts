@@ -16,7 +16,7 @@ export interface Catalogue {
 /** For connections that only send SQL of their own (runSql's console pool, option checks). */
 export const NO_CATALOGUE: Catalogue = { entities: [], migrations: [] };
 
-function ssl(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
+export function sslOptions(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
   switch (db.sslMode) {
     case 'disable':
       return false;
@@ -39,7 +39,7 @@ export function dataSourceOptions(db: DatabaseConfig, catalogue: Catalogue, logg
   return {
     type: 'postgres',
     ...(db.url ? { url: db.url } : { host: db.host, port: db.port, database: db.name, username: db.user, password: db.password }),
-    ssl: ssl(db),
+    ssl: sslOptions(db),
     entities: catalogue.entities,
     migrations: catalogue.migrations,
     migrationsTableName: 'typeorm_migrations',

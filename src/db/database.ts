@@ -4,9 +4,13 @@ import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, type Catalogue } from './data-source';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
+import { streamingReplica, type StreamingReplica } from './embedded-replica';
+import { ReplicaSet } from './replicas';
 
 export interface Database {
   dataSource: DataSource;
+  /** The read replicas (DATABASE_REPLICA_URLS, EMBEDDED_PG_REPLICAS), when there are any. */
+  replicas?: ReplicaSet;
   close(): Promise<void>;
 }
 
@@ -97,30 +101,71 @@ export async function openControlDataSource(db: DatabaseConfig, catalogue: Catal
  */
 export async function openDatabase(db: DatabaseConfig, catalogue: Catalogue, logger: Logger): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
+  const embeddedReplicas: StreamingReplica[] = [];
+  const replicaUrls = [...db.replicas.urls];
+  const stopEmbedded = async () => {
+    for (const replica of embeddedReplicas) await replica.stop().catch(() => undefined);
+    await embedded?.stop();
+  };
   if (db.embedded) {
-    embedded = await startEmbeddedPostgres(
-      { ...db.embedded, user: db.user, password: db.password ?? 'postgres', database: db.name, persistent: true },
-      logger,
-    );
+    const password = db.password ?? 'postgres';
+    embedded = await startEmbeddedPostgres({ ...db.embedded, user: db.user, password, database: db.name, persistent: true }, logger);
+    // EMBEDDED_PG_REPLICAS: streaming replicas beside it, on the ports after EMBEDDED_PG_PORT.
+    try {
+      for (let i = 1; i <= db.embedded.replicas; i += 1) {
+        const port = db.embedded.port + i;
+        const replica = await streamingReplica(
+          {
+            primary: { port: db.embedded.port, user: db.user, password, dataDir: db.embedded.dataDir },
+            dataDir: `${db.embedded.dataDir}-replica-${i}`,
+            port,
+            slot: `taskmaster_replica_${i}`,
+          },
+          logger,
+        );
+        await replica.start();
+        embeddedReplicas.push(replica);
+        replicaUrls.push(
+          `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db.name)}`,
+        );
+        logger.info(`embedded PostgreSQL replica ${i} listening on 127.0.0.1:${port} (data in ${replica.dataDir})`);
+      }
+    } catch (error) {
+      await stopEmbedded();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `EMBEDDED_PG_REPLICAS=${db.embedded.replicas}: a replica of the embedded PostgreSQL did not start (${reason}); is a port after EMBEDDED_PG_PORT taken? Set EMBEDDED_PG_REPLICAS=0 to run without`,
+        { cause: error },
+      );
+    }
   }
   const dataSource = createDataSource(db, catalogue, logger);
+  let replicas: ReplicaSet | undefined;
   try {
     await connectWithRetry(dataSource, db, logger);
     if (db.runMigrations) {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       logger.info(applied.length > 0 ? `applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'database schema is up to date');
     }
+    if (replicaUrls.length > 0) {
+      replicas = new ReplicaSet(dataSource, replicaUrls, db, logger);
+      await replicas.start();
+      logger.info(`reading from ${replicaUrls.length} replica(s): ${replicas.replicas.map((r) => `${r.name} ${r.state}`).join(', ')}`);
+    }
   } catch (error) {
+    await replicas?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
-    await embedded?.stop();
+    await stopEmbedded();
     throw error;
   }
   return {
     dataSource,
+    replicas,
     async close() {
+      await replicas?.close();
       if (embedded) await destroyAndWaitForSockets(dataSource);
       else await dataSource.destroy();
-      await embedded?.stop();
+      await stopEmbedded();
     },
   };
 }

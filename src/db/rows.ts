@@ -1,5 +1,5 @@
 import type { DataSource, EntityTarget } from 'typeorm';
-import { ident, type Params } from './sql';
+import { ident, readRouter, type Params } from './sql';
 
 /**
  * Typed rows from one place. TypeORM's entity metadata knows every property ↔ column mapping;
@@ -103,9 +103,12 @@ export function entityColumns(db: DataSource, entity: EntityTarget<unknown>): En
 /**
  * Runs one statement and types its rows. The one place the driver's untyped rows are given a type:
  * `Row` is what the statement's select list makes of a row (`entityColumns(...).select` gives the
- * entity's shape).
+ * entity's shape). A read a replica may serve goes to one (src/db/replicas.ts).
  */
 export async function query<Row>(db: DataSource, sql: string, params: unknown[] = []): Promise<Row[]> {
-  const rows: Row[] = await db.query(sql, params);
-  return rows;
+  const primary = async (): Promise<Row[]> => {
+    const rows: Row[] = await db.query(sql, params);
+    return rows;
+  };
+  return readRouter(db)?.read<Row>(sql, params, primary) ?? primary();
 }

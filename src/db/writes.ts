@@ -1,6 +1,6 @@
 import { QueryRunnerAlreadyReleasedError, type DataSource, type QueryResult, type QueryRunner } from 'typeorm';
 import { OutcomeUnknownError } from '../errors';
-import { preparedQuery } from './sql';
+import { primaryQuery } from './sql';
 
 /** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
 export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -18,7 +18,7 @@ export function runnerQuery(runner: QueryRunner): Query {
  * (src/db/sql.ts): a connection lost under it is handed back broken there.
  */
 export function poolQuery(db: DataSource): Query {
-  return preparedQuery(db);
+  return primaryQuery(db);
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
 import type { HealthConfig } from '../config';
-import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats } from './pool-health.types';
+import type { ReplicaSnapshot } from '../db/replicas';
+import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats, type ReplicaStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -31,6 +32,7 @@ export class PoolHealthService {
   private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
   private lastUnavailableAt = 0;
   private listenerState?: () => ListenerStats;
+  private replicaState?: () => ReplicaSnapshot[];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,6 +65,11 @@ export class PoolHealthService {
   /** Where poolHealth reads the state of the subscriptions' change-log connection. */
   watchListener(state: () => ListenerStats): void {
     this.listenerState = state;
+  }
+
+  /** Where poolHealth reads the read replicas' state (src/db/replicas.ts). */
+  watchReplicas(state: () => ReplicaSnapshot[]): void {
+    this.replicaState = state;
   }
 
   /** The pg pool's own counters, read without touching the database. */
@@ -106,6 +113,9 @@ export class PoolHealthService {
         `subscriptions: the change-log connection is ${listener.status.toLowerCase()}${listener.lastError ? ` (${listener.lastError})` : ''}`,
       );
     }
+    const replicas = (this.replicaState?.() ?? []).map(replicaStats);
+    // A replica out of rotation degrades nothing but capacity: a reason, never UNHEALTHY (nor /ready).
+    for (const r of replicas) if (r.state !== 'UP') reasons.push(`read replica ${r.name} is ${r.state.toLowerCase()}: out of rotation`);
     if (status === HealthStatus.HEALTHY && reasons.length > 0) status = HealthStatus.DEGRADED;
 
     const { responseTimeMs, error: _error, appliedMigrations, ...stats } = probe;
@@ -115,7 +125,7 @@ export class PoolHealthService {
       pool,
       database: { ...stats, responseTimeMs },
       migrations: { applied: appliedMigrations?.length ?? null, pending },
-      replicas: [],
+      replicas,
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
       listener,
       checkedAt: new Date(),
@@ -164,6 +174,11 @@ export class PoolHealthService {
     const applied = new Set(probe.appliedMigrations);
     return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
   }
+}
+
+function replicaStats(r: ReplicaSnapshot): ReplicaStats {
+  const active = Math.max(r.pool.total - r.pool.idle, 0);
+  return { ...r, pool: { ...r.pool, active, utilizationPercent: Math.round((1000 * active) / r.pool.max) / 10 } };
 }
 
 function passwordOf(url: string | undefined): string {

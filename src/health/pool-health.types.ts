@@ -53,10 +53,29 @@ export class MigrationStats {
   @Field(() => [String], { description: 'Names of migrations this gateway knows but the database has not applied.' }) pending!: string[];
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A read replica. None exist yet: the list is empty.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A read replica (DATABASE_REPLICA_URLS): queries read from the replicas in rotation, mutations from the primary.',
+})
 export class ReplicaStats {
-  @Field() name!: string;
-  @Field(() => Float, { nullable: true }) lagSeconds!: number | null;
+  @Field({ description: 'host:port of the replica (no credentials).' }) name!: string;
+  @Field({
+    description:
+      'UP (in rotation), LAGGING (replay lag over DB_REPLICA_MAX_LAG_MS: out of rotation), DOWN (unreachable or failing: out of rotation), CONNECTING (not checked yet).',
+  })
+  state!: string;
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Seconds since the primary wrote the oldest WAL the replica has not replayed (0 when caught up); null before the first check.',
+  })
+  lagSeconds!: number | null;
+  @Field(() => Float, { nullable: true, description: "Bytes of the primary's WAL not yet replayed; null before the first check." })
+  lagBytes!: number | null;
+  @Field(() => PoolStats, { description: "The gateway's connection pool to this replica." }) pool!: PoolStats;
+  @Field(() => Float, { description: 'Statements this replica answered since the gateway started.' }) readsServed!: number;
+  @Field(() => String, { nullable: true, description: 'Why it was last taken out of rotation (an error code, no address).' })
+  lastError!: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'The limits in force (HEALTH_* variables).' })

@@ -27,6 +27,7 @@ import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
 import { query } from '../db/rows';
+import type { ReplicaSet } from '../db/replicas';
 import type { Logger } from '../logger';
 import { operationCost, SUBSCRIPTION_MIN_COST } from '../security/cost';
 import { createDocumentLimitRules } from '../security/limit.rules';
@@ -92,6 +93,8 @@ export interface LiveUpdatesOptions {
   db: DataSource;
   registry: Registry;
   path?: string;
+  /** Read replicas: a live event's reads go to one that has replayed the change (src/db/replicas.ts). */
+  replicas?: ReplicaSet;
 }
 
 /**
@@ -301,11 +304,16 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     return args;
   };
 
+  // Live events only: a replayed page was read from the primary just now, and is read there again.
+  const { replicas } = o;
+  const eventRoute =
+    replicas && ((event: ChangeEvent) => (event.receivedAt === undefined ? undefined : replicas.routeSince(event.receivedAt)));
+
   const server = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage; state?: SocketState }>(
     {
       schema,
       connectionInitWaitTimeout: sc.initTimeoutMs,
-      subscribe: (args) => subscribeShared(args, (args.contextValue as SubscriptionContext).shareKey),
+      subscribe: (args) => subscribeShared(args, (args.contextValue as SubscriptionContext).shareKey, eventRoute),
       async onConnect(ctx) {
         const state = stateOf(ctx);
         const params = ctx.connectionParams ?? {};
