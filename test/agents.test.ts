@@ -307,6 +307,48 @@ describe('cancelTask', () => {
     const missing = await t.gql(`mutation { cancelTask(id: "00000000-0000-4000-8000-000000000000") { id } }`);
     expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+  it('a cancel-requested run whose lease ends is CANCELLED, and so is its task, without a retry; heartbeats no longer extend it', async () => {
+    const [id] = await insertTasks('cancel-expired', 1, '3, 0, 0');
+    const c = await claim('cancel-expired', { leaseSeconds: 1 });
+    const asked = await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id });
+    expect(asked.body.data.cancelTask.status).toBe('IN_PROGRESS');
+    const beat = await t.gql(HEARTBEAT, { input: { id: c.id, leaseToken: c.leaseToken } });
+    expect(beat.body.data.heartbeatExecution).toMatchObject({ cancelRequested: true, leaseExpiresAt: c.leaseExpiresAt });
+    const deadline = Date.now() + 5_000;
+    let row = { status: 'running' };
+    while (row.status === 'running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      [row] = await t.db.query(`SELECT status, error_details FROM task_executions WHERE id = $1`, [c.id]);
+    }
+    expect(row).toEqual({
+      status: 'cancelled',
+      error_details: expect.objectContaining({ reason: 'LEASE_EXPIRED', cancelRequestedAt: expect.any(String) }),
+    });
+    const [task] = await t.db.query(`SELECT status, attempts, run_after, completed_at FROM tasks WHERE id = $1`, [id]);
+    expect(task).toMatchObject({ status: 'cancelled', attempts: 1, run_after: null, completed_at: expect.any(Date) });
+    expect(await claim('cancel-expired')).toBeNull();
+    const late = await t.gql(FINISH, { input: { id: c.id, status: 'SUCCEEDED', leaseToken: c.leaseToken } });
+    expect(late.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', detail: 'LEASE_LOST' });
+    const audits = await t.db.query(
+      `SELECT entity, count(*)::int AS n FROM audit_log WHERE operation = 'reapExpiredLease' AND entity_id = ANY($1::text[]) GROUP BY 1 ORDER BY 1`,
+      [[id, c.id]],
+    );
+    expect(audits).toEqual([
+      { entity: 'task', n: 1 },
+      { entity: 'task_execution', n: 1 },
+    ]);
+  });
+
+  it('a cancel-requested run the agent finishes FAILED cancels its task instead of retrying it', async () => {
+    const [id] = await insertTasks('cancel-failed', 1, '3, 0, 0');
+    const c = await claim('cancel-failed', { leaseSeconds: 60 });
+    await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id });
+    const done = await t.gql(FINISH, { input: { id: c.id, status: 'FAILED', leaseToken: c.leaseToken, errorDetails: { stopped: true } } });
+    expect(done.body.data.finishExecution.status).toBe('FAILED');
+    const [task] = await t.db.query(`SELECT status, attempts, last_error FROM tasks WHERE id = $1`, [id]);
+    expect(task).toEqual({ status: 'cancelled', attempts: 1, last_error: { stopped: true } });
+    expect(await claim('cancel-failed')).toBeNull();
+  });
 });
 
 describe('queueStats', () => {
