@@ -10,6 +10,7 @@
 //     node bench/agents.cjs [tasks] [agent counts, comma-separated] [rounds]
 // graphile-worker comes from bench/peer (npm --prefix bench/peer install). ROUNDS > 1 alternates the
 // two sides and reports medians. GW_POOL (default: concurrency + 2) sizes graphile-worker's pool.
+// ONLY=gateway or ONLY=graphile-worker runs one side (for profiling one of them).
 const { Client } = require('pg');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');
@@ -21,6 +22,7 @@ const token = process.env.TOKEN;
 const TASKS = Number(process.argv[2] ?? 2000);
 const AGENTS = (process.argv[3] ?? '1,16,64').split(',').map(Number);
 const ROUNDS = Number(process.argv[4] ?? 1);
+const ONLY = process.env.ONLY;
 
 async function gql(query, variables) {
   const res = await fetch(url, {
@@ -37,6 +39,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const median = (xs) => pct(xs, 0.5);
 
 async function gateway(db, agents) {
+  if (ONLY === 'graphile-worker') return { jobsPerSecond: NaN, p50: NaN, p95: NaN, errors: 0, exact: true };
   const type = `bench-${agents}-${Date.now()}`;
   await db.query(`INSERT INTO tasks (title, type, priority) SELECT 'bench ' || i, $1, i % 10 FROM generate_series(1, $2::int) i`, [
     type,
@@ -71,6 +74,7 @@ async function gateway(db, agents) {
 }
 
 async function graphileWorker(gw, db, concurrency) {
+  if (ONLY === 'gateway') return { jobsPerSecond: NaN, errors: 0, exact: true };
   const name = `noop_${concurrency}_${Date.now()}`;
   const utils = await gw.makeWorkerUtils({ connectionString: process.env.DATABASE_URL });
   await utils.migrate();

@@ -244,9 +244,11 @@ describe('dependencies', () => {
     return res.body.data.createTask;
   };
   const depend = (taskId: string, dependsOn: string[]) =>
-    t.gql(`mutation($input: AddTaskDependenciesInput!) { addTaskDependencies(input: $input) { id dependsOn { id } blockedBy { id } } }`, {
-      input: { taskId, dependsOn },
-    });
+    t.gql(
+      `mutation($input: AddTaskDependenciesInput!) {
+         addTaskDependencies(input: $input) { id dependsOn { totalCount nodes { id } } blockedBy { nodes { id } } } }`,
+      { input: { taskId, dependsOn } },
+    );
 
   it('A -> B -> C: each is claimed only after the one before completes; a cycle is refused, naming it', async () => {
     // C is the oldest and highest priority: only the dependencies hold it back
@@ -256,7 +258,11 @@ describe('dependencies', () => {
     expect(b).toMatchObject({ maxAttempts: 2, timeoutSeconds: 30, attempts: 0, lastError: null });
     expect((await depend(b.id, [a.id])).body.errors).toBeUndefined();
     const added = await depend(c.id, [b.id]);
-    expect(added.body.data.addTaskDependencies).toEqual({ id: c.id, dependsOn: [{ id: b.id }], blockedBy: [{ id: b.id }] });
+    expect(added.body.data.addTaskDependencies).toEqual({
+      id: c.id,
+      dependsOn: { totalCount: 1, nodes: [{ id: b.id }] },
+      blockedBy: { nodes: [{ id: b.id }] },
+    });
 
     const cycle = await depend(a.id, [c.id]);
     expect(cycle.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -271,8 +277,70 @@ describe('dependencies', () => {
       const done = await t.gql(FINISH, { input: { id: claimed.id, status: 'SUCCEEDED', leaseToken: claimed.leaseToken } });
       expect(done.body.errors).toBeUndefined();
     }
-    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status dependents { id } blockedBy { id } } }`, { id: b.id });
-    expect(read.body.data.task).toEqual({ status: 'COMPLETED', dependents: [{ id: c.id }], blockedBy: [] });
+    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status dependents { nodes { id } } blockedBy { totalCount } } }`, {
+      id: b.id,
+    });
+    expect(read.body.data.task).toEqual({ status: 'COMPLETED', dependents: { nodes: [{ id: c.id }] }, blockedBy: { totalCount: 0 } });
+  });
+
+  it('dependsOn, dependents and blockedBy are connections (paged, counted), read with the task in one statement', async () => {
+    const deps = { type: 'connections' };
+    const deploy = await create('deploy', deps);
+    const [test, review, lint] = [await create('test', deps), await create('review', deps), await create('lint', deps)];
+    expect((await depend(deploy.id, [test.id, review.id, lint.id])).body.errors).toBeUndefined();
+    await t.db.query(`UPDATE tasks SET status = 'completed' WHERE id = $1`, [review.id]);
+    const q = `query($id: UUID!, $after: String) { task(id: $id) {
+        dependsOn(first: 2, after: $after, orderBy: [{ field: CREATED_AT, direction: ASC }]) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id dependents { totalCount nodes { id } } } }
+        blockedBy(orderBy: [{ field: CREATED_AT, direction: ASC }]) { totalCount nodes { id status } }
+        pendingOnly: dependsOn(filter: { status: [PENDING] }) { totalCount } } }`;
+    const first = await t.gql(q, { id: deploy.id });
+    expect(first.body.errors).toBeUndefined();
+    expect(first.headers.get('x-sql-statements')).toBe('1');
+    const page = first.body.data.task;
+    expect(page.dependsOn).toMatchObject({
+      totalCount: 3,
+      pageInfo: { hasNextPage: true },
+      nodes: [
+        { id: test.id, dependents: { totalCount: 1, nodes: [{ id: deploy.id }] } },
+        { id: review.id, dependents: { totalCount: 1, nodes: [{ id: deploy.id }] } },
+      ],
+    });
+    expect(page.blockedBy).toEqual({
+      totalCount: 2,
+      nodes: [
+        { id: test.id, status: 'PENDING' },
+        { id: lint.id, status: 'PENDING' },
+      ],
+    });
+    expect(page.pendingOnly).toEqual({ totalCount: 2 });
+    const next = await t.gql(q, { id: deploy.id, after: page.dependsOn.pageInfo.endCursor });
+    expect(next.body.data.task.dependsOn).toMatchObject({ pageInfo: { hasNextPage: false }, nodes: [{ id: lint.id }] });
+    // the same through the loaders (a task the planner did not read: a mutation's answer), in one statement per connection
+    const viaLoaders = await depend(deploy.id, [lint.id]);
+    expect(viaLoaders.body.data.addTaskDependencies).toMatchObject({ dependsOn: { totalCount: 3 }, blockedBy: { nodes: [{}, {}] } });
+  });
+
+  it('a dependency that fails for good leaves its dependents PENDING and unclaimable; blockedBy shows it FAILED', async () => {
+    const build = await create('build', { type: 'fails', maxAttempts: 1 });
+    const ship = await create('ship', { type: 'fails', priority: 9 });
+    expect((await depend(ship.id, [build.id])).body.errors).toBeUndefined();
+    const c = await claim('fails');
+    expect(c.task.id).toBe(build.id);
+    const failed = await t.gql(FINISH, { input: { id: c.id, status: 'FAILED', leaseToken: c.leaseToken, errorDetails: { exit: 1 } } });
+    expect(failed.body.errors).toBeUndefined();
+    expect(await claim('fails')).toBeNull();
+    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status blockedBy { nodes { id status lastError } } } }`, { id: ship.id });
+    expect(read.body.data.task).toEqual({
+      status: 'PENDING',
+      blockedBy: { nodes: [{ id: build.id, status: 'FAILED', lastError: { exit: 1 } }] },
+    });
+    // retried (back to PENDING) and completed, the dependent becomes claimable
+    await t.gql(`mutation($id: UUID!) { updateTaskStatus(input: { id: $id, status: PENDING }) { status } }`, { id: build.id });
+    const again = await claim('fails');
+    expect(again.task.id).toBe(build.id);
+    await t.gql(FINISH, { input: { id: again.id, status: 'SUCCEEDED', leaseToken: again.leaseToken } });
+    expect((await claim('fails')).task.id).toBe(ship.id);
   });
 
   it('refuses a backoff whose maximum is below its minimum, changing nothing', async () => {
