@@ -9,7 +9,7 @@ import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
-import { FinishExecutionInput, StartExecutionInput } from './execution.inputs';
+import { FinishExecutionInput, LeaseTokenField, StartExecutionInput } from './execution.inputs';
 import {
   clearExecutionLoaders,
   executionByIdLoader,
@@ -36,7 +36,7 @@ export class AppendExecutionLogInput {
   @Field(() => [JSONScalar], { description: `1 to ${MAX_LOG_ENTRIES} JSON values, appended in order.` })
   entries!: unknown[];
 
-  @Field(() => String, { nullable: true, description: 'Required for a claimed execution (claimTask): its lease token.' })
+  @LeaseTokenField()
   leaseToken?: string | null;
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -23,6 +23,7 @@ import type { Context } from '../graphql/context';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import { TaskExecution } from '../executions/execution.entity';
 import { clearExecutionLoaders } from '../executions/execution.loaders';
+import { LeaseTokenField } from '../executions/execution.inputs';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 import type { ClaimedExecution } from './queue.service';
@@ -98,9 +99,7 @@ export class HeartbeatExecutionInput {
   @Field(() => UUIDScalar)
   id!: string;
 
-  @Field({ description: 'The leaseToken claimTask answered.' })
-  @IsString()
-  @MaxLength(200)
+  @LeaseTokenField(true)
   leaseToken!: string;
 
   @Field(() => JSONScalar, { nullable: true, description: 'What the agent has done so far (stored as Execution.progress).' })
