@@ -10,12 +10,15 @@
 //     node bench/agents.cjs [tasks] [agent counts, comma-separated] [rounds]
 // graphile-worker comes from bench/peer (npm --prefix bench/peer install). ROUNDS > 1 alternates the
 // two sides and reports medians. GW_POOL (default: concurrency + 2) sizes graphile-worker's pool.
-// ONLY=gateway or ONLY=graphile-worker runs one side (for profiling one of them).
+// ONLY=gateway or ONLY=graphile-worker runs one side (for profiling one of them). After seeding, each
+// side's queue table is ANALYZEd (not timed), as autovacuum would have done on a server where it is on
+// (it is off on the shared PostgreSQL here, and a claim planned on no statistics sorts every ready
+// task: bench/RESULTS.md); ANALYZE=0 leaves the statistics as they are.
 const { Client } = require('pg');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { fetch } = globalThis;
+const { fetch, setTimeout } = globalThis;
 
 const url = process.env.GATEWAY_URL ?? 'http://127.0.0.1:4000/graphql';
 const token = process.env.TOKEN;
@@ -23,6 +26,7 @@ const TASKS = Number(process.argv[2] ?? 2000);
 const AGENTS = (process.argv[3] ?? '1,16,64').split(',').map(Number);
 const ROUNDS = Number(process.argv[4] ?? 1);
 const ONLY = process.env.ONLY;
+const ANALYZE = process.env.ANALYZE !== '0';
 
 async function gql(query, variables) {
   const res = await fetch(url, {
@@ -45,6 +49,7 @@ async function gateway(db, agents) {
     type,
     TASKS,
   ]);
+  if (ANALYZE) await db.query('ANALYZE tasks, task_dependencies');
   const claims = [];
   let errors = 0;
   const started = performance.now();
@@ -80,6 +85,7 @@ async function graphileWorker(gw, db, concurrency) {
   await utils.migrate();
   await utils.addJobs(Array.from({ length: TASKS }, (_, i) => ({ identifier: name, payload: { i } })));
   await utils.release();
+  if (ANALYZE) await db.query('ANALYZE graphile_worker._private_jobs, graphile_worker._private_tasks');
   const seen = new Map();
   let errors = 0;
   let resolveDone;
@@ -102,8 +108,15 @@ async function graphileWorker(gw, db, concurrency) {
   await done;
   const seconds = (performance.now() - started) / 1000;
   await runner.stop();
-  const [left] = (await db.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = $1`, [name])).rows;
-  const exact = seen.size === TASKS && [...seen.values()].every((n) => n === 1) && left.n === 0;
+  // job:success is emitted before the job's row is deleted: give the last completions a moment to commit
+  let left = { n: -1 };
+  for (let i = 0; i < 50 && left.n !== 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    [left] = (await db.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = $1`, [name])).rows;
+  }
+  const twice = [...seen.values()].filter((n) => n > 1).length;
+  const exact = seen.size === TASKS && twice === 0 && left.n === 0;
+  if (!exact) console.error(`graphile-worker at ${concurrency}: ${seen.size} jobs succeeded, ${twice} more than once, ${left.n} left`);
   return { jobsPerSecond: TASKS / seconds, errors, exact };
 }
 
@@ -112,7 +125,7 @@ async function graphileWorker(gw, db, concurrency) {
   const gw = await import(peer.resolve('graphile-worker'));
   const db = new Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
-  console.log(`${TASKS} tasks/jobs per run, ${ROUNDS} round(s); gateway ${url}`);
+  console.log(`${TASKS} tasks/jobs per run, ${ROUNDS} round(s), ANALYZE after seeding: ${ANALYZE}; gateway ${url}`);
   for (const agents of AGENTS) {
     const ours = [];
     const theirs = [];
