@@ -9,7 +9,9 @@
 //   GATEWAY_URL=http://127.0.0.1:4000/graphql TOKEN=<operator token> DATABASE_URL=postgres://... \
 //     node bench/agents.cjs [tasks] [agent counts, comma-separated] [rounds]
 // graphile-worker comes from bench/peer (npm --prefix bench/peer install). ROUNDS > 1 alternates the
-// two sides and reports medians. GW_POOL (default: concurrency + 2) sizes graphile-worker's pool.
+// two sides and reports medians. GW_POOL (default: concurrency + 2, at most 20,
+// so a shared server's max_connections holds; the gateway's own pool is DB_POOL_MAX, default 10)
+// sizes graphile-worker's pool.
 // ONLY=gateway or ONLY=graphile-worker runs one side (for profiling one of them). After seeding, each
 // side's queue table is ANALYZEd (not timed), as autovacuum would have done on a server where it is on
 // (it is off on the shared PostgreSQL here, and a claim planned on no statistics sorts every ready
@@ -94,7 +96,7 @@ async function graphileWorker(gw, db, concurrency) {
   const runner = await gw.run({
     connectionString: process.env.DATABASE_URL,
     concurrency,
-    maxPoolSize: Number(process.env.GW_POOL ?? concurrency + 2),
+    maxPoolSize: Number(process.env.GW_POOL ?? Math.min(concurrency + 2, 20)),
     noHandleSignals: true,
     pollInterval: 1000,
     logger: new gw.Logger(() => () => {}),
