@@ -30,6 +30,7 @@ import { TaskResolver } from './tasks/task.resolver';
 import { TaskService } from './tasks/task.service';
 import { QueueResolver, TaskDependencyResolver } from './queue/queue.resolver';
 import { DependencyService } from './queue/dependency.service';
+import { TASK_DEPENDENCY_RELATIONS } from './queue/dependency.query';
 import { QueueService } from './queue/queue.service';
 import { TunnelResolver } from './tunnel/tunnel.resolver';
 import { TunnelService } from './tunnel/tunnel.service';
@@ -112,7 +113,7 @@ export function createGatewaySchema(inputLimits: InputLimits = DEFAULT_INPUT_LIM
   return createSchema({
     resolvers,
     plannedNodes: [TASK_NODE, EXECUTION_NODE, LOG_ENTRY_NODE],
-    plannedRelations: [TASK_EXECUTION_RELATIONS],
+    plannedRelations: [TASK_EXECUTION_RELATIONS, TASK_DEPENDENCY_RELATIONS],
     pubSub: NO_IN_MEMORY_PUBSUB,
     checkArguments: (info, args) => checkArgumentSizes(info, args, inputLimits, LIST_CAPS),
   });

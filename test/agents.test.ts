@@ -36,13 +36,15 @@ async function insertTasks(type: string, n: number, extra = ''): Promise<string[
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
 
 describe('claimTask', () => {
-  it('50 concurrent agents claim and finish 300 ready tasks, each exactly once, with no error', async () => {
-    const ids = await insertTasks('bulk', 300);
+  it('50 concurrent agents claim and finish 2,000 ready tasks, each exactly once, in priority order, with no error', async () => {
+    const TASKS = 2000;
+    const AGENTS = 50;
+    const ids = await insertTasks('bulk', TASKS);
     const latencies: number[] = [];
     const errors: unknown[] = [];
     const started = Date.now();
     await Promise.all(
-      Array.from({ length: 50 }, async () => {
+      Array.from({ length: AGENTS }, async () => {
         for (;;) {
           const t0 = performance.now();
           const res = await t.gql(CLAIM, { input: { agentType: 'bulk-agent', filter: { taskTypes: ['bulk'] }, leaseSeconds: 60 } });
@@ -56,22 +58,37 @@ describe('claimTask', () => {
       }),
     );
     const seconds = (Date.now() - started) / 1000;
-    console.log(`50 agents, 300 tasks: ${(300 / seconds).toFixed(0)} claims/s, claim p95 ${p95(latencies).toFixed(1)} ms`);
+    console.log(
+      `${AGENTS} agents, ${TASKS} tasks: ${(TASKS / seconds).toFixed(0)} claims/s, claim p95 ${p95(latencies).toFixed(1)} ms (${seconds.toFixed(1)} s)`,
+    );
     expect(errors).toEqual([]);
     const [counts] = await t.db.query(
       `SELECT count(*)::int AS executions, count(DISTINCT task_id)::int AS tasks, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
        FROM task_executions WHERE task_id = ANY($1::uuid[])`,
       [ids],
     );
-    expect(counts).toEqual({ executions: 300, tasks: 300, succeeded: 300 });
+    expect(counts).toEqual({ executions: TASKS, tasks: TASKS, succeeded: TASKS });
     const [left] = await t.db.query(`SELECT count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[]) AND status <> 'completed'`, [ids]);
     expect(left.n).toBe(0);
     const [audits] = await t.db.query(
       `SELECT count(*)::int AS n FROM audit_log WHERE operation = 'claimTask' AND entity = 'task' AND entity_id = ANY($1::text[])`,
       [ids],
     );
-    expect(audits.n).toBe(300);
-  });
+    expect(audits.n).toBe(TASKS);
+    // Claim order under load: a task is claimed only once every higher-priority one is claimed or
+    // being claimed, so in claim order no task comes more than AGENTS places after a lower one.
+    const order: { priority: number }[] = await t.db.query(
+      `SELECT t.priority FROM task_executions e JOIN tasks t ON t.id = e.task_id WHERE e.task_id = ANY($1::uuid[]) ORDER BY e.created_at, e.id`,
+      [ids],
+    );
+    const firstAt = new Map<number, number>();
+    const lastAt = new Map<number, number>();
+    order.forEach(({ priority }, i) => {
+      if (!firstAt.has(priority)) firstAt.set(priority, i);
+      lastAt.set(priority, i);
+    });
+    for (let p = 0; p < 4; p++) expect(lastAt.get(p + 1)!).toBeLessThan(firstAt.get(p)! + AGENTS);
+  }, 120_000);
 
   it('takes the highest priority first, then the oldest; answers null when nothing is ready', async () => {
     const [low] = await insertTasks('order', 1);
@@ -120,6 +137,7 @@ describe('leases', () => {
   it('an agent that stops heartbeating loses its task to attempt 2; its late finish is LEASE_LOST', async () => {
     const [id] = await insertTasks('lease', 1);
     const first = await claim('lease', { leaseSeconds: 1 });
+    const claimedAt = Date.now();
     expect(first.attempt).toBe(1);
     const deadline = Date.now() + 5_000;
     let second = null;
@@ -128,6 +146,8 @@ describe('leases', () => {
       second = await claim('lease', { leaseSeconds: 60 });
     }
     expect(second).toMatchObject({ attempt: 2, task: { id } });
+    // claimable again within lease (1 s) + reaper interval (0.1 s), grace 0 and no backoff here, plus the polling's slack
+    expect(Date.now() - claimedAt).toBeLessThan(1_000 + 100 + 500);
     const late = await t.gql(FINISH, { input: { id: first.id, status: 'SUCCEEDED', leaseToken: first.leaseToken } });
     expect(late.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', detail: 'LEASE_LOST' });
     const lateBeat = await t.gql(HEARTBEAT, { input: { id: first.id, leaseToken: first.leaseToken } });
@@ -247,9 +267,11 @@ describe('dependencies', () => {
     return res.body.data.createTask;
   };
   const depend = (taskId: string, dependsOn: string[]) =>
-    t.gql(`mutation($input: AddTaskDependenciesInput!) { addTaskDependencies(input: $input) { id dependsOn { id } blockedBy { id } } }`, {
-      input: { taskId, dependsOn },
-    });
+    t.gql(
+      `mutation($input: AddTaskDependenciesInput!) {
+         addTaskDependencies(input: $input) { id dependsOn { totalCount nodes { id } } blockedBy { nodes { id } } } }`,
+      { input: { taskId, dependsOn } },
+    );
 
   it('A -> B -> C: each is claimed only after the one before completes; a cycle is refused, naming it', async () => {
     // C is the oldest and highest priority: only the dependencies hold it back
@@ -259,7 +281,11 @@ describe('dependencies', () => {
     expect(b).toMatchObject({ maxAttempts: 2, timeoutSeconds: 30, attempts: 0, lastError: null });
     expect((await depend(b.id, [a.id])).body.errors).toBeUndefined();
     const added = await depend(c.id, [b.id]);
-    expect(added.body.data.addTaskDependencies).toEqual({ id: c.id, dependsOn: [{ id: b.id }], blockedBy: [{ id: b.id }] });
+    expect(added.body.data.addTaskDependencies).toEqual({
+      id: c.id,
+      dependsOn: { totalCount: 1, nodes: [{ id: b.id }] },
+      blockedBy: { nodes: [{ id: b.id }] },
+    });
 
     const cycle = await depend(a.id, [c.id]);
     expect(cycle.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -274,8 +300,70 @@ describe('dependencies', () => {
       const done = await t.gql(FINISH, { input: { id: claimed.id, status: 'SUCCEEDED', leaseToken: claimed.leaseToken } });
       expect(done.body.errors).toBeUndefined();
     }
-    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status dependents { id } blockedBy { id } } }`, { id: b.id });
-    expect(read.body.data.task).toEqual({ status: 'COMPLETED', dependents: [{ id: c.id }], blockedBy: [] });
+    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status dependents { nodes { id } } blockedBy { totalCount } } }`, {
+      id: b.id,
+    });
+    expect(read.body.data.task).toEqual({ status: 'COMPLETED', dependents: { nodes: [{ id: c.id }] }, blockedBy: { totalCount: 0 } });
+  });
+
+  it('dependsOn, dependents and blockedBy are connections (paged, counted), read with the task in one statement', async () => {
+    const deps = { type: 'connections' };
+    const deploy = await create('deploy', deps);
+    const [test, review, lint] = [await create('test', deps), await create('review', deps), await create('lint', deps)];
+    expect((await depend(deploy.id, [test.id, review.id, lint.id])).body.errors).toBeUndefined();
+    await t.db.query(`UPDATE tasks SET status = 'completed' WHERE id = $1`, [review.id]);
+    const q = `query($id: UUID!, $after: String) { task(id: $id) {
+        dependsOn(first: 2, after: $after, orderBy: [{ field: CREATED_AT, direction: ASC }]) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id dependents { totalCount nodes { id } } } }
+        blockedBy(orderBy: [{ field: CREATED_AT, direction: ASC }]) { totalCount nodes { id status } }
+        pendingOnly: dependsOn(filter: { status: [PENDING] }) { totalCount } } }`;
+    const first = await t.gql(q, { id: deploy.id });
+    expect(first.body.errors).toBeUndefined();
+    expect(first.headers.get('x-sql-statements')).toBe('1');
+    const page = first.body.data.task;
+    expect(page.dependsOn).toMatchObject({
+      totalCount: 3,
+      pageInfo: { hasNextPage: true },
+      nodes: [
+        { id: test.id, dependents: { totalCount: 1, nodes: [{ id: deploy.id }] } },
+        { id: review.id, dependents: { totalCount: 1, nodes: [{ id: deploy.id }] } },
+      ],
+    });
+    expect(page.blockedBy).toEqual({
+      totalCount: 2,
+      nodes: [
+        { id: test.id, status: 'PENDING' },
+        { id: lint.id, status: 'PENDING' },
+      ],
+    });
+    expect(page.pendingOnly).toEqual({ totalCount: 2 });
+    const next = await t.gql(q, { id: deploy.id, after: page.dependsOn.pageInfo.endCursor });
+    expect(next.body.data.task.dependsOn).toMatchObject({ pageInfo: { hasNextPage: false }, nodes: [{ id: lint.id }] });
+    // the same through the loaders (a task the planner did not read: a mutation's answer), in one statement per connection
+    const viaLoaders = await depend(deploy.id, [lint.id]);
+    expect(viaLoaders.body.data.addTaskDependencies).toMatchObject({ dependsOn: { totalCount: 3 }, blockedBy: { nodes: [{}, {}] } });
+  });
+
+  it('a dependency that fails for good leaves its dependents PENDING and unclaimable; blockedBy shows it FAILED', async () => {
+    const build = await create('build', { type: 'fails', maxAttempts: 1 });
+    const ship = await create('ship', { type: 'fails', priority: 9 });
+    expect((await depend(ship.id, [build.id])).body.errors).toBeUndefined();
+    const c = await claim('fails');
+    expect(c.task.id).toBe(build.id);
+    const failed = await t.gql(FINISH, { input: { id: c.id, status: 'FAILED', leaseToken: c.leaseToken, errorDetails: { exit: 1 } } });
+    expect(failed.body.errors).toBeUndefined();
+    expect(await claim('fails')).toBeNull();
+    const read = await t.gql(`query($id: UUID!) { task(id: $id) { status blockedBy { nodes { id status lastError } } } }`, { id: ship.id });
+    expect(read.body.data.task).toEqual({
+      status: 'PENDING',
+      blockedBy: { nodes: [{ id: build.id, status: 'FAILED', lastError: { exit: 1 } }] },
+    });
+    // retried (back to PENDING) and completed, the dependent becomes claimable
+    await t.gql(`mutation($id: UUID!) { updateTaskStatus(input: { id: $id, status: PENDING }) { status } }`, { id: build.id });
+    const again = await claim('fails');
+    expect(again.task.id).toBe(build.id);
+    await t.gql(FINISH, { input: { id: again.id, status: 'SUCCEEDED', leaseToken: again.leaseToken } });
+    expect((await claim('fails')).task.id).toBe(ship.id);
   });
 
   it('refuses a backoff whose maximum is below its minimum, changing nothing', async () => {
@@ -309,6 +397,48 @@ describe('cancelTask', () => {
     expect(task.status).toBe('cancelled');
     const missing = await t.gql(`mutation { cancelTask(id: "00000000-0000-4000-8000-000000000000") { id } }`);
     expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+  it('a cancel-requested run whose lease ends is CANCELLED, and so is its task, without a retry; heartbeats no longer extend it', async () => {
+    const [id] = await insertTasks('cancel-expired', 1, '3, 0, 0');
+    const c = await claim('cancel-expired', { leaseSeconds: 1 });
+    const asked = await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id });
+    expect(asked.body.data.cancelTask.status).toBe('IN_PROGRESS');
+    const beat = await t.gql(HEARTBEAT, { input: { id: c.id, leaseToken: c.leaseToken } });
+    expect(beat.body.data.heartbeatExecution).toMatchObject({ cancelRequested: true, leaseExpiresAt: c.leaseExpiresAt });
+    const deadline = Date.now() + 5_000;
+    let row = { status: 'running' };
+    while (row.status === 'running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      [row] = await t.db.query(`SELECT status, error_details FROM task_executions WHERE id = $1`, [c.id]);
+    }
+    expect(row).toEqual({
+      status: 'cancelled',
+      error_details: expect.objectContaining({ reason: 'LEASE_EXPIRED', cancelRequestedAt: expect.any(String) }),
+    });
+    const [task] = await t.db.query(`SELECT status, attempts, run_after, completed_at FROM tasks WHERE id = $1`, [id]);
+    expect(task).toMatchObject({ status: 'cancelled', attempts: 1, run_after: null, completed_at: expect.any(Date) });
+    expect(await claim('cancel-expired')).toBeNull();
+    const late = await t.gql(FINISH, { input: { id: c.id, status: 'SUCCEEDED', leaseToken: c.leaseToken } });
+    expect(late.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', detail: 'LEASE_LOST' });
+    const audits = await t.db.query(
+      `SELECT entity, count(*)::int AS n FROM audit_log WHERE operation = 'reapExpiredLease' AND entity_id = ANY($1::text[]) GROUP BY 1 ORDER BY 1`,
+      [[id, c.id]],
+    );
+    expect(audits).toEqual([
+      { entity: 'task', n: 1 },
+      { entity: 'task_execution', n: 1 },
+    ]);
+  });
+
+  it('a cancel-requested run the agent finishes FAILED cancels its task instead of retrying it', async () => {
+    const [id] = await insertTasks('cancel-failed', 1, '3, 0, 0');
+    const c = await claim('cancel-failed', { leaseSeconds: 60 });
+    await t.gql(`mutation($id: UUID!) { cancelTask(id: $id) { status } }`, { id });
+    const done = await t.gql(FINISH, { input: { id: c.id, status: 'FAILED', leaseToken: c.leaseToken, errorDetails: { stopped: true } } });
+    expect(done.body.data.finishExecution.status).toBe('FAILED');
+    const [task] = await t.db.query(`SELECT status, attempts, last_error FROM tasks WHERE id = $1`, [id]);
+    expect(task).toEqual({ status: 'cancelled', attempts: 1, last_error: { stopped: true } });
+    expect(await claim('cancel-failed')).toBeNull();
   });
 });
 

@@ -1,10 +1,26 @@
-import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ArgsType, Field, InputType } from 'type-graphql';
 import { ConnectionArgs } from '../graphql/connection';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject, type JSONValue } from '../graphql/scalars';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { ExecutionStatus, type TaskExecution } from './execution.entity';
 import { LogLevel } from './log-entry.entity';
+
+/**
+ * The `leaseToken` of the inputs that act on a claimed execution (finishExecution,
+ * appendExecutionLog: optional, required only for a claimed run; heartbeatExecution: required).
+ */
+export function LeaseTokenField(required = false): PropertyDecorator {
+  return (target, key) => {
+    Field(() => String, {
+      nullable: !required,
+      description: `${required ? 'The' : 'Required for a claimed execution (claimTask): the'} leaseToken claimTask answered. One no longer current is CONFLICT, detail LEASE_LOST.`,
+    })(target, key);
+    if (!required) IsOptional()(target, key);
+    IsString()(target, key);
+    MaxLength(200)(target, key);
+  };
+}
 
 export const FINISHED_EXECUTION_STATUSES = [ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED] as const;
 
@@ -38,10 +54,7 @@ export class FinishExecutionInput implements Partial<TaskExecution> {
   @Field(() => JSONScalar, { nullable: true, description: 'What went wrong, for FAILED runs.' })
   errorDetails?: JSONValue;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'Required for a claimed execution (claimTask): its lease token. One no longer current is CONFLICT, detail LEASE_LOST.',
-  })
+  @LeaseTokenField()
   leaseToken?: string | null;
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -9,7 +9,7 @@ import { connectionSelection, selectedFields } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { taskByIdLoader } from '../tasks/task.loaders';
 import { TaskExecution } from './execution.entity';
-import { FinishExecutionInput, LogEntriesArgs, StartExecutionInput } from './execution.inputs';
+import { FinishExecutionInput, LeaseTokenField, LogEntriesArgs, StartExecutionInput } from './execution.inputs';
 import {
   clearExecutionLoaders,
   executionByIdLoader,
@@ -46,7 +46,7 @@ export class AppendExecutionLogInput {
   @Field(() => [JSONScalar], { description: `1 to ${MAX_LOG_ENTRIES} JSON values, appended in order.` })
   entries!: unknown[];
 
-  @Field(() => String, { nullable: true, description: 'Required for a claimed execution (claimTask): its lease token.' })
+  @LeaseTokenField()
   leaseToken?: string | null;
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -28,6 +28,8 @@ export interface RowSet {
   where: string[];
   params: Params;
   ordering: Ordering;
+  /** The table joined to another (e.g. a link table a page of related rows is read through); default the table's own FROM. */
+  from?: string;
 }
 
 /** A table read as a GraphQL type: a NodeSpec when the read planner reads it, or just where its rows are. */
@@ -90,10 +92,14 @@ export class TableReads<T extends { id: string }> {
     return fetchPage<T>(this.db, q, plan, r.withTotal);
   }
 
-  /** A page for each parent, all in one statement; `parentColumn` is the child's column holding the parent id. */
+  /**
+   * A page for each parent, all in one statement; `parentColumn` is the child's column holding the
+   * parent id (qualified, `d.task_id`, when it is a column of a table `rows.from` joins).
+   */
   async pagesByParent(parentColumn: string, parentIds: readonly string[], r: PageRequest, rows: RowSet): Promise<Connection<T>[]> {
     const { query: q, plan } = this.pageQuery(r, rows);
-    return fetchPagesByParent<T>(this.db, q, `${this.table.alias}.${parentColumn}`, parentIds, plan, r.withTotal);
+    const column = parentColumn.includes('.') ? parentColumn : `${this.table.alias}.${parentColumn}`;
+    return fetchPagesByParent<T>(this.db, q, column, parentIds, plan, r.withTotal);
   }
 
   /** A row by id and everything selected below it, in one statement; undefined when the selection cannot be planned. */
@@ -116,6 +122,7 @@ export class TableReads<T extends { id: string }> {
 
   private pageQuery(r: PageRequest, rows: RowSet): { query: PageQuery; plan: PagePlan } {
     const plan = planPage(r.args, rows.ordering, this.defaultPageSize);
-    return { query: { from: this.table.from, select: this.select(r.fields), ...rows }, plan };
+    const { where, params, ordering, from = this.table.from } = rows;
+    return { query: { from, select: this.select(r.fields), where, params, ordering }, plan };
   }
 }

@@ -72,17 +72,4 @@ export class DependencyService {
     );
     return (row?.removed ?? 0) > 0;
   }
-
-  /** For each task: the ids of the tasks it depends on (`dependsOn`), that depend on it (`dependents`), or its unfinished prerequisites (`blockedBy`). */
-  async related(kind: 'dependsOn' | 'dependents' | 'blockedBy', taskIds: readonly string[]): Promise<string[][]> {
-    const [key, other] = kind === 'dependents' ? ['depends_on_task_id', 'task_id'] : ['task_id', 'depends_on_task_id'];
-    const blocked = kind === 'blockedBy' ? `AND t.status <> 'completed'` : '';
-    const rows = await query<{ key: string; other: string }>(
-      this.db,
-      `SELECT d.${key}::text AS key, d.${other}::text AS other FROM task_dependencies d JOIN tasks t ON t.id = d.${other}
-       WHERE d.${key} = ANY($1::uuid[]) ${blocked} ORDER BY t.created_at, t.id`,
-      [[...taskIds]],
-    );
-    return taskIds.map((id) => rows.filter((r) => r.key === id).map((r) => r.other));
-  }
 }

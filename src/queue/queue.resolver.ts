@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
+  Args,
   Authorized,
   Ctx,
   Field,
@@ -22,13 +23,21 @@ import type { Context } from '../graphql/context';
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import { TaskExecution } from '../executions/execution.entity';
 import { clearExecutionLoaders } from '../executions/execution.loaders';
+import { LeaseTokenField } from '../executions/execution.inputs';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/descriptions';
 import { idempotencyOf } from '../idempotency/idempotency.service';
 import type { ClaimedExecution } from './queue.service';
 import { NotFoundError } from '../errors';
 import { selectedFields } from '../graphql/selection';
+import { ConnectionArgs, type Connection } from '../graphql/connection';
+import { sortedFields } from '../graphql/loaders';
+import { planned } from '../graphql/planner';
+import { connectionSelection, type ConnectionSelection } from '../graphql/selection';
 import { Task } from '../tasks/task.entity';
 import { clearTaskLoaders, taskByIdLoader } from '../tasks/task.loaders';
+import { TaskFilter, TaskOrder } from '../tasks/task.query';
+import { TaskConnection } from '../tasks/task.resolver';
+import { dependencyLink, type DependencyKind } from './dependency.query';
 
 @InputType({ description: 'Which ready tasks an agent takes; every condition given must hold.' })
 export class ClaimFilterInput {
@@ -90,9 +99,7 @@ export class HeartbeatExecutionInput {
   @Field(() => UUIDScalar)
   id!: string;
 
-  @Field({ description: 'The leaseToken claimTask answered.' })
-  @IsString()
-  @MaxLength(200)
+  @LeaseTokenField(true)
   leaseToken!: string;
 
   @Field(() => JSONScalar, { nullable: true, description: 'What the agent has done so far (stored as Execution.progress).' })
@@ -222,43 +229,79 @@ export class RemoveTaskDependencyInput {
   dependsOnTaskId!: string;
 }
 
-function dependencyLoader(ctx: Context, kind: 'dependsOn' | 'dependents' | 'blockedBy'): DataLoader<string, string[]> {
+/** A page of each task's dependencies (or dependents, or blockers), every task in one statement. */
+function dependencyLoader(
+  ctx: Context,
+  kind: DependencyKind,
+  args: ConnectionArgs,
+  filter: TaskFilter | null | undefined,
+  orderBy: TaskOrder[] | null | undefined,
+  selection: ConnectionSelection,
+): DataLoader<string, Connection<Task>> {
+  const fields = sortedFields(selection.nodeFields);
   return ctx.loaders.get(
     'task.dependencies',
-    { kind },
-    () => new DataLoader<string, string[]>((ids) => ctx.services.dependencies.related(kind, ids)),
+    { kind, args, filter, orderBy, fields, total: selection.totalCount },
+    () =>
+      new DataLoader<string, Connection<Task>>((ids) =>
+        ctx.services.tasks.linkedPages(dependencyLink(kind), ids, { args, filter, orderBy, fields, withTotal: selection.totalCount }),
+      ),
   );
-}
-
-async function relatedTasks(
-  ctx: Context,
-  info: GraphQLResolveInfo,
-  task: Task,
-  kind: 'dependsOn' | 'dependents' | 'blockedBy',
-): Promise<Task[]> {
-  const ids = await dependencyLoader(ctx, kind).load(task.id);
-  const tasks = await taskByIdLoader(ctx, selectedFields(info)).loadMany(ids);
-  return tasks.filter((t): t is Task => t != null && !(t instanceof Error));
 }
 
 @Resolver(() => Task)
 export class TaskDependencyResolver {
-  @FieldResolver(() => [Task], { description: 'The tasks this one waits for (oldest first).' })
-  dependsOn(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
-    return relatedTasks(ctx, info, task, 'dependsOn');
+  private related(
+    kind: DependencyKind,
+    task: Task,
+    args: ConnectionArgs,
+    filter: TaskFilter | null,
+    orderBy: TaskOrder[] | null,
+    ctx: Context,
+    info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> | Connection<Task> {
+    return (
+      planned<Connection<Task>>(task, info) ?? dependencyLoader(ctx, kind, args, filter, orderBy, connectionSelection(info)).load(task.id)
+    );
   }
 
-  @FieldResolver(() => [Task], { description: 'The tasks that wait for this one.' })
-  dependents(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
-    return relatedTasks(ctx, info, task, 'dependents');
+  @FieldResolver(() => TaskConnection, { description: 'The tasks this one waits for, a page at a time (default: newest first).' })
+  dependsOn(
+    @Root() task: Task,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
+    @Arg('orderBy', () => [TaskOrder], { nullable: true }) orderBy: TaskOrder[] | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> | Connection<Task> {
+    return this.related('dependsOn', task, args, filter, orderBy, ctx, info);
   }
 
-  @FieldResolver(() => [Task], {
+  @FieldResolver(() => TaskConnection, { description: 'The tasks that wait for this one, a page at a time (default: newest first).' })
+  dependents(
+    @Root() task: Task,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
+    @Arg('orderBy', () => [TaskOrder], { nullable: true }) orderBy: TaskOrder[] | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> | Connection<Task> {
+    return this.related('dependents', task, args, filter, orderBy, ctx, info);
+  }
+
+  @FieldResolver(() => TaskConnection, {
     description:
-      'Dependencies not COMPLETED yet: while any is listed the task is not claimable (a FAILED or CANCELLED one blocks it until removed or retried).',
+      'Dependencies not COMPLETED yet: while any is listed the task is not claimable. One that FAILED for good or was CANCELLED stays listed (with that status) and keeps blocking until it is retried or the dependency removed; dependents are never failed for it.',
   })
-  blockedBy(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task[]> {
-    return relatedTasks(ctx, info, task, 'blockedBy');
+  blockedBy(
+    @Root() task: Task,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
+    @Arg('orderBy', () => [TaskOrder], { nullable: true }) orderBy: TaskOrder[] | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<Task>> | Connection<Task> {
+    return this.related('blockedBy', task, args, filter, orderBy, ctx, info);
   }
 
   @Authorized(Role.OPERATOR)

@@ -12,7 +12,7 @@ import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idem
 import type { Logger } from '../logger';
 import type { RequestScope } from '../request';
 import { Task } from '../tasks/task.entity';
-import { auditRowsSql, outputSql, retryAssignments } from './queue.sql';
+import { auditRowsSql, CANCEL_REQUESTED, outputSql, retryAssignments } from './queue.sql';
 
 export interface ClaimFilter {
   taskTypes?: string[] | null;
@@ -132,7 +132,8 @@ export class QueueService {
   /**
    * Finishes a claimed run, in one statement: the execution (only if RUNNING and the token is its
    * current lease), then its task: SUCCEEDED completes it, CANCELLED cancels it, FAILED retries it
-   * after backoff or fails it for good at maxAttempts. Both audited.
+   * after backoff or fails it for good at maxAttempts (or cancels it, when cancelTask asked for the
+   * run to stop). Both audited.
    */
   async finish(
     scope: RequestScope,
@@ -148,8 +149,8 @@ export class QueueService {
       input.status === ExecutionStatus.SUCCEEDED
         ? [`status = 'completed'`, 'completed_at = now()']
         : input.status === ExecutionStatus.CANCELLED
-          ? [`status = 'cancelled'`]
-          : retryAssignments(p, this.config, errorDetails);
+          ? [`status = 'cancelled'`, 'completed_at = now()']
+          : retryAssignments(p, this.config, errorDetails, CANCEL_REQUESTED);
     const sql = `WITH locked AS (SELECT e.* FROM task_executions e WHERE e.id = ${id} FOR UPDATE),
       exec_changed AS (
         UPDATE task_executions w SET status = ${status}::text, error_details = ${errorDetails}, completed_at = now()
@@ -173,7 +174,11 @@ export class QueueService {
     });
   }
 
-  /** Extends a claimed run's lease by its length (from now), records progress; answers whether cancellation was requested. */
+  /**
+   * Extends a claimed run's lease by its length (from now), records progress; answers whether
+   * cancellation was requested. Once it was, the lease is no longer extended: an agent that keeps
+   * beating without stopping still loses the run when its lease ends (the reaper cancels it).
+   */
   async heartbeat(scope: RequestScope, input: { id: string; leaseToken: string; progress?: unknown }): Promise<TaskExecution> {
     const p = new Params();
     const statement = auditedStatement(scope, this.t.execution, {
@@ -181,7 +186,7 @@ export class QueueService {
       operation: 'heartbeatExecution',
       id: `${p.add(input.id)}::uuid`,
       set: [
-        'lease_expires_at = now() + (o.lease_expires_at - o.heartbeat_at)',
+        'lease_expires_at = CASE WHEN o.cancel_requested_at IS NULL THEN now() + (o.lease_expires_at - o.heartbeat_at) ELSE o.lease_expires_at END',
         'heartbeat_at = now()',
         ...(input.progress === undefined || input.progress === null ? [] : [`progress = ${p.json(input.progress)}`]),
       ],
@@ -206,7 +211,7 @@ export class QueueService {
     const id = `${p.add(taskId)}::uuid`;
     const sql = `WITH task_locked AS (SELECT t.* FROM tasks t WHERE t.id = ${id} FOR UPDATE),
       task_changed AS (
-        UPDATE tasks w SET status = 'cancelled', version = o.version + 1, updated_at = now()
+        UPDATE tasks w SET status = 'cancelled', completed_at = now(), version = o.version + 1, updated_at = now()
         FROM task_locked o WHERE w.id = o.id AND o.status = 'pending' RETURNING w.*),
       exec_locked AS (SELECT e.* FROM task_executions e WHERE e.task_id = ${id} AND e.status = 'running' AND e.cancel_requested_at IS NULL FOR UPDATE),
       exec_changed AS (
@@ -247,24 +252,32 @@ export class QueueService {
   /**
    * One pass: executions RUNNING past lease + grace (up to 100, SKIP LOCKED, so two instances never
    * take the same one) become FAILED with reason LEASE_EXPIRED, and their tasks retry after backoff
-   * or fail for good. One audited statement; answers how many expired.
+   * or fail for good; one whose cancellation was requested becomes CANCELLED (same reason), and so
+   * does its task, without a retry. One audited statement; answers how many expired.
    */
   async reap(): Promise<number> {
     const { task, execution } = this.t;
     const scope: RequestScope = { requestId: 'reaper', principal: systemPrincipal('reaper'), logger: this.logger as Logger };
     const p = new Params();
-    const details = `jsonb_build_object('reason', '${LEASE_EXPIRED}', 'leaseExpiredAt', o.lease_expires_at, 'attempt', o.attempt)`;
+    const details = `jsonb_strip_nulls(jsonb_build_object('reason', '${LEASE_EXPIRED}', 'leaseExpiredAt', o.lease_expires_at, 'attempt', o.attempt,
+      'cancelRequestedAt', o.cancel_requested_at))`;
     const sql = `WITH expired AS (
         SELECT e.* FROM task_executions e
         WHERE e.status = 'running' AND e.lease_expires_at < now() - make_interval(secs => ${p.add(this.config.leaseGraceSeconds)}::int)
         ORDER BY e.lease_expires_at LIMIT 100 FOR UPDATE SKIP LOCKED),
       exec_changed AS (
-        UPDATE task_executions w SET status = 'failed', completed_at = now(), error_details = ${details}
+        UPDATE task_executions w SET status = CASE WHEN o.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
+          completed_at = now(), error_details = ${details}
         FROM expired o WHERE w.id = o.id RETURNING w.*),
       task_locked AS (SELECT t.* FROM tasks t WHERE t.id IN (SELECT task_id FROM exec_changed) AND t.status = 'in_progress' FOR UPDATE),
       task_changed AS (
         UPDATE tasks w SET ${[
-          ...retryAssignments(p, this.config, `(SELECT c.error_details FROM exec_changed c WHERE c.task_id = o.id LIMIT 1)`),
+          ...retryAssignments(
+            p,
+            this.config,
+            `(SELECT c.error_details FROM exec_changed c WHERE c.task_id = o.id LIMIT 1)`,
+            CANCEL_REQUESTED,
+          ),
           'version = o.version + 1',
           'updated_at = now()',
         ].join(', ')}

@@ -37,17 +37,22 @@ export function outputSql(table: WrittenTable, alias: string): string {
 
 /**
  * The task's assignments after a failed attempt (`o`: the task as locked; its `attempts` is the
- * attempt that failed): FAILED for good once maxAttempts is reached, else PENDING again after
- * backoff(attempt) = min(max, min * 2^(attempt-1)), scaled by a jitter of 0.5 to 1 (so gaps never
- * shrink from one attempt to the next).
+ * attempt that failed): CANCELLED when `cancelled` holds (cancelTask asked for it: no retry), FAILED
+ * for good once maxAttempts is reached, else PENDING again after backoff(attempt) = min(max, min *
+ * 2^(attempt-1)), scaled by a jitter of 0.5 to 1 (so gaps never shrink from one attempt to the next).
  */
-export function retryAssignments(p: Params, q: QueueConfig, errorDetails: string): string[] {
+export function retryAssignments(p: Params, q: QueueConfig, errorDetails: string, cancelled: string): string[] {
   const exhausted = `o.attempts >= coalesce(o.max_attempts, ${p.add(q.defaultMaxAttempts)}::int)`;
   const backoff = `least(coalesce(o.retry_backoff_max_seconds, ${p.add(q.backoffMaxSeconds)}::int),
     coalesce(o.retry_backoff_min_seconds, ${p.add(q.backoffMinSeconds)}::int) * power(2, greatest(o.attempts, 1) - 1)) * (0.5 + random() / 2)`;
+  const ends = `(${cancelled}) OR ${exhausted}`;
   return [
-    `status = CASE WHEN ${exhausted} THEN 'failed' ELSE 'pending' END`,
-    `run_after = CASE WHEN ${exhausted} THEN o.run_after ELSE now() + make_interval(secs => ${backoff}) END`,
+    `status = CASE WHEN ${cancelled} THEN 'cancelled' WHEN ${exhausted} THEN 'failed' ELSE 'pending' END`,
+    `run_after = CASE WHEN ${ends} THEN o.run_after ELSE now() + make_interval(secs => ${backoff}) END`,
+    `completed_at = CASE WHEN ${ends} THEN now() ELSE o.completed_at END`,
     `last_error = ${errorDetails}`,
   ];
 }
+
+/** Whether the run that just ended (`exec_changed`, of task `o`) had cancellation requested: its task is cancelled, not retried. */
+export const CANCEL_REQUESTED = `EXISTS (SELECT 1 FROM exec_changed c WHERE c.task_id = o.id AND c.cancel_requested_at IS NOT NULL)`;

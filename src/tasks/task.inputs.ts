@@ -6,9 +6,51 @@ import { TaskStatus, type Task } from './task.entity';
 
 const NOT_BLANK = /\S/;
 
+/**
+ * The retry policy of a task (src/queue/), set on createTask, createSubtask and updateTask alike.
+ * type-graphql 2 (rc.4) has no `isAbstract` for input types; no argument has this type, so the
+ * schema leaves it out (it builds only the types reachable from the resolvers) and has its fields
+ * only in the inputs that extend it: schema.graphql is the same as with the fields repeated.
+ */
+@InputType()
+export abstract class RetryPolicyInput implements Partial<Task> {
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Claims before a failing task FAILS for good (1 to 1000); null: QUEUE_DEFAULT_MAX_ATTEMPTS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(1000)
+  maxAttempts?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Lease of a claim without leaseSeconds (1 to 86400 s); null: QUEUE_DEFAULT_LEASE_SECONDS.',
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(86_400)
+  timeoutSeconds?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Backoff before the first retry (s), doubling per attempt; null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.',
+  })
+  @IsOptional()
+  @Min(0)
+  @Max(86_400)
+  retryBackoffMinSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Longest backoff (s), at least the minimum; null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
+  @IsOptional()
+  @Min(0)
+  @Max(604_800)
+  retryBackoffMaxSeconds?: number | null;
+}
+
 /** The fields of a new task, shared by createTask and createSubtask. */
 @InputType({ description: 'The fields of a new task.' })
-export class TaskFieldsInput implements Partial<Task> {
+export class TaskFieldsInput extends RetryPolicyInput {
   @Field({ description: '1 to 255 characters, not blank.' })
   @MaxLength(255)
   @Matches(NOT_BLANK, { message: 'title must not be empty or blank' })
@@ -47,39 +89,6 @@ export class TaskFieldsInput implements Partial<Task> {
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
 
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Claims before a failing task FAILS for good (1 to 1000); null: QUEUE_DEFAULT_MAX_ATTEMPTS.',
-  })
-  @IsOptional()
-  @Min(1)
-  @Max(1000)
-  maxAttempts?: number | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Lease of a claim without leaseSeconds (1 to 86400 s); null: QUEUE_DEFAULT_LEASE_SECONDS.',
-  })
-  @IsOptional()
-  @Min(1)
-  @Max(86_400)
-  timeoutSeconds?: number | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Backoff before the first retry (s), doubling per attempt; null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.',
-  })
-  @IsOptional()
-  @Min(0)
-  @Max(86_400)
-  retryBackoffMinSeconds?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Longest backoff (s), at least the minimum; null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
-  @IsOptional()
-  @Min(0)
-  @Max(604_800)
-  retryBackoffMaxSeconds?: number | null;
-
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey?: string | null;
 }
@@ -109,7 +118,7 @@ export class UpdateTaskStatusInput {
 }
 
 @InputType({ description: 'Changes to a task: only the fields given change; null clears a nullable field.' })
-export class UpdateTaskInput implements Partial<Task> {
+export class UpdateTaskInput extends RetryPolicyInput {
   @Field(() => UUIDScalar)
   id!: string;
 
@@ -161,39 +170,6 @@ export class UpdateTaskInput implements Partial<Task> {
 
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata?: JSONObject | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Claims before a failing task FAILS for good (1 to 1000); null: QUEUE_DEFAULT_MAX_ATTEMPTS.',
-  })
-  @IsOptional()
-  @Min(1)
-  @Max(1000)
-  maxAttempts?: number | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Lease of a claim without leaseSeconds (1 to 86400 s); null: QUEUE_DEFAULT_LEASE_SECONDS.',
-  })
-  @IsOptional()
-  @Min(1)
-  @Max(86_400)
-  timeoutSeconds?: number | null;
-
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Backoff before the first retry (s), doubling per attempt; null: QUEUE_RETRY_BACKOFF_MIN_SECONDS.',
-  })
-  @IsOptional()
-  @Min(0)
-  @Max(86_400)
-  retryBackoffMinSeconds?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Longest backoff (s), at least the minimum; null: QUEUE_RETRY_BACKOFF_MAX_SECONDS.' })
-  @IsOptional()
-  @Min(0)
-  @Max(604_800)
-  retryBackoffMaxSeconds?: number | null;
 
   @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION })
   expectedVersion?: number | null;

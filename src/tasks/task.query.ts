@@ -212,15 +212,23 @@ function jsonPathSql(j: JsonPathFilter, p: Params): string {
   return c.length === 1 ? c[0] : `(${c.join(' AND ')})`;
 }
 
+/** The arguments of a connection of tasks below a task (Task.subtasks, Task.dependsOn, ...) as the planner hands them over (already checked against the schema). */
+interface TaskPageArgs {
+  orderBy?: readonly TaskOrder[] | null;
+  filter?: TaskFilter | null;
+}
+
+/** The conditions and ordering of such a connection's page (a planned `page` relation's `query`). */
+export function taskPageQuery(args: Record<string, unknown>, p: Params): { where: string[]; ordering: Ordering } {
+  const { orderBy, filter: given } = args as TaskPageArgs;
+  const filter = taskFilterSql(given, p);
+  return { where: filter ? [filter] : [], ordering: taskOrdering(orderBy) };
+}
+
 /**
  * Task for the read planner (src/graphql/planner.ts): the relations of Task it plans into the root's
  * statement. `r` is the parent row's derived table (columns named by property).
  */
-/** The arguments of Task.subtasks and Task.executions as the planner hands them over (already checked against the schema). */
-interface SubtaskArgs {
-  orderBy?: readonly TaskOrder[] | null;
-  filter?: TaskFilter | null;
-}
 export const TASK_NODE: NodeSpec = {
   type: 'Task',
   from: 'tasks t',
@@ -233,12 +241,7 @@ export const TASK_NODE: NodeSpec = {
       kind: 'page',
       target: 'Task',
       on: (r) => `t.parent_task_id = ${r}."id"`,
-      query: (args, p) => {
-        const { orderBy, filter: given } = args as SubtaskArgs;
-        const ordering = taskOrdering(orderBy);
-        const filter = taskFilterSql(given, p);
-        return { where: filter ? [filter] : [], ordering };
-      },
+      query: taskPageQuery,
     },
   },
 };

@@ -73,6 +73,21 @@ export class TaskService {
   }
 
   /**
+   * A page of related tasks for each task, read through a link table, all in one statement: `link`
+   * joins it (`d`) to the tasks listed (`t`), `parentColumn` is its column holding the task asked
+   * about, `where` narrows the tasks listed (e.g. Task.dependsOn through task_dependencies).
+   */
+  async linkedPages(
+    link: { join: string; parentColumn: string; where?: string },
+    taskIds: readonly string[],
+    q: TaskPageQuery,
+  ): Promise<Connection<Task>[]> {
+    const rows = this.rows(q);
+    const where = link.where ? [...rows.where, link.where] : rows.where;
+    return this.reads.pagesByParent(link.parentColumn, taskIds, q, { ...rows, where, from: `tasks t JOIN ${link.join}` });
+  }
+
+  /**
    * One INSERT ... RETURNING, its audit row written by the same statement. A missing parent is
    * found by the foreign key rather than by a separate look-up. With an idempotency key, a repeat
    * gets the first answer (src/idempotency). `reads`: the GraphQL fields the caller reads of the
