@@ -93,11 +93,12 @@ describe('webhooks across a crash', () => {
     const ids = new Set(r.accepted().map((x) => x.payload.data.id));
     expect(sent.every((id) => ids.has(id))).toBe(true);
     expect(r.received.every((x) => x.verified)).toBe(true);
-    // in order of first arrival; a repeat is only the event in flight at the kill (at-least-once)
+    // in order of first arrival; repeats (at-least-once, same webhook-id) only of what was sent but
+    // not yet recorded at the kill: successes are recorded 25 at a time (or every 100 ms)
     const firstSeen: number[] = [];
     for (const x of r.accepted()) if (!firstSeen.includes(x.seq)) firstSeen.push(x.seq);
     expect(firstSeen).toEqual([...firstSeen].sort((a, b) => a - b));
-    expect(r.accepted().length - 200).toBeLessThanOrEqual(1);
+    expect(r.accepted().length - 200).toBeLessThanOrEqual(25);
     const [row] = await t.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'succeeded'`, [
       webhookId,
     ]);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -15,6 +17,9 @@ import { post, RefusedUrl, resolveTarget, signatureHeader, type PostResult, type
 
 /** Open deliveries of one endpoint read at once (then sent one by one, in seq order). */
 const BATCH = 50;
+/** Successful attempts are recorded in one statement per this many, or after this long. */
+const SUCCESS_BATCH = 25;
+const SUCCESS_FLUSH_MS = 100;
 /** How long a claimed endpoint stays this instance's past the attempt's own deadline. */
 const LEASE_MARGIN_MS = 10_000;
 /** Finished deliveries older than the retention are deleted this often. */
@@ -273,35 +278,84 @@ export class WebhookDispatcher {
   /** Sends an endpoint's open deliveries in seq order until none is due, one fails, or the lease is lost. */
   private async sendAll(endpoint: ClaimedEndpoint): Promise<void> {
     const keys = [endpoint.secret, endpoint.previousSecret].filter((s) => s != null).map((s) => String(this.secrets.open(s).key));
-    for (;;) {
-      const open = await query<OpenDelivery>(
-        this.db,
-        `SELECT id::text AS id, seq::float8 AS seq, body, attempts, next_attempt_at <= now() AS due, occurred_at AS "occurredAt"
-         FROM webhook_deliveries WHERE webhook_id = $1 AND status IN ('pending', 'retrying') ORDER BY seq LIMIT ${BATCH}`,
-        [endpoint.id],
-      );
-      let more = open.length > 0; // all sent: look again (the fan-out may have queued more)
-      for (const delivery of open) {
-        // one at a time, in seq order; a failure (or one not yet due) holds back the later ones
-        const sent =
-          delivery.due &&
-          !this.stopped &&
-          (await this.record(endpoint, delivery, await this.attempt(endpoint, keys, delivery))) === 'succeeded';
-        if (!sent) {
-          more = false;
-          break;
+    const agent = new (endpoint.url.startsWith('https:') ? https : http).Agent({ keepAlive: true, maxSockets: 1 });
+    const succeeded = new Successes(this, endpoint);
+    try {
+      for (;;) {
+        const open = await query<OpenDelivery>(
+          this.db,
+          `SELECT id::text AS id, seq::float8 AS seq, body, attempts, next_attempt_at <= now() AS due, occurred_at AS "occurredAt"
+           FROM webhook_deliveries WHERE webhook_id = $1 AND status IN ('pending', 'retrying') ORDER BY seq LIMIT ${BATCH}`,
+          [endpoint.id],
+        );
+        let more = open.length > 0; // all sent: look again (the fan-out may have queued more)
+        for (const delivery of open) {
+          // one at a time, in seq order; a failure (or one not yet due) holds back the later ones
+          if (!delivery.due || this.stopped) {
+            more = false;
+            break;
+          }
+          const result = await this.attempt(endpoint, keys, delivery, agent);
+          if (result.status !== null && result.status >= 200 && result.status < 300) {
+            // recorded a few at a time (one statement each SUCCESS_BATCH or SUCCESS_FLUSH_MS): a crash
+            // before that resends them under the same webhook-id, which at-least-once allows
+            if (!(await succeeded.add(delivery, result))) more = false;
+          } else {
+            more = false;
+            if (await succeeded.flush()) await this.record(endpoint, delivery, result);
+          }
+          if (!more) break;
         }
+        if (!more || this.stopped) break;
+        // the batch read again: flush first, so the next read does not return what was sent
+        if (!(await succeeded.flush())) break;
       }
-      if (!more || this.stopped) break;
+      await succeeded.flush();
+    } finally {
+      agent.destroy();
+      await query(this.db, `UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [
+        endpoint.id,
+        this.instance,
+      ]).catch(() => undefined);
     }
-    await query(this.db, `UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [
-      endpoint.id,
-      this.instance,
-    ]).catch(() => undefined);
+  }
+
+  /** Records successful attempts in one statement under the lease; false when the lease was lost. */
+  async recordSuccesses(endpoint: ClaimedEndpoint, done: { delivery: OpenDelivery; result: PostResult; at: Date }[]): Promise<boolean> {
+    const [row] = await query<{ n: number }>(
+      this.db,
+      `WITH held AS (
+         UPDATE webhooks SET lease_until = now() + make_interval(secs => $3::float8 / 1000), last_seq = greatest(last_seq, $4::bigint)
+         WHERE id = $1::uuid AND lease_owner = $2::varchar RETURNING id),
+       recorded AS (
+         UPDATE webhook_deliveries d SET status = 'succeeded', attempts = u.attempts, last_attempt_at = u.at, delivered_at = u.at,
+           response_status = u.status, response_body = u.body, latency_ms = u.latency, error = NULL
+         FROM held, unnest($5::uuid[], $6::int[], $7::int[], $8::varchar[], $9::int[], $10::timestamptz[]) AS u(id, attempts, status, body, latency, at)
+         WHERE d.id = u.id AND d.status IN ('pending', 'retrying')
+         RETURNING d.id)
+       SELECT (SELECT count(*) FROM held)::int AS n`,
+      [
+        endpoint.id,
+        this.instance,
+        this.leaseMs,
+        Math.max(...done.map((d) => d.delivery.seq)),
+        done.map((d) => d.delivery.id),
+        done.map((d) => d.delivery.attempts + 1),
+        done.map((d) => d.result.status),
+        done.map((d) => d.result.body),
+        done.map((d) => d.result.latencyMs),
+        done.map((d) => d.at.toISOString()),
+      ],
+    );
+    for (const d of done) {
+      this.counters?.deliveries.inc({ webhook_id: endpoint.id, outcome: 'succeeded' });
+      this.counters?.lag.observe((d.at.getTime() - new Date(d.delivery.occurredAt).getTime()) / 1000);
+    }
+    return row?.n === 1;
   }
 
   /** One signed POST; the URL is checked again now, and the connection goes to the address checked. */
-  private async attempt(endpoint: ClaimedEndpoint, keys: string[], delivery: OpenDelivery): Promise<PostResult> {
+  private async attempt(endpoint: ClaimedEndpoint, keys: string[], delivery: OpenDelivery, agent: http.Agent): Promise<PostResult> {
     const started = performance.now();
     try {
       const url = new URL(endpoint.url);
@@ -320,6 +374,7 @@ export class WebhookDispatcher {
         },
         connectTimeoutMs: this.config.connectTimeoutMs,
         timeoutMs: this.config.timeoutMs,
+        agent,
       });
     } catch (error) {
       const code = error instanceof RefusedUrl ? error.code : 'ERROR';
@@ -404,5 +459,30 @@ export class WebhookDispatcher {
       `DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND created_at < now() - make_interval(hours => $1)`,
       [this.config.retentionHours],
     ).catch((error: Error) => this.logger.warn('webhooks: purging the delivery log failed', { reason: error.message.slice(0, 200) }));
+  }
+}
+
+/** Successful attempts of one endpoint's run waiting to be recorded together. */
+class Successes {
+  private done: { delivery: OpenDelivery; result: PostResult; at: Date }[] = [];
+  private since = 0;
+
+  constructor(
+    private readonly dispatcher: WebhookDispatcher,
+    private readonly endpoint: ClaimedEndpoint,
+  ) {}
+
+  /** Adds one; flushes when the batch is full or old enough. False: the lease was lost. */
+  async add(delivery: OpenDelivery, result: PostResult): Promise<boolean> {
+    if (this.done.length === 0) this.since = Date.now();
+    this.done.push({ delivery, result, at: new Date() });
+    return this.done.length >= SUCCESS_BATCH || Date.now() - this.since >= SUCCESS_FLUSH_MS ? this.flush() : true;
+  }
+
+  async flush(): Promise<boolean> {
+    if (this.done.length === 0) return true;
+    const done = this.done;
+    this.done = [];
+    return this.dispatcher.recordSuccesses(this.endpoint, done);
   }
 }

@@ -141,6 +141,8 @@ export interface PostOptions {
   body: string;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** A keep-alive agent for one endpoint's run of attempts (its sockets go to the address checked). */
+  agent?: http.Agent;
 }
 
 export interface PostResult {
@@ -167,18 +169,19 @@ export function post(o: PostOptions): Promise<PostResult> {
   const client = o.url.protocol === 'https:' ? https : http;
   return new Promise<PostResult>((resolve) => {
     let done = false;
-    const finish = (result: Omit<PostResult, 'latencyMs'>) => {
+    /** `keep`: the answer was read to its end, the socket may serve the next attempt (keep-alive agent). */
+    const finish = (result: Omit<PostResult, 'latencyMs'>, keep = false) => {
       if (done) return;
       done = true;
       clearTimeout(total);
       clearTimeout(connect);
-      req.destroy();
+      if (!keep) req.destroy();
       resolve({ ...result, latencyMs: Math.round(performance.now() - started) });
     };
     const req = client.request(o.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(o.body)), ...o.headers },
-      agent: false,
+      agent: o.agent ?? false,
       // the checked address, whatever DNS says now
       lookup: (_host, options, callback) => {
         if ((options as { all?: boolean }).all)
@@ -189,26 +192,30 @@ export function post(o: PostOptions): Promise<PostResult> {
     const total = setTimeout(() => finish({ status: null, body: null, error: 'TIMEOUT' }), o.timeoutMs);
     const connect = setTimeout(() => finish({ status: null, body: null, error: 'CONNECT_TIMEOUT' }), o.connectTimeoutMs);
     req.on('socket', (socket) => {
-      const connected = () => clearTimeout(connect);
-      socket.once(o.url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      // a kept-alive socket is connected already
+      if (!socket.connecting) clearTimeout(connect);
+      else socket.once(o.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connect));
     });
     req.on('error', (error: NodeJS.ErrnoException) => finish({ status: null, body: null, error: (error.code ?? 'ERROR').slice(0, 200) }));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let read = 0;
-      const answer = () =>
-        finish({
-          status: res.statusCode ?? null,
-          body: Buffer.concat(chunks).subarray(0, KEPT_BYTES).toString('utf8').replaceAll(String.fromCharCode(0), ''), // PostgreSQL text holds no NUL
-          error: null,
-        });
+      const answer = (keep = false) =>
+        finish(
+          {
+            status: res.statusCode ?? null,
+            body: Buffer.concat(chunks).subarray(0, KEPT_BYTES).toString('utf8').replaceAll(String.fromCharCode(0), ''), // PostgreSQL text holds no NUL
+            error: null,
+          },
+          keep,
+        );
       res.on('data', (chunk: Buffer) => {
         if (read < KEPT_BYTES) chunks.push(chunk);
         read += chunk.length;
         if (read >= READ_CAP_BYTES) answer();
       });
-      res.on('end', answer);
-      res.on('error', answer);
+      res.on('end', () => answer(true));
+      res.on('error', () => answer());
     });
     req.end(o.body);
   });
