@@ -79,6 +79,7 @@ export class WebhookDispatcher {
   private timer?: NodeJS.Timeout;
   private purgeTimer?: NodeJS.Timeout;
   private ticking = false;
+  private failing = false;
   private stopped = false;
   private readonly sending = new Set<Promise<void>>();
   private readonly shapes: { task: RowShape; execution: RowShape };
@@ -181,8 +182,15 @@ export class WebhookDispatcher {
       while ((await this.fanOutOnce()) && !this.stopped);
       const free = this.config.concurrency - this.sending.size;
       if (free > 0) for (const endpoint of await this.claim(free)) this.track(this.sendAll(endpoint));
+      if (this.failing) this.logger.info('webhooks: dispatching again');
+      this.failing = false;
     } catch (error) {
-      this.logger.warn('webhooks: dispatch pass failed; retrying', { reason: (error as Error).message.split('\n')[0].slice(0, 200) });
+      // once per outage, not once per poll
+      if (!this.failing)
+        this.logger.warn('webhooks: dispatch pass failed; retrying every WEBHOOK_POLL_MS', {
+          reason: (error as Error).message.split('\n')[0].slice(0, 200),
+        });
+      this.failing = true;
     } finally {
       this.ticking = false;
     }
