@@ -127,8 +127,44 @@ describe('webhooks across a crash', () => {
       }
       expect(rows[0]).toEqual({ error: 'REFUSED_ADDRESS', status: 'retrying' });
       expect(r.received).toHaveLength(0);
+      await t.gql(`mutation ($id: UUID!) { deleteWebhook(input: { id: $id }) { id } }`, { id });
     } finally {
       await strict.close();
     }
   }, 60_000);
+
+  it('a receiver answering 500 for 20 s, then 200, gets every event after, in order, the first under one webhook-id', async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    r.received.length = 0;
+    const failUntil = Date.now() + 20_000;
+    r.answer = () => (Date.now() < failUntil ? 500 : 200);
+    const res = await t.gql(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, {
+      input: { url: r.url, events: ['task.created'], filter: { type: 'twenty' } },
+    });
+    expect(res.body.errors).toBeUndefined();
+    r.secrets = [res.body.data.createWebhook.secret];
+    const id = res.body.data.createWebhook.webhook.id;
+    await startProcess(); // WEBHOOK_RETRY_BASE_MS=200: retries after ~0.2, 1, 5, 25 s
+    const sent: string[] = (
+      await t.db.query(
+        `INSERT INTO tasks (title, type) SELECT 'twenty-' || g, 'twenty' FROM generate_series(1, 10) g ORDER BY g RETURNING id`,
+      )
+    ).map((row: { id: string }) => row.id);
+    await r.waitFor(() => r.accepted().length >= 10, 60_000, '10 deliveries after 20 s of 500s');
+    expect(r.accepted().map((x) => x.payload.data.id)).toEqual(sent);
+    const failed = r.received.filter((x) => x.answered === 500);
+    expect(failed.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(failed.map((f) => f.id))).toEqual(new Set([r.accepted()[0].id]));
+    expect(r.received.every((x) => x.verified)).toBe(true);
+    const log = await t.gql(`query ($id: UUID!) { webhookDeliveries(webhookId: $id, first: 20) { nodes { messageId status attempts } } }`, {
+      id,
+    });
+    const nodes: { messageId: string; status: string; attempts: number }[] = log.body.data.webhookDeliveries.nodes;
+    expect(nodes.find((n) => n.messageId === r.accepted()[0].id)).toEqual({
+      messageId: r.accepted()[0].id,
+      status: 'SUCCEEDED',
+      attempts: failed.length + 1,
+    });
+    expect(nodes.every((n) => n.status === 'SUCCEEDED')).toBe(true);
+  }, 90_000);
 });
