@@ -16,6 +16,8 @@ import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
 import { TaskDependency } from './queue/task-dependency.entity';
 import { AgentWork1766000000000 } from '../migrations/1766000000000-AgentWork';
+import { Webhooks1767000000000 } from '../migrations/1767000000000-Webhooks';
+import { Webhook, WebhookDelivery } from './webhooks/webhook.entity';
 import { ExecutionLogEntries1767100000000 } from '../migrations/1767100000000-ExecutionLogEntries';
 import { ExecutionLogEntry } from './executions/log-entry.entity';
 
@@ -38,6 +40,8 @@ const entities = [
   RateLimitWindow,
   IdempotencyKey,
   TaskDependency,
+  Webhook,
+  WebhookDelivery,
 ];
 const migrations = [
   InitialSchema1764300000000,
@@ -49,6 +53,7 @@ const migrations = [
   ChangeLogWithoutNotify1765000000000,
   ServerRequestId1765100000000,
   AgentWork1766000000000,
+  Webhooks1767000000000,
   ExecutionLogEntries1767100000000,
 ];
 

@@ -102,6 +102,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       health.watchReplicas(() => replicas.snapshot());
       registerReplicaMetrics(metrics.registry, replicas);
     }
+    // Webhooks (src/webhooks/): this instance queues and sends deliveries alongside the others.
+    const { webhookDispatcher } = services;
+    webhookDispatcher.registerMetrics(metrics.registry);
+    if (config.webhooks.dispatch) webhookDispatcher.start();
+    closers.unshift(() => webhookDispatcher.stop());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
       validationRules: createDocumentLimitRules(limits),

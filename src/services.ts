@@ -34,6 +34,9 @@ import { TASK_DEPENDENCY_RELATIONS } from './queue/dependency.query';
 import { QueueService } from './queue/queue.service';
 import { TunnelResolver } from './tunnel/tunnel.resolver';
 import { TunnelService } from './tunnel/tunnel.service';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { WebhookResolver } from './webhooks/webhook.resolver';
+import { WebhookService } from './webhooks/webhook.service';
 
 /*
  * The composition root of the features: the one file that names them all. The shared machinery
@@ -57,6 +60,8 @@ export function createServices(
   const idempotency = new IdempotencyService(db, config.writes.idempotencyTtlHours);
   const tasks = new TaskService(db, idempotency, pageSize);
   const queue = new QueueService(db, config.queue, idempotency, logger);
+  // webhook signing secrets: the same keys, their own purpose (a ciphertext cannot move between the two)
+  const webhookSecrets = new SecretBox(config.security.secrets.keys, config.security.secrets.activeKeyId, 'webhooks.secret');
   return {
     queue,
     dependencies: new DependencyService(db),
@@ -71,6 +76,8 @@ export function createServices(
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
     nodes: new NodeService(db),
+    webhooks: new WebhookService(db, webhookSecrets, config.webhooks, pageSize),
+    webhookDispatcher: new WebhookDispatcher(db, config.webhooks, webhookSecrets, logger),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -97,6 +104,7 @@ export const resolvers = [
   PoolHealthResolver,
   NodeResolver,
   SubscriptionResolver,
+  WebhookResolver,
 ] as const;
 
 /** Lists allowed more than INPUT_MAX_LIST_ITEMS items: their own documented caps. */

@@ -39,6 +39,7 @@ const FLOORS: { name: string; members: string[] }[] = [
       'seed/',
       'secrets/',
       'queue/',
+      'webhooks/',
     ],
   },
   { name: 'HTTP', members: ['http.ts'] },

@@ -24,6 +24,10 @@ const TABLES = [
   'task_dependencies',
   'task_executions',
   'tasks',
+  'webhook_deliveries',
+  'webhook_dispatch',
+  'webhook_row_status',
+  'webhooks',
 ];
 
 async function userTables(db: TestDatabase): Promise<string[]> {

@@ -31,11 +31,17 @@ const MUTATION_ROLES: Record<string, Role> = {
   deleteIntegration: Role.ADMIN,
   createApiToken: Role.ADMIN,
   revokeApiToken: Role.ADMIN,
+  createWebhook: Role.ADMIN,
+  updateWebhook: Role.ADMIN,
+  disableWebhook: Role.ADMIN,
+  deleteWebhook: Role.ADMIN,
+  rotateWebhookSecret: Role.ADMIN,
+  redeliverWebhookEvent: Role.ADMIN,
 };
 /** Mutations that change more than one row: claimTask moves its task and inserts its execution. */
 const AUDIT_ROWS: Record<string, number> = { claimTask: 2 };
 /** Queries are for viewers, except these. */
-const ADMIN_QUERIES = new Set(['apiTokens', 'auditLog', 'runSql']);
+const ADMIN_QUERIES = new Set(['apiTokens', 'auditLog', 'runSql', 'webhooks', 'webhookDeliveries']);
 /** Queries that reveal internal addresses and paths: operators and admins only. */
 const OPERATOR_QUERIES = new Set(['tunnel']);
 
@@ -58,7 +64,8 @@ async function changeCounts() {
   const [row] = await t.db.query(`SELECT
     (SELECT count(*) FROM tasks)::int AS tasks, (SELECT count(*) FROM task_executions)::int AS executions,
     (SELECT count(*) FROM external_integrations)::int AS integrations, (SELECT count(*) FROM system_metrics)::int AS metrics,
-    (SELECT count(*) FROM api_tokens)::int AS tokens, (SELECT count(*) FROM audit_log)::int AS audit`);
+    (SELECT count(*) FROM api_tokens)::int AS tokens, (SELECT count(*) FROM audit_log)::int AS audit,
+    (SELECT count(*) FROM webhooks)::int AS webhooks`);
   return row;
 }
 

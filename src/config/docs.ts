@@ -17,6 +17,7 @@ const SECTION_NOTES: Record<Section, string> = {
   'runSql console': 'The admin-only SQL console. See [security.md](security.md#runsql).',
   Health: 'The health monitor, `/ready` and the alert thresholds. See [operations.md](operations.md#health-and-observability).',
   Subscriptions: 'GraphQL subscriptions over graphql-ws. See [api.md](api.md#live-updates-subscriptions).',
+  Webhooks: 'Signed, ordered event delivery to HTTP receivers. See [api.md](api.md#webhooks).',
   'Cloudflare tunnel': 'The cloudflared config written at start-up. See [operations.md](operations.md#cloudflare-tunnel).',
 };
 

@@ -11,12 +11,14 @@ import { securityConfig, type SecurityConfig } from './security';
 import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
 import { tunnelConfig, type TunnelConfig } from './tunnel';
 import { ConfigError, type Env } from './variable';
+import { webhooksConfig, type WebhooksConfig } from './webhooks';
 
 export type { DatabaseConfig, ReplicaConfig, SslMode } from './database';
 export type { HealthConfig, HealthThresholds } from './health';
 export type { Reader } from './reader';
 export type { InputLimits, RateLimitStore, SecurityConfig } from './security';
 export type { SubscriptionsConfig } from './subscriptions';
+export type { WebhooksConfig } from './webhooks';
 export type { DatabaseExposure, DisabledTunnelConfig, EnabledTunnelConfig, ExtraIngressRule, OriginTimeouts, TunnelConfig } from './tunnel';
 export { ConfigError, type Env } from './variable';
 export { VARIABLES, type VariableName } from './variables';
@@ -81,6 +83,8 @@ export interface Config {
   };
   /** GraphQL subscriptions over WebSocket (src/subscriptions/). */
   subscriptions: SubscriptionsConfig;
+  /** Webhooks (src/webhooks/). */
+  webhooks: WebhooksConfig;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -108,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdown: shutdownConfig(r),
     queue: queueConfig(r),
     subscriptions: subscriptionsConfig(r),
+    webhooks: webhooksConfig(r),
   };
   return deepFreeze(config);
 }

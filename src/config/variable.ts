@@ -47,6 +47,7 @@ export type Section =
   | 'runSql console'
   | 'Health'
   | 'Subscriptions'
+  | 'Webhooks'
   | 'Cloudflare tunnel';
 
 interface Common {

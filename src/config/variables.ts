@@ -867,6 +867,84 @@ export const VARIABLES = {
       'browser origins allowed for WebSockets besides CORS_ALLOWED_ORIGINS, loopback pages and the tunnel hostname (never the Host header)',
   },
 
+  // ---- Webhooks (src/webhooks/)
+  WEBHOOK_DISPATCH_ENABLED: {
+    section: 'Webhooks',
+    kind: 'boolean',
+    default: true,
+    description: 'this instance queues and sends webhook deliveries (with the other instances that do); false: it only serves the API',
+  },
+  WEBHOOK_ALLOW_PRIVATE_URLS: {
+    section: 'Webhooks',
+    kind: 'boolean',
+    default: false,
+    description:
+      'allow webhook URLs that resolve to loopback, private, link-local, metadata or unspecified addresses (for tests and receivers on the same host)',
+  },
+  WEBHOOK_ALLOW_HTTP: {
+    section: 'Webhooks',
+    kind: 'boolean',
+    default: { doc: 'false in production, true otherwise', value: (s) => !s.isProduction },
+    description: 'allow http:// webhook URLs (https:// is always allowed)',
+  },
+  WEBHOOK_POLL_MS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 10,
+    max: 60_000,
+    default: 200,
+    description: 'milliseconds between two reads of the change log and two looks for due deliveries by this instance',
+  },
+  WEBHOOK_RETRY_BASE_MS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 10,
+    max: 3_600_000,
+    default: 5_000,
+    description:
+      'first retry delay; retry n waits base x 5^(n-1), at most base x 7,200 (10 h at the default), +-20 % jitter: 5 s, 25 s, 2 min, 10 min, 52 min, 4.3 h, 10 h, 10 h (about 25 h)',
+  },
+  WEBHOOK_RETRY_ATTEMPTS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 0,
+    max: 20,
+    default: 8,
+    description: 'retries after the first attempt; when the last fails the event is FAILED and the endpoint disabled (EXHAUSTED)',
+  },
+  WEBHOOK_CONNECT_TIMEOUT_MS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 100,
+    max: 60_000,
+    default: 5_000,
+    description: 'milliseconds to connect to a receiver (TCP and TLS)',
+  },
+  WEBHOOK_TIMEOUT_MS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 100,
+    max: 120_000,
+    default: 15_000,
+    description: 'milliseconds for a whole attempt (connect, send, answer); past it the attempt failed (TIMEOUT)',
+  },
+  WEBHOOK_CONCURRENCY: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 1,
+    max: 256,
+    default: 4,
+    description: 'endpoints this instance sends to at once (each endpoint gets one event at a time, in order)',
+  },
+  WEBHOOK_DELIVERY_RETENTION_HOURS: {
+    section: 'Webhooks',
+    kind: 'integer',
+    min: 1,
+    max: 24 * 365,
+    default: 72,
+    description: 'hours a finished delivery (SUCCEEDED or FAILED) stays in the delivery log',
+  },
+
   // ---- Cloudflare tunnel
   CLOUDFLARE_ENABLED: {
     section: 'Cloudflare tunnel',
