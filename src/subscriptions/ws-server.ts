@@ -35,7 +35,7 @@ import type { GatewayServices as Services } from '../graphql/features';
 import { ChangeHub } from './change-hub';
 import { ChangeListener, type ListenerState } from './change-listener';
 import { subscribeShared } from './shared-execution';
-import type { ChangeEvent } from './change-log';
+import { SEQUENCE_CHANGES, type ChangeEvent } from './change-log';
 import type { SubscriptionContext } from './subscription.resolver';
 
 /**
@@ -122,7 +122,10 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     replayHours: sc.replayHours,
     pollMs: sc.pollMs,
     logger,
-    head: async () => Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq),
+    head: async () => {
+      await query(o.db, SEQUENCE_CHANGES); // what was committed before now gets a seq <= the head
+      return Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq);
+    },
     deliver: (events) => hub.publish(events),
     onRead: () => reads.inc(),
   });
