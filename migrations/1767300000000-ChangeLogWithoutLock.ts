@@ -9,9 +9,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * How: a writer inserts its row with a time-ordered `id` (a plain sequence) and no `seq`. A
  * sequencer, `change_log_sequence()`, gives the gap-free `seq` to the committed rows that have none,
  * in id order, one sequencer at a time (a transaction-scoped try-lock; a caller that does not get
- * it returns NULL and reads what is already sequenced). Readers call it before they read (the
- * change listener, before each poll and before taking the head; the purge, before deleting) and
- * read only rows that have a seq (`seq > N` is never true of NULL).
+ * it returns NULL and reads what is already sequenced). Readers call it before they read and read
+ * only rows that have a seq (`seq > N` is never true of NULL): the change listener polls with
+ * `change_log_read(after, limit)` (the sequencer, then the read, in one statement), and runs it
+ * before taking the head; the purge runs it before deleting. Any other consumer of `seq > N` (a
+ * webhook dispatcher) does the same, or sees only what other readers numbered.
  *
  * Why no row is missed: the sequencer's UPDATE runs on a snapshot taken after it got the lock, so
  * it sees the previous sequencer's commit and numbers from above its highest seq; its numbers
@@ -84,6 +86,15 @@ export class ChangeLogWithoutLock1767300000000 implements MigrationInterface {
         GET DIAGNOSTICS n = ROW_COUNT;
         RETURN n;
       END $fn$`);
+    // A reader's poll in one round trip: number, then read `seq > p_after` on a fresh snapshot
+    // (its own numbers included; they commit with the statement, before the caller sees a row).
+    await q.query(`
+      CREATE FUNCTION change_log_read(p_after bigint, p_limit integer)
+      RETURNS SETOF change_log LANGUAGE plpgsql AS $fn$
+      BEGIN
+        PERFORM change_log_sequence();
+        RETURN QUERY SELECT * FROM change_log WHERE seq > p_after ORDER BY seq LIMIT p_limit;
+      END $fn$`);
   }
 
   /** Back to ChangeLogWithoutNotify1765000000000: seq from a sequence again, under the lock. */
@@ -95,6 +106,7 @@ export class ChangeLogWithoutLock1767300000000 implements MigrationInterface {
         FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM change_log WHERE seq IS NULL) p,
              (SELECT greatest(coalesce(max(seq), 0), (SELECT purged_through FROM change_log_state WHERE id = 1)) AS base FROM change_log) b
        WHERE c.id = p.id`);
+    await q.query(`DROP FUNCTION change_log_read(bigint, integer)`);
     await q.query(`DROP FUNCTION change_log_sequence(integer)`);
     await q.query(`
       CREATE OR REPLACE FUNCTION change_log_add(p_table text, p_id uuid, p_op text, p_task uuid, p_status text, p_metric text, p_log integer, p_old jsonb)

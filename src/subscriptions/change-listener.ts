@@ -1,6 +1,6 @@
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from '../logger';
-import { CHANGE_COLUMNS, SEQUENCE_BATCH, SEQUENCE_CHANGES, toChangeEvent, type ChangeEvent } from './change-log';
+import { CHANGE_COLUMNS, SEQUENCE_CHANGES, toChangeEvent, type ChangeEvent } from './change-log';
 
 const PAGE = 1_000;
 const BACKOFF_MIN_MS = 100;
@@ -205,9 +205,9 @@ export class ChangeListener {
         this.readAgain = false;
         while (this.active) {
           this.o.onRead?.();
-          const sequenced = Number((await client.query<{ n: string | null }>(SEQUENCE_CHANGES)).rows[0].n ?? 0);
+          // The sequencer numbers what was committed since, then the read (one statement).
           const { rows } = await client.query<Record<string, unknown> & { seq: string }>(
-            `SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`,
+            `SELECT ${CHANGE_COLUMNS} FROM change_log_read($1, ${PAGE}) ORDER BY seq`,
             [this.state.lastSeq],
           );
           // activate() may have moved lastSeq past some of these while the statement ran.
@@ -218,7 +218,7 @@ export class ChangeListener {
             this.state.lastSeq = events[events.length - 1].seq;
             this.o.deliver(events);
           }
-          if (rows.length < PAGE && sequenced < SEQUENCE_BATCH) break;
+          if (rows.length < PAGE) break;
         }
       } while (this.readAgain && this.client === client && this.active);
     })()
