@@ -123,7 +123,12 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     pollMs: sc.pollMs,
     logger,
     head: async () => {
-      await query(o.db, SEQUENCE_CHANGES); // what was committed before now gets a seq <= the head
+      // What was committed before now gets a seq <= the head: numbered by this call, or by the one
+      // running meanwhile (null), which commits within milliseconds; then this call numbers the rest.
+      for (let tries = 0; tries < 100; tries++) {
+        if ((await query<{ n: string | null }>(o.db, SEQUENCE_CHANGES))[0].n !== null) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
       return Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq);
     },
     deliver: (events) => hub.publish(events),
