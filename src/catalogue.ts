@@ -20,6 +20,7 @@ import { Webhooks1767000000000 } from '../migrations/1767000000000-Webhooks';
 import { Webhook, WebhookDelivery } from './webhooks/webhook.entity';
 import { ExecutionLogEntries1767100000000 } from '../migrations/1767100000000-ExecutionLogEntries';
 import { ExecutionLogEntry } from './executions/log-entry.entity';
+import { ChangeLogWithoutLock1767300000000 } from '../migrations/1767300000000-ChangeLogWithoutLock';
 
 import type { Catalogue } from './db/data-source';
 
@@ -55,6 +56,7 @@ const migrations = [
   AgentWork1766000000000,
   Webhooks1767000000000,
   ExecutionLogEntries1767100000000,
+  ChangeLogWithoutLock1767300000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };

@@ -1,10 +1,11 @@
 import { BadInputError } from '../errors';
 
 /** The type of a sort key, as PostgreSQL casts it back from the cursor's text form. */
-export type KeyType = 'int' | 'text' | 'uuid' | 'timestamptz';
+export type KeyType = 'int' | 'bigint' | 'text' | 'uuid' | 'timestamptz';
 
 const KEY_FORMAT: Record<KeyType, RegExp> = {
   int: /^-?\d{1,10}$/,
+  bigint: /^-?\d{1,19}$/,
   text: /^[\s\S]{0,100000}$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
   // Written by the SQL in connection.ts: UTC with microseconds, so no precision is lost.

@@ -1,6 +1,6 @@
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from '../logger';
-import { CHANGE_COLUMNS, toChangeEvent, type ChangeEvent } from './change-log';
+import { CHANGE_COLUMNS, SEQUENCE_CHANGES, toChangeEvent, type ChangeEvent } from './change-log';
 
 const PAGE = 1_000;
 const BACKOFF_MIN_MS = 100;
@@ -38,9 +38,11 @@ export interface ChangeListenerOptions {
 
 /**
  * One dedicated connection per gateway (never from the request pool) that reads the change log
- * after the last seq it saw and hands the rows on in seq order. As seq order is commit order (see
- * migrations/1764900000000-ChangeLog.ts), reading `seq > last` never skips a row, whoever wrote it:
- * this gateway, another instance, plain SQL.
+ * after the last seq it saw and hands the rows on in seq order. Before each read it runs the
+ * sequencer, which numbers the rows committed since (see
+ * migrations/1767300000000-ChangeLogWithoutLock.ts): seqs become visible in increasing order, so
+ * reading `seq > last` never skips a row, whoever wrote it: this gateway, another instance, plain
+ * SQL. Writers take no lock for it.
  *
  * It reads only while this instance has a live subscription (`activate` / `deactivate`, from
  * ChangeHub): every SUBSCRIPTION_POLL_MS, and at once when `poke`d after one of this instance's
@@ -203,8 +205,9 @@ export class ChangeListener {
         this.readAgain = false;
         while (this.active) {
           this.o.onRead?.();
+          // The sequencer numbers what was committed since, then the read (one statement).
           const { rows } = await client.query<Record<string, unknown> & { seq: string }>(
-            `SELECT ${CHANGE_COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`,
+            `SELECT ${CHANGE_COLUMNS} FROM change_log_read($1, ${PAGE}) ORDER BY seq`,
             [this.state.lastSeq],
           );
           // activate() may have moved lastSeq past some of these while the statement ran.
@@ -229,16 +232,23 @@ export class ChangeListener {
       });
   }
 
-  /** Deletes change-log rows older than the replay window; purged_through says up to where. */
+  /**
+   * Deletes change-log rows older than the replay window; purged_through says up to where. It
+   * numbers them first (nobody may have read them: an instance without subscriptions) and deletes
+   * only numbered ones.
+   */
   private purge(): void {
     const client = this.client;
     if (!client) return;
     client
-      .query(
-        `WITH gone AS (DELETE FROM change_log WHERE occurred_at < now() - make_interval(hours => $1) RETURNING seq)
+      .query(SEQUENCE_CHANGES)
+      .then(() =>
+        client.query(
+          `WITH gone AS (DELETE FROM change_log WHERE occurred_at < now() - make_interval(hours => $1) AND seq IS NOT NULL RETURNING seq)
          UPDATE change_log_state SET purged_through = greatest(purged_through, (SELECT max(seq) FROM gone))
          WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)`,
-        [this.o.replayHours],
+          [this.o.replayHours],
+        ),
       )
       .catch((error: Error) => {
         if (this.client === client) this.o.logger.warn('subscriptions: purging the change log failed', { reason: describe(error) });

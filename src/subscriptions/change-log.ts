@@ -23,6 +23,14 @@ export interface ChangeEvent {
 export const CHANGE_COLUMNS = `seq::text AS seq, table_name AS "table", row_id AS "rowId", operation, task_id AS "taskId", status,
   metric_name AS "metricName", log_index AS "logIndex", old_row AS "oldRow", occurred_at AS "occurredAt"`;
 
+/**
+ * Gives a seq to the committed change-log rows that have none, 10,000 at most (migration
+ * ChangeLogWithoutLock1767300000000): run before reading `seq > N`, as its own statement (or read
+ * through `change_log_read(after, limit)`, which runs it first). Null when another sequencer was
+ * running (its rows are visible once it commits).
+ */
+export const SEQUENCE_CHANGES = `SELECT change_log_sequence()::text AS n`;
+
 export function toChangeEvent(row: Record<string, unknown>): ChangeEvent {
   return { ...row, seq: Number(row.seq) } as ChangeEvent;
 }

@@ -36,7 +36,7 @@ import type { GatewayServices as Services } from '../graphql/features';
 import { ChangeHub } from './change-hub';
 import { ChangeListener, type ListenerState } from './change-listener';
 import { subscribeShared } from './shared-execution';
-import type { ChangeEvent } from './change-log';
+import { SEQUENCE_CHANGES, type ChangeEvent } from './change-log';
 import type { SubscriptionContext } from './subscription.resolver';
 
 /**
@@ -125,7 +125,15 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     replayHours: sc.replayHours,
     pollMs: sc.pollMs,
     logger,
-    head: async () => Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq),
+    head: async () => {
+      // What was committed before now gets a seq <= the head: numbered by this call, or by the one
+      // running meanwhile (null), which commits within milliseconds; then this call numbers the rest.
+      for (let tries = 0; tries < 100; tries++) {
+        if ((await query<{ n: string | null }>(o.db, SEQUENCE_CHANGES))[0].n !== null) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return Number((await query<{ seq: string }>(o.db, `SELECT coalesce(max(seq), 0)::text AS seq FROM change_log`))[0].seq);
+    },
     deliver: (events) => hub.publish(events),
     onRead: () => reads.inc(),
   });

@@ -209,7 +209,9 @@ export class WebhookDispatcher {
   private async fanOutOnce(): Promise<boolean> {
     const [peek] = await query<{ more: boolean }>(
       this.db,
-      `SELECT EXISTS (SELECT 1 FROM change_log WHERE seq > (SELECT last_seq FROM webhook_dispatch WHERE id = 1)) AS more`,
+      // change_log_read numbers the committed changes first (the sequencer, migration 1767300000000), outside
+      // the fan-out's transaction so the sequencer's lock is not held while the page is queued
+      `SELECT EXISTS (SELECT 1 FROM change_log_read((SELECT last_seq FROM webhook_dispatch WHERE id = 1), 1)) AS more`,
     );
     if (!peek?.more) return false;
     const runner = this.db.createQueryRunner();

@@ -22,7 +22,7 @@ const WEBHOOK_ORDERING = newestFirst('webhook', 'w', 'created_at', false);
 const DELIVERY_ORDERING: Ordering = {
   signature: 'webhookDelivery:SEQ.DESC',
   keys: [
-    { sql: 'd.seq', type: 'int', nullable: false, direction: 'DESC' },
+    { sql: 'd.seq', type: 'bigint', nullable: false, direction: 'DESC' },
     { sql: 'd.id', type: 'uuid', nullable: false, direction: 'DESC' },
   ],
 };
