@@ -54,7 +54,8 @@ describe('appendExecutionLog', () => {
     expect(results.map((r) => r.body.data.appendExecutionLog.logCount).sort((a, b) => a - b)).toEqual(
       Array.from({ length: writers }, (_, w) => (w + 1) * batch),
     );
-    // one LOG row in the change log per entry, log_index = seq
+    // one LOG row in the change log per entry, log_index = seq (numbered first: rows get their seq from the sequencer)
+    await t.db.query(`SELECT change_log_sequence()`);
     const logRows = await t.db.query(`SELECT log_index FROM change_log WHERE operation = 'LOG' AND row_id = $1 ORDER BY seq`, [id]);
     expect(logRows.map((r) => r.log_index)).toEqual(rows.map((r) => r.seq));
     // and no UPDATE events for the appends
