@@ -16,6 +16,7 @@ import { AuditEntry } from './audit/audit.entity';
 import { RateLimitWindow } from './security/rate-limit.entity';
 import { TaskDependency } from './queue/task-dependency.entity';
 import { AgentWork1766000000000 } from '../migrations/1766000000000-AgentWork';
+import { MetricsPartitions1767200000000 } from '../migrations/1767200000000-MetricsPartitions';
 
 import type { Catalogue } from './db/data-source';
 
@@ -46,6 +47,7 @@ const migrations = [
   ChangeLogWithoutNotify1765000000000,
   ServerRequestId1765100000000,
   AgentWork1766000000000,
+  MetricsPartitions1767200000000,
 ];
 
 export const catalogue: Catalogue = { entities, migrations };
