@@ -19,6 +19,7 @@ import { TunnelService } from './tunnel/tunnel.service';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { createMetricsPlugin } from './health/metrics.plugin';
 import { HealthMonitor } from './health/monitor';
+import { registerRetentionGauges } from './retention/retention.metrics';
 import { createIdeRoute } from './ide/ide.router';
 import { createProbeRoute } from './health/probes';
 import { startLiveUpdates } from './subscriptions/ws-server';
@@ -92,6 +93,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
     health.watchListener(() => live.listenerState());
+    // Metrics partitions ahead now, retention every RETENTION_INTERVAL_MINUTES (src/retention/).
+    const { retention } = services;
+    await retention.start();
+    closers.unshift(() => retention.stop());
+    health.watchStores(() => retention.stats());
+    registerRetentionGauges(metrics.registry, () => retention.stats());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
       validationRules: createDocumentLimitRules(limits),

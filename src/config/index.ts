@@ -6,6 +6,7 @@
  */
 import { databaseConfig, type DatabaseConfig } from './database';
 import { healthConfig, type HealthConfig } from './health';
+import { retentionConfig, type RetentionConfig } from './retention';
 import { reader, type Reader } from './reader';
 import { securityConfig, type SecurityConfig } from './security';
 import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
@@ -14,6 +15,7 @@ import { ConfigError, type Env } from './variable';
 
 export type { DatabaseConfig, SslMode } from './database';
 export type { HealthConfig, HealthThresholds } from './health';
+export type { RetentionConfig } from './retention';
 export type { Reader } from './reader';
 export type { InputLimits, RateLimitStore, SecurityConfig } from './security';
 export type { SubscriptionsConfig } from './subscriptions';
@@ -59,6 +61,8 @@ export interface Config {
   /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
   tunnel: TunnelConfig;
   health: HealthConfig;
+  /** What is kept how long (src/retention/): RETENTION_*, *_RETENTION_DAYS. */
+  retention: RetentionConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
   writes: {
@@ -97,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     security: securityConfig(r),
     tunnel: tunnelConfig(r),
     health: healthConfig(r),
+    retention: retentionConfig(r),
     ide: { enabled: r.bool('GRAPHQL_IDE') },
     writes: { idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS') },
     shutdown: shutdownConfig(r),

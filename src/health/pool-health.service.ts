@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
 import type { HealthConfig } from '../config';
-import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats } from './pool-health.types';
+import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats, type StoreStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -31,6 +31,7 @@ export class PoolHealthService {
   private readonly listeners: ((result: DatabaseProbeResult) => void)[] = [];
   private lastUnavailableAt = 0;
   private listenerState?: () => ListenerStats;
+  private storeStats?: () => Promise<StoreStats[]>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,6 +64,11 @@ export class PoolHealthService {
   /** Where poolHealth reads the state of the subscriptions' change-log connection. */
   watchListener(state: () => ListenerStats): void {
     this.listenerState = state;
+  }
+
+  /** Where poolHealth reads the growing tables' sizes and oldest rows (src/retention/). */
+  watchStores(read: () => Promise<StoreStats[]>): void {
+    this.storeStats = read;
   }
 
   /** The pg pool's own counters, read without touching the database. */
@@ -118,6 +124,7 @@ export class PoolHealthService {
       replicas: [],
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
       listener,
+      stores: (await this.storeStats?.().catch(() => [])) ?? [],
       checkedAt: new Date(),
     };
   }
