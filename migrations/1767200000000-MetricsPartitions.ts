@@ -14,7 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Percentiles from rollups come from a log-scale histogram (DDSketch's bins): a value v > 0 falls in
  * bin k = ceil(ln v / ln γ) with γ = (1 + α) / (1 − α), α = 0.02, and the bin stands for
  * 2γ^k / (γ + 1), within 2 % of every value of the bin; negatives mirror it, 0 has its own bin.
- * Bins are stored offset by ±1000 so that their order is the values' order.
+ * Bins are stored offset by ±1000 so that their order is the values' order. Rollups are kept per
+ * dimension set (dims_key = md5 of its JSONB text) and once over all of them (dims_key = the nil UUID).
  */
 export class MetricsPartitions1767200000000 implements MigrationInterface {
   name = 'MetricsPartitions1767200000000';
@@ -77,11 +78,15 @@ export class MetricsPartitions1767200000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION system_metrics_rollup() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
       BEGIN
-        WITH binned AS (
+        WITH per AS (
           SELECT metric_name AS n, coalesce(dimensions, '{}') AS d, date_bin('1 minute', timestamp, timestamptz 'epoch') AS b,
                  metric_hist_bin(metric_value::float8) AS k, count(*)::integer AS c, sum(metric_value) AS s,
                  min(metric_value) AS lo, max(metric_value) AS hi
           FROM new_rows GROUP BY 1, 2, 3, 4),
+        binned AS (
+          SELECT * FROM per
+          UNION ALL -- d NULL: the metric over every dimension set (what a series without a filter reads)
+          SELECT n, NULL, b, k, sum(c)::integer, sum(s), min(lo), max(hi) FROM per GROUP BY n, b, k),
         hourly AS (
           SELECT n, d, date_bin('1 hour', b, timestamptz 'epoch') AS b, k, sum(c)::integer AS c, sum(s) AS s, min(lo) AS lo, max(hi) AS hi
           FROM binned GROUP BY 1, 2, 3, 4),
@@ -208,13 +213,17 @@ export class MetricsPartitions1767200000000 implements MigrationInterface {
   }
 }
 
+/** dims_key of the rollup rows over every dimension set (src/metrics/metric.series.ts reads them when no filter is given). */
+const ALL_DIMENSIONS = '00000000-0000-0000-0000-000000000000';
+
 const PARTITIONED = ['system_metrics', 'system_metric_rollups_1m', 'system_metric_rollups_1h'];
 
 /** The upsert of one grain's rollup rows from a CTE of (n, d, b, k, c, s, lo, hi) grouped by bin. */
 function upsert(grain: string, from: string): string {
   return `INSERT INTO system_metric_rollups_${grain} AS r
             (metric_name, bucket_start, dims_key, dimensions, count, sum, min, max, hist_bins, hist_counts)
-          SELECT n, b, md5(d::text)::uuid, d, sum(c), sum(s), min(lo), max(hi), array_agg(k ORDER BY k), array_agg(c ORDER BY k)
+          SELECT n, b, coalesce(md5(d::text)::uuid, '${ALL_DIMENSIONS}'), coalesce(d, '{}'), sum(c), sum(s), min(lo), max(hi),
+                 array_agg(k ORDER BY k), array_agg(c ORDER BY k)
           FROM ${from} GROUP BY n, d, b
           ON CONFLICT (metric_name, bucket_start, dims_key) DO UPDATE SET
             count = r.count + excluded.count, sum = r.sum + excluded.sum,

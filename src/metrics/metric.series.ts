@@ -84,6 +84,8 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   const name = p.add(q.name);
   const width = `${p.add(`${seconds} seconds`)}::interval`;
   const dims = q.dimensions ? ` AND dimensions @> ${p.json(q.dimensions)}` : '';
+  // Rollup rows per dimension set answer a filter; the row over all of them (the nil UUID) the rest.
+  const rollupDims = q.dimensions ? `${dims} AND dims_key <> '${ALL_DIMENSIONS}'` : ` AND dims_key = '${ALL_DIMENSIONS}'`;
   const grain = seriesGrain(q.from, q.to, seconds);
   // date_bin (PostgreSQL 14+) rather than epoch arithmetic, whose numeric division is a large
   // part of the statement's cost (bench/ measures the one-day series).
@@ -156,7 +158,7 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   return {
     sql: `WITH parts AS (
             SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}
-            FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${dims}
+            FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${rollupDims}
             UNION ALL
             SELECT date_bin(${width}, timestamp, ${from})${list((c) => c.raw)}
             FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${cutAt} AND timestamp < ${to}${dims}),
@@ -166,6 +168,9 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     params: p.values,
   };
 }
+
+/** dims_key of the rollup rows over every dimension set (migration MetricsPartitions). */
+const ALL_DIMENSIONS = '00000000-0000-0000-0000-000000000000';
 
 const QUANTILES = [
   { key: 'p50', f: 0.5 },
