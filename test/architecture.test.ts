@@ -39,6 +39,7 @@ const FLOORS: { name: string; members: string[] }[] = [
       'seed/',
       'secrets/',
       'queue/',
+      'retention/',
     ],
   },
   { name: 'HTTP', members: ['http.ts'] },
