@@ -80,7 +80,8 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   const asked = SERIES_AGGREGATES.filter((a) => fields.has(a));
   const p = new Params();
   const from = `${p.add(q.from.toISOString())}::timestamptz`;
-  const to = `${p.add(q.to.toISOString())}::timestamptz`;
+  // Added where used: a rollup statement without a raw tail has no `to` (an unused parameter has no type).
+  const to = () => `${p.add(q.to.toISOString())}::timestamptz`;
   const name = p.add(q.name);
   const width = `${p.add(`${seconds} seconds`)}::interval`;
   const dims = q.dimensions ? ` AND dimensions @> ${p.json(q.dimensions)}` : '';
@@ -101,7 +102,7 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     };
     return {
       sql: `SELECT date_bin(${width}, timestamp, ${from}) AS start${asked.map((a) => `, ${raw[a]} AS ${a}`).join('')}
-            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${from} AND timestamp < ${to}${dims}
+            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${from} AND timestamp < ${to()}${dims}
             GROUP BY 1 ORDER BY 1`,
       params: p.values,
     };
@@ -158,10 +159,15 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   return {
     sql: `WITH parts AS (
             SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}
-            FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${rollupDims}
+            FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${rollupDims}${
+              // A range ending on a rollup boundary has no raw tail (and its statement plans no raw partitions).
+              cut.getTime() < q.to.getTime()
+                ? `
             UNION ALL
             SELECT date_bin(${width}, timestamp, ${from})${list((c) => c.raw)}
-            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${cutAt} AND timestamp < ${to}${dims}),
+            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${cutAt} AND timestamp < ${to()}${dims}`
+                : ''
+            }),
           a AS (SELECT start${list((c) => c.merge)}${positions.join('')} FROM parts GROUP BY 1)${ranks}
           SELECT a.start${asked.map((k) => `, ${merged[k]} AS ${k}`).join('')}
           FROM a${quantiles.length ? ' JOIN q USING (start)' : ''} ORDER BY 1`,
