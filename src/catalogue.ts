@@ -21,6 +21,7 @@ import { Webhook, WebhookDelivery } from './webhooks/webhook.entity';
 import { ExecutionLogEntries1767100000000 } from '../migrations/1767100000000-ExecutionLogEntries';
 import { ExecutionLogEntry } from './executions/log-entry.entity';
 import { ChangeLogWithoutLock1767300000000 } from '../migrations/1767300000000-ChangeLogWithoutLock';
+import { MetricsPartitions1767200000000 } from '../migrations/1767200000000-MetricsPartitions';
 
 import type { Catalogue } from './db/data-source';
 
@@ -56,6 +57,7 @@ const migrations = [
   AgentWork1766000000000,
   Webhooks1767000000000,
   ExecutionLogEntries1767100000000,
+  MetricsPartitions1767200000000,
   ChangeLogWithoutLock1767300000000,
 ];
 

@@ -21,7 +21,8 @@ import { createMetricsPlugin } from './health/metrics.plugin';
 import { registerReplicaMetrics } from './health/replica.metrics';
 import { createReadRoutingPlugin } from './graphql/plugins/read-routing.plugin';
 import { HealthMonitor } from './health/monitor';
-import { scheduleLogRetention } from './executions/log-retention';
+import { executionLogStore } from './executions/log-retention';
+import { registerRetentionGauges } from './retention/retention.metrics';
 import { createIdeRoute } from './ide/ide.router';
 import { createProbeRoute } from './health/probes';
 import { startLiveUpdates } from './subscriptions/ws-server';
@@ -96,7 +97,6 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     registerQueueGauges(metrics.registry, () => services!.queue.stats());
     const { queue } = services;
     closers.unshift(() => queue.stopReaper());
-    closers.unshift(scheduleLogRetention(database.dataSource, config.retention.executionLogDays, logger));
     health.watchListener(() => live.listenerState());
     if (replicas) {
       health.watchReplicas(() => replicas.snapshot());
@@ -107,6 +107,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     webhookDispatcher.registerMetrics(metrics.registry);
     if (config.webhooks.dispatch) webhookDispatcher.start();
     closers.unshift(() => webhookDispatcher.stop());
+    // Metrics partitions ahead now, retention every RETENTION_INTERVAL_MINUTES (src/retention/).
+    const { retention } = services;
+    retention.register(executionLogStore(config.retention.executionLogDays));
+    await retention.start();
+    closers.unshift(() => retention.stop());
+    health.watchStores(() => retention.stats());
+    registerRetentionGauges(metrics.registry, () => retention.stats());
     const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
       validationRules: createDocumentLimitRules(limits),

@@ -11,6 +11,8 @@ import { ExecutionService, MAX_LOG_ENTRIES } from './executions/execution.servic
 import { createSchema } from './graphql/schema';
 import { PoolHealthResolver } from './health/pool-health.resolver';
 import { PoolHealthService } from './health/pool-health.service';
+import { RetentionService } from './retention/retention.service';
+import { defaultStores } from './retention/retention.store';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { IntegrationResolver } from './integrations/integration.resolver';
 import { IntegrationService } from './integrations/integration.service';
@@ -75,6 +77,7 @@ export function createServices(
     sql: new SqlConsole(config.security.runSql, config.db),
     tunnel,
     health: new PoolHealthService(db, config.db, config.health, logger),
+    retention: new RetentionService(db, config.retention, logger, defaultStores(config.retention)),
     nodes: new NodeService(db),
     webhooks: new WebhookService(db, webhookSecrets, config.webhooks, pageSize),
     webhookDispatcher: new WebhookDispatcher(db, config.webhooks, webhookSecrets, logger),

@@ -40,6 +40,7 @@ const FLOORS: { name: string; members: string[] }[] = [
       'secrets/',
       'queue/',
       'webhooks/',
+      'retention/',
     ],
   },
   { name: 'HTTP', members: ['http.ts'] },

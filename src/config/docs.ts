@@ -16,6 +16,8 @@ const SECTION_NOTES: Record<Section, string> = {
   Secrets: 'Encryption of integration credentials. See [security.md](security.md#rotating-the-secrets-key).',
   'runSql console': 'The admin-only SQL console. See [security.md](security.md#runsql).',
   Health: 'The health monitor, `/ready` and the alert thresholds. See [operations.md](operations.md#health-and-observability).',
+  Retention:
+    'What is kept how long: metric partitions and rollups, the audit log; one gateway at a time runs the job. See [operations.md](operations.md#data-growth-and-retention).',
   Subscriptions: 'GraphQL subscriptions over graphql-ws. See [api.md](api.md#live-updates-subscriptions).',
   Webhooks: 'Signed, ordered event delivery to HTTP receivers. See [api.md](api.md#webhooks).',
   'Cloudflare tunnel': 'The cloudflared config written at start-up. See [operations.md](operations.md#cloudflare-tunnel).',

@@ -6,6 +6,7 @@
  */
 import { databaseConfig, type DatabaseConfig } from './database';
 import { healthConfig, type HealthConfig } from './health';
+import { retentionConfig, type RetentionConfig } from './retention';
 import { reader, type Reader } from './reader';
 import { securityConfig, type SecurityConfig } from './security';
 import { subscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
@@ -15,6 +16,7 @@ import { webhooksConfig, type WebhooksConfig } from './webhooks';
 
 export type { DatabaseConfig, ReplicaConfig, SslMode } from './database';
 export type { HealthConfig, HealthThresholds } from './health';
+export type { RetentionConfig } from './retention';
 export type { Reader } from './reader';
 export type { InputLimits, RateLimitStore, SecurityConfig } from './security';
 export type { SubscriptionsConfig } from './subscriptions';
@@ -61,16 +63,13 @@ export interface Config {
   /** Cloudflare tunnel config generated at start-up (src/tunnel/). */
   tunnel: TunnelConfig;
   health: HealthConfig;
+  /** What is kept how long (src/retention/): RETENTION_*, *_RETENTION_DAYS. */
+  retention: RetentionConfig;
   /** The GraphQL IDE (GraphiQL served locally): GRAPHQL_IDE. */
   ide: IdeConfig;
   writes: {
     /** How long an idempotency key and its stored answer are kept (hours): IDEMPOTENCY_TTL_HOURS. */
     idempotencyTtlHours: number;
-  };
-  /** How long what grows is kept (src/executions/log-retention.ts). */
-  retention: {
-    /** Days a finished execution's log entries are kept; 0 = forever: EXECUTION_LOG_RETENTION_DAYS. */
-    executionLogDays: number;
   };
   /** The agent work protocol (src/queue/): QUEUE_* variables. */
   queue: QueueConfig;
@@ -106,9 +105,9 @@ export function loadConfig(env: Env = process.env): Config {
     security: securityConfig(r),
     tunnel: tunnelConfig(r),
     health: healthConfig(r),
+    retention: retentionConfig(r),
     ide: { enabled: r.bool('GRAPHQL_IDE') },
     writes: { idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS') },
-    retention: { executionLogDays: r.int('EXECUTION_LOG_RETENTION_DAYS') },
     shutdown: shutdownConfig(r),
     queue: queueConfig(r),
     subscriptions: subscriptionsConfig(r),

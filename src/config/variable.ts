@@ -46,6 +46,7 @@ export type Section =
   | 'Secrets'
   | 'runSql console'
   | 'Health'
+  | 'Retention'
   | 'Subscriptions'
   | 'Webhooks'
   | 'Cloudflare tunnel';

@@ -424,13 +424,13 @@ export const VARIABLES = {
     description: 'hours an idempotency key and its stored answer are kept; after that the key is free again',
   },
   EXECUTION_LOG_RETENTION_DAYS: {
-    section: 'Writes',
+    section: 'Retention',
     kind: 'integer',
     min: 0,
     max: 36_500,
     default: 30,
     description:
-      'days the log entries of a finished execution are kept (from its completedAt); then deleted in batches, hourly, by one instance at a time; 0 keeps them',
+      'days the log entries of a finished execution are kept (from its completedAt); then deleted in batches at each retention run, by one instance at a time; 0 keeps them',
   },
 
   // ---- Authentication
@@ -790,6 +790,63 @@ export const VARIABLES = {
     default: 5,
     description:
       "percent of requests failing on the server's side (INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE) above which an alert is raised",
+  },
+
+  // ---- Retention (src/retention/)
+  RETENTION_ENABLED: {
+    section: 'Retention',
+    kind: 'boolean',
+    default: true,
+    description:
+      'run the retention job (one gateway at a time, under an advisory lock): create system_metrics partitions ahead, drop those past retention, delete old audit rows',
+  },
+  RETENTION_INTERVAL_MINUTES: {
+    section: 'Retention',
+    kind: 'integer',
+    min: 1,
+    max: 1_440,
+    default: 60,
+    description: 'minutes between retention runs (the first run that deletes anything comes one interval after start-up)',
+  },
+  METRICS_RETENTION_DAYS: {
+    section: 'Retention',
+    kind: 'integer',
+    min: 1,
+    max: 36_500,
+    default: 90,
+    description:
+      'days of raw system_metrics samples kept: whole daily partitions (UTC) older than this are dropped, never deleted row by row',
+  },
+  METRICS_PARTITIONS_AHEAD_DAYS: {
+    section: 'Retention',
+    kind: 'integer',
+    min: 1,
+    max: 365,
+    default: 7,
+    description: 'daily system_metrics partitions created ahead of today (a sample for a day with none lands in the default partition)',
+  },
+  ROLLUP_RETENTION_DAYS: {
+    section: 'Retention',
+    kind: 'integer',
+    min: 1,
+    max: 36_500,
+    default: 730,
+    description:
+      'days of per-minute and per-hour metric rollups kept (whole daily partitions); metricSeries reads them for ranges over 6 hours',
+  },
+  AUDIT_RETENTION_DAYS: {
+    section: 'Retention',
+    kind: 'integer',
+    min: 0,
+    max: 36_500,
+    default: 0,
+    description: 'days of audit_log kept; 0 keeps every row (older rows are deleted in batches of 10,000)',
+  },
+  AUDIT_ARCHIVE: {
+    section: 'Retention',
+    kind: 'boolean',
+    default: false,
+    description: 'move audit rows past AUDIT_RETENTION_DAYS into audit_log_archive (one JSONB row each) instead of deleting them outright',
   },
 
   // ---- Subscriptions

@@ -1,12 +1,7 @@
-import type { DataSource } from 'typeorm';
-import { query } from '../db/rows';
-import type { Logger } from '../logger';
+import type { RetentionStore } from '../retention/retention.store';
 
 /** Rows one statement deletes: small enough that a batch holds its locks for milliseconds. */
 export const LOG_RETENTION_BATCH = 5_000;
-/** Between two passes of one instance; the first runs a minute after start-up. */
-export const LOG_RETENTION_EVERY_MS = 3_600_000;
-const FIRST_PASS_AFTER_MS = 60_000;
 /** The advisory lock a batch takes (transaction-scoped, without waiting): one instance at a time. */
 export const LOG_RETENTION_LOCK = 'taskmaster-gateway:execution-log-retention';
 
@@ -25,15 +20,14 @@ export interface LogRetentionPass {
  * keep their rows and log_count (how many entries there were). 0 days: nothing is deleted.
  */
 export async function purgeExecutionLogs(
-  db: DataSource,
+  db: { query(sql: string, params?: unknown[]): Promise<{ got: boolean; deleted: number }[]> },
   retentionDays: number,
   batchSize = LOG_RETENTION_BATCH,
 ): Promise<LogRetentionPass> {
   if (retentionDays <= 0) return { deleted: 0, ran: true };
   let deleted = 0;
   for (;;) {
-    const [row] = await query<{ got: boolean; deleted: number }>(
-      db,
+    const [row] = await db.query(
       `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got),
         doomed AS (
           SELECT l.execution_id, l.seq FROM task_executions e
@@ -50,28 +44,31 @@ export async function purgeExecutionLogs(
   }
 }
 
-/** Runs purgeExecutionLogs on this instance every LOG_RETENTION_EVERY_MS; answers its stop. */
-export function scheduleLogRetention(db: DataSource, retentionDays: number, logger: Logger): () => Promise<void> {
-  if (retentionDays <= 0) return async () => undefined;
-  let running: Promise<void> | undefined;
-  const pass = () => {
-    if (running) return;
-    running = purgeExecutionLogs(db, retentionDays)
-      .then(({ deleted }) => {
-        if (deleted > 0) logger.info('execution logs: deleted entries past retention', { deleted, retentionDays });
-      })
-      .catch((error: unknown) => {
-        logger.warn('execution logs: retention pass failed; retrying next interval', { reason: String(error) });
-      })
-      .finally(() => (running = undefined));
-  };
-  const first = setTimeout(pass, FIRST_PASS_AFTER_MS);
-  const timer = setInterval(pass, LOG_RETENTION_EVERY_MS);
-  first.unref();
-  timer.unref();
-  return async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
+/**
+ * execution_log_entries as a store of the retention job (src/retention/): measured like the others
+ * and, with EXECUTION_LOG_RETENTION_DAYS, purged at each of its runs.
+ */
+export function executionLogStore(retentionDays: number): RetentionStore {
+  return {
+    table: 'execution_log_entries',
+    timeColumn: 'at',
+    // `at` has no index (an entry is written once and read by its execution): the first entry of the
+    // 100 earliest executions by created_at (index), each found through the primary key
+    oldest: async (run) =>
+      (
+        await run<{ at: Date | null }>(
+          `SELECT min(x.at) AS at FROM (
+             SELECT l.at FROM task_executions e
+             CROSS JOIN LATERAL (SELECT g.at FROM execution_log_entries g WHERE g.execution_id = e.id ORDER BY g.seq LIMIT 1) l
+             ORDER BY e.created_at, e.id LIMIT 100) x`,
+        )
+      )[0].at,
+    purge:
+      retentionDays <= 0
+        ? undefined
+        : async (run) => {
+            const pass = await purgeExecutionLogs({ query: (sql, params) => run(sql, params) }, retentionDays);
+            return `${pass.deleted} execution log entr${pass.deleted === 1 ? 'y' : 'ies'} deleted${pass.ran ? '' : ' (another instance holds the lock)'}`;
+          },
   };
 }

@@ -6,7 +6,7 @@ import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
 import type { PoolCounters } from './gateway-metrics';
 import type { HealthConfig } from '../config';
 import type { ReplicaSnapshot } from '../db/replicas';
-import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats, type ReplicaStats } from './pool-health.types';
+import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats, type ReplicaStats, type StoreStats } from './pool-health.types';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -33,6 +33,7 @@ export class PoolHealthService {
   private lastUnavailableAt = 0;
   private listenerState?: () => ListenerStats;
   private replicaState?: () => ReplicaSnapshot[];
+  private storeStats?: () => Promise<StoreStats[]>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -70,6 +71,11 @@ export class PoolHealthService {
   /** Where poolHealth reads the read replicas' state (src/db/replicas.ts). */
   watchReplicas(state: () => ReplicaSnapshot[]): void {
     this.replicaState = state;
+  }
+
+  /** Where poolHealth reads the growing tables' sizes and oldest rows (src/retention/). */
+  watchStores(read: () => Promise<StoreStats[]>): void {
+    this.storeStats = read;
   }
 
   /** The pg pool's own counters, read without touching the database. */
@@ -128,6 +134,7 @@ export class PoolHealthService {
       replicas,
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
       listener,
+      stores: (await this.storeStats?.().catch(() => [])) ?? [],
       checkedAt: new Date(),
     };
   }

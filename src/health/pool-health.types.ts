@@ -78,6 +78,15 @@ export class ReplicaStats {
   lastError!: string | null;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'A table that grows, and what retention keeps of it (src/retention/).' })
+export class StoreStats {
+  @Field({ description: 'The table (a partitioned one counts all its partitions).' }) store!: string;
+  @Field(() => Float, { nullable: true, description: 'pg_total_relation_size over its partitions; null when it could not be read.' })
+  sizeBytes!: number | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "The oldest row's time; null when empty or unreadable." })
+  oldestAt!: Date | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'The limits in force (HEALTH_* variables).' })
 export class HealthThresholdsInfo {
   @Field(() => Int) responseTimeMs!: number;
@@ -116,5 +125,9 @@ export class PoolHealth {
     description: 'The change-log connection of GraphQL subscriptions; null when this gateway runs none.',
   })
   listener!: ListenerStats | null;
+  @Field(() => [StoreStats], {
+    description: 'The tables that grow (metrics, rollups, audit log, change log): size and oldest row, read at most once a minute.',
+  })
+  stores!: StoreStats[];
   @Field(() => DateTimeScalar) checkedAt!: Date;
 }

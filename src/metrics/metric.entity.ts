@@ -1,6 +1,6 @@
 import { Field, ID, Float, ObjectType } from 'type-graphql';
 import { Node } from '../graphql/node';
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { DateTimeScalar, JSONObjectScalar, type JSONObject } from '../graphql/scalars';
 
 /** DECIMAL(15,6) comes back from pg as a string; numbers in that range are exact as doubles. */
@@ -10,6 +10,7 @@ const decimalToNumber = {
 };
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: 'One sample of a system metric.' })
+// Partitioned by day on `timestamp` (migration MetricsPartitions): the key holds the partition key.
 @Entity({ name: 'system_metrics' })
 @Index('idx_system_metrics_name_timestamp', ['name', 'timestamp'])
 export class SystemMetric {
@@ -37,7 +38,7 @@ export class SystemMetric {
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   dimensions!: JSONObject | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
-  @Column({ type: 'timestamptz', nullable: true, default: () => 'now()' })
-  timestamp!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the sample was taken (always set; nullable for compatibility).' })
+  @PrimaryColumn({ type: 'timestamptz', default: () => 'now()', primaryKeyConstraintName: 'system_metrics_pkey' })
+  timestamp!: Date;
 }

@@ -7,7 +7,7 @@ import type { SystemMetric } from './metric.entity';
 export const METRIC_VALUE_LIMIT = 999_999_999.999999;
 
 @InputType({ description: 'One metric sample.' })
-export class MetricInput implements Partial<SystemMetric> {
+export class MetricInput implements Partial<Omit<SystemMetric, 'timestamp'>> {
   @Field({ description: 'e.g. "database", "gateway"; 1 to 50 characters.' })
   @MaxLength(50)
   @Matches(/\S/, { message: 'category must not be empty or blank' })

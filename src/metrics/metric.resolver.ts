@@ -4,6 +4,7 @@ import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
 import { byIdLoader } from '../graphql/loaders';
 import { ListArgs } from '../graphql/list.args';
+import { selectedFields } from '../graphql/selection';
 import { DateTimeScalar, JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import { SystemMetric } from './metric.entity';
 import { MetricInput } from './metric.inputs';
@@ -57,8 +58,9 @@ export class MetricResolver {
     })
     dimensions: JSONObject | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MetricBucket[]> {
-    return ctx.services.metrics.series({ name, from, to, bucket, dimensions });
+    return ctx.services.metrics.series({ name, from, to, bucket, dimensions }, selectedFields(info));
   }
 
   @Authorized(Role.VIEWER)

@@ -6,24 +6,16 @@ import type { RequestScope } from '../request';
 import { BadInputError } from '../errors';
 import type { JSONObject } from '../graphql/scalars';
 import { query } from '../db/rows';
-import { Params } from '../db/sql';
+import { Params, preparedQuery } from '../db/sql';
 import { SystemMetric } from './metric.entity';
 import { METRIC_VALUE_LIMIT, type MetricInput } from './metric.inputs';
-import { checkSeries, type MetricBucket } from './metric.series';
+import { checkSeries, seriesStatement, type MetricBucket, type SeriesQuery } from './metric.series';
 
 /** Rows one recordMetrics call may insert (in one statement). */
 export const MAX_METRICS_PER_CALL = 10_000;
 
 /** One figure the gateway records about itself. */
 export type SystemSample = Pick<SystemMetric, 'category' | 'name' | 'value' | 'unit'>;
-
-export interface SeriesQuery {
-  name: string;
-  from: Date;
-  to: Date;
-  bucket: string;
-  dimensions?: JSONObject | null;
-}
 
 export class MetricService {
   private written?: WrittenTable;
@@ -111,27 +103,11 @@ export class MetricService {
     await repo.insert(samples.map((s) => repo.create({ ...s, dimensions, timestamp })));
   }
 
-  /** Buckets aligned on `from`, aggregated in SQL; only buckets holding samples. */
-  async series(q: SeriesQuery): Promise<MetricBucket[]> {
-    const seconds = checkSeries(q.from, q.to, q.bucket);
-    const p = new Params();
-    const from = `${p.add(q.from.toISOString())}::timestamptz`;
-    const where = [`m.metric_name = ${p.add(q.name)}`, `m.timestamp >= ${from}`, `m.timestamp < ${p.add(q.to.toISOString())}::timestamptz`];
-    if (q.dimensions) where.push(`m.dimensions @> ${p.json(q.dimensions)}`);
-    // date_bin (PostgreSQL 14+) rather than epoch arithmetic, whose numeric division is a large
-    // part of the statement's cost (bench/ measures the one-day series).
-    const start = `date_bin(${p.add(`${seconds} seconds`)}::interval, m.timestamp, ${from})`;
-    return query<MetricBucket>(
-      this.db,
-      `SELECT ${start} AS start, count(*)::int AS count,
-              avg(m.metric_value)::float8 AS avg, min(m.metric_value)::float8 AS min, max(m.metric_value)::float8 AS max,
-              sum(m.metric_value)::float8 AS sum,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY m.metric_value::float8) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY m.metric_value::float8) AS p95
-       FROM system_metrics m WHERE ${where.join(' AND ')}
-       GROUP BY 1 ORDER BY 1`,
-      p.values,
-    );
+  /** Buckets aligned on `from`, aggregated in SQL (raw samples or rollups: seriesStatement); only buckets holding samples. */
+  async series(q: SeriesQuery, fields: ReadonlySet<string>): Promise<MetricBucket[]> {
+    const { sql, params } = seriesStatement(q, checkSeries(q.from, q.to, q.bucket), fields);
+    // Prepared: a statement over ~30 partitions costs milliseconds to plan; its texts are few (one per selection and shape).
+    return preparedQuery(this.db)<MetricBucket>(sql, params);
   }
 
   /** Distinct metric names, optionally of one category, sorted. */

@@ -145,6 +145,11 @@ export async function applyRoles(client: ClientBase, plan: RolePlan): Promise<st
       `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${runtime}`,
     );
     await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${runtime}`);
+    // The retention job's partition functions (migration MetricsPartitions revokes them from PUBLIC).
+    for (const sig of ['metrics_ensure_partitions(text, date, date)', 'metrics_drop_partitions(text, date)']) {
+      const { rows: found } = await client.query<{ ok: boolean }>(`SELECT to_regprocedure($1) IS NOT NULL AS ok`, [sig]);
+      if (found[0]?.ok) await client.query(`GRANT EXECUTE ON FUNCTION ${sig} TO ${runtime}`);
+    }
   }
   if (plan.console) {
     const consoleRole = ident(plan.console.name);

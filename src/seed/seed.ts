@@ -71,9 +71,13 @@ export async function seedDemoData(db: DataSource, options: SeedOptions = {}): P
       ]);
     }
     const before = await countRows(tx);
+    // system_metrics' key is (id, timestamp) (partitioned by time) and demo samples move up to now:
+    // they are replaced rather than upserted.
+    await tx.query(`DELETE FROM system_metrics WHERE id::text LIKE $1`, [`${DEMO_ID_PREFIX}%`]);
     for (const { name, entity } of TABLES) {
+      const conflictPaths = name === 'metrics' ? ['id', 'timestamp'] : ['id'];
       for (let i = 0; i < rows[name].length; i += CHUNK) {
-        await tx.getRepository(entity).upsert(rows[name].slice(i, i + CHUNK), { conflictPaths: ['id'] });
+        await tx.getRepository(entity).upsert(rows[name].slice(i, i + CHUNK), { conflictPaths });
       }
     }
     // Each demo execution's log, replaced: its entries as rows (their own "at"), its log_count.
