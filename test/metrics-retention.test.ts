@@ -184,6 +184,7 @@ describe('metrics partitions and retention through a running gateway', () => {
     expect(Object.keys(stores).sort()).toEqual([
       'audit_log',
       'change_log',
+      'execution_log_entries',
       'system_metric_rollups_1h',
       'system_metric_rollups_1m',
       'system_metrics',
@@ -191,6 +192,11 @@ describe('metrics partitions and retention through a running gateway', () => {
     expect(stores.system_metrics.sizeBytes).toBeGreaterThan(8192);
     const [{ oldest }] = await t.db.query(`SELECT min(timestamp) AS oldest FROM system_metrics`);
     expect(new Date(stores.system_metrics.oldestAt).getTime()).toBe(oldest.getTime());
+    // execution_log_entries has no index on `at`: its oldest is found through the earliest executions
+    const [{ first }] = await t.db.query(`SELECT min(at) AS first FROM execution_log_entries`);
+    expect(stores.execution_log_entries.oldestAt === null ? null : new Date(stores.execution_log_entries.oldestAt).getTime()).toBe(
+      first === null ? null : first.getTime(),
+    );
     const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(text).toMatch(/taskmaster_store_size_bytes\{store="system_metrics"\} \d+/);
     expect(text).toMatch(/taskmaster_store_oldest_row_age_seconds\{store="audit_log"\} [\d.]+/);

@@ -12,7 +12,8 @@ import { startTestGateway, type TestGateway } from './support/gateway';
 let t: TestGateway;
 const seen: string[] = [];
 beforeAll(async () => {
-  t = await startTestGateway();
+  // every statement the gateway sends is captured here: no webhook dispatcher polling beside the requests
+  t = await startTestGateway({ WEBHOOK_DISPATCH_ENABLED: 'false' });
   await seedDemoData(t.gateway.dataSource);
   const logger = t.gateway.dataSource.logger;
   const original = logger.logQuery.bind(logger);

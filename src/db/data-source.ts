@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, type Pool, type PoolConfig } from 'pg';
-import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
+import { DataSource, MigrationExecutor, type DataSourceOptions, type Migration } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { createQueryLogger } from './query-logger';
@@ -74,14 +74,41 @@ export const MIGRATION_LOCK_KEY = 'taskmaster-gateway:migrations';
  */
 export class MigrationLockingDataSource extends DataSource {
   override runMigrations(options?: Parameters<DataSource['runMigrations']>[0]): Promise<Migration[]> {
-    return this.underMigrationLock(() => super.runMigrations(options));
+    return this.underMigrationLock((executor) => {
+      executor.transaction = options?.transaction ?? this.options.migrationsTransactionMode ?? 'all';
+      executor.fake = options?.fake ?? false;
+      return executor.executePendingMigrations();
+    });
   }
 
   override undoLastMigration(options?: Parameters<DataSource['undoLastMigration']>[0]): Promise<void> {
-    return this.underMigrationLock(() => super.undoLastMigration(options));
+    return this.underMigrationLock((executor) => {
+      executor.transaction = options?.transaction ?? 'all';
+      executor.fake = options?.fake ?? false;
+      return executor.undoLastMigration();
+    });
   }
 
-  private async underMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` under the migration lock, on one pooled connection without DB_STATEMENT_TIMEOUT: the
+   * pool's timeout is for requests, and a migration that rewrites a table must not be cancelled half
+   * way because the gateway starting it was given a short one (`RESET` gives the connection back as
+   * the pool made it).
+   */
+  private async underMigrationLock<T>(work: (executor: MigrationExecutor) => Promise<T>): Promise<T> {
+    return this.underAdvisoryLock(async () => {
+      const runner = this.createQueryRunner();
+      try {
+        await runner.query('SET statement_timeout = 0');
+        return await work(new MigrationExecutor(this, runner));
+      } finally {
+        await runner.query('RESET statement_timeout').catch(() => undefined);
+        await runner.release();
+      }
+    });
+  }
+
+  private async underAdvisoryLock<T>(work: () => Promise<T>): Promise<T> {
     const pool = (this.driver as unknown as { master?: Pool & { options: PoolConfig } }).master;
     // pg keeps the pool's password non-enumerable: named, or the spread would drop it.
     const lock = new Client({ ...pool?.options, password: pool?.options.password, application_name: 'taskmaster-gateway-migration-lock' });

@@ -79,6 +79,8 @@ export class WebhookDispatcher {
   private timer?: NodeJS.Timeout;
   private purgeTimer?: NodeJS.Timeout;
   private ticking = false;
+  /** The pass under way (stop waits for it). */
+  private pass?: Promise<void>;
   private failing = false;
   private stopped = false;
   private readonly sending = new Set<Promise<void>>();
@@ -101,7 +103,9 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.pollMs);
+    this.timer = setInterval(() => {
+      if (!this.ticking) this.pass = this.tick();
+    }, this.config.pollMs);
     this.timer.unref();
     this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.purgeTimer.unref();
@@ -113,6 +117,7 @@ export class WebhookDispatcher {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.purgeTimer);
+    await this.pass; // a fan-out or claim under way finishes before the pool closes
     await Promise.allSettled([...this.sending]);
   }
 
