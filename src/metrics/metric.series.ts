@@ -95,7 +95,14 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     `SELECT date_bin(${width}, timestamp, ${from}) AS start${asked.map((a) => `, ${RAW[a]} AS ${a}`).join('')}
             FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${lo} AND timestamp < ${hi}${dims}
             GROUP BY 1`;
-  if (!grain) return { sql: `${rawSelect(from, to())} ORDER BY 1`, params: p.values };
+  // The bucket starts leave PostgreSQL as ISO-8601 text, which the DateTime scalar sends as it is
+  // (no Date parsed and formatted again per bucket in Node; src/db/rows.ts does the same).
+  const ordered = (sql: string) => ({
+    sql: `SELECT to_char(s.start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start${asked.map((a) => `, s.${a}`).join('')}
+          FROM (${sql}) s ORDER BY s.start`,
+    params: p.values,
+  });
+  if (!grain) return ordered(rawSelect(from, to()));
   const cut = new Date(Math.floor(q.to.getTime() / (grain.seconds * 1000)) * grain.seconds * 1000);
   const cutAt = `${p.add(cut.toISOString())}::timestamptz`;
   const quantiles = QUANTILES.filter((x) => asked.includes(x.key));
@@ -116,7 +123,10 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   // percentile_cont's position h = f·(n − 1) and the ranks floor(h), ceil(h) it interpolates between.
   const positions = (n: string) =>
     quantiles
-      .map(({ key, f }) => `, floor(${f} * (${n} - 1)) AS ${key}_lo, ceil(${f} * (${n} - 1)) AS ${key}_hi, ${f} * (${n} - 1) AS ${key}_at`)
+      .map(
+        ({ key, f }) =>
+          `, floor(${f} * (${n} - 1))::bigint AS ${key}_lo, ceil(${f} * (${n} - 1))::bigint AS ${key}_hi, ${f} * (${n} - 1) AS ${key}_at`,
+      )
       .join('');
   // The first bin whose running count passes each rank (over `bin`, `upto` in bin order, beside a).
   const rankBins = quantiles
@@ -149,19 +159,19 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     // dimension set and takes the merging path below): its aggregates are the row's, its
     // percentiles read from the row's own histogram arrays (sorted by bin), nothing merged across
     // rows. The tail's buckets hold raw samples only (cut is on a bucket boundary): exact, as for a
-    // short range.
-    return {
-      sql: `WITH a AS (SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}${positions('count')} ${rollups})
+    // short range. `a` is materialized so that the ranks are computed once per row, not once per
+    // bin (half the statement's time when it is inlined into the LATERAL).
+    return ordered(
+      `WITH a AS ${quantiles.length ? 'MATERIALIZED ' : ''}(SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}${positions('count')} ${rollups})
           ${select}
           FROM a${
             quantiles.length
               ? `, LATERAL (SELECT ${rankBins}
-                      FROM (SELECT bin, sum(n) OVER (ORDER BY i) AS upto FROM unnest(a.hist_bins, a.hist_counts) WITH ORDINALITY AS h(bin, n, i)) b) q`
+                      FROM (SELECT bin, sum(n) OVER (ORDER BY i ROWS UNBOUNDED PRECEDING) AS upto
+                            FROM unnest(a.hist_bins, a.hist_counts) WITH ORDINALITY AS h(bin, n, i)) b) q`
               : ''
-          }${tail ? `\n          UNION ALL\n          ${rawSelect(cutAt, to())}` : ''}
-          ORDER BY 1`,
-      params: p.values,
-    };
+          }${tail ? `\n          UNION ALL\n          ${rawSelect(cutAt, to())}` : ''}`,
+    );
   }
   // Buckets of several rollup rows (and the raw tail's samples): their bins merged per bucket.
   const ranks = quantiles.length
@@ -171,8 +181,8 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
              FROM (SELECT start, bin, sum(n) OVER (PARTITION BY start ORDER BY bin) AS upto FROM bins) b JOIN a USING (start)
              GROUP BY b.start)`
     : '';
-  return {
-    sql: `WITH parts AS (
+  return ordered(
+    `WITH parts AS (
             SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}
             ${rollups}${
               tail
@@ -184,9 +194,8 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
             }),
           a AS (SELECT start${list((c) => c.merge)}${positions('sum(count)')} FROM parts GROUP BY 1)${ranks}
           ${select}
-          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''} ORDER BY 1`,
-    params: p.values,
-  };
+          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''}`,
+  );
 }
 
 /** The aggregates over raw samples (exact). */
