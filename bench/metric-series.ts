@@ -1,22 +1,24 @@
 /**
  * metricSeries over 30 days of 10 million samples (issue 25), in a database of its own:
- *   node -r @swc-node/register bench/metric-series.ts [samples] [runs]
+ *   node -r @swc-node/register bench/metric-series.ts [samples] [runs] [rounds]
  * (BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres: the server to create it on.)
  *
  * 1. Seeds `samples` samples (default 10,000,000) evenly over the 30 days before today (UTC), 20
  *    names × 10 hosts, with INSERT … SELECT generate_series one day per statement, then the rollups
  *    of each day with the rollup trigger's own statement (triggers off meanwhile: seeding is not
  *    what is measured; step 3 measures the trigger).
- * 2. metricSeries(name: "m0", 30 days, bucket: "1h") through the gateway over HTTP, `runs` times
- *    (default 30) after 3 warm-ups, with and without p50/p95; and the statement of main's code
- *    (always percentile_cont, raw scan) in SQL on an unpartitioned copy of the same rows (main's
- *    table), 5 times. Medians, p95 and the ratio.
+ * 2. metricSeries(name: "m0", 30 days, bucket: "1h"), `rounds` rounds (default 3), each: the statement
+ *    of main's code (always percentile_cont, raw scan) in SQL on an unpartitioned copy of the same
+ *    rows (main's table) 5 times, then with and without p50/p95 the gateway over HTTP and our
+ *    statement alone in SQL (named, prepared, as the gateway runs it) `runs` times each (default 30)
+ *    after 3 warm-ups. Medians of the rounds' medians and p95s, the ratio per round.
  * 3. Insert cost of the rollup trigger: 1,000-row and 5-row INSERTs with it on and off, alternated.
  * 4. Retention under load: 4 writers call recordMetrics (10 samples each) over HTTP without pause
  *    while the retention job drops the oldest day's partition; the drop's time, the writers'
  *    latencies around it and their errors.
  */
 import 'reflect-metadata';
+import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { startGateway } from '../src/gateway';
@@ -28,6 +30,7 @@ import { createApiTokenForBench } from './run-sql-token';
 
 const SAMPLES = Number(process.argv[2] ?? 10_000_000);
 const RUNS = Number(process.argv[3] ?? 30);
+const ROUNDS = Number(process.argv[4] ?? 3);
 const DAYS = 30;
 const DAY_MS = 86_400_000;
 const admin = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -39,6 +42,10 @@ function pct(xs: number[], p: number): number {
 }
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (x: number) => x.toFixed(1);
+const loadAverage = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 /** The statement of main's MetricService.series (before issue 25), verbatim but for the table. */
 const MAIN_SERIES = (table: string) => `SELECT date_bin($4::interval, m.timestamp, $1::timestamptz) AS start, count(*)::int AS count,
@@ -101,10 +108,12 @@ async function main(): Promise<void> {
     for (let d = 0; d < DAYS; d++) {
       await db.query(
         `INSERT INTO system_metrics (metric_category, metric_name, metric_value, metric_unit, dimensions, timestamp)
-         SELECT 'gateway', 'm' || (i % 20), ((i * 7919) % 100000) / 100.0 + 0.5, 'ms', jsonb_build_object('host', 'h' || ((i / 20) % 10)),
+         SELECT 'gateway', 'm' || (i % 20), (((i + $4::bigint) * 7919) % 100000) / 100.0 + 0.5, 'ms', jsonb_build_object('host', 'h' || ((i / 20) % 10)),
                 $1::timestamptz + i * $2::float8 * interval '1 second'
          FROM generate_series(0::bigint, $3::int - 1) AS i`,
-        [new Date(d0.getTime() + d * DAY_MS).toISOString(), step, perDay],
+        // Values run on across days (i + the day's offset), so no two hours hold the same samples
+        // (else the planner's Memoize answers the percentiles of repeated histograms from a cache).
+        [new Date(d0.getTime() + d * DAY_MS).toISOString(), step, perDay, d * perDay],
       );
     }
     const rawMs = ms(t0);
@@ -143,50 +152,64 @@ async function main(): Promise<void> {
       `sizes: system_metrics ${(Number(sizes.raw) / 2 ** 20).toFixed(0)} MB (${(Number(sizes.raw) / total).toFixed(0)} B/row incl. indexes), rollups 1m ${(Number(sizes.r1m) / 2 ** 20).toFixed(0)} MB (${sizes.rows1m} rows), 1h ${(Number(sizes.r1h) / 2 ** 20).toFixed(1)} MB (${sizes.rows1h} rows)`,
     );
 
-    // 2. Series.
+    // 2. Series: ROUNDS rounds (3), each main's statement 5 times, then per selection the gateway
+    // over HTTP and our statement alone in SQL (a named prepared statement, as the gateway runs
+    // it), RUNS times each after 3 warm-ups. Medians of the rounds' medians and p95s.
     const from = d0.toISOString();
     const to = today.toISOString();
     const shapes = {
       'count avg min max sum': 'start count avg min max sum',
       'all (p50 p95 too)': 'start count avg min max sum p50 p95',
     };
-    const ours: Record<string, number[]> = {};
-    for (const [label, fields] of Object.entries(shapes)) {
-      const q = `query($from: DateTime!, $to: DateTime!) { metricSeries(name: "m0", from: $from, to: $to, bucket: "1h") { ${fields} } }`;
-      const times: number[] = [];
-      for (let i = 0; i < RUNS + 3; i++) {
-        const s = process.hrtime.bigint();
-        const res = await gql(q, { from, to });
-        if (res.errors || (res.data?.metricSeries as unknown[]).length !== DAYS * 24) throw new Error(JSON.stringify(res).slice(0, 500));
-        if (i >= 3) times.push(ms(s));
-      }
-      ours[label] = times;
-    }
-    // Our statement alone, in SQL (the gateway's share is the rest).
-    const direct: number[] = [];
-    const statement = seriesStatement(
-      { name: 'm0', from: d0, to: today, bucket: '1h' },
-      3600,
-      new Set(['count', 'avg', 'min', 'max', 'sum']),
-    );
-    for (let i = 0; i < RUNS + 3; i++) {
-      const s = process.hrtime.bigint();
-      await db.query(statement.sql, statement.params);
-      if (i >= 3) direct.push(ms(s));
-    }
-    const before: number[] = [];
+    type Round = { main: number; shapes: Record<string, { http: number[]; sql: number[] }> };
+    const rounds: Round[] = [];
     let mainRows = 0;
-    for (let i = 0; i < 6; i++) {
-      const s = process.hrtime.bigint();
-      const r = await db.query(MAIN_SERIES('bench_main_metrics'), [from, to, 'm0', '3600 seconds']);
-      if (i > 0) before.push(ms(s));
-      mainRows = r.rowCount ?? 0;
-    }
-    console.log(`\nmetricSeries, m0 (${total / 20} samples), 30 days, 1h buckets (720), ${RUNS} runs:`);
-    console.log(`  our statement alone in SQL (count avg min max sum): median ${fmt(median(direct))} ms, p95 ${fmt(pct(direct, 0.95))} ms`);
-    for (const [label, times] of Object.entries(ours)) {
+    for (let r = 0; r < ROUNDS; r++) {
+      const before: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const s = process.hrtime.bigint();
+        const res = await db.query(MAIN_SERIES('bench_main_metrics'), [from, to, 'm0', '3600 seconds']);
+        if (i > 0) before.push(ms(s));
+        mainRows = res.rowCount ?? 0;
+      }
+      const round: Round = { main: median(before), shapes: {} };
+      for (const [label, fields] of Object.entries(shapes)) {
+        const q = `query($from: DateTime!, $to: DateTime!) { metricSeries(name: "m0", from: $from, to: $to, bucket: "1h") { ${fields} } }`;
+        const http: number[] = [];
+        for (let i = 0; i < RUNS + 3; i++) {
+          const s = process.hrtime.bigint();
+          const res = await gql(q, { from, to });
+          if (res.errors || (res.data?.metricSeries as unknown[]).length !== DAYS * 24) throw new Error(JSON.stringify(res).slice(0, 500));
+          if (i >= 3) http.push(ms(s));
+        }
+        const statement = seriesStatement({ name: 'm0', from: d0, to: today, bucket: '1h' }, 3600, new Set(fields.split(' ')));
+        const sql: number[] = [];
+        for (let i = 0; i < RUNS + 3; i++) {
+          const s = process.hrtime.bigint();
+          await db.query({ name: `series_${fields.length}`, text: statement.sql, values: statement.params });
+          if (i >= 3) sql.push(ms(s));
+        }
+        round.shapes[label] = { http, sql };
+      }
+      rounds.push(round);
       console.log(
-        `  gateway over HTTP, ${label}: median ${fmt(median(times))} ms, p95 ${fmt(pct(times, 0.95))} ms; main's statement in SQL (5 runs, ${mainRows} buckets): median ${fmt(median(before))} ms -> ${fmt(median(before) / median(times))}x`,
+        `round ${r + 1}: main ${fmt(round.main)} ms; ${Object.entries(round.shapes)
+          .map(
+            ([l, x]) =>
+              `${l}: HTTP ${fmt(median(x.http))} / p95 ${fmt(pct(x.http, 0.95))}, SQL ${fmt(median(x.sql))} / p95 ${fmt(pct(x.sql, 0.95))}`,
+          )
+          .join('; ')}; load average ${loadAverage()}`,
+      );
+    }
+    const mainMs = median(rounds.map((r) => r.main));
+    console.log(
+      `\nmetricSeries, m0 (${total / 20} samples), 30 days, 1h buckets (720), ${ROUNDS} rounds of ${RUNS} runs; main's statement in SQL (5 runs a round, ${mainRows} buckets): median ${fmt(mainMs)} ms`,
+    );
+    for (const label of Object.keys(shapes)) {
+      const of = (f: (x: { http: number[]; sql: number[] }) => number) => median(rounds.map((r) => f(r.shapes[label])));
+      const http = of((x) => median(x.http));
+      console.log(
+        `  ${label}: gateway over HTTP median ${fmt(http)} ms, p95 ${fmt(of((x) => pct(x.http, 0.95)))} ms; our statement alone (prepared) median ${fmt(of((x) => median(x.sql)))} ms, p95 ${fmt(of((x) => pct(x.sql, 0.95)))} ms; main / ours over HTTP ${fmt(median(rounds.map((r) => r.main / median(r.shapes[label].http))))}x (medians: ${fmt(mainMs / http)}x)`,
       );
     }
 

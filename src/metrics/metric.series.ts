@@ -90,23 +90,19 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   const grain = seriesGrain(q.from, q.to, seconds);
   // date_bin (PostgreSQL 14+) rather than epoch arithmetic, whose numeric division is a large
   // part of the statement's cost (bench/ measures the one-day series).
-  if (!grain) {
-    const raw: Record<SeriesAggregate, string> = {
-      count: 'count(*)::int',
-      avg: 'avg(metric_value)::float8',
-      min: 'min(metric_value)::float8',
-      max: 'max(metric_value)::float8',
-      sum: 'sum(metric_value)::float8',
-      p50: 'percentile_cont(0.5) WITHIN GROUP (ORDER BY metric_value::float8)',
-      p95: 'percentile_cont(0.95) WITHIN GROUP (ORDER BY metric_value::float8)',
-    };
-    return {
-      sql: `SELECT date_bin(${width}, timestamp, ${from}) AS start${asked.map((a) => `, ${raw[a]} AS ${a}`).join('')}
-            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${from} AND timestamp < ${to()}${dims}
-            GROUP BY 1 ORDER BY 1`,
-      params: p.values,
-    };
-  }
+  // Raw samples' aggregates: the whole statement for short ranges, else the tail after the last rollup row.
+  const rawSelect = (lo: string, hi: string) =>
+    `SELECT date_bin(${width}, timestamp, ${from}) AS start${asked.map((a) => `, ${RAW[a]} AS ${a}`).join('')}
+            FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${lo} AND timestamp < ${hi}${dims}
+            GROUP BY 1`;
+  // The bucket starts leave PostgreSQL as ISO-8601 text, which the DateTime scalar sends as it is
+  // (no Date parsed and formatted again per bucket in Node; src/db/rows.ts does the same).
+  const ordered = (sql: string) => ({
+    sql: `SELECT to_char(s.start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start${asked.map((a) => `, s.${a}`).join('')}
+          FROM (${sql}) s ORDER BY s.start`,
+    params: p.values,
+  });
+  if (!grain) return ordered(rawSelect(from, to()));
   const cut = new Date(Math.floor(q.to.getTime() / (grain.seconds * 1000)) * grain.seconds * 1000);
   const cutAt = `${p.add(cut.toISOString())}::timestamptz`;
   const quantiles = QUANTILES.filter((x) => asked.includes(x.key));
@@ -125,22 +121,20 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     },
   ].filter((c) => c.on);
   // percentile_cont's position h = f·(n − 1) and the ranks floor(h), ceil(h) it interpolates between.
-  const positions = quantiles.map(
-    ({ key, f }) =>
-      `, floor(${f} * (sum(count) - 1)) AS ${key}_lo, ceil(${f} * (sum(count) - 1)) AS ${key}_hi, ${f} * (sum(count) - 1) AS ${key}_at`,
-  );
-  const ranks = quantiles.length
-    ? `,
-       bins AS (SELECT start, bin, sum(n) AS n FROM parts, unnest(hist_bins, hist_counts) AS h(bin, n) GROUP BY 1, 2),
-       q AS (SELECT b.start, ${quantiles
-         .map(
-           ({ key }) =>
-             `min(b.bin) FILTER (WHERE b.upto > a.${key}_lo) AS ${key}_lo_bin, min(b.bin) FILTER (WHERE b.upto > a.${key}_hi) AS ${key}_hi_bin`,
-         )
-         .join(', ')}
-             FROM (SELECT start, bin, sum(n) OVER (PARTITION BY start ORDER BY bin) AS upto FROM bins) b JOIN a USING (start)
-             GROUP BY b.start)`
-    : '';
+  const positions = (n: string) =>
+    quantiles
+      .map(
+        ({ key, f }) =>
+          `, floor(${f} * (${n} - 1))::bigint AS ${key}_lo, ceil(${f} * (${n} - 1))::bigint AS ${key}_hi, ${f} * (${n} - 1) AS ${key}_at`,
+      )
+      .join('');
+  // The first bin whose running count passes each rank (over `bin`, `upto` in bin order, beside a).
+  const rankBins = quantiles
+    .map(
+      ({ key }) =>
+        `min(bin) FILTER (WHERE upto > a.${key}_lo) AS ${key}_lo_bin, min(bin) FILTER (WHERE upto > a.${key}_hi) AS ${key}_hi_bin`,
+    )
+    .join(', ');
   const merged: Record<SeriesAggregate, string> = {
     count: 'a.count::int',
     avg: '(a.sum / a.count)::float8',
@@ -156,24 +150,64 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
       .filter((x) => x !== null)
       .map((x) => `, ${x}`)
       .join('');
-  return {
-    sql: `WITH parts AS (
+  const select = `SELECT a.start${asked.map((k) => `, ${merged[k]} AS ${k}`).join('')}`;
+  const rollups = `FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${rollupDims}`;
+  // A range ending on a rollup boundary has no raw tail (and its statement plans no raw partitions).
+  const tail = cut.getTime() < q.to.getTime();
+  if (grain.seconds === seconds && !q.dimensions) {
+    // A bucket is one rollup row (the one over every dimension set; a filter matches a row per
+    // dimension set and takes the merging path below): its aggregates are the row's, its
+    // percentiles read from the row's own histogram arrays (sorted by bin), nothing merged across
+    // rows. The tail's buckets hold raw samples only (cut is on a bucket boundary): exact, as for a
+    // short range. `a` is materialized so that the ranks are computed once per row, not once per
+    // bin (half the statement's time when it is inlined into the LATERAL).
+    return ordered(
+      `WITH a AS ${quantiles.length ? 'MATERIALIZED ' : ''}(SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}${positions('count')} ${rollups})
+          ${select}
+          FROM a${
+            quantiles.length
+              ? `, LATERAL (SELECT ${rankBins}
+                      FROM (SELECT bin, sum(n) OVER (ORDER BY i ROWS UNBOUNDED PRECEDING) AS upto
+                            FROM unnest(a.hist_bins, a.hist_counts) WITH ORDINALITY AS h(bin, n, i)) b) q`
+              : ''
+          }${tail ? `\n          UNION ALL\n          ${rawSelect(cutAt, to())}` : ''}`,
+    );
+  }
+  // Buckets of several rollup rows (and the raw tail's samples): their bins merged per bucket.
+  const ranks = quantiles.length
+    ? `,
+       bins AS (SELECT start, bin, sum(n) AS n FROM parts, unnest(hist_bins, hist_counts) AS h(bin, n) GROUP BY 1, 2),
+       q AS (SELECT b.start, ${rankBins}
+             FROM (SELECT start, bin, sum(n) OVER (PARTITION BY start ORDER BY bin) AS upto FROM bins) b JOIN a USING (start)
+             GROUP BY b.start)`
+    : '';
+  return ordered(
+    `WITH parts AS (
             SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}
-            FROM ${grain.table} WHERE metric_name = ${name} AND bucket_start >= ${from} AND bucket_start < ${cutAt}${rollupDims}${
-              // A range ending on a rollup boundary has no raw tail (and its statement plans no raw partitions).
-              cut.getTime() < q.to.getTime()
+            ${rollups}${
+              tail
                 ? `
             UNION ALL
             SELECT date_bin(${width}, timestamp, ${from})${list((c) => c.raw)}
             FROM system_metrics WHERE metric_name = ${name} AND timestamp >= ${cutAt} AND timestamp < ${to()}${dims}`
                 : ''
             }),
-          a AS (SELECT start${list((c) => c.merge)}${positions.join('')} FROM parts GROUP BY 1)${ranks}
-          SELECT a.start${asked.map((k) => `, ${merged[k]} AS ${k}`).join('')}
-          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''} ORDER BY 1`,
-    params: p.values,
-  };
+          a AS (SELECT start${list((c) => c.merge)}${positions('sum(count)')} FROM parts GROUP BY 1)${ranks}
+          ${select}
+          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''}`,
+  );
 }
+
+/** The aggregates over raw samples (exact). */
+const RAW: Record<SeriesAggregate, string> = {
+  count: 'count(*)::int',
+  avg: 'avg(metric_value)::float8',
+  min: 'min(metric_value)::float8',
+  max: 'max(metric_value)::float8',
+  sum: 'sum(metric_value)::float8',
+  p50: 'percentile_cont(0.5) WITHIN GROUP (ORDER BY metric_value::float8)',
+  p95: 'percentile_cont(0.95) WITHIN GROUP (ORDER BY metric_value::float8)',
+};
 
 /** dims_key of the rollup rows over every dimension set (migration MetricsPartitions). */
 const ALL_DIMENSIONS = '00000000-0000-0000-0000-000000000000';
