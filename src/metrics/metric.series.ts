@@ -229,7 +229,8 @@ function quantile(k: string): string {
   description: 'The samples of one metric in [start, start + bucket). Only buckets holding samples are returned.',
 })
 export class MetricBucket {
-  @Field(() => DateTimeScalar) start!: Date;
+  /** ISO-8601 text as PostgreSQL formats it (the DateTime scalar sends it unchanged). */
+  @Field(() => DateTimeScalar) start!: Date | string;
   @Field(() => Int) count!: number;
   @Field(() => Float) avg!: number;
   @Field(() => Float) min!: number;
