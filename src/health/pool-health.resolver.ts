@@ -1,7 +1,7 @@
-import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import { Authorized, Ctx, FieldResolver, Query, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { Context } from '../graphql/context';
-import { PoolHealth } from './pool-health.types';
+import { PoolHealth, StoreStats } from './pool-health.types';
 
 @Resolver(() => PoolHealth)
 export class PoolHealthResolver {
@@ -12,5 +12,11 @@ export class PoolHealthResolver {
   })
   poolHealth(@Ctx() ctx: Context): Promise<PoolHealth> {
     return ctx.services.health.check();
+  }
+
+  /** Read only when selected: the sizes take statements of their own, which an exhausted pool would keep waiting. */
+  @FieldResolver(() => [StoreStats])
+  stores(@Ctx() ctx: Context): Promise<StoreStats[]> {
+    return ctx.services.health.stores();
   }
 }

@@ -78,6 +78,11 @@ export class PoolHealthService {
     this.storeStats = read;
   }
 
+  /** The growing tables' sizes and oldest rows (read only when asked: poolHealth.stores). */
+  async stores(): Promise<StoreStats[]> {
+    return (await this.storeStats?.().catch(() => [])) ?? [];
+  }
+
   /** The pg pool's own counters, read without touching the database. */
   poolCounters(): PoolCounters {
     const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
@@ -134,7 +139,6 @@ export class PoolHealthService {
       replicas,
       thresholds: { ...thresholds, checkTimeoutMs: this.health.checkTimeoutMs },
       listener,
-      stores: (await this.storeStats?.().catch(() => [])) ?? [],
       checkedAt: new Date(),
     };
   }

@@ -128,6 +128,6 @@ export class PoolHealth {
   @Field(() => [StoreStats], {
     description: 'The tables that grow (metrics, rollups, audit log, change log): size and oldest row, read at most once a minute.',
   })
-  stores!: StoreStats[];
+  stores?: StoreStats[];
   @Field(() => DateTimeScalar) checkedAt!: Date;
 }
