@@ -5,10 +5,23 @@ import type { QueueConfig } from '../config';
 
 const AUDIT_COLUMNS = 'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id';
 
+const pieces = new WeakMap<WrittenTable, Map<string, string>>();
+
+/** A piece of SQL that depends only on the table and `key`, built once (statements are built per request). */
+function piece(table: WrittenTable, key: string, build: () => string): string {
+  let byKey = pieces.get(table);
+  if (!byKey) pieces.set(table, (byKey = new Map<string, string>()));
+  let sql = byKey.get(key);
+  if (sql === undefined) byKey.set(key, (sql = build()));
+  return sql;
+}
+
 /**
  * The audit rows of a write that changes two tables in one statement (claim, finish, reap), in the
  * audited-statement.ts form: one row per changed row, diffing `before` (a CTE of the locked rows,
- * joined on id; null for an insert) against `changed` (the RETURNING of the change).
+ * joined on id; null for an insert) against `changed` (the RETURNING of the change). `written`: the
+ * properties an update sets (the tables have no BEFORE triggers, so no other column can change): the
+ * diff compares only those, the same rows as comparing every column, for less work per row.
  */
 export function auditRowsSql(
   scope: RequestScope,
@@ -17,22 +30,32 @@ export function auditRowsSql(
   p: Params,
   changed: string,
   before: string | null,
+  written?: readonly string[],
 ): string {
   const { principal } = scope;
   const actor = [principal.kind, principal.id, principal.name, principal.role, operation, table.entity].map((v) => p.add(v)).join(', ');
   const join = before ? ` JOIN ${before} o ON o."id" = c."id"` : '';
+  const diff = piece(table, `diff ${before !== null} ${written?.join(',') ?? '*'}`, () => {
+    if (!written) return diffSql(table, before ? 'o' : null, 'c');
+    const unknown = written.filter((prop) => !table.info.has(prop));
+    if (unknown.length > 0) throw new Error(`auditRowsSql: ${table.entity} has no ${unknown.join(', ')}`);
+    const info = new Map([...table.info].filter(([prop]) => written.includes(prop)));
+    return diffSql({ ...table, info }, before ? 'o' : null, 'c');
+  });
   return `INSERT INTO audit_log (${AUDIT_COLUMNS})
     SELECT clock_timestamp(), ${actor}, d.id, d.changes, ${p.add(scope.requestId)}
-    FROM (SELECT c."id"::text AS id, ${diffSql(table, before ? 'o' : null, 'c')} AS changes FROM ${changed} c${join}) d
+    FROM (SELECT c."id"::text AS id, ${diff} AS changes FROM ${changed} c${join}) d
     WHERE d.changes <> '{}'::jsonb`;
 }
 
 /** `alias.column AS "property"` for the table's visible columns (the answer, in the API's names). */
 export function outputSql(table: WrittenTable, alias: string): string {
-  return [...table.columns]
-    .filter(([prop]) => !table.hidden.includes(prop))
-    .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
-    .join(', ');
+  return piece(table, `output ${alias}`, () =>
+    [...table.columns]
+      .filter(([prop]) => !table.hidden.includes(prop))
+      .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
+      .join(', '),
+  );
 }
 
 /**
