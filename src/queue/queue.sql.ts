@@ -1,20 +1,9 @@
-import { diffSql, type WrittenTable } from '../audit/audited-statement';
+import { diffSql, fragment, type WrittenTable } from '../audit/audited-statement';
 import type { RequestScope } from '../request';
 import { ident, type Params } from '../db/sql';
 import type { QueueConfig } from '../config';
 
 const AUDIT_COLUMNS = 'occurred_at, actor_kind, actor_id, actor_name, actor_role, operation, entity, entity_id, changes, request_id';
-
-const pieces = new WeakMap<WrittenTable, Map<string, string>>();
-
-/** A piece of SQL that depends only on the table and `key`, built once (statements are built per request). */
-function piece(table: WrittenTable, key: string, build: () => string): string {
-  let byKey = pieces.get(table);
-  if (!byKey) pieces.set(table, (byKey = new Map<string, string>()));
-  let sql = byKey.get(key);
-  if (sql === undefined) byKey.set(key, (sql = build()));
-  return sql;
-}
 
 /**
  * The audit rows of a write that changes two tables in one statement (claim, finish, reap), in the
@@ -35,7 +24,7 @@ export function auditRowsSql(
   const { principal } = scope;
   const actor = [principal.kind, principal.id, principal.name, principal.role, operation, table.entity].map((v) => p.add(v)).join(', ');
   const join = before ? ` JOIN ${before} o ON o."id" = c."id"` : '';
-  const diff = piece(table, `diff ${before !== null} ${written?.join(',') ?? '*'}`, () => {
+  const diff = fragment(table, `diff ${before !== null} ${written?.join(',') ?? '*'}`, () => {
     if (!written) return diffSql(table, before ? 'o' : null, 'c');
     const unknown = written.filter((prop) => !table.info.has(prop));
     if (unknown.length > 0) throw new Error(`auditRowsSql: ${table.entity} has no ${unknown.join(', ')}`);
@@ -50,7 +39,7 @@ export function auditRowsSql(
 
 /** `alias.column AS "property"` for the table's visible columns (the answer, in the API's names). */
 export function outputSql(table: WrittenTable, alias: string): string {
-  return piece(table, `output ${alias}`, () =>
+  return fragment(table, `output ${alias}`, () =>
     [...table.columns]
       .filter(([prop]) => !table.hidden.includes(prop))
       .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
