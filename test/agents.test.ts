@@ -131,6 +131,45 @@ describe('claimTask', () => {
     const ok = await t.gql(FINISH, { input: { id: c.id, status: 'SUCCEEDED', leaseToken: c.leaseToken } });
     expect(ok.body.data.finishExecution.status).toBe('SUCCEEDED');
   });
+
+  it('audits a claim and a finish field by field: exactly the fields that changed, before and after', async () => {
+    const [id] = await insertTasks('audited', 1);
+    const c = await claim('audited');
+    const ok = await t.gql(FINISH, { input: { id: c.id, status: 'FAILED', leaseToken: c.leaseToken, errorDetails: { why: 'x' } } });
+    expect(ok.body.errors).toBeUndefined();
+    const rows: { operation: string; entity: string; changes: Record<string, { before: unknown; after: unknown }> }[] = await t.db.query(
+      `SELECT operation, entity, changes FROM audit_log WHERE entity_id = ANY($1::text[]) ORDER BY operation, entity`,
+      [[id, c.id]],
+    );
+    const keys = rows.map((r) => [r.operation, r.entity, Object.keys(r.changes).sort()]);
+    expect(keys).toEqual([
+      ['claimTask', 'task', ['attempts', 'status', 'updatedAt', 'version']],
+      [
+        'claimTask',
+        'task_execution',
+        [
+          'agentConfig',
+          'agentType',
+          'attempt',
+          'createdAt',
+          'heartbeatAt',
+          'id',
+          'leaseExpiresAt',
+          'leaseTokenHash',
+          'logCount',
+          'startedAt',
+          'status',
+          'taskId',
+        ],
+      ],
+      ['finishExecution', 'task', ['lastError', 'runAfter', 'status', 'updatedAt', 'version']],
+      ['finishExecution', 'task_execution', ['completedAt', 'errorDetails', 'status']],
+    ]);
+    expect(rows[0].changes.status).toEqual({ before: 'pending', after: 'in_progress' });
+    expect(rows[1].changes.leaseTokenHash).toEqual({ before: null, after: '[secret]' });
+    expect(rows[2].changes.lastError).toEqual({ before: null, after: { why: 'x' } });
+    expect(rows[3].changes.status).toEqual({ before: 'running', after: 'failed' });
+  });
 });
 
 describe('leases', () => {

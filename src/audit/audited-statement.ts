@@ -187,7 +187,7 @@ export function auditedStatement(scope: RequestScope, table: WrittenTable, write
 const fragments = new WeakMap<WrittenTable, Map<string, string>>();
 
 /** A piece of SQL that depends only on the table, built on first use. */
-function fragment(table: WrittenTable, key: string, build: () => string): string {
+export function fragment(table: WrittenTable, key: string, build: () => string): string {
   let byKey = fragments.get(table);
   if (!byKey) fragments.set(table, (byKey = new Map<string, string>()));
   let sql = byKey.get(key);

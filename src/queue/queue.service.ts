@@ -34,6 +34,11 @@ export interface ClaimRequest {
 
 export type ClaimedExecution = TaskExecution & { leaseToken?: string | null };
 
+/** What each statement's task and execution UPDATEs set (the audit diff compares only these). */
+const TASK_CLAIMED = ['status', 'attempts', 'runAfter', 'version', 'updatedAt'];
+const TASK_ENDED = ['status', 'runAfter', 'completedAt', 'lastError', 'version', 'updatedAt'];
+const RUN_ENDED = ['status', 'errorDetails', 'completedAt'];
+
 /** Watches the tasks' changes from now (the change log this instance reads): `wait` resolves at the next one, or after `ms`. */
 export type ChangeWatcher = () => Promise<{ wait(ms: number): Promise<void>; close(): Promise<void> }>;
 
@@ -49,6 +54,8 @@ export class QueueService {
   private watcher?: ChangeWatcher;
   private reaper?: NodeJS.Timeout;
   private reaping?: Promise<unknown>;
+  /** Each statement text once per shape: the pool's prepared-statement lookup then hashes a string it has seen. */
+  private readonly texts = new Map<string, string>();
 
   constructor(
     private readonly db: DataSource,
@@ -56,6 +63,14 @@ export class QueueService {
     private readonly idempotency: IdempotencyService,
     private readonly logger?: Logger,
   ) {}
+
+  /** `sql`, as the one string kept for its shape (`key` must name everything the text depends on). */
+  private text(key: string, sql: string): string {
+    const kept = this.texts.get(key);
+    if (kept !== undefined) return kept;
+    this.texts.set(key, sql);
+    return sql;
+  }
 
   private get t(): { task: WrittenTable; execution: WrittenTable } {
     return (this.tables ??= {
@@ -89,7 +104,10 @@ export class QueueService {
     if (f.requirements) where.push(`t.requirements @> ${p.json(f.requirements)}`);
     if (f.capabilities) where.push(`coalesce(t.requirements, '{}'::jsonb) <@ ${p.json(f.capabilities)}`);
     const lease = `make_interval(secs => coalesce(${p.add(input.leaseSeconds ?? null)}::int, c.timeout_seconds, ${p.add(this.config.defaultLeaseSeconds)}::int))`;
-    const sql = `WITH picked AS (
+    const shape = [f.taskTypes?.length, f.priorityMin != null, f.priorityMax != null, !!f.requirements, !!f.capabilities].map(Boolean);
+    const sql = this.text(
+      `claim ${shape.join()}`,
+      `WITH picked AS (
         SELECT t.* FROM tasks t WHERE ${where.join(' AND ')}
         ORDER BY t.priority DESC NULLS LAST, t.created_at LIMIT 1 FOR UPDATE OF t SKIP LOCKED),
       task_changed AS (
@@ -99,9 +117,10 @@ export class QueueService {
         INSERT INTO task_executions AS w (task_id, agent_type, agent_config, status, started_at, heartbeat_at, attempt, lease_expires_at, lease_token_hash)
         SELECT c.id, ${p.add(input.agentType)}, ${p.json(input.agentConfig ?? {})}, 'running', now(), now(), c.attempts, now() + ${lease}, ${p.add(leaseTokenHash(token))}
         FROM task_changed c RETURNING w.*),
-      audit_task AS (${auditRowsSql(scope, task, 'claimTask', p, 'task_changed', 'picked')}),
+      audit_task AS (${auditRowsSql(scope, task, 'claimTask', p, 'task_changed', 'picked', TASK_CLAIMED)}),
       audit_execution AS (${auditRowsSql(scope, execution, 'claimTask', p, 'exec_changed', null)})
-      SELECT ${outputSql(execution, 'c')} FROM exec_changed c`;
+      SELECT ${outputSql(execution, 'c')} FROM exec_changed c`,
+    );
     const once = async (): Promise<ClaimedExecution | null> => {
       let ran = false;
       const row = await this.idempotency.once(scope, idempotency, input, async (query) => {
@@ -151,7 +170,9 @@ export class QueueService {
         : input.status === ExecutionStatus.CANCELLED
           ? [`status = 'cancelled'`, 'completed_at = now()']
           : retryAssignments(p, this.config, errorDetails, CANCEL_REQUESTED);
-    const sql = `WITH locked AS (SELECT e.* FROM task_executions e WHERE e.id = ${id} FOR UPDATE),
+    const sql = this.text(
+      `finish ${input.status} ${input.errorDetails == null}`,
+      `WITH locked AS (SELECT e.* FROM task_executions e WHERE e.id = ${id} FOR UPDATE),
       exec_changed AS (
         UPDATE task_executions w SET status = ${status}::text, error_details = ${errorDetails}, completed_at = now()
         FROM locked o WHERE w.id = o.id AND o.status = 'running' AND o.lease_token_hash = ${p.add(leaseTokenHash(input.leaseToken))}
@@ -160,11 +181,12 @@ export class QueueService {
       task_changed AS (
         UPDATE tasks w SET ${[...taskSet, 'version = o.version + 1', 'updated_at = now()'].join(', ')}
         FROM task_locked o WHERE w.id = o.id RETURNING w.*),
-      audit_execution AS (${auditRowsSql(scope, execution, 'finishExecution', p, 'exec_changed', 'locked')}),
-      audit_task AS (${auditRowsSql(scope, task, 'finishExecution', p, 'task_changed', 'task_locked')})
+      audit_execution AS (${auditRowsSql(scope, execution, 'finishExecution', p, 'exec_changed', 'locked', RUN_ENDED)}),
+      audit_task AS (${auditRowsSql(scope, task, 'finishExecution', p, 'task_changed', 'task_locked', TASK_ENDED)})
       SELECT 'changed' AS "__outcome", ${outputSql(execution, 'c')} FROM exec_changed c
       UNION ALL
-      SELECT 'current', ${outputSql(execution, 'o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM exec_changed)`;
+      SELECT 'current', ${outputSql(execution, 'o')} FROM locked o WHERE NOT EXISTS (SELECT 1 FROM exec_changed)`,
+    );
     return this.idempotency.once(scope, idempotency, input, async (query) => {
       const [row] = await runWrite(query, { sql, params: p.values });
       if (!row) throw new NotFoundError('execution', input.id);
@@ -216,8 +238,8 @@ export class QueueService {
       exec_locked AS (SELECT e.* FROM task_executions e WHERE e.task_id = ${id} AND e.status = 'running' AND e.cancel_requested_at IS NULL FOR UPDATE),
       exec_changed AS (
         UPDATE task_executions w SET cancel_requested_at = now() FROM exec_locked o WHERE w.id = o.id RETURNING w.*),
-      audit_task AS (${auditRowsSql(scope, task, 'cancelTask', p, 'task_changed', 'task_locked')}),
-      audit_execution AS (${auditRowsSql(scope, execution, 'cancelTask', p, 'exec_changed', 'exec_locked')})
+      audit_task AS (${auditRowsSql(scope, task, 'cancelTask', p, 'task_changed', 'task_locked', TASK_ENDED)}),
+      audit_execution AS (${auditRowsSql(scope, execution, 'cancelTask', p, 'exec_changed', 'exec_locked', ['cancelRequestedAt'])})
       SELECT (SELECT count(*) FROM task_locked)::int AS found, (SELECT count(*) FROM task_changed)::int AS cancelled,
         (SELECT count(*) FROM exec_changed)::int AS requested`;
     const [row] = await runWrite(poolQuery(this.db), { sql, params: p.values });
@@ -282,8 +304,8 @@ export class QueueService {
           'updated_at = now()',
         ].join(', ')}
         FROM task_locked o WHERE w.id = o.id RETURNING w.*),
-      audit_execution AS (${auditRowsSql(scope, execution, 'reapExpiredLease', p, 'exec_changed', 'expired')}),
-      audit_task AS (${auditRowsSql(scope, task, 'reapExpiredLease', p, 'task_changed', 'task_locked')})
+      audit_execution AS (${auditRowsSql(scope, execution, 'reapExpiredLease', p, 'exec_changed', 'expired', RUN_ENDED)}),
+      audit_task AS (${auditRowsSql(scope, task, 'reapExpiredLease', p, 'task_changed', 'task_locked', TASK_ENDED)})
       SELECT count(*)::int AS count FROM exec_changed`;
     const [row] = await runWrite(poolQuery(this.db), { sql, params: p.values });
     const count = Number(row?.count ?? 0);

@@ -1,4 +1,4 @@
-import { diffSql, type WrittenTable } from '../audit/audited-statement';
+import { diffSql, fragment, type WrittenTable } from '../audit/audited-statement';
 import type { RequestScope } from '../request';
 import { ident, type Params } from '../db/sql';
 import type { QueueConfig } from '../config';
@@ -8,7 +8,9 @@ const AUDIT_COLUMNS = 'occurred_at, actor_kind, actor_id, actor_name, actor_role
 /**
  * The audit rows of a write that changes two tables in one statement (claim, finish, reap), in the
  * audited-statement.ts form: one row per changed row, diffing `before` (a CTE of the locked rows,
- * joined on id; null for an insert) against `changed` (the RETURNING of the change).
+ * joined on id; null for an insert) against `changed` (the RETURNING of the change). `written`: the
+ * properties an update sets (the tables have no BEFORE triggers, so no other column can change): the
+ * diff compares only those, the same rows as comparing every column, for less work per row.
  */
 export function auditRowsSql(
   scope: RequestScope,
@@ -17,22 +19,32 @@ export function auditRowsSql(
   p: Params,
   changed: string,
   before: string | null,
+  written?: readonly string[],
 ): string {
   const { principal } = scope;
   const actor = [principal.kind, principal.id, principal.name, principal.role, operation, table.entity].map((v) => p.add(v)).join(', ');
   const join = before ? ` JOIN ${before} o ON o."id" = c."id"` : '';
+  const diff = fragment(table, `diff ${before !== null} ${written?.join(',') ?? '*'}`, () => {
+    if (!written) return diffSql(table, before ? 'o' : null, 'c');
+    const unknown = written.filter((prop) => !table.info.has(prop));
+    if (unknown.length > 0) throw new Error(`auditRowsSql: ${table.entity} has no ${unknown.join(', ')}`);
+    const info = new Map([...table.info].filter(([prop]) => written.includes(prop)));
+    return diffSql({ ...table, info }, before ? 'o' : null, 'c');
+  });
   return `INSERT INTO audit_log (${AUDIT_COLUMNS})
     SELECT clock_timestamp(), ${actor}, d.id, d.changes, ${p.add(scope.requestId)}
-    FROM (SELECT c."id"::text AS id, ${diffSql(table, before ? 'o' : null, 'c')} AS changes FROM ${changed} c${join}) d
+    FROM (SELECT c."id"::text AS id, ${diff} AS changes FROM ${changed} c${join}) d
     WHERE d.changes <> '{}'::jsonb`;
 }
 
 /** `alias.column AS "property"` for the table's visible columns (the answer, in the API's names). */
 export function outputSql(table: WrittenTable, alias: string): string {
-  return [...table.columns]
-    .filter(([prop]) => !table.hidden.includes(prop))
-    .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
-    .join(', ');
+  return fragment(table, `output ${alias}`, () =>
+    [...table.columns]
+      .filter(([prop]) => !table.hidden.includes(prop))
+      .map(([prop, col]) => `${alias}.${ident(col)} AS ${ident(prop)}`)
+      .join(', '),
+  );
 }
 
 /**
