@@ -48,6 +48,14 @@ export type SeriesAggregate = (typeof SERIES_AGGREGATES)[number];
 
 /** Ranges up to this long read raw samples (exact percentiles); longer ones read rollups where they fit. */
 export const RAW_RANGE_SECONDS = 6 * 3_600;
+/**
+ * A range whose metric holds at most this many samples reads them raw even where a rollup grain
+ * fits: a sparse metric has more rollup rows (one per minute holding a sample, each with its
+ * histogram) than samples, and merging them cost 20-50x the raw aggregate (bench/ series shape:
+ * 833 samples in a day of 5-minute buckets). The count comes from the hourly rollup rows over every
+ * dimension set, in the same statement; the branch not taken is not executed (a one-time filter).
+ */
+export const RAW_SAMPLES_MAX = 20_000;
 /** Rollup grains, coarsest first: system_metric_rollups_1h and _1m (migration MetricsPartitions). */
 const GRAINS = [
   { seconds: 3_600, table: 'system_metric_rollups_1h' },
@@ -88,6 +96,16 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
   // Rollup rows per dimension set answer a filter; the row over all of them (the nil UUID) the rest.
   const rollupDims = q.dimensions ? `${dims} AND dims_key <> '${ALL_DIMENSIONS}'` : ` AND dims_key = '${ALL_DIMENSIONS}'`;
   const grain = seriesGrain(q.from, q.to, seconds);
+  // When a grain fits: the rollup statement where the range holds many samples, else the raw one.
+  const gated = (rollup: string) => {
+    const hour = new Date(Math.floor(q.from.getTime() / 3_600_000) * 3_600_000);
+    const samples = `(SELECT coalesce(sum(count), 0) FROM system_metric_rollups_1h
+            WHERE metric_name = ${name} AND bucket_start >= ${p.add(hour.toISOString())}::timestamptz AND bucket_start < ${to()}
+              AND dims_key = '${ALL_DIMENSIONS}')`;
+    return `SELECT * FROM (${rollup}) r WHERE ${samples} > ${RAW_SAMPLES_MAX}
+          UNION ALL
+          SELECT * FROM (${rawSelect(from, to())}) w WHERE ${samples} <= ${RAW_SAMPLES_MAX}`;
+  };
   // date_bin (PostgreSQL 14+) rather than epoch arithmetic, whose numeric division is a large
   // part of the statement's cost (bench/ measures the one-day series).
   // Raw samples' aggregates: the whole statement for short ranges, else the tail after the last rollup row.
@@ -162,7 +180,7 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
     // short range. `a` is materialized so that the ranks are computed once per row, not once per
     // bin (half the statement's time when it is inlined into the LATERAL).
     return ordered(
-      `WITH a AS ${quantiles.length ? 'MATERIALIZED ' : ''}(SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}${positions('count')} ${rollups})
+      gated(`WITH a AS ${quantiles.length ? 'MATERIALIZED ' : ''}(SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}${positions('count')} ${rollups})
           ${select}
           FROM a${
             quantiles.length
@@ -170,19 +188,19 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
                       FROM (SELECT bin, sum(n) OVER (ORDER BY i ROWS UNBOUNDED PRECEDING) AS upto
                             FROM unnest(a.hist_bins, a.hist_counts) WITH ORDINALITY AS h(bin, n, i)) b) q`
               : ''
-          }${tail ? `\n          UNION ALL\n          ${rawSelect(cutAt, to())}` : ''}`,
+          }${tail ? `\n          UNION ALL\n          ${rawSelect(cutAt, to())}` : ''}`),
     );
   }
   // Buckets of several rollup rows (and the raw tail's samples): their bins merged per bucket.
   const ranks = quantiles.length
     ? `,
        bins AS (SELECT start, bin, sum(n) AS n FROM parts, unnest(hist_bins, hist_counts) AS h(bin, n) GROUP BY 1, 2),
-       q AS (SELECT b.start, ${rankBins}
+       q AS MATERIALIZED (SELECT b.start, ${rankBins}
              FROM (SELECT start, bin, sum(n) OVER (PARTITION BY start ORDER BY bin) AS upto FROM bins) b JOIN a USING (start)
              GROUP BY b.start)`
     : '';
   return ordered(
-    `WITH parts AS (
+    gated(`WITH parts AS (
             SELECT date_bin(${width}, bucket_start, ${from}) AS start${list((c) => c.rollup)}
             ${rollups}${
               tail
@@ -194,7 +212,7 @@ export function seriesStatement(q: SeriesQuery, seconds: number, fields: Readonl
             }),
           a AS (SELECT start${list((c) => c.merge)}${positions('sum(count)')} FROM parts GROUP BY 1)${ranks}
           ${select}
-          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''}`,
+          FROM a${quantiles.length ? ' JOIN q USING (start)' : ''}`),
   );
 }
 
