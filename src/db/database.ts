@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config';
+import { connectionFailure } from '../errors';
 import type { Logger } from '../logger';
 import { createDataSource, type Catalogue } from './data-source';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
@@ -12,29 +13,6 @@ export interface Database {
   /** The read replicas (DATABASE_REPLICA_URLS, EMBEDDED_PG_REPLICAS), when there are any. */
   replicas?: ReplicaSet;
   close(): Promise<void>;
-}
-
-/** Reasons a connection attempt may fail while the server is still on its way (not a wrong password). */
-const TRANSIENT = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  '57P03',
-  '57P01',
-  '08006',
-  '08001',
-]);
-
-function transient(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  if (code && TRANSIENT.has(code)) return true;
-  return (
-    error instanceof Error &&
-    /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(error.message)
-  );
 }
 
 /**
@@ -52,7 +30,9 @@ export async function connectWithRetry(dataSource: DataSource, db: DatabaseConfi
       return;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      if (!transient(error)) throw error;
+      // A server still on its way (refused, starting up, gone again), not a wrong password.
+      const failure = connectionFailure(error);
+      if (failure !== 'unreachable' && failure !== 'saturated' && failure !== 'lost') throw error;
       const left = until - Date.now();
       if (left <= 0) {
         throw new Error(

@@ -1,6 +1,7 @@
 import { Pool, type PoolConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config';
+import { connectionFailure, sqlState } from '../errors';
 import type { Logger } from '../logger';
 import { requestStats, type ReadRoute } from '../request';
 import { sslOptions } from './data-source';
@@ -51,10 +52,10 @@ export function formatLsn(lsn: bigint): string {
 
 /** SQLSTATEs of a replica's own trouble, after which the read is run on the primary. */
 function replicaFault(error: unknown): { down: boolean } | undefined {
-  const e = error as { driverError?: { code?: unknown }; code?: unknown };
-  const code = e?.driverError?.code ?? e?.code;
-  // No SQLSTATE: the connection (refused, reset, a pool timeout); class 08 / 57P: it went away.
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57P|53)/.test(code)) return { down: true };
+  const code = sqlState(error);
+  // No SQLSTATE or a connection failure (refused, reset, a pool timeout, gone away: src/errors.ts),
+  // or class 53 (the replica out of resources).
+  if (code === undefined || connectionFailure(error) !== undefined || code.startsWith('53')) return { down: true };
   // A recovery conflict cancelled the statement (40001), or a statement that writes (25006).
   if (code === '40001' || code === '25006' || code === '55000') return { down: false };
   return undefined;

@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { QueryFailedError, type DataSource } from 'typeorm';
+import { connectionFailure, sqlState } from '../errors';
 
 /** Positional parameters for one hand-written statement: `p.add(value)` returns `$n`. */
 export class Params {
@@ -89,10 +90,9 @@ export function poolRunner(pool: Pool, log: StatementLog, slowMs?: number): Prep
       client.release();
       return result.rows;
     } catch (error) {
-      // A statement PostgreSQL refused leaves the connection usable; a lost connection
-      // (no SQLSTATE, class 08, or 57P0x: the server shutting down) is handed back broken.
-      const code = (error as { code?: unknown }).code;
-      const refused = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
+      // A statement PostgreSQL refused leaves the connection usable; anything else (no answer from
+      // PostgreSQL, or a connection failure: connectionFailure in src/errors.ts) is handed back broken.
+      const refused = sqlState(error) !== undefined && connectionFailure(error) === undefined;
       client.off('error', ignore);
       client.release(refused ? undefined : (error as Error));
       log.logQueryError(error as Error, sql, params);

@@ -1,5 +1,5 @@
-import { QueryRunnerAlreadyReleasedError, type DataSource, type QueryResult, type QueryRunner } from 'typeorm';
-import { OutcomeUnknownError } from '../errors';
+import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
+import { connectionFailure, OutcomeUnknownError } from '../errors';
 import { primaryQuery } from './sql';
 
 /** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
@@ -35,32 +35,12 @@ export async function releaseRunner(runner: QueryRunner, broken?: unknown): Prom
   }
 }
 
-const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', '08007', 'ECONNRESET', 'EPIPE']);
-
-/**
- * Whether an error means the connection went away while a statement was in flight (the server
- * terminated the backend, the socket broke): whatever was sent may or may not have committed.
- * Failing to connect (ECONNREFUSED, a pool timeout) is not one: nothing was sent.
- */
-export function isConnectionLost(error: unknown): boolean {
-  // TypeORM's runner releases itself when its connection emits an error (the server went away
-  // between two statements of a transaction): the next statement meets the released runner.
-  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
-  const e = error as { driverError?: { code?: string; message?: string }; code?: string; message?: string } | undefined;
-  const code = e?.driverError?.code ?? e?.code;
-  const message = e?.driverError?.message ?? e?.message ?? '';
-  return (
-    (code !== undefined && LOST_CODES.has(code)) ||
-    /Connection terminated|terminating connection|Client has encountered a connection error/i.test(message)
-  );
-}
-
-/** Runs a write; a connection lost under it becomes OUTCOME_UNKNOWN. */
+/** Runs a write; a connection lost under it (connectionFailure, src/errors.ts) becomes OUTCOME_UNKNOWN: it may or may not have committed. */
 export async function runWrite(query: Query, statement: { sql: string; params: unknown[] }): Promise<Record<string, unknown>[]> {
   try {
     return await query(statement.sql, statement.params);
   } catch (error) {
-    if (isConnectionLost(error)) throw new OutcomeUnknownError();
+    if (connectionFailure(error) === 'lost') throw new OutcomeUnknownError();
     throw error;
   }
 }
@@ -83,7 +63,7 @@ export async function serializedWrite<T>(db: DataSource, lockKey: string, write:
     await runner.commitTransaction();
     return result;
   } catch (error) {
-    const lost = error instanceof OutcomeUnknownError || isConnectionLost(error);
+    const lost = error instanceof OutcomeUnknownError || connectionFailure(error) === 'lost';
     if (lost) broken = error;
     else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
     if (lost) throw error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError();

@@ -1,6 +1,6 @@
 import {
   getIntrospectionQuery,
-  GraphQLError,
+  type GraphQLError,
   Kind,
   parse,
   type ASTVisitor,
@@ -11,6 +11,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
+import { apiError } from './errors';
 
 /** More selections than this, once fragments are expanded, is refused before depth is measured. */
 export const MAX_EXPANDED_SELECTIONS = 20_000;
@@ -33,9 +34,13 @@ export function createDepthLimitRule(maxDepth: number) {
     if (size === 'unsound') return {};
     if (size > MAX_EXPANDED_SELECTIONS) {
       context.reportError(
-        new GraphQLError(`The document expands to more than ${MAX_EXPANDED_SELECTIONS} selections once its fragments are spread`, {
-          extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxSelections: MAX_EXPANDED_SELECTIONS },
-        }),
+        apiError(
+          'GRAPHQL_VALIDATION_FAILED',
+          `The document expands to more than ${MAX_EXPANDED_SELECTIONS} selections once its fragments are spread`,
+          {
+            details: { maxSelections: MAX_EXPANDED_SELECTIONS },
+          },
+        ),
       );
       return {};
     }
@@ -43,11 +48,10 @@ export function createDepthLimitRule(maxDepth: number) {
     const introspection = introspectionDepth(context.getDocument());
     if (introspection > MAX_INTROSPECTION_DEPTH) {
       context.reportError(
-        new GraphQLError(
+        apiError(
+          'GRAPHQL_VALIDATION_FAILED',
           `An introspection selection is ${introspection} levels deep; at most ${MAX_INTROSPECTION_DEPTH} (the depth of the standard introspection query)`,
-          {
-            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', maxIntrospectionDepth: MAX_INTROSPECTION_DEPTH },
-          },
+          { details: { maxIntrospectionDepth: MAX_INTROSPECTION_DEPTH } },
         ),
       );
       return {};

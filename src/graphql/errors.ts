@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { ValidationError } from 'class-validator';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
-import { QueryFailedError } from 'typeorm';
-import { DomainError, type ErrorCode } from '../errors';
+import { domainError, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 
 /**
@@ -65,9 +64,6 @@ function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
     const original = rootCause(error);
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
-    if (original instanceof DomainError) {
-      return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
-    }
     if (original instanceof ArgumentValidationError) {
       const fields = flattenValidationErrors(original.extensions.validationErrors);
       return {
@@ -76,8 +72,8 @@ function formatErrorUnclipped(logger: Logger, isProduction: boolean) {
         extensions: { code: 'BAD_USER_INPUT', fields },
       };
     }
-    const mapped = mapDatabaseError(original);
-    if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code } };
+    const domain = domainError(original);
+    if (domain) return { ...base, message: domain.message, extensions: { code: domain.code, ...domain.details } };
 
     // Errors raised before execution (syntax, validation, variable coercion) have no path; their
     // messages are GraphQL's own and safe. So are coded GraphQLErrors from the resolver layer
@@ -124,12 +120,38 @@ function rootCause(error: unknown): unknown {
 /** Seconds a client should wait before retrying after SERVICE_UNAVAILABLE (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * The one way to build a GraphQLError the API answers: a code of ErrorCode, the client-safe
+ * details beside it in `extensions`, and for errors raised before execution the HTTP status (and
+ * headers) Apollo answers with.
+ */
+export function apiError(
+  code: ErrorCode,
+  message: string,
+  options: { details?: Record<string, unknown>; status?: number; headers?: Record<string, string>; nodes?: ASTNode; cause?: unknown } = {},
+): GraphQLError {
+  const { details, status, headers, nodes, cause } = options;
+  const http = status === undefined ? {} : { http: { status, ...(headers ? { headers: new Map(Object.entries(headers)) } : {}) } };
+  return new GraphQLError(message, {
+    nodes,
+    originalError: cause instanceof Error ? cause : undefined,
+    extensions: { code, ...details, ...http },
+  });
+}
+
+/**
+ * A GraphQL error that only looks like one (graphql-jit's: no `extensions` object when the thrown
+ * error has none) rebuilt as a real GraphQLError: same message, path, locations, original error.
+ */
+export function realGraphQLError(e: GraphQLError): GraphQLError {
+  const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions });
+  (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
+  return error;
+}
+
 /** The one outage answer: HTTP 503, Retry-After, SERVICE_UNAVAILABLE, a message naming no host, port, driver or SQL. */
 export function serviceUnavailable(message = 'The database is unavailable; retry later.', cause?: unknown): GraphQLError {
-  return new GraphQLError(message, {
-    originalError: cause instanceof Error ? cause : undefined,
-    extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } },
-  });
+  return apiError('SERVICE_UNAVAILABLE', message, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) }, cause });
 }
 
 /**
@@ -138,8 +160,8 @@ export function serviceUnavailable(message = 'The database is unavailable; retry
  */
 export function asOutage(error: unknown): GraphQLError | undefined {
   if (error instanceof GraphQLError && error.extensions?.code === 'SERVICE_UNAVAILABLE') return error;
-  const mapped = mapDatabaseError(rootCause(error));
-  return mapped?.code === 'SERVICE_UNAVAILABLE' ? serviceUnavailable(mapped.message, error) : undefined;
+  const domain = domainError(rootCause(error));
+  return domain?.code === 'SERVICE_UNAVAILABLE' ? serviceUnavailable(domain.message, error) : undefined;
 }
 
 /**
@@ -154,52 +176,6 @@ function unwrapThrownValue(error: unknown): unknown {
 
 function messageOf(value: unknown): string {
   return value instanceof Error ? value.message : String(value);
-}
-
-/** Database failures a client can act on; their driver text is never passed through. */
-function mapDatabaseError(error: unknown): { code: ErrorCode; message: string } | undefined {
-  const pgCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: string })?.code;
-  switch (pgCode) {
-    case '23503':
-      return { code: 'CONFLICT', message: 'The change conflicts with related records (a foreign key).' };
-    case '23505':
-      return { code: 'CONFLICT', message: 'A record with the same key already exists.' };
-    case '40001':
-    case '40P01':
-      return { code: 'CONFLICT', message: 'The change collided with a concurrent one; retry it.' };
-    case '57014':
-      return { code: 'SERVICE_UNAVAILABLE', message: 'The database cancelled the statement (timeout); retry later.' };
-    case '57P01':
-    case '57P03':
-    case '08000':
-    case '08001':
-    case '08003':
-    case '08006':
-    case 'ECONNREFUSED':
-    case 'ECONNRESET':
-    case 'ETIMEDOUT':
-    case 'EPIPE':
-      return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later.' };
-  }
-  if (error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
-    return { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable or saturated; retry later.' };
-  }
-  // The pool closed under a request (shutting down), and the Redis rate-limit store out of reach.
-  if (
-    error instanceof Error &&
-    /Cannot use a pool after calling end|connection is not yet established|Connection pool has been closed|Client was closed and is not queryable/i.test(
-      error.message,
-    )
-  ) {
-    return { code: 'SERVICE_UNAVAILABLE', message: 'The service is shutting down; retry later.' };
-  }
-  if (
-    error instanceof Error &&
-    (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message))
-  ) {
-    return { code: 'SERVICE_UNAVAILABLE', message: 'The rate-limit store is unavailable; retry later.' };
-  }
-  return undefined;
 }
 
 export interface FieldError {

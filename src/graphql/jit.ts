@@ -3,7 +3,6 @@ import {
   execute,
   getNamedType,
   getVariableValues,
-  GraphQLError,
   isInputObjectType,
   typeFromAST,
   type DocumentNode,
@@ -14,6 +13,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Context } from './context';
+import { realGraphQLError } from './errors';
 
 type Gateway = ApolloServerOptionsWithGateway<Context>['gateway'];
 
@@ -97,12 +97,7 @@ const GRAPHQL_JS = Symbol('graphql-js');
  */
 function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors) return result;
-  const errors = result.errors.map((e) => {
-    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions });
-    (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
-    return error;
-  });
-  return { ...result, errors };
+  return { ...result, errors: result.errors.map(realGraphQLError) };
 }
 
 const recursiveTypes = new WeakMap<GraphQLInputObjectType, boolean>();

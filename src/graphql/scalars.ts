@@ -1,5 +1,6 @@
-import { GraphQLError, GraphQLScalarType, type ValueNode } from 'graphql';
+import { GraphQLScalarType, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
+import { apiError } from './errors';
 
 /** `Date.prototype.toISOString()`'s form: what the read planner has PostgreSQL write (to_char). */
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -10,7 +11,7 @@ const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
  */
 function storable(date: unknown): Date {
   if (date instanceof Date && date.getUTCFullYear() < 1)
-    throw new GraphQLError('DateTime cannot represent a date before the year 0001: PostgreSQL has no year 0');
+    throw apiError('BAD_USER_INPUT', 'DateTime cannot represent a date before the year 0001: PostgreSQL has no year 0');
   return date as Date;
 }
 

@@ -1,4 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
+import { connectionFailure } from '../errors';
 import type { Logger } from '../logger';
 
 /** What one look at the database found. Figures are null when they could not be read in time. */
@@ -129,7 +130,7 @@ export class DatabaseProbe {
         : [];
     } catch (error) {
       // Statistics are best effort (a restricted role may not read them); reachability is what counts.
-      if (!isConnectionError(error)) {
+      if (connectionFailure(error) === undefined) {
         this.logger.debug('health: could not read database statistics', { error: this.safeMessage(error) });
         return;
       }
@@ -170,12 +171,6 @@ export class DatabaseProbe {
     for (const secret of this.secrets) if (secret) message = message.split(secret).join('***');
     return message.replace(/postgres(ql)?:\/\/[^\s]*/gi, 'postgres://***');
   }
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string })?.code ?? '';
-  const message = error instanceof Error ? error.message : '';
-  return /^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code) || /Connection terminated|not queryable|ended/i.test(message);
 }
 
 function quoteTable(name: string): string {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { budgetKey } from '../auth/principal';
-import { BadInputError, ConflictError, OutcomeUnknownError } from '../errors';
-import { isConnectionLost, poolQuery, releaseRunner, runnerQuery, type Query } from '../db/writes';
+import { BadInputError, ConflictError, connectionFailure, OutcomeUnknownError } from '../errors';
+import { poolQuery, releaseRunner, runnerQuery, type Query } from '../db/writes';
 import type { RequestScope } from '../request';
 
 /** Which key a create-like mutation field was sent with. */
@@ -105,7 +105,7 @@ export class IdempotencyService {
       if (claimed) this.cleanupSoon(scope);
       return answer;
     } catch (error) {
-      const lost = error instanceof OutcomeUnknownError || isConnectionLost(error);
+      const lost = error instanceof OutcomeUnknownError || connectionFailure(error) === 'lost';
       if (lost) broken = error;
       else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       if (lost && sent) throw error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError();

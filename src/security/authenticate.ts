@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { asOutage, serviceUnavailable } from '../graphql/errors';
+import { apiError, asOutage, serviceUnavailable } from '../graphql/errors';
 import type { SecurityConfig } from '../config';
 import { outsideRequest } from '../request';
 import { ANONYMOUS_READER, type Principal } from '../auth/principal';
@@ -23,9 +23,7 @@ export interface TokenVerifier {
 
 /** A refusal before any resolver runs: HTTP 401 with a GraphQL error body. */
 export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
-  });
+  return apiError('UNAUTHENTICATED', message, { status: 401, headers: { 'www-authenticate': 'Bearer' } });
 }
 
 type JwtConfig = NonNullable<SecurityConfig['auth']['jwt']>;

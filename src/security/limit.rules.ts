@@ -1,4 +1,5 @@
-import { GraphQLError, type ASTNode, type ASTVisitor, type ValidationContext } from 'graphql';
+import type { ASTNode, ASTVisitor, ValidationContext } from 'graphql';
+import { apiError } from '../graphql/errors';
 
 export interface DocumentLimits {
   maxAliases: number;
@@ -19,10 +20,14 @@ export function createDocumentLimitRules(limits: DocumentLimits) {
       Field(node) {
         if (node.alias && ++aliases === limits.maxAliases + 1) {
           context.reportError(
-            new GraphQLError(`The document uses more than ${limits.maxAliases} aliases; split it into several requests`, {
-              nodes: node,
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: limits.maxAliases },
-            }),
+            apiError(
+              'GRAPHQL_VALIDATION_FAILED',
+              `The document uses more than ${limits.maxAliases} aliases; split it into several requests`,
+              {
+                nodes: node,
+                details: { limit: limits.maxAliases },
+              },
+            ),
           );
         }
       },
@@ -34,9 +39,9 @@ export function createDocumentLimitRules(limits: DocumentLimits) {
       Directive(node) {
         if (++directives === limits.maxDirectives + 1) {
           context.reportError(
-            new GraphQLError(`The document uses more than ${limits.maxDirectives} directives`, {
+            apiError('GRAPHQL_VALIDATION_FAILED', `The document uses more than ${limits.maxDirectives} directives`, {
               nodes: node,
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: limits.maxDirectives },
+              details: { limit: limits.maxDirectives },
             }),
           );
         }
@@ -50,9 +55,9 @@ export function createDocumentLimitRules(limits: DocumentLimits) {
       if (++depth > limits.maxJsonDepth && !reported) {
         reported = true;
         context.reportError(
-          new GraphQLError(`A value in the document is nested deeper than ${limits.maxJsonDepth} levels`, {
+          apiError('GRAPHQL_VALIDATION_FAILED', `A value in the document is nested deeper than ${limits.maxJsonDepth} levels`, {
             nodes: node,
-            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: limits.maxJsonDepth },
+            details: { limit: limits.maxJsonDepth },
           }),
         );
       }
