@@ -17,8 +17,8 @@ import { warnIfSuperuser } from './db/database-roles';
 import { createGatewaySchema, createServices, type Services } from './services';
 import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
-import { GatewayMetrics } from './health/gateway-metrics';
-import { createMetricsPlugin } from './health/metrics.plugin';
+import { GatewayMetrics } from './health/prometheus';
+import { createPrometheusPlugin } from './health/prometheus.plugin';
 import { registerReplicaMetrics } from './health/replica.metrics';
 import { createReadRoutingPlugin } from './graphql/plugins/read-routing.plugin';
 import { HealthMonitor } from './health/monitor';
@@ -124,7 +124,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
         ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
         createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
-        createMetricsPlugin(metrics),
+        createPrometheusPlugin(metrics),
         live.plugin,
         // Read replicas: queries to a replica (after X-Read-After), mutations to the primary.
         ...(replicas ? [createReadRoutingPlugin(replicas)] : []),

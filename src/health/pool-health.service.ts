@@ -3,7 +3,7 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
-import type { PoolCounters } from './gateway-metrics';
+import type { PoolCounters } from './prometheus';
 import type { HealthConfig } from '../config';
 import { pgSettings } from '../db/data-source';
 import type { ReplicaSnapshot } from '../db/replicas';
