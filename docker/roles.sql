@@ -1,5 +1,5 @@
 -- taskmaster-gateway's database roles, for operators who create roles themselves (what
--- `npm run db:init` does; src/security/db-roles.ts is the code). Run as a superuser, connected to
+-- `npm run db:init` does; src/db/database-roles.ts is the code). Run as a superuser, connected to
 -- the gateway's database, with psql variables for the names and passwords:
 --
 --   psql "postgres://postgres@db-host/taskmaster" -v ON_ERROR_STOP=1 \

@@ -1,7 +1,7 @@
 /**
  * `npm run db:init`: makes the configured database exist, creates (or updates) the gateway's three
  * roles, applies pending migrations as the owner role, and grants the runtime and console roles
- * what they need and nothing more (src/security/db-roles.ts; docker/roles.sql is the same in SQL).
+ * what they need and nothing more (src/db/database-roles.ts; docker/roles.sql is the same in SQL).
  *
  * It connects as DB_ADMIN_USER / DB_ADMIN_PASSWORD (a superuser, or a role with CREATEROLE and
  * CREATEDB) on the gateway's host; without them, as the gateway's own user. The roles:
@@ -18,7 +18,7 @@ import { openDatabase } from '../src/db/database';
 import { catalogue } from '../src/catalogue';
 import { dataSourceOptions } from '../src/db/data-source';
 import { createLogger, type Logger } from '../src/logger';
-import { applyRoles, type RolePlan } from '../src/security/db-roles';
+import { applyRoles, type RolePlan } from '../src/db/database-roles';
 
 /** Connection settings for `database` as the administrator. */
 function adminClientConfig(config: Config, database: string): ClientConfig {

@@ -12,12 +12,13 @@ import { createAnonymousWritePlugin } from './security/anonymous.plugin';
 import { createCostPlugin } from './security/cost.plugin';
 import { answerClientErrorsWithJson } from './security/http.guards';
 import { createDocumentLimitRules } from './security/limit.rules';
-import { checkDatabaseRoles, createSecurity } from './security/security';
+import { createSecurity } from './security/security';
+import { warnIfSuperuser } from './db/database-roles';
 import { createGatewaySchema, createServices, type Services } from './services';
 import { registerQueueGauges } from './queue/queue.metrics';
 import { TunnelService } from './tunnel/tunnel.service';
-import { GatewayMetrics } from './health/gateway-metrics';
-import { createMetricsPlugin } from './health/metrics.plugin';
+import { GatewayMetrics } from './health/prometheus';
+import { createPrometheusPlugin } from './health/prometheus.plugin';
 import { registerReplicaMetrics } from './health/replica.metrics';
 import { createReadRoutingPlugin } from './graphql/plugins/read-routing.plugin';
 import { HealthMonitor } from './health/monitor';
@@ -58,13 +59,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const schema = await createGatewaySchema(config.security.input);
     const control = await openControlDataSource(config.db, catalogue, logger);
     services = createServices(database.dataSource, config, logger, tunnel, control);
-    const { health } = services;
+    const { health, sql } = services;
     const security = createSecurity(config, control, services, logger);
     closers.push(
       () => security.close(),
+      () => sql.close(),
       () => control.destroy(),
     );
-    await checkDatabaseRoles(config, database.dataSource, services, logger);
+    await warnIfSuperuser(database.dataSource, config.db, logger);
+    await sql.checkRole(config.isProduction, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
     // Absolute deadlines from a request's first byte (trickling does not stretch them; a new socket
@@ -121,7 +124,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
         ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
         createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
-        createMetricsPlugin(metrics),
+        createPrometheusPlugin(metrics),
         live.plugin,
         // Read replicas: queries to a replica (after X-Read-After), mutations to the primary.
         ...(replicas ? [createReadRoutingPlugin(replicas)] : []),

@@ -24,8 +24,9 @@ import { NodeService } from './node/node.service';
 import { SecretBox } from './secrets/secret-box';
 import { checkArgumentSizes, DEFAULT_INPUT_LIMITS, type ListCaps } from './security/input-limits';
 import type { InputLimits } from './config';
-import { SecurityResolver } from './security/security.resolver';
-import { SqlConsole } from './security/sql-console';
+import { RateLimitResolver } from './security/rate-limit.resolver';
+import { SqlConsoleResolver } from './console/sql-console.resolver';
+import { SqlConsole } from './console/sql-console';
 import { NO_IN_MEMORY_PUBSUB, SubscriptionResolver } from './subscriptions/subscription.resolver';
 import { TASK_NODE } from './tasks/task.query';
 import { TaskResolver } from './tasks/task.resolver';
@@ -102,7 +103,8 @@ export const resolvers = [
   MetricResolver,
   TokenResolver,
   AuditResolver,
-  SecurityResolver,
+  RateLimitResolver,
+  SqlConsoleResolver,
   TunnelResolver,
   PoolHealthResolver,
   NodeResolver,

@@ -12,7 +12,7 @@ import { cycles, importGraph, type ImportEdge } from './support/import-graph';
  * - the shared machinery, which names no feature: what it needs of them it declares itself
  *   (graphql/features.ts, SchemaParts in graphql/schema.ts, TokenVerifier in
  *   security/authenticate.ts) and the root fills it in. Its own floors, from the top: HTTP on
- *   node:http; the security layer (who is calling, limits, cost, budgets, the runSql console),
+ *   node:http; the security layer (who is calling, limits, cost, budgets),
  *   which plugs into GraphQL; the GraphQL machinery; the database; configuration, errors, logging
  *   and the request scope; and at the bottom auth/, the vocabulary of principals and roles.
  *
@@ -41,6 +41,7 @@ const FLOORS: { name: string; members: string[] }[] = [
       'queue/',
       'webhooks/',
       'retention/',
+      'console/',
     ],
   },
   { name: 'HTTP', members: ['http.ts'] },

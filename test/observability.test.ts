@@ -1,4 +1,4 @@
-import { GatewayMetrics } from '../src/health/gateway-metrics';
+import { GatewayMetrics } from '../src/health/prometheus';
 import { HealthMonitor } from '../src/health/monitor';
 import { PoolHealthService } from '../src/health/pool-health.service';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';

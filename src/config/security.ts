@@ -88,7 +88,7 @@ export interface SecurityConfig {
     /** temp_file_limit of the console role (kB), set by db:init (a superuser-only setting). */
     tempFileLimitKb: number;
   };
-  /** `npm run db:init`: who creates the roles, and the owner role it makes (see db-roles.ts). */
+  /** `npm run db:init`: who creates the roles, and the owner role it makes (see db/database-roles.ts). */
   roles: {
     /** Superuser (or CREATEROLE + CREATEDB) credentials for db:init; unset: the gateway's own. */
     adminUser?: string;

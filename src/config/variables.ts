@@ -4,7 +4,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size';
 /**
  * Every environment variable the gateway reads, once: its kind, default, bounds, meaning and
  * section. src/config/reader.ts refuses to read a name that is not here, and `npm run docs:config`
- * writes docs/configuration.md and .env.example from this table (test/config-docs.test.ts keeps
+ * writes docs/configuration.md and .env.example from this table (test/docs.test.ts keeps
  * them current). Rules that involve several variables (DB_POOL_MIN <= DB_POOL_MAX, ...) live in the
  * section parsers beside this file.
  */

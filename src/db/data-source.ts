@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, type Pool, type PoolConfig } from 'pg';
+import { Client, type ClientConfig, type Pool, type PoolConfig } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions, type Migration } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
@@ -13,7 +13,7 @@ export interface Catalogue {
   migrations: NonNullable<PostgresConnectionOptions['migrations']>;
 }
 
-/** For connections that only send SQL of their own (runSql's console pool, option checks). */
+/** For DataSource options built only to be looked at (the tests' option checks): no entities, no migrations. */
 export const NO_CATALOGUE: Catalogue = { entities: [], migrations: [] };
 
 export function sslOptions(db: DatabaseConfig): PostgresConnectionOptions['ssl'] {
@@ -34,12 +34,27 @@ export function sslOptions(db: DatabaseConfig): PostgresConnectionOptions['ssl']
   }
 }
 
+/**
+ * The configured database as pg connection settings (pg.Client, pg.Pool): DATABASE_URL, or the
+ * DB_* parts, and DB_SSL_MODE. The one place they are built from the config: TypeORM's options
+ * below, the health probe's connection, runSql's pool and the change listener start from it.
+ */
+export function pgSettings(db: DatabaseConfig): ClientConfig {
+  return {
+    ...(db.url ? { connectionString: db.url } : { host: db.host, port: db.port, database: db.name, user: db.user, password: db.password }),
+    ssl: sslOptions(db) as ClientConfig['ssl'],
+  };
+}
+
 /** Connection options shared by the gateway, the CLI (`ormconfig.ts`) and the tests. Never synchronizes. */
 export function dataSourceOptions(db: DatabaseConfig, catalogue: Catalogue, logger?: Logger): PostgresConnectionOptions {
+  const pg = pgSettings(db);
   return {
     type: 'postgres',
-    ...(db.url ? { url: db.url } : { host: db.host, port: db.port, database: db.name, username: db.user, password: db.password }),
-    ssl: sslOptions(db),
+    ...(pg.connectionString
+      ? { url: pg.connectionString }
+      : { host: pg.host, port: pg.port, database: pg.database, username: pg.user, password: pg.password as string | undefined }),
+    ssl: pg.ssl as PostgresConnectionOptions['ssl'],
     entities: catalogue.entities,
     migrations: catalogue.migrations,
     migrationsTableName: 'typeorm_migrations',

@@ -3,9 +3,9 @@ import { connectionFailure, OutcomeUnknownError } from '../errors';
 import { primaryQuery } from './sql';
 
 /** Runs one statement and returns its rows, on the pool or on a transaction's connection. */
-export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+export type RunStatement = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
-export function runnerQuery(runner: QueryRunner): Query {
+export function runnerQuery(runner: QueryRunner): RunStatement {
   return async (sql, params) => {
     // TypeORM types the driver's rows `any`; they are column → value records.
     const result = (await runner.query(sql, params, true)) as QueryResult<Record<string, unknown>>;
@@ -17,7 +17,7 @@ export function runnerQuery(runner: QueryRunner): Query {
  * A statement on a pooled connection of its own (autocommit), as a named prepared statement
  * (src/db/sql.ts): a connection lost under it is handed back broken there.
  */
-export function poolQuery(db: DataSource): Query {
+export function poolQuery(db: DataSource): RunStatement {
   return primaryQuery(db);
 }
 
@@ -36,7 +36,7 @@ export async function releaseRunner(runner: QueryRunner, broken?: unknown): Prom
 }
 
 /** Runs a write; a connection lost under it (connectionFailure, src/errors.ts) becomes OUTCOME_UNKNOWN: it may or may not have committed. */
-export async function runWrite(query: Query, statement: { sql: string; params: unknown[] }): Promise<Record<string, unknown>[]> {
+export async function runWrite(query: RunStatement, statement: { sql: string; params: unknown[] }): Promise<Record<string, unknown>[]> {
   try {
     return await query(statement.sql, statement.params);
   } catch (error) {
@@ -51,7 +51,7 @@ export async function runWrite(query: Query, statement: { sql: string; params: u
  * takes a snapshot per statement, each statement after the lock sees what the one before
  * committed. For a rule over several rows that one statement cannot lock (no cycle of parents).
  */
-export async function serializedWrite<T>(db: DataSource, lockKey: string, write: (query: Query) => Promise<T>): Promise<T> {
+export async function serializedWrite<T>(db: DataSource, lockKey: string, write: (query: RunStatement) => Promise<T>): Promise<T> {
   const runner = db.createQueryRunner();
   let broken: unknown;
   try {

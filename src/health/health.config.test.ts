@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../config';
 import { dataSourceOptions, NO_CATALOGUE } from '../db/data-source';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './prometheus';
 
 const base = { DATABASE_URL: 'postgres://u@localhost/db' };
 

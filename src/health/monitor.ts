@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import type { MetricService, SystemSample as Sample } from '../metrics/metric.service';
-import type { GatewayMetrics, GatewayWindow } from './gateway-metrics';
+import type { GatewayMetrics, GatewayWindow } from './prometheus';
 import type { HealthConfig } from '../config';
 import type { PoolHealthService } from './pool-health.service';
 import { HealthStatus, type PoolHealth } from './pool-health.types';

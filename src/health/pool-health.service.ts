@@ -3,8 +3,9 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { DatabaseProbe, type DatabaseProbeResult } from './database-probe';
-import type { PoolCounters } from './gateway-metrics';
+import type { PoolCounters } from './prometheus';
 import type { HealthConfig } from '../config';
+import { pgSettings } from '../db/data-source';
 import type { ReplicaSnapshot } from '../db/replicas';
 import { HealthStatus, type ListenerStats, type PoolHealth, type PoolStats, type ReplicaStats, type StoreStats } from './pool-health.types';
 
@@ -44,17 +45,14 @@ export class PoolHealthService {
     const options = dataSource.options as PostgresOptions;
     this.probe = new DatabaseProbe(
       {
-        ...(options.url
-          ? { connectionString: options.url }
-          : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password }),
-        ssl: options.ssl as never,
+        ...pgSettings(db),
         application_name: 'taskmaster-gateway-health',
         statement_timeout: Math.max(health.checkTimeoutMs * 5, 5_000),
       },
       options.migrationsTableName ?? 'migrations',
       health.checkTimeoutMs,
       logger,
-      [db.password ?? '', passwordOf(options.url)],
+      [db.password ?? '', passwordOf(db.url)],
     );
   }
 

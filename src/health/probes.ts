@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SecurityConfig } from '../config';
 import { httpErrorBody, sendJson, sendMethodNotAllowed, sendText, type Route } from '../http-kit';
 import type { Logger } from '../logger';
-import type { GatewayMetrics } from './gateway-metrics';
+import type { GatewayMetrics } from './prometheus';
 import type { PoolHealthService } from './pool-health.service';
 
 /**

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { budgetKey } from '../auth/principal';
 import { BadInputError, ConflictError, connectionFailure, OutcomeUnknownError } from '../errors';
-import { poolQuery, releaseRunner, runnerQuery, type Query } from '../db/writes';
+import { poolQuery, releaseRunner, runnerQuery, type RunStatement } from '../db/writes';
 import type { RequestScope } from '../request';
 
 /** Which key a create-like mutation field was sent with. */
@@ -54,7 +54,7 @@ export class IdempotencyService {
     scope: RequestScope,
     request: IdempotencyRequest | undefined,
     input: unknown,
-    write: (query: Query) => Promise<T>,
+    write: (query: RunStatement) => Promise<T>,
   ): Promise<T> {
     if (!request) return write(poolQuery(this.db));
     const principal = budgetKey(scope.principal);

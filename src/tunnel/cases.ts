@@ -5,7 +5,7 @@
  * cloudflared's `ingress validate` on every file the generator accepts.
  */
 import type { Env } from '../config';
-import type { RuleId } from './validate';
+import type { RuleId } from './issues';
 
 export const CASE_TUNNEL_ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 

@@ -10,7 +10,8 @@ import type { Logger } from '../logger';
 import { checkCredentialsFile } from './credentials';
 import { generateTunnelYaml, sourceOf, tunnelDocument } from './generate';
 import { planTunnel, type TunnelPlan } from './plan';
-import { formatIssues, validateTunnelYaml, type TunnelIssue } from './validate';
+import type { TunnelIssue } from './issues';
+import { formatIssues, validateTunnelYaml } from './validate';
 import { assertReplaceable, writeFileAtomic } from './write';
 import { plainValue } from './yaml';
 

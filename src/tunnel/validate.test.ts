@@ -1,4 +1,6 @@
-import { re2Problem, RULES, validateTunnelDocument, validateTunnelYaml, formatIssues, type RuleId } from './validate';
+import { re2Problem } from './go-syntax';
+import { RULES, type RuleId } from './issues';
+import { validateTunnelDocument, validateTunnelYaml, formatIssues } from './validate';
 
 const HEAD = `tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef
 credentials-file: /etc/cloudflared/6ff42ae2-765d-4adf-8112-31c55c1551ef.json

@@ -33,7 +33,7 @@ export interface DeliveryPageQuery extends PageRequest {
   status?: DeliveryStatus[] | null;
 }
 
-/** Webhook endpoints (admin): create, change, rotate, delete, and the delivery log. Sending: webhook.dispatcher.ts. */
+/** Webhook endpoints (admin): create, change, rotate, delete, and the delivery log. Sending: webhook.dispatcher.ts and webhook.delivery.ts. */
 export class WebhookService {
   private written?: WrittenTable;
   private writtenDeliveries?: WrittenTable;

@@ -1,4 +1,8 @@
 import type { ClientBase } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { DatabaseConfig } from '../config';
+import type { Logger } from '../logger';
+import { query } from './rows';
 
 /**
  * The three database roles (docs/security.md, "Database roles"):
@@ -236,4 +240,21 @@ export async function inspectConsoleRole(client: ClientBase): Promise<ConsoleRol
     problems: rows.map((r) => r.problem).filter((p): p is string => p !== null),
     cautions: outliving.map((r) => r.sig),
   };
+}
+
+/**
+ * At start-up: a warning when the gateway itself runs as a superuser (or a member of one) on a
+ * database of its operator's; it needs only the runtime role's DML. (runSql's console role is
+ * checked by the console itself: SqlConsole.checkRole.)
+ */
+export async function warnIfSuperuser(db: DataSource, config: DatabaseConfig, logger: Logger): Promise<void> {
+  const [me] = await query<{ user: string; superuser: boolean }>(
+    db,
+    `SELECT session_user AS "user", EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER')) AS "superuser"`,
+  );
+  if (me?.superuser && !config.embedded) {
+    logger.warn(
+      `the gateway connects to PostgreSQL as "${me.user}", a superuser (or a member of one); it needs only DML. Create the runtime role with \`npm run db:init\` (or docker/roles.sql) and set DB_USER/DB_PASSWORD (or DATABASE_URL) to it`,
+    );
+  }
 }

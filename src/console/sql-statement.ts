@@ -2,7 +2,7 @@ import { BadInputError } from '../errors';
 
 /**
  * runSql's own checks on a statement, applied before it is sent. They are the second line: the
- * console role's privileges (db-roles.ts) are the first, and refuse all of this by themselves. A
+ * console role's privileges (db/database-roles.ts) are the first, and refuse all of this by themselves. A
  * small lexer skips comments, string literals, dollar quotes and quoted identifiers, so a word in a
  * string is not mistaken for a call and a call hidden in a quoted identifier is still seen.
  */

@@ -2,10 +2,10 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode } from 'graphql';
 import type { Context } from '../graphql/context';
 import { errorCode } from '../graphql/errors';
-import type { GatewayMetrics } from './gateway-metrics';
+import type { GatewayMetrics } from './prometheus';
 
 /** Counts and times every GraphQL request by operation name and outcome for /metrics and the monitor. */
-export function createMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin<Context> {
+export function createPrometheusPlugin(metrics: GatewayMetrics): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       const started = performance.now();

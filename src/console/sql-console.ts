@@ -1,11 +1,11 @@
 import { Pool, type PoolClient, type QueryArrayConfig, type QueryArrayResult, type QueryConfig } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { ConfigError } from '../config';
-import { dataSourceOptions, NO_CATALOGUE } from '../db/data-source';
+import { pgSettings } from '../db/data-source';
 import { BadInputError, DomainError } from '../errors';
 import type { Logger } from '../logger';
 import { countStatement } from '../request';
-import { inspectConsoleRole } from './db-roles';
+import { inspectConsoleRole } from '../db/database-roles';
 import type { SecurityConfig } from '../config';
 import { checkStatement, WRAPPABLE_KEYWORDS } from './sql-statement';
 
@@ -41,7 +41,7 @@ const FIX =
  * `runSql` for admins: one query, as the console role on its own connection (RUN_SQL_DATABASE_URL),
  * in a READ ONLY transaction that is always rolled back, under a statement timeout, with caps on
  * rows, bytes per cell and bytes per answer. What the console may do is decided by the role's
- * privileges first (db-roles.ts); `checkStatement` refuses COPY, DO, CALL, SET, file functions and
+ * privileges first (db/database-roles.ts); `checkStatement` refuses COPY, DO, CALL, SET, file functions and
  * several statements before anything is sent. A long cell is cut in SQL (`left(col::text, cap)`),
  * so a 100 MB value never reaches this process whole.
  */
@@ -57,21 +57,9 @@ export class SqlConsole {
 
   private connect(): Promise<PoolClient> {
     if (!this.pool) {
-      const options = dataSourceOptions(this.db, NO_CATALOGUE);
-      const own = this.config.databaseUrl
-        ? { connectionString: this.config.databaseUrl }
-        : options.url
-          ? { connectionString: options.url }
-          : {
-              host: options.host,
-              port: options.port,
-              database: options.database,
-              user: options.username,
-              password: options.password as string | undefined,
-            };
+      const gateway = pgSettings(this.db);
       this.pool = new Pool({
-        ...own,
-        ssl: options.ssl as never,
+        ...(this.config.databaseUrl ? { connectionString: this.config.databaseUrl, ssl: gateway.ssl } : gateway),
         max: CONSOLE_CONNECTIONS,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: this.db.pool.connectionTimeoutMs,
