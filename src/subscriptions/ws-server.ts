@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   getOperationAST,
@@ -23,6 +22,8 @@ import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
 import type { Config } from '../config';
+import type { HttpRequest as IncomingMessage } from '../http/respond';
+import type { HttpServer as Server } from '../http/server';
 import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
