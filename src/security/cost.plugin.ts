@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
 import type { DocumentNode } from 'graphql';
+import { costLimitExceeded, rateLimited } from './budget.refusals';
 import { costOf, REQUEST_MIN_COST } from './cost';
 import { asOutage } from '../graphql/errors';
 import { isHealthRead } from '../graphql/plugins/outage.plugin';
@@ -69,30 +69,13 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
       if (cost > maxCost) {
         const peeked = await fromStore(rateLimiter.peek(key));
         if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
-        throw new GraphQLError(
-          `This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`,
-          {
-            extensions: { code: 'COST_LIMIT_EXCEEDED', cost, maxCost, http: { status: 400 } },
-          },
-        );
+        throw costLimitExceeded(cost, maxCost);
       }
       const state = await fromStore(rateLimiter.charge(key, cost));
       if (!state) return;
       ctx.budget = state;
       if (!state.allowed) {
-        const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
-        throw new GraphQLError(
-          `Rate limit exceeded: this query costs ${cost} points and ${state.remaining} of ${state.limit} are left until ${state.resetAt.toISOString()}`,
-          {
-            extensions: {
-              code: 'RATE_LIMITED',
-              cost,
-              remaining: state.remaining,
-              resetAt: state.resetAt.toISOString(),
-              http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
-            },
-          },
-        );
+        throw rateLimited(cost, state);
       }
     },
     async willSendResponse(rc: GraphQLRequestContext<Context>) {
