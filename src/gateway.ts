@@ -1,16 +1,16 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { catalogue } from './catalogue';
 import { cancelRunningStatements, openControlDataSource, openDatabase } from './db/database';
 import { createApolloServer } from './graphql/apollo';
-import { createHttpHandler } from './http';
-import { HttpDrain } from './http-drain';
+import { createGraphQLEndpoint } from './http/graphql.endpoint';
+import { createHttpHandler } from './http/router';
+import { HttpDrain } from './http/drain';
+import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import { createAnonymousWritePlugin } from './security/anonymous.plugin';
 import { createCostPlugin } from './security/cost.plugin';
-import { answerClientErrorsWithJson } from './security/http.guards';
 import { createDocumentLimitRules } from './security/limit.rules';
 import { createSecurity } from './security/security';
 import { warnIfSuperuser } from './db/database-roles';
@@ -70,15 +70,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     await sql.checkRole(config.isProduction, logger);
     const metrics = new GatewayMetrics(() => health.poolCounters());
     health.onProbe((probe) => metrics.observeDatabase(probe.connected, probe.responseTimeMs));
-    // Absolute deadlines from a request's first byte (trickling does not stretch them; a new socket
-    // that sends nothing is closed at the headers deadline), checked every second.
-    const httpServer = createServer({
-      headersTimeout: config.http.headersTimeoutSeconds * 1_000,
-      requestTimeout: (config.http.headersTimeoutSeconds + config.http.bodyTimeoutSeconds) * 1_000,
-      connectionsCheckingInterval: 1_000,
-    });
-    httpServer.maxConnections = config.http.maxConnections;
-    answerClientErrorsWithJson(httpServer);
+    const httpServer = createHttpServer(config.http);
     const drain = new HttpDrain(httpServer); // before the handler: it sees every request first
     const { replicas } = database;
     // GraphQL subscriptions over graphql-ws on this server's /graphql (src/subscriptions/).
@@ -135,10 +127,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       createProbeRoute(health, metrics, logger, () => drain.draining, config.security.metrics),
       ...(config.ide.enabled ? [createIdeRoute({ tokenRequired: !config.security.auth.anonymousRead })] : []),
     ];
-    httpServer.on(
-      'request',
-      createHttpHandler(apollo, services, config, logger, security, { routes, noteOutage: () => health.noteUnavailable() }),
-    );
+    httpServer.on('request', createHttpHandler(createGraphQLEndpoint(apollo, services, config, logger, security), config, logger, routes));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

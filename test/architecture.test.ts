@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cycles, importGraph, type ImportEdge } from './support/import-graph';
 
@@ -44,11 +45,11 @@ const FLOORS: { name: string; members: string[] }[] = [
       'console/',
     ],
   },
-  { name: 'HTTP', members: ['http.ts'] },
+  { name: 'HTTP', members: ['http/'] },
   { name: 'security', members: ['security/'] },
   { name: 'GraphQL', members: ['graphql/'] },
   { name: 'database', members: ['db/'] },
-  { name: 'base', members: ['config/', 'errors.ts', 'logger.ts', 'redact.ts', 'request.ts', 'http-kit.ts', 'http-drain.ts'] },
+  { name: 'base', members: ['config/', 'errors.ts', 'logger.ts', 'redact.ts', 'request.ts'] },
   { name: 'principals and roles', members: ['auth/'] },
 ];
 
@@ -61,6 +62,24 @@ function floorOf(file: string): number {
 const upward = (e: ImportEdge) => floorOf(e.to) < floorOf(e.from);
 
 const name = (e: ImportEdge) => `${e.from} -> ${e.to}${e.typeOnly ? ' (import type)' : ''}`;
+
+/**
+ * node:http (and node:https) belong to src/http/: the server, its router, the GraphQL endpoint, body
+ * reading, guards and drain. Routes and the WebSocket upgrade (subscriptions/ws-server.ts) use the
+ * types src/http/ names (HttpRequest, HttpResponse, HttpServer). The one exception: the webhook
+ * sender, an outbound HTTP client, not the server.
+ */
+const NODE_HTTP_CLIENTS = ['webhooks/webhook.http.ts', 'webhooks/webhook.dispatcher.ts'];
+
+describe('architecture: node:http only in src/http/', () => {
+  it('has no import of node:http or node:https outside src/http/ but the webhook sender', () => {
+    const src = join(__dirname, '..', 'src');
+    const offenders = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('http/') && !NODE_HTTP_CLIENTS.includes(f))
+      .filter((f) => /from 'node:https?'|require\('node:https?'\)/.test(readFileSync(join(src, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
 
 describe('architecture: layers one way (src/)', () => {
   const edges = importGraph(join(__dirname, '..', 'src')).filter((e) => !e.to.startsWith('..')); // migrations/ lie outside src/

@@ -40,7 +40,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: LogLevel;
-  /** What a stranger's sockets may hold (src/http-kit.ts BodyBudget, the server's timeouts in gateway.ts). */
+  /** What a stranger's sockets may hold (src/http/body.ts BodyBudget, the server's timeouts in src/http/server.ts). */
   http: {
     /** Sockets open at once; beyond it new ones are closed on accept (server.maxConnections). */
     maxConnections: number;
@@ -73,7 +73,7 @@ export interface Config {
   };
   /** The agent work protocol (src/queue/): QUEUE_* variables. */
   queue: QueueConfig;
-  /** Graceful drain on SIGTERM (src/http-drain.ts). */
+  /** Graceful drain on SIGTERM (src/http/drain.ts). */
   shutdown: {
     /** Keep serving this long after /ready turns 503, so a load balancer stops sending (ms). */
     delayMs: number;

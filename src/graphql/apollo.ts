@@ -39,7 +39,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     formatError: createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection }),
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race our ordered shutdown; the HTTP
-    // drain is ours too (src/http-drain.ts), since Apollo's closes every socket after 10 s.
+    // drain is ours too (src/http/drain.ts), since Apollo's closes every socket after 10 s.
     stopOnTerminationSignals: false,
     // Apollo's default landing page loads from a CDN; the IDE is served locally instead.
     plugins: [

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { SecurityConfig } from '../config';
-import { httpErrorBody, sendJson, sendMethodNotAllowed, sendText, type Route } from '../http-kit';
+import { httpErrorBody, sendJson, sendMethodNotAllowed, sendText, type HttpRequest, type Route } from '../http/respond';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from './prometheus';
 import type { PoolHealthService } from './pool-health.service';
@@ -59,7 +58,7 @@ export function createProbeRoute(
 }
 
 /** Compared as SHA-256 digests in constant time: neither the length nor a prefix of the token leaks. */
-function hasToken(req: IncomingMessage, token: string | undefined): boolean {
+function hasToken(req: HttpRequest, token: string | undefined): boolean {
   if (!token) return false;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   if (!match) return false;

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
-import { preferredType, sendText, type Route } from '../http-kit';
+import { preferredType, sendText, type HttpRequest, type HttpResponse, type Route } from '../http/respond';
 import { ideAssetFiles } from './ide.assets';
 import { IDE_CSP_DIRECTIVES, IDE_CSS, IDE_JS, ideSettings, renderIdePage } from './ide.page';
 
@@ -9,7 +8,7 @@ import { IDE_CSP_DIRECTIVES, IDE_CSS, IDE_JS, ideSettings, renderIdePage } from 
 export const IDE_PATHS = ['/graphiql', '/playground'] as const;
 
 /** A browser navigating to /graphql asks for HTML first; GraphQL clients ask for JSON. */
-function wantsHtml(req: IncomingMessage): boolean {
+function wantsHtml(req: HttpRequest): boolean {
   const accept = req.headers.accept ?? '';
   return (
     accept.includes('text/html') &&
@@ -37,7 +36,7 @@ export function createIdeRoute({
   tokenRequired = true,
 }: { endpoint?: string; tokenRequired?: boolean } = {}): Route {
   const assets = ideAssetFiles();
-  const send = (req: IncomingMessage, res: ServerResponse, contentType: string, body: string | Buffer, cacheControl: string) => {
+  const send = (req: HttpRequest, res: HttpResponse, contentType: string, body: string | Buffer, cacheControl: string) => {
     ideHeaders(req, res, () => {});
     sendText(res, 200, contentType, body, { 'Cache-Control': cacheControl });
   };

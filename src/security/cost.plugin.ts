@@ -2,8 +2,9 @@ import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLRequestListener 
 import { budgetKey } from '../auth/principal';
 import type { Context } from '../graphql/context';
 import type { DocumentNode } from 'graphql';
+import { costLimitExceeded, rateLimited } from './budget.refusals';
 import { costOf, REQUEST_MIN_COST } from './cost';
-import { apiError, asOutage } from '../graphql/errors';
+import { asOutage } from '../graphql/errors';
 import { isHealthRead } from '../graphql/plugins/outage.plugin';
 import { requestStats } from '../request';
 import type { BudgetState, RefundingRateLimiter } from './rate-limiter';
@@ -68,26 +69,13 @@ export function createCostPlugin({ maxCost, defaultPageSize, rateLimiter }: Cost
       if (cost > maxCost) {
         const peeked = await fromStore(rateLimiter.peek(key));
         if (peeked) ctx.budget = { ...peeked, requested: cost, allowed: false };
-        throw apiError(
-          'COST_LIMIT_EXCEEDED',
-          `This query costs ${cost} points, more than the ${maxCost} allowed per query: ask for fewer items (first/last) or less nesting`,
-          { details: { cost, maxCost }, status: 400 },
-        );
+        throw costLimitExceeded(cost, maxCost);
       }
       const state = await fromStore(rateLimiter.charge(key, cost));
       if (!state) return;
       ctx.budget = state;
       if (!state.allowed) {
-        const retryAfter = Math.max(1, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
-        throw apiError(
-          'RATE_LIMITED',
-          `Rate limit exceeded: this query costs ${cost} points and ${state.remaining} of ${state.limit} are left until ${state.resetAt.toISOString()}`,
-          {
-            details: { cost, remaining: state.remaining, resetAt: state.resetAt.toISOString() },
-            status: 429,
-            headers: { 'retry-after': String(retryAfter) },
-          },
-        );
+        throw rateLimited(cost, state);
       }
     },
     async willSendResponse(rc: GraphQLRequestContext<Context>) {

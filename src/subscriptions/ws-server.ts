@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   getOperationAST,
@@ -23,12 +22,16 @@ import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
 import type { Config } from '../config';
+import type { HttpRequest as IncomingMessage } from '../http/respond';
+import type { HttpServer as Server } from '../http/server';
 import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
 import { createFormatError } from '../graphql/errors';
+import { operationResolutionFailure } from '../graphql/plugins/operation-resolution.plugin';
 import { query } from '../db/rows';
 import type { ReplicaSet } from '../db/replicas';
 import type { Logger } from '../logger';
+import { costLimitExceeded, rateLimited } from '../security/budget.refusals';
 import { operationCost, SUBSCRIPTION_MIN_COST } from '../security/cost';
 import { createDocumentLimitRules } from '../security/limit.rules';
 import type { Security } from '../security/security';
@@ -270,7 +273,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     if (Array.isArray(checked)) return checked;
     const document = checked;
     const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return refuse('Give one operation, or name the one to run (operationName)', 'BAD_USER_INPUT');
+    if (!operation) return [operationResolutionFailure(document, payload.operationName)];
     if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
       return refuse('Only subscriptions run over WebSocket; send queries and mutations to POST /graphql', 'BAD_USER_INPUT');
     }
@@ -279,27 +282,9 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     // Charged once, at subscribe: one event's cost, at least SUBSCRIPTION_MIN_COST (docs/security.md).
     const perEvent = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
     const cost = Math.max(SUBSCRIPTION_MIN_COST, perEvent);
-    if (cost > limits.maxCost) {
-      return refuse(
-        `This subscription costs ${cost} points, more than the ${limits.maxCost} allowed per query: select less`,
-        'COST_LIMIT_EXCEEDED',
-        {
-          cost,
-          maxCost: limits.maxCost,
-        },
-      );
-    }
+    if (cost > limits.maxCost) return [costLimitExceeded(cost, limits.maxCost)];
     const budget = await security.rateLimiter.charge(budgetKey(principal), cost);
-    if (!budget.allowed) {
-      return refuse(
-        `Rate limit exceeded: this subscription costs ${cost} points and ${budget.remaining} are left until ${budget.resetAt.toISOString()}`,
-        'RATE_LIMITED',
-        {
-          cost,
-          resetAt: budget.resetAt.toISOString(),
-        },
-      );
-    }
+    if (!budget.allowed) return [rateLimited(cost, budget)];
     const requestId = randomUUID();
     const contextValue: SubscriptionContext = {
       ...createContext(services, logger, requestId, principal),

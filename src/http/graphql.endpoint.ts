@@ -1,32 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
-import type { Config } from './config';
-import { createContext, type Context } from './graphql/context';
-import type { GatewayServices } from './graphql/features';
 import { GraphQLError } from 'graphql';
-import type { Principal } from './auth/principal';
-import { asOutage, errorCode, RETRY_AFTER_SECONDS } from './graphql/errors';
-import {
-  BodyBudget,
-  BodyBudgetError,
-  BodyTooLargeError,
-  ClientGoneError,
-  contentType,
-  httpErrorBody,
-  readBody,
-  refuseAndClose,
-  sendJson,
-  sendMethodNotAllowed,
-  type Route,
-} from './http-kit';
-import type { Logger } from './logger';
-import { requestStats } from './request';
-import { applyCors, setKeepingVary } from './security/cors';
-import { jsonTooDeep, setSecurityHeaders } from './security/http.guards';
-import type { Security } from './security/security';
+import type { Principal } from '../auth/principal';
+import type { Config } from '../config';
+import { createContext, type Context } from '../graphql/context';
+import type { GatewayServices } from '../graphql/features';
+import { asOutage, errorCode, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import type { Logger } from '../logger';
+import type { Security } from '../security/security';
+import { BodyBudget, BodyBudgetError, BodyTooLargeError, ClientGoneError, contentType, readBody } from './body';
+import { applyCors, setKeepingVary } from './cors';
+import { jsonTooDeep } from './guards';
+import { httpErrorBody, refuseAndClose, sendJson, sendMethodNotAllowed } from './respond';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/graphql-response+json'];
 const GRAPHQL_METHODS = 'GET, POST, OPTIONS';
 
@@ -54,24 +40,27 @@ function legacyStatus(req: IncomingMessage, status: number, type: string | undef
   }
 }
 
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+export type GraphQLEndpoint = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+  serverRequestId: string,
+) => Promise<void>;
 
 /**
- * The gateway's HTTP layer on plain node:http (no framework: the drain in http-drain.ts needs the
- * sockets as they are, and it is faster; bench/README.md). In order: request id (X-Request-Id,
- * echoed or made), security headers, `/health`, the given routes (probes, IDE), `/graphql` (JSON-only
- * POST or GET, authentication from the headers, body limit and bytes-in-flight budget, JSON depth
- * guard, then Apollo), and a JSON 404 for anything else.
- * `noteOutage` is told when a request is refused because the token store is unreachable.
+ * `/graphql`: JSON-only POST or GET, authentication from the headers, body limit and bytes-in-flight
+ * budget, JSON depth guard, then Apollo. A request refused because the token store is unreachable
+ * is reported as an outage the one way the gateway has: `services.health.noteUnavailable()` (as the
+ * outage plugin does for answers carrying SERVICE_UNAVAILABLE).
  */
-export function createHttpHandler(
+export function createGraphQLEndpoint(
   apollo: ApolloServer<Context>,
   services: GatewayServices,
   config: Config,
   logger: Logger,
   security: Security,
-  { routes = [], noteOutage = () => undefined }: { routes?: Route[]; noteOutage?: () => void } = {},
-): RequestListener {
+): GraphQLEndpoint {
   const budget = new BodyBudget(config.http.bodyBytesInFlight);
 
   /**
@@ -84,13 +73,19 @@ export function createHttpHandler(
       return { principal: await security.authenticator.authenticate(req.headers.authorization) };
     } catch (error) {
       const outage = asOutage(error);
-      if (outage) noteOutage();
+      if (outage) services.health.noteUnavailable();
       logger.warn('authentication refused', { requestId, reason: (error as Error).message, ip: req.socket.remoteAddress });
       return { failure: outage ?? (error as Error) };
     }
   }
 
-  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, serverRequestId: string): Promise<void> {
+  return async function graphql(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    requestId: string,
+    serverRequestId: string,
+  ): Promise<void> {
     // Answers depend on the token: no shared cache may keep them.
     res.setHeader('Cache-Control', 'no-store');
     const preflight = applyCors(req, res, config.security.corsAllowedOrigins);
@@ -194,48 +189,5 @@ export function createHttpHandler(
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, serverRequestId: string): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://gateway');
-    } catch {
-      sendJson(res, 400, httpErrorBody('The request URL is malformed', 'BAD_REQUEST'));
-      return;
-    }
-    // Liveness: the process answers. Never touches the database (readiness is /ready).
-    if (url.pathname === '/health') {
-      if (req.method === 'GET' || req.method === 'HEAD') sendJson(res, 200, { status: 'ok' });
-      else sendMethodNotAllowed(res, req.method, url.pathname, 'GET, HEAD');
-      return;
-    }
-    for (const route of routes) if (await route(req, res, url)) return;
-    if (url.pathname === '/graphql') {
-      await graphql(req, res, url, requestId, serverRequestId);
-      return;
-    }
-    sendJson(res, 404, httpErrorBody(`No route for ${req.method} ${url.pathname}; GraphQL is served at /graphql`, 'NOT_FOUND'));
-  }
-
-  return (req, res) => {
-    const given = req.headers['x-request-id'];
-    // A client's id (validated: 1 to 128 of [A-Za-z0-9_.:-], else ignored) is echoed and logged, but
-    // clients choose it: the server's own id goes beside it into logs and audit rows.
-    const serverRequestId = randomUUID();
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : serverRequestId;
-    res.setHeader('X-Request-Id', requestId);
-    if (config.security.securityHeaders) setSecurityHeaders(res, config.isProduction);
-    requestStats.run({ requestId, sqlStatements: 0 }, () => {
-      handle(req, res, requestId, serverRequestId).catch((error: unknown) => {
-        const errorId = randomUUID();
-        logger.error('unhandled HTTP error', { requestId, serverRequestId, errorId, error });
-        if (res.headersSent) res.destroy();
-        else
-          sendJson(res, 500, {
-            errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }],
-          });
-      });
-    });
   };
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
-import { httpErrorBody } from '../http-kit';
-import { jsonDepthExceeds } from './limit.rules';
+import { httpErrorBody } from './respond';
+import { jsonDepthExceeds } from '../security/limit.rules';
 
 /**
  * Whether a request body (or GET variables) is nested deeper than `maxDepth` below the GraphQL
