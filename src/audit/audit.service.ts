@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Params } from '../db/sql';
-import { newestFirst, type Connection } from '../graphql/connection';
+import { newestFirst, type Connection } from '../db/reads/keyset';
 import { TableReads, type PageRequest } from '../graphql/reads';
 import { AuditEntry } from './audit.entity';
 

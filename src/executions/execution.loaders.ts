@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { Connection, ConnectionArgs } from '../graphql/connection';
+import type { ConnectionArgs } from '../graphql/connection';
+import type { Connection } from '../db/reads/keyset';
 import type { Context } from '../graphql/context';
 import { byIdLoader, sortedFields } from '../graphql/loaders';
 import type { ConnectionSelection } from '../graphql/selection';

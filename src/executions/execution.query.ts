@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { newestFirst, type Ordering } from '../graphql/connection';
+import { newestFirst, type Ordering } from '../db/reads/keyset';
 import { DateTimeRange, inListSql, rangeSql } from '../graphql/filters';
 import { UUIDScalar } from '../graphql/scalars';
 import type { NodeSpec, PlannedRelations } from '../graphql/planner';

@@ -5,9 +5,11 @@ import { runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
-import { fetchPagesByParent, planPage, type Connection, type ConnectionArgs } from '../graphql/connection';
+import { type ConnectionArgs } from '../graphql/connection';
+import { fetchPagesByParent, planPage, type Connection } from '../db/reads/keyset';
 import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
 import { entityColumns, query } from '../db/rows';
+import { RowKey } from '../db/reads/row';
 import { Params } from '../db/sql';
 import { TaskStatus } from '../tasks/task.entity';
 import { isFinal, statusName } from '../tasks/task.status';
@@ -122,14 +124,14 @@ export class ExecutionService {
 
   /** The newest execution of each task (or null), in one statement. */
   async latestByTask(taskIds: readonly string[], fields: Iterable<string>): Promise<(TaskExecution | null)[]> {
-    const rows = await query<TaskExecution & { __task: string }>(
+    const rows = await query<TaskExecution & { [RowKey.parent]: string }>(
       this.db,
-      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "__task", ${this.reads.select(fields).join(', ')}
+      `SELECT DISTINCT ON (e.task_id) e.task_id::text AS "${RowKey.parent}", ${this.reads.select(fields).join(', ')}
        FROM task_executions e WHERE e.task_id = ANY($1::uuid[])
        ORDER BY e.task_id, e.created_at DESC NULLS LAST, e.id DESC`,
       [[...taskIds]],
     );
-    const byTask = new Map(rows.map(({ __task, ...row }) => [__task, row]));
+    const byTask = new Map(rows.map(({ [RowKey.parent]: task, ...row }) => [task, row]));
     return taskIds.map((id) => byTask.get(id) ?? null);
   }
 

@@ -14,8 +14,9 @@ import {
 } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { entityColumns } from '../db/rows';
-import { pageSql, planPage, toConnection, type Connection, type Ordering, type PagePlan, type PageReads } from './connection';
+import { pageSql, planPage, toConnection, type Connection, type Ordering, type PagePlan, type PageReads } from '../db/reads/keyset';
 import { ident, Params, type PreparedQuery } from '../db/sql';
+import { plannedValue, RowKey, type Row } from '../db/reads/row';
 
 /**
  * The read planner: a root field (`task(id)`, `tasks(...)`) and every relation selected below it
@@ -49,8 +50,6 @@ export interface NodeSpec {
 
 /** A TypeORM entity class (its columns come from the decorators' metadata). */
 export type EntityClass = abstract new (...args: never[]) => object;
-
-type Row = Record<string, unknown>;
 
 /** `parent` is the SQL reference to the parent row's derived table (its columns are the properties). */
 /** `target` is the GraphQL type of the node related to (a planned NodeSpec's `type`), by name so node types need not import each other. */
@@ -102,12 +101,13 @@ interface PlannedRelation {
 
 /** How to turn one relation's JSON into what its resolver returns (per request). */
 interface Shaping {
-  /** The response key with its prefix: `@` trusted, `?` not (see PlannedRelation.trusted). */
+  /** The row key of the value: RowKey.trusted or RowKey.checked (see PlannedRelation.trusted). */
   key: string;
   kind: Relation['kind'];
   plan?: PagePlan;
   ordering?: Ordering;
-  total?: boolean;
+  /** The row key of the page's totalCount, when it is read. */
+  total?: string;
   children: Shaping[];
 }
 
@@ -293,7 +293,7 @@ function levelSql(
   const extra: string[] = [];
   for (const rel of level.relations) {
     const relation = rel.relation;
-    const key = `${rel.trusted ? '@' : '?'}${rel.key}`;
+    const key = rel.trusted ? RowKey.trusted(rel.key) : RowKey.checked(rel.key);
     if (relation.kind === 'count' || relation.kind === 'value') {
       extra.push(`(${relation.sql(r)}) AS ${ident(key)}`);
       shapings.push({ key, kind: relation.kind, children: [] });
@@ -339,13 +339,13 @@ function levelSql(
         pageSize,
       );
       sql = `(SELECT coalesce(json_agg(j), '[]'::json) FROM (${inner}) j) AS ${ident(key)}`;
-      if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(`#${rel.key}`)}`;
+      if (rel.total) sql += `, (SELECT count(*)::int FROM ${target.from} WHERE ${where.join(' AND ')}) AS ${ident(RowKey.count(rel.key))}`;
     } catch {
       p.values.length = mark;
       continue;
     }
     extra.push(sql);
-    shapings.push({ key, kind: 'page', plan, ordering, total: rel.total, children });
+    shapings.push({ key, kind: 'page', plan, ordering, total: rel.total ? RowKey.count(rel.key) : undefined, children });
   }
   return extra.length === 0 ? base : `SELECT ${r}.*, ${extra.join(', ')} FROM (${base}) ${r}`;
 }
@@ -360,7 +360,7 @@ function shape(rows: Row[], shapings: Shaping[]): void {
       if (s.kind === 'page') {
         const page = value as Row[];
         shape(page, s.children);
-        row[key] = toConnection(page, s.plan!, s.ordering!, s.total ? (row[`#${key.slice(1)}`] as number) : undefined);
+        row[key] = toConnection(page, s.plan!, s.ordering!, s.total ? (row[s.total] as number) : undefined);
       } else if (value && s.children.length > 0) shape([value as Row], s.children);
     }
   }
@@ -368,9 +368,7 @@ function shape(rows: Row[], shapings: Shaping[]): void {
 
 /** What the statement returned for the field being resolved, or undefined when it was not planned. */
 export function planned<T>(source: object, info: GraphQLResolveInfo): T | undefined {
-  const row = source as Record<string, T | undefined>;
-  const value = row[`@${info.path.key}`];
-  return value !== undefined ? value : row[`?${info.path.key}`];
+  return plannedValue<T>(source, String(info.path.key));
 }
 
 /**
@@ -398,7 +396,7 @@ export function withPlannedFields(
       const field = type.getFields()[name];
       const resolve = field.resolve!;
       field.resolve = (source, args, context, info) => {
-        const value = (source as Record<string, unknown>)[`@${info.path.key}`];
+        const value = (source as Row)[RowKey.trusted(String(info.path.key))];
         return value !== undefined ? value : resolve(source, args, context, info);
       };
     }
@@ -431,9 +429,10 @@ export async function plannedPage<T>(
   const shapings: Shaping[] = [];
   const base = pageSql({ from: spec.from, select: selection.level.select, where, params: p, ordering }, plan, [], selection.reads);
   // The root's rows come back as rows (PostgreSQL builds JSON only for the relations below them):
-  // one row of totalCount (`$total`: no response key has a `$`), joined to the page, so an empty
+  // one row of totalCount (RowKey.rootTotal), joined to the page, so an empty
   // page still carries its count (its one row has a null id). The page keeps its order through the join (one outer row: a nested loop).
-  const sql = `SELECT r.*, c."$total" FROM (SELECT ${selection.total ? `(${countSql})` : 'NULL::int'} AS "$total") c LEFT JOIN LATERAL (${levelSql(
+  const total = ident(RowKey.rootTotal);
+  const sql = `SELECT r.*, c.${total} FROM (SELECT ${selection.total ? `(${countSql})` : 'NULL::int'} AS ${total}) c LEFT JOIN LATERAL (${levelSql(
     selection.level,
     base,
     0,
@@ -442,10 +441,10 @@ export async function plannedPage<T>(
     shapings,
     root.defaultPageSize,
   )}) r ON TRUE`;
-  const result = await query<Row & { $total: number | null }>(sql, p.values);
+  const result = await query<Row>(sql, p.values);
   const rows = result[0].id === null ? [] : result;
   shape(rows, shapings);
-  return toConnection<T>(rows, plan, ordering, selection.total ? (result[0].$total ?? undefined) : undefined);
+  return toConnection<T>(rows, plan, ordering, selection.total ? ((result[0][RowKey.rootTotal] as number | null) ?? undefined) : undefined);
 }
 
 /** A root row (`WHERE` given) in one statement; null when none matches, undefined when not plannable. */

@@ -7,16 +7,16 @@ import {
   fetchPagesByParent,
   planPage,
   type Connection,
-  type ConnectionArgs,
   type Ordering,
+  type PageArgs,
   type PagePlan,
   type PageQuery,
-} from './connection';
+} from '../db/reads/keyset';
 import { plannedOne, plannedPage, type NodeSpec } from './planner';
 
 /** What a list asks for: paging, the fields read, whether totalCount is read. */
 export interface PageRequest {
-  args: ConnectionArgs;
+  args: PageArgs;
   fields: Iterable<string>;
   withTotal: boolean;
   /** The GraphQL field being resolved: with it, the page and everything selected below it are one statement. */

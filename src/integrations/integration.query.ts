@@ -1,5 +1,5 @@
 import { Field, InputType } from 'type-graphql';
-import { newestFirst } from '../graphql/connection';
+import { newestFirst } from '../db/reads/keyset';
 import { inListSql } from '../graphql/filters';
 import { likePattern, type Params } from '../db/sql';
 import { IntegrationHealth, IntegrationStatus, IntegrationType } from './integration.entity';

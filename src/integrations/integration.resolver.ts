@@ -1,7 +1,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Field, Info, InputType, Mutation, Query, Resolver } from 'type-graphql';
 import { Role } from '../auth/roles';
-import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
+import { ConnectionArgs, connectionType } from '../graphql/connection';
+import { type Connection } from '../db/reads/keyset';
 import type { Context } from '../graphql/context';
 import { byIdLoader } from '../graphql/loaders';
 import { UUIDScalar } from '../graphql/scalars';

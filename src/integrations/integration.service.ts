@@ -6,7 +6,7 @@ import type { RequestScope } from '../request';
 import type { JSONObject } from '../graphql/scalars';
 import { credentialsHint, type SecretBox } from '../secrets/secret-box';
 import { ConflictError, NotFoundError } from '../errors';
-import type { Connection } from '../graphql/connection';
+import type { Connection } from '../db/reads/keyset';
 import { TableReads, type PageRequest } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
 import { Params } from '../db/sql';

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { Field, InputType, registerEnumType } from 'type-graphql';
 import { BadInputError } from '../errors';
-import type { Ordering, SortKey } from '../graphql/connection';
+import type { Ordering, SortKey } from '../db/reads/keyset';
 import { DateTimeRange, inListSql, IntRange, rangeSql } from '../graphql/filters';
 import { JSONObjectScalar, JSONScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
 import type { NodeSpec } from '../graphql/planner';

@@ -1,7 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role } from '../auth/roles';
 import type { GraphQLResolveInfo } from 'graphql';
-import { ConnectionArgs, connectionType, type Connection } from '../graphql/connection';
+import { ConnectionArgs, connectionType } from '../graphql/connection';
+import { type Connection } from '../db/reads/keyset';
 import type { Context } from '../graphql/context';
 import { UUIDScalar } from '../graphql/scalars';
 import { planned } from '../graphql/planner';

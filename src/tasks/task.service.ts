@@ -5,7 +5,7 @@ import { poolQuery, runWrite, serializedWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
-import type { Connection } from '../graphql/connection';
+import type { Connection } from '../db/reads/keyset';
 import { TableReads, type PageRequest, type RowSet } from '../graphql/reads';
 import { entityColumns, query, type EntityColumns } from '../db/rows';
 import { Params, pgError } from '../db/sql';

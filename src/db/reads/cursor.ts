@@ -1,4 +1,4 @@
-import { BadInputError } from '../errors';
+import { BadInputError } from '../../errors';
 
 /** The type of a sort key, as PostgreSQL casts it back from the cursor's text form. */
 export type KeyType = 'int' | 'bigint' | 'text' | 'uuid' | 'timestamptz';
@@ -8,7 +8,7 @@ const KEY_FORMAT: Record<KeyType, RegExp> = {
   bigint: /^-?\d{1,19}$/,
   text: /^[\s\S]{0,100000}$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  // Written by the SQL in connection.ts: UTC with microseconds, so no precision is lost.
+  // Written by the SQL in keyset.ts: UTC with microseconds, so no precision is lost.
   timestamptz: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
 };
 
