@@ -15,9 +15,8 @@ import {
 import type { ApolloServerPlugin } from '@apollo/server';
 import { CloseCode, type SubscribePayload, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ClientConfig } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DataSource, DataSourceOptions } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
@@ -26,9 +25,11 @@ import type { HttpRequest as IncomingMessage } from '../http/respond';
 import type { HttpServer as Server } from '../http/server';
 import { createContext, type Context } from '../graphql/context';
 import { createDepthLimitRule } from '../graphql/depth-limit.rule';
-import { createFormatError } from '../graphql/errors';
+import { apiError, createFormatError } from '../graphql/errors';
+import type { ErrorCode } from '../errors';
 import { operationResolutionFailure } from '../graphql/plugins/operation-resolution.plugin';
 import { query } from '../db/rows';
+import { pgSettings } from '../db/data-source';
 import type { ReplicaSet } from '../db/replicas';
 import type { Logger } from '../logger';
 import { costLimitExceeded, rateLimited } from '../security/budget.refusals';
@@ -59,8 +60,6 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 4008,
 } as const;
 
-/** extensions.code of a subscribe refused because the socket already runs SUBSCRIPTION_MAX_PER_SOCKET subscriptions. */
-export const SUBSCRIPTION_LIMIT_CODE = 'SUBSCRIPTION_LIMIT_EXCEEDED';
 
 interface SocketState {
   principal?: Principal;
@@ -124,7 +123,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     registers: [o.registry],
   });
   const listener = new ChangeListener({
-    clientConfig: listenClientConfig(o.db),
+    clientConfig: pgSettings(config.db),
     replayHours: sc.replayHours,
     pollMs: sc.pollMs,
     logger,
@@ -223,9 +222,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   };
 
   const stateOf = (ctx: Ctx): SocketState => (ctx.extra.state ??= { socket: ctx.extra.socket, active: new Set() });
-  const refuse = (message: string, code: string, extra: Record<string, unknown> = {}) => [
-    new GraphQLError(message, { extensions: { code, ...extra } }),
-  ];
+  const refuse = (message: string, code: ErrorCode, details: Record<string, unknown> = {}) => [apiError(code, message, { details })];
 
   // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
   // with the same few documents, and a reconnect storm must not re-validate each one.
@@ -262,7 +259,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
     if (state.active.size >= sc.maxPerSocket) {
       return refuse(
         `This socket already runs ${sc.maxPerSocket} subscriptions (SUBSCRIPTION_MAX_PER_SOCKET): complete one, or open another socket`,
-        SUBSCRIPTION_LIMIT_CODE,
+        'SUBSCRIPTION_LIMIT_EXCEEDED',
         {
           limit: sc.maxPerSocket,
         },
@@ -470,19 +467,6 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
         },
       };
     },
-  };
-}
-
-type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
-
-/** The change listener's connection settings: the gateway's database, outside its pool. */
-function listenClientConfig(db: DataSource): ClientConfig {
-  const options = db.options as PostgresOptions;
-  return {
-    ...(options.url
-      ? { connectionString: options.url }
-      : { host: options.host, port: options.port, database: options.database, user: options.username, password: options.password }),
-    ssl: options.ssl as ClientConfig['ssl'],
   };
 }
 
