@@ -69,7 +69,7 @@ const name = (e: ImportEdge) => `${e.from} -> ${e.to}${e.typeOnly ? ' (import ty
  * types src/http/ names (HttpRequest, HttpResponse, HttpServer). The one exception: the webhook
  * sender, an outbound HTTP client, not the server.
  */
-const NODE_HTTP_CLIENTS = ['webhooks/webhook.http.ts', 'webhooks/webhook.dispatcher.ts'];
+const NODE_HTTP_CLIENTS = ['webhooks/webhook.http.ts', 'webhooks/webhook.delivery.ts'];
 
 describe('architecture: node:http only in src/http/', () => {
   it('has no import of node:http or node:https outside src/http/ but the webhook sender', () => {
