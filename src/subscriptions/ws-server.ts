@@ -60,7 +60,6 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 4008,
 } as const;
 
-
 interface SocketState {
   principal?: Principal;
   authorization?: string;
