@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import { GraphQLError, Kind, OperationTypeNode, type DocumentNode } from 'graphql';
+import { Kind, OperationTypeNode, type DocumentNode, type GraphQLError } from 'graphql';
 import type { Context } from '../context';
+import { apiError } from '../errors';
 
 /**
  * A valid document whose operation cannot be chosen (an `operationName` that names none of its
@@ -17,9 +18,7 @@ export function createOperationResolutionPlugin(): ApolloServerPlugin<Context> {
     async didResolveOperation({ operation, document, request }) {
       if (!operation) throw operationResolutionFailure(document, request.operationName);
       if (operation.operation === OperationTypeNode.SUBSCRIPTION)
-        throw new GraphQLError('Subscriptions run over WebSocket (graphql-ws) at this same URL, not over HTTP', {
-          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-        });
+        throw apiError('BAD_USER_INPUT', 'Subscriptions run over WebSocket (graphql-ws) at this same URL, not over HTTP', { status: 400 });
     },
   };
   return {
@@ -37,5 +36,5 @@ export function operationResolutionFailure(document: DocumentNode, operationName
       : names.length > 1
         ? `The document has ${names.length} operations (${names.join(', ')}): send the one to run as operationName`
         : 'The document has no operation to run';
-  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', operations: names, http: { status: 400 } } });
+  return apiError('OPERATION_RESOLUTION_FAILURE', message, { details: { operations: names }, status: 400 });
 }
