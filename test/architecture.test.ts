@@ -110,6 +110,12 @@ describe('architecture: layers one way (src/)', () => {
     expect(cycles(between.map((e) => ({ from: room(e.from), to: room(e.to) }))).map((c) => c.join(' <-> '))).toEqual([]);
   });
 
+  it('keeps SQL out of resolvers: a resolver imports from src/db/ only types (its reads and writes go through services)', () => {
+    const resolvers = files.filter((f) => f.endsWith('.resolver.ts'));
+    expect(resolvers.length).toBeGreaterThan(10);
+    expect(edges.filter((e) => e.from.endsWith('.resolver.ts') && e.to.startsWith('db/') && !e.typeOnly).map(name)).toEqual([]);
+  });
+
   it('finds a cycle and an upward import when there is one', () => {
     const up: ImportEdge = { from: 'graphql/schema.ts', to: 'tasks/task.resolver.ts', typeOnly: true };
     const back: ImportEdge = { from: 'errors.ts', to: 'graphql/errors.ts', typeOnly: true }; // graphql/errors.ts imports errors.ts

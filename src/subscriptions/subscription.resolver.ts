@@ -3,18 +3,16 @@ import type { DataSource } from 'typeorm';
 import { Arg, ArgumentValidationError, Authorized, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Role } from '../auth/roles';
 import { TaskExecution } from '../executions/execution.entity';
-import { entrySql } from '../executions/log-entry.sql';
 import type { Context } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { JSONObjectScalar, UUIDScalar, type JSONObject } from '../graphql/scalars';
-import { query } from '../db/rows';
-import { Params } from '../db/sql';
 import { SystemMetric } from '../metrics/metric.entity';
 import { Task } from '../tasks/task.entity';
-import { TaskFilter, taskFilterSql } from '../tasks/task.query';
+import { TaskFilter } from '../tasks/task.query';
 import type { ChangeHub, ChangeInterest } from './change-hub';
 import { sharedRead } from './change-hub';
 import { decodeChangeCursor, encodeChangeCursor, type ChangeEvent } from './change-log';
+import { checkTaskFilter, logEntriesBySeq, logEntryAt, sampleHasDimensions, taskEventPasses, tasksPassing } from './event-reads';
 import {
   ChangeLogEvent,
   ChangeOperation,
@@ -97,7 +95,7 @@ export class SubscriptionResolver {
       'Tasks created, changed or deleted, from now on (or after `after`). `filter` is the `tasks` filter, evaluated on the changed row (on the row as it was, for a deletion).',
     subscribe: subscribe((args, ctx) => {
       const filter = (args.filter ?? null) as TaskFilter | null;
-      if (filter) taskFilterSql(filter, new Params()); // refuses a bad filter's shape now, not at the first event
+      if (filter) checkTaskFilter(filter);
       const key = `filter:${JSON.stringify(filter)}`;
       return {
         table: 'tasks',
@@ -110,35 +108,13 @@ export class SubscriptionResolver {
           const ids = [...new Set(present.map((e) => e.rowId))];
           if (ids.length === 0) return;
           const rows = new Map((await ctx.services.tasks.findByIds(ids)).map((t) => [t.id, t]));
-          let passing: Set<string> | undefined;
-          if (filter) {
-            const p = new Params();
-            const idList = p.add(ids);
-            const where = taskFilterSql(filter, p);
-            passing = new Set(
-              (
-                await query<{ id: string }>(ctx.db, `SELECT t.id FROM tasks t WHERE t.id = ANY(${idList}::uuid[]) AND ${where}`, p.values)
-              ).map((r) => r.id),
-            );
-          }
+          const passing = filter ? await tasksPassing(ctx.db, ids, filter) : undefined;
           for (const event of present) {
             void sharedRead(event, 'row', async () => rows.get(event.rowId) ?? null);
             if (passing) void sharedRead(event, key, async () => passing.has(event.rowId));
           }
         },
-        accept: filter
-          ? (event) =>
-              sharedRead(event, key, async () => {
-                const p = new Params();
-                const source =
-                  event.operation === 'DELETE'
-                    ? `jsonb_populate_record(NULL::tasks, ${p.json(event.oldRow)})`
-                    : `(SELECT * FROM tasks WHERE id = ${p.add(event.rowId)}::uuid)`;
-                const where = taskFilterSql(filter, p);
-                const rows = await query(ctx.db, `SELECT 1 FROM ${source} t WHERE ${where}`, p.values);
-                return rows.length > 0;
-              })
-          : undefined,
+        accept: filter ? (event) => sharedRead(event, key, () => taskEventPasses(ctx.db, event, filter)) : undefined,
       };
     }),
   })
@@ -198,12 +174,11 @@ export class SubscriptionResolver {
       matches: (e) => e.operation === 'LOG' && e.rowId === args.executionId,
       // A replayed page: its entries read in one statement (log_index is the entry's seq).
       prefetch: async (events) => {
-        const rows = await query<{ seq: number; entry: unknown }>(
+        const bySeq = await logEntriesBySeq(
           ctx.db,
-          `SELECT l.seq, ${entrySql('l')} AS entry FROM execution_log_entries l WHERE l.execution_id = $1::uuid AND l.seq = ANY($2::int[])`,
-          [args.executionId, events.map((e) => e.logIndex)],
+          args.executionId as string,
+          events.map((e) => e.logIndex as number),
         );
-        const bySeq = new Map(rows.map((r) => [r.seq, r.entry]));
         for (const event of events) void sharedRead(event, 'entry', async () => [{ entry: bySeq.get(event.logIndex as number) ?? null }]);
       },
     })),
@@ -214,13 +189,9 @@ export class SubscriptionResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() ctx: SubscriptionContext,
   ): Promise<ExecutionLogEntry> {
-    const [row] = await sharedRead(event, 'entry', () =>
-      query<{ entry: unknown }>(
-        ctx.db,
-        `SELECT ${entrySql('l')} AS entry FROM execution_log_entries l WHERE l.execution_id = $1::uuid AND l.seq = $2::int`,
-        [event.rowId, event.logIndex],
-      ),
-    );
+    const [row] = await sharedRead(event, 'entry', async () => [
+      { entry: await logEntryAt(ctx.db, event.rowId, event.logIndex as number) },
+    ]);
     return { cursor: encodeChangeCursor(event.seq), executionId: event.rowId, index: event.logIndex as number, entry: row?.entry ?? null };
   }
 
@@ -235,16 +206,7 @@ export class SubscriptionResolver {
         replayWhere: `c.operation = 'INSERT' AND c.metric_name = $2`,
         replayParams: [args.name],
         matches: (e) => e.operation === 'INSERT' && e.metricName === args.name,
-        accept: dimensions
-          ? (event) =>
-              sharedRead(event, key, async () => {
-                const rows = await query(ctx.db, `SELECT 1 FROM system_metrics WHERE id = $1::uuid AND dimensions @> $2::jsonb`, [
-                  event.rowId,
-                  JSON.stringify(dimensions),
-                ]);
-                return rows.length > 0;
-              })
-          : undefined,
+        accept: dimensions ? (event) => sharedRead(event, key, () => sampleHasDimensions(ctx.db, event.rowId, dimensions)) : undefined,
       };
     }),
   })
