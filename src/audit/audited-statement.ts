@@ -2,7 +2,8 @@ import type { DataSource, EntityTarget } from 'typeorm';
 import { NotFoundError, StaleVersionError } from '../errors';
 import type { RequestScope } from '../request';
 import { entityColumns, type ColumnInfo } from '../db/rows';
-import { ident, type Params } from '../db/sql';
+import { ident, Params } from '../db/sql';
+import { poolQuery, runWrite } from '../db/writes';
 
 /** Masks a secret field's value in an audit row. */
 export const MASKED = '[secret]';
@@ -261,4 +262,20 @@ export function outcomeOf<T>(rows: Record<string, unknown>[]): WriteOutcome<T> {
 /** The rows an audited insert returned, without the statement's bookkeeping column. */
 export function insertedRows<T>(rows: Record<string, unknown>[]): T[] {
   return rows.map(({ __outcome: _, ...row }) => row as T);
+}
+
+/** Deletes one row by id in one audited statement and returns it as it was; NOT_FOUND (naming `noun`) when there is none. */
+export async function auditedDelete<T>(
+  db: DataSource,
+  scope: RequestScope,
+  table: WrittenTable,
+  operation: string,
+  noun: string,
+  id: string,
+): Promise<T> {
+  const p = new Params();
+  const statement = auditedStatement(scope, table, { kind: 'delete', operation, id: `${p.add(id)}::uuid`, params: p });
+  const outcome = outcomeOf<T>(await runWrite(poolQuery(db), statement));
+  if (!outcome.changed) throw new NotFoundError(noun, id);
+  return outcome.row;
 }

@@ -1,5 +1,13 @@
 import type { DataSource } from 'typeorm';
-import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import {
+  auditedDelete,
+  auditedStatement,
+  changedRow,
+  insertedRows,
+  outcomeOf,
+  writtenTable,
+  type WrittenTable,
+} from '../audit/audited-statement';
 import { poolQuery, runWrite } from '../db/writes';
 import type { IdempotencyRequest, IdempotencyService } from '../idempotency/idempotency.service';
 import type { RequestScope } from '../request';
@@ -139,16 +147,7 @@ export class IntegrationService {
 
   /** Deletes it and returns it as it was (without its configuration). */
   async delete(scope: RequestScope, id: string): Promise<ExternalIntegration> {
-    const p = new Params();
-    const statement = auditedStatement(scope, this.table, {
-      kind: 'delete',
-      operation: 'deleteIntegration',
-      id: `${p.add(id)}::uuid`,
-      params: p,
-    });
-    const outcome = outcomeOf<ExternalIntegration>(await runWrite(poolQuery(this.db), statement));
-    if (!outcome.changed) throw new NotFoundError('integration', id);
-    return outcome.row;
+    return auditedDelete<ExternalIntegration>(this.db, scope, this.table, 'deleteIntegration', 'integration', id);
   }
 
   /**

@@ -1,5 +1,13 @@
 import type { DataSource } from 'typeorm';
-import { auditedStatement, changedRow, insertedRows, outcomeOf, writtenTable, type WrittenTable } from '../audit/audited-statement';
+import {
+  auditedDelete,
+  auditedStatement,
+  changedRow,
+  insertedRows,
+  outcomeOf,
+  writtenTable,
+  type WrittenTable,
+} from '../audit/audited-statement';
 import type { WebhooksConfig } from '../config';
 import { entityColumns } from '../db/rows';
 import { Params } from '../db/sql';
@@ -145,16 +153,7 @@ export class WebhookService {
   }
 
   async delete(scope: RequestScope, id: string): Promise<Webhook> {
-    const p = new Params();
-    const statement = auditedStatement(scope, this.table, {
-      kind: 'delete',
-      operation: 'deleteWebhook',
-      id: `${p.add(id)}::uuid`,
-      params: p,
-    });
-    const outcome = outcomeOf<Webhook>(await runWrite(poolQuery(this.db), statement));
-    if (!outcome.changed) throw new NotFoundError('webhook', id);
-    return outcome.row;
+    return auditedDelete<Webhook>(this.db, scope, this.table, 'deleteWebhook', 'webhook', id);
   }
 
   /**
