@@ -4,10 +4,6 @@ import {
   getOperationAST,
   GraphQLError,
   OperationTypeNode,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
   type ExecutionArgs,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -17,26 +13,21 @@ import { CloseCode, type SubscribePayload, type Context as WsContext } from 'gra
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { budgetKey, type Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { HttpRequest as IncomingMessage } from '../http/respond';
 import type { HttpServer as Server } from '../http/server';
-import { createContext, type Context } from '../graphql/context';
-import { createDepthLimitRule } from '../graphql/depth-limit.rule';
-import { apiError, createFormatError } from '../graphql/errors';
+import type { Context } from '../graphql/context';
+import { apiError } from '../graphql/errors';
 import type { ErrorCode } from '../errors';
-import { operationResolutionFailure } from '../graphql/plugins/operation-resolution.plugin';
 import { query } from '../db/rows';
 import { pgSettings } from '../db/data-source';
 import type { ReplicaSet } from '../db/replicas';
 import type { Logger } from '../logger';
-import { costLimitExceeded, rateLimited } from '../security/budget.refusals';
-import { operationCost, SUBSCRIPTION_MIN_COST } from '../security/cost';
-import { createDocumentLimitRules } from '../security/limit.rules';
+import { SUBSCRIPTION_MIN_COST } from '../security/cost';
+import type { OperationPipeline } from '../security/pipeline';
 import type { Security } from '../security/security';
-import type { GatewayServices as Services } from '../graphql/features';
 import { ChangeHub } from './change-hub';
 import { ChangeListener, type ListenerState } from './change-listener';
 import { subscribeShared } from './shared-execution';
@@ -90,7 +81,8 @@ export interface LiveUpdatesOptions {
   config: Config;
   logger: Logger;
   security: Security;
-  services: Services;
+  /** The steps an HTTP request goes through, which every subscribe goes through too (security/pipeline.ts). */
+  pipeline: OperationPipeline;
   db: DataSource;
   registry: Registry;
   path?: string;
@@ -105,11 +97,10 @@ export interface LiveUpdatesOptions {
  * out in process (ChangeHub).
  */
 export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdates> {
-  const { config, logger, security, services, schema } = o;
+  const { config, logger, security, pipeline, schema } = o;
   const sc = config.subscriptions;
   const path = o.path ?? '/graphql';
-  const formatError = createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection });
-  const rules = [...specifiedRules, createDepthLimitRule(config.graphql.depthLimit), ...createDocumentLimitRules(config.security.limits)];
+  const { formatError } = pipeline;
   const latency = new Histogram({
     name: 'graphql_subscription_delivery_seconds',
     help: 'From the change in the database (trigger time) to the event being handed to its subscription.',
@@ -223,35 +214,7 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
   const stateOf = (ctx: Ctx): SocketState => (ctx.extra.state ??= { socket: ctx.extra.socket, active: new Set() });
   const refuse = (message: string, code: ErrorCode, details: Record<string, unknown> = {}) => [apiError(code, message, { details })];
 
-  // Parsed and validated documents by text, as Apollo keeps them for HTTP: dashboards subscribe
-  // with the same few documents, and a reconnect storm must not re-validate each one.
-  const documents = new LRUCache<string, DocumentNode | GraphQLError[]>({ max: 1_000 });
-  const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
-    const known = documents.get(query);
-    if (known) return known;
-    let result: DocumentNode | GraphQLError[];
-    try {
-      const document = parse(query, { maxTokens: config.security.limits.maxTokens });
-      const errors = validate(schema, document, rules);
-      // Coded as Apollo codes them over HTTP.
-      result =
-        errors.length > 0
-          ? errors.map(
-              (e) =>
-                new GraphQLError(e.message, {
-                  nodes: e.nodes,
-                  extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
-                }),
-            )
-          : document;
-    } catch (error) {
-      result = refuse(error instanceof GraphQLError ? error.message : 'The document does not parse', 'GRAPHQL_PARSE_FAILED');
-    }
-    documents.set(query, result);
-    return result;
-  };
-
-  /** Checks a subscribe as Apollo checks a request (parse, validation rules, cost, budget) and builds its context. */
+  /** A subscribe, through the pipeline an HTTP request goes through (parse, validation, operation, cost, budget, context). */
   const prepare = async (state: SocketState, id: string, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
     const principal = state.principal as Principal;
     // The slot is taken before anything is awaited, so subscribes arriving together count.
@@ -265,25 +228,16 @@ export async function startLiveUpdates(o: LiveUpdatesOptions): Promise<LiveUpdat
       );
     }
     state.active.add(id);
-    const checked = checkDocument(payload.query);
-    if (Array.isArray(checked)) return checked;
-    const document = checked;
-    const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return [operationResolutionFailure(document, payload.operationName)];
-    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-      return refuse('Only subscriptions run over WebSocket; send queries and mutations to POST /graphql', 'BAD_USER_INPUT');
-    }
+    const document = pipeline.document(payload.query);
+    if (Array.isArray(document)) return document;
+    const operation = pipeline.operation(document, getOperationAST(document, payload.operationName), payload.operationName, 'ws');
+    if (operation instanceof GraphQLError) return [operation];
     const variables = payload.variables ?? undefined;
-    const limits = config.security.limits;
     // Charged once, at subscribe: one event's cost, at least SUBSCRIPTION_MIN_COST (docs/security.md).
-    const perEvent = Math.ceil(operationCost(schema, document, operation, variables, { defaultPageSize: limits.defaultPageSize }));
-    const cost = Math.max(SUBSCRIPTION_MIN_COST, perEvent);
-    if (cost > limits.maxCost) return [costLimitExceeded(cost, limits.maxCost)];
-    const budget = await security.rateLimiter.charge(budgetKey(principal), cost);
-    if (!budget.allowed) return [rateLimited(cost, budget)];
-    const requestId = randomUUID();
+    const charged = await pipeline.charge(principal, pipeline.cost(document, operation, variables, SUBSCRIPTION_MIN_COST));
+    if (charged.refusal) return [charged.refusal];
     const contextValue: SubscriptionContext = {
-      ...createContext(services, logger, requestId, principal),
+      ...pipeline.context(principal, randomUUID()),
       changes: hub,
       db: o.db,
       slowConsumer: () => slowConsumer(state, 'still behind 30 s after its queue overflowed'),
