@@ -11,7 +11,8 @@ import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import { createAnonymousWritePlugin } from './security/anonymous.plugin';
 import { createCostPlugin } from './security/cost.plugin';
-import { createDocumentLimitRules } from './security/limit.rules';
+import { createOperationResolutionPlugin } from './security/operation-resolution.plugin';
+import { createOperationPipeline } from './security/pipeline';
 import { createSecurity } from './security/security';
 import { warnIfSuperuser } from './db/database-roles';
 import { createGatewaySchema, createServices, type Services } from './services';
@@ -61,6 +62,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     services = createServices(database.dataSource, config, logger, tunnel, control);
     const { health, sql } = services;
     const security = createSecurity(config, control, services, logger);
+    // Parse, validation, operation, cost, budget and context: one set of steps for HTTP and WebSocket.
+    const pipeline = createOperationPipeline({ schema, config, logger, services, rateLimiter: security.rateLimiter });
     closers.push(
       () => security.close(),
       () => sql.close(),
@@ -80,7 +83,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       config,
       logger,
       security,
-      services,
+      pipeline,
       db: database.dataSource,
       registry: metrics.registry,
       replicas,
@@ -109,13 +112,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     closers.unshift(() => retention.stop());
     health.watchStores(() => retention.stats());
     registerRetentionGauges(metrics.registry, () => retention.stats());
-    const limits = config.security.limits;
     const apollo = createApolloServer(schema, config, logger, {
-      validationRules: createDocumentLimitRules(limits),
+      validationRules: pipeline.addedRules,
+      parseOptions: pipeline.parseOptions,
+      formatError: pipeline.formatError,
+      operationResolution: createOperationResolutionPlugin(pipeline),
       plugins: [
         // Only where anonymous reads are open: elsewhere it would run a hook per request for nothing.
         ...(config.security.auth.anonymousRead ? [createAnonymousWritePlugin()] : []),
-        createCostPlugin({ maxCost: limits.maxCost, defaultPageSize: limits.defaultPageSize, rateLimiter: security.rateLimiter }),
+        createCostPlugin({ pipeline, rateLimiter: security.rateLimiter }),
         createPrometheusPlugin(metrics),
         live.plugin,
         // Read replicas: queries to a replica (after X-Read-After), mutations to the primary.
@@ -127,7 +132,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       createProbeRoute(health, metrics, logger, () => drain.draining, config.security.metrics),
       ...(config.ide.enabled ? [createIdeRoute({ tokenRequired: !config.security.auth.anonymousRead })] : []),
     ];
-    httpServer.on('request', createHttpHandler(createGraphQLEndpoint(apollo, services, config, logger, security), config, logger, routes));
+    httpServer.on(
+      'request',
+      createHttpHandler(createGraphQLEndpoint(apollo, services, config, logger, security, pipeline), config, logger, routes),
+    );
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

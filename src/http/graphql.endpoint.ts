@@ -3,10 +3,11 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/s
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
-import { createContext, type Context } from '../graphql/context';
+import type { Context } from '../graphql/context';
 import type { GatewayServices } from '../graphql/features';
 import { asOutage, errorCode, RETRY_AFTER_SECONDS } from '../graphql/errors';
 import type { Logger } from '../logger';
+import type { OperationPipeline } from '../security/pipeline';
 import type { Security } from '../security/security';
 import { BodyBudget, BodyBudgetError, BodyTooLargeError, ClientGoneError, contentType, readBody } from './body';
 import { applyCors, setKeepingVary } from './cors';
@@ -60,6 +61,7 @@ export function createGraphQLEndpoint(
   config: Config,
   logger: Logger,
   security: Security,
+  pipeline: OperationPipeline,
 ): GraphQLEndpoint {
   const budget = new BodyBudget(config.http.bodyBytesInFlight);
 
@@ -178,7 +180,7 @@ export function createGraphQLEndpoint(
       // Authentication happens here, once per request: the principal is in the context (ctx.principal).
       context: async () => {
         if ('failure' in caller) throw caller.failure;
-        return createContext(services, logger, requestId, caller.principal, headers.get('idempotency-key'), serverRequestId);
+        return pipeline.context(caller.principal, requestId, headers.get('idempotency-key'), serverRequestId);
       },
     });
     res.statusCode = legacyStatus(req, response.status ?? 200, response.headers.get('content-type'), response.body);

@@ -3,9 +3,9 @@ import { apiError } from '../graphql/errors';
 import type { BudgetState } from './rate-limiter';
 
 /*
- * The cost and budget refusals, one wording whichever transport carries the operation: Apollo's
- * cost plugin (HTTP, cost.plugin.ts) and the WebSocket subscribe (subscriptions/ws-server.ts) both
- * answer these.
+ * The cost and budget refusals, one wording whichever transport carries the operation: the
+ * pipeline's charge (pipeline.ts), which Apollo's cost plugin (HTTP, cost.plugin.ts) and the
+ * WebSocket subscribe (subscriptions/ws-operations.ts) both call, answers these.
  */
 
 /** COST_LIMIT_EXCEEDED: the operation costs more than GRAPHQL_MAX_COST (HTTP 400). */
