@@ -65,7 +65,7 @@ const name = (e: ImportEdge) => `${e.from} -> ${e.to}${e.typeOnly ? ' (import ty
 
 /**
  * node:http (and node:https) belong to src/http/: the server, its router, the GraphQL endpoint, body
- * reading, guards and drain. Routes and the WebSocket upgrade (subscriptions/ws-server.ts) use the
+ * reading, guards and drain. Routes and the WebSocket upgrade (subscriptions/ws-upgrade.ts) use the
  * types src/http/ names (HttpRequest, HttpResponse, HttpServer). The one exception: the webhook
  * sender, an outbound HTTP client, not the server.
  */
