@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { buildSchema as buildSdl, Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { operationCost } from './cost';
+import { costOf } from './cost';
 
 const schema = buildSdl(`
   type Query { tasks(first: Int = 20, after: String, orderBy: [String!]): TaskConnection!  task(id: ID!): Task  plain: [Task!]!  items(last: Int): [Task!]!  nodes(ids: [ID!]!): [Task]! }
@@ -14,10 +14,10 @@ const schema = buildSdl(`
 function cost(query: string, variables?: Record<string, unknown>, defaultPageSize = 10): number {
   const document = parse(query);
   const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
-  return operationCost(schema, document, op, variables, { defaultPageSize });
+  return costOf(schema, document, op, variables, { defaultPageSize }).cost;
 }
 
-describe('operationCost', () => {
+describe('costOf', () => {
   it('costs scalars nothing and objects one each', () => {
     expect(cost('{ task(id: "1") { id title } }')).toBe(1);
     expect(cost('{ task(id: "1") { id parent { id parent { id } } } }')).toBe(3);

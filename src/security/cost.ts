@@ -49,19 +49,8 @@ export interface CostOptions {
  * inside `... on Mutation` is still a mutation field); all branches of a union/interface are added
  * up (an upper bound); aliases count each time. Generic on purpose: any field with a `first`/`last`
  * argument is a connection, any list argument of another field a batch.
- */
-export function operationCost(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown> | undefined,
-  options: CostOptions,
-): number {
-  return costOf(schema, document, operation, variables, options).cost;
-}
-
-/**
- * The cost, and whether it depends on the variables (a first/last given by a variable): when it
+ *
+ * Returned with whether it depends on the variables (a first/last given by a variable): when it
  * does not, it is the same for every request with this document and operation.
  */
 export function costOf(

@@ -45,9 +45,7 @@ export interface Charge {
 }
 
 export interface OperationPipeline {
-  /** The rules every document is validated with: graphql's specified rules, the depth limit, the document limits. */
-  readonly validationRules: readonly ValidationRule[];
-  /** The same list less graphql's specified rules, which Apollo adds itself (its `validationRules`). */
+  /** The rules beyond graphql's specified ones (the depth limit, the document limits): Apollo's `validationRules`, which adds graphql's itself. */
   readonly addedRules: ValidationRule[];
   /** Apollo's parseOptions, and the WebSocket's parse: the lexical token cap. */
   readonly parseOptions: ParseOptions;
@@ -115,7 +113,6 @@ export function createOperationPipeline({ schema, config, logger, services, rate
     }
   };
   return {
-    validationRules,
     addedRules,
     parseOptions,
     formatError: createFormatError(logger, config.isProduction, { hideSuggestions: !config.graphql.introspection }),
